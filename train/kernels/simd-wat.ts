@@ -1,0 +1,216 @@
+/**
+ * WebAssembly text of the SIMD training kernels, compiled at run time by
+ * simd.ts. Kept as a string so the built package needs no extra asset.
+ */
+export const SIMD_KERNELS_WAT = String.raw`;; Memory-bound training kernels in WebAssembly SIMD, run on the tfjs wasm
+;; backend's own heap (the memory is imported), so tensors are never copied.
+;; Every pointer is a byte offset into that heap. Channel loops step four
+;; floats at a time: callers guarantee C % 4 == 0 and fall back to the
+;; JavaScript loops otherwise. This module owns no memory of its own; scratch
+;; buffers are tensors the caller allocates.
+(module
+  (import "env" "memory" (memory 1))
+
+  ;; sum[c] = Σ_r x[r, c]
+  (func (export "columnSums") (param $x i32) (param $rows i32) (param $c i32) (param $sum i32)
+    (local $rowBytes i32) (local $end i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $sum) (i32.const 0) (local.get $rowBytes))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (v128.store (i32.add (local.get $sum) (local.get $j))
+          (f32x4.add (v128.load (i32.add (local.get $sum) (local.get $j)))
+                     (v128.load (i32.add (local.get $x) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $rowBytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (br $row))))
+
+  ;; sq[c] = Σ_r (x[r, c] − mean[c])²   (centred, so no cancellation)
+  (func (export "centredSquares") (param $x i32) (param $rows i32) (param $c i32) (param $mean i32) (param $sq i32)
+    (local $rowBytes i32) (local $end i32) (local $j i32) (local $d v128)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $sq) (i32.const 0) (local.get $rowBytes))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (local.set $d (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                                 (v128.load (i32.add (local.get $mean) (local.get $j)))))
+        (v128.store (i32.add (local.get $sq) (local.get $j))
+          (f32x4.add (v128.load (i32.add (local.get $sq) (local.get $j)))
+                     (f32x4.mul (local.get $d) (local.get $d))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $rowBytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (br $row))))
+
+  ;; y[r, c] = x[r, c]·a[c] + b[c]
+  (func (export "affine") (param $x i32) (param $rows i32) (param $c i32) (param $a i32) (param $b i32) (param $y i32)
+    (local $rowBytes i32) (local $end i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (v128.store (i32.add (local.get $y) (local.get $j))
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $j)))
+                       (v128.load (i32.add (local.get $a) (local.get $j))))
+            (v128.load (i32.add (local.get $b) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $rowBytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $rowBytes)))
+      (br $row))))
+
+  ;; sumDy[c] = Σ dy;  sumDyXc[c] = Σ dy·(x − mean[c])
+  (func (export "gradSums") (param $dy i32) (param $x i32) (param $rows i32) (param $c i32) (param $mean i32)
+                            (param $sumDy i32) (param $sumDyXc i32)
+    (local $rowBytes i32) (local $end i32) (local $j i32) (local $g v128)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (memory.fill (local.get $sumDy) (i32.const 0) (local.get $rowBytes))
+    (memory.fill (local.get $sumDyXc) (i32.const 0) (local.get $rowBytes))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (local.set $g (v128.load (i32.add (local.get $dy) (local.get $j))))
+        (v128.store (i32.add (local.get $sumDy) (local.get $j))
+          (f32x4.add (v128.load (i32.add (local.get $sumDy) (local.get $j))) (local.get $g)))
+        (v128.store (i32.add (local.get $sumDyXc) (local.get $j))
+          (f32x4.add (v128.load (i32.add (local.get $sumDyXc) (local.get $j)))
+            (f32x4.mul (local.get $g)
+              (f32x4.sub (v128.load (i32.add (local.get $x) (local.get $j)))
+                         (v128.load (i32.add (local.get $mean) (local.get $j)))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $rowBytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+      (br $row))))
+
+  ;; out[r, c] = dy·a[c] + x·b[c] + k[c]
+  (func (export "gradApply") (param $dy i32) (param $x i32) (param $rows i32) (param $c i32)
+                             (param $a i32) (param $b i32) (param $k i32) (param $out i32)
+    (local $rowBytes i32) (local $end i32) (local $j i32)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $rowBytes))))
+    (block $done (loop $row
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $j (i32.const 0))
+      (loop $col
+        (v128.store (i32.add (local.get $out) (local.get $j))
+          (f32x4.add
+            (f32x4.add
+              (f32x4.mul (v128.load (i32.add (local.get $dy) (local.get $j)))
+                         (v128.load (i32.add (local.get $a) (local.get $j))))
+              (f32x4.mul (v128.load (i32.add (local.get $x) (local.get $j)))
+                         (v128.load (i32.add (local.get $b) (local.get $j)))))
+            (v128.load (i32.add (local.get $k) (local.get $j)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $rowBytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+      (local.set $dy (i32.add (local.get $dy) (local.get $rowBytes)))
+      (local.set $out (i32.add (local.get $out) (local.get $rowBytes)))
+      (br $row))))
+
+  ;; out = (lo < x < hi) ? dy : 0, over n floats (n % 4 == 0)
+  (func (export "clipGrad") (param $x i32) (param $dy i32) (param $out i32) (param $n i32) (param $lo f32) (param $hi f32)
+    (local $end i32) (local $v v128) (local $vlo v128) (local $vhi v128)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $out)
+        (v128.and (v128.load (local.get $dy))
+          (v128.and (f32x4.gt (local.get $v) (local.get $vlo)) (f32x4.lt (local.get $v) (local.get $vhi)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $l))))
+
+  ;; Depthwise convolution gradients (NHWC, multiplier 1, dilation 1).
+  ;; geom points at 12 i32s: N H W C OH OW KH KW SH SW padTop padLeft.
+  ;; mode 0: dx[n,ih,iw,c] += dy[n,oh,ow,c]·w[kh,kw,c]   (a = dy, b = w, out = dx)
+  ;; mode 1: dw[kh,kw,c]   += x[n,ih,iw,c]·dy[n,oh,ow,c] (a = x, b = dy, out = dw)
+  (func (export "depthwiseBackprop") (param $mode i32) (param $a i32) (param $b i32) (param $out i32) (param $geom i32)
+    (local $N i32) (local $H i32) (local $W i32) (local $C4 i32) (local $OH i32) (local $OW i32)
+    (local $KH i32) (local $KW i32) (local $SH i32) (local $SW i32) (local $PT i32) (local $PL i32)
+    (local $n i32) (local $oh i32) (local $ow i32) (local $kh i32) (local $kw i32) (local $ih i32) (local $iw i32)
+    (local $dyRow i32) (local $xPix i32) (local $tap i32) (local $j i32) (local $p i32)
+    (local.set $N (i32.load offset=0 (local.get $geom)))
+    (local.set $H (i32.load offset=4 (local.get $geom)))
+    (local.set $W (i32.load offset=8 (local.get $geom)))
+    (local.set $C4 (i32.shl (i32.load offset=12 (local.get $geom)) (i32.const 2)))
+    (local.set $OH (i32.load offset=16 (local.get $geom)))
+    (local.set $OW (i32.load offset=20 (local.get $geom)))
+    (local.set $KH (i32.load offset=24 (local.get $geom)))
+    (local.set $KW (i32.load offset=28 (local.get $geom)))
+    (local.set $SH (i32.load offset=32 (local.get $geom)))
+    (local.set $SW (i32.load offset=36 (local.get $geom)))
+    (local.set $PT (i32.load offset=40 (local.get $geom)))
+    (local.set $PL (i32.load offset=44 (local.get $geom)))
+    (if (i32.eqz (local.get $mode))
+      (then (memory.fill (local.get $out) (i32.const 0)
+              (i32.mul (i32.mul (i32.mul (local.get $N) (local.get $H)) (local.get $W)) (local.get $C4))))
+      (else (memory.fill (local.get $out) (i32.const 0)
+              (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $C4)))))
+    (local.set $n (i32.const 0))
+    (loop $nLoop
+      (local.set $oh (i32.const 0))
+      (loop $ohLoop
+        (local.set $ow (i32.const 0))
+        (loop $owLoop
+          ;; byte offset of dy[n, oh, ow, 0]
+          (local.set $dyRow (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $OH)) (local.get $oh)) (local.get $OW)) (local.get $ow)) (local.get $C4)))
+          (local.set $kh (i32.const 0))
+          (loop $khLoop
+            (local.set $ih (i32.add (i32.sub (i32.mul (local.get $oh) (local.get $SH)) (local.get $PT)) (local.get $kh)))
+            (if (i32.and (i32.ge_s (local.get $ih) (i32.const 0)) (i32.lt_s (local.get $ih) (local.get $H)))
+              (then
+                (local.set $kw (i32.const 0))
+                (loop $kwLoop
+                  (local.set $iw (i32.add (i32.sub (i32.mul (local.get $ow) (local.get $SW)) (local.get $PL)) (local.get $kw)))
+                  (if (i32.and (i32.ge_s (local.get $iw) (i32.const 0)) (i32.lt_s (local.get $iw) (local.get $W)))
+                    (then
+                      (local.set $xPix (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iw)) (local.get $C4)))
+                      (local.set $tap (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $C4)))
+                      (local.set $j (i32.const 0))
+                      (if (i32.eqz (local.get $mode))
+                        (then
+                          (loop $c0
+                            (local.set $p (i32.add (i32.add (local.get $out) (local.get $xPix)) (local.get $j)))
+                            (v128.store (local.get $p)
+                              (f32x4.add (v128.load (local.get $p))
+                                (f32x4.mul (v128.load (i32.add (i32.add (local.get $a) (local.get $dyRow)) (local.get $j)))
+                                           (v128.load (i32.add (i32.add (local.get $b) (local.get $tap)) (local.get $j))))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                            (br_if $c0 (i32.lt_u (local.get $j) (local.get $C4)))))
+                        (else
+                          (loop $c1
+                            (local.set $p (i32.add (i32.add (local.get $out) (local.get $tap)) (local.get $j)))
+                            (v128.store (local.get $p)
+                              (f32x4.add (v128.load (local.get $p))
+                                (f32x4.mul (v128.load (i32.add (i32.add (local.get $a) (local.get $xPix)) (local.get $j)))
+                                           (v128.load (i32.add (i32.add (local.get $b) (local.get $dyRow)) (local.get $j))))))
+                            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                            (br_if $c1 (i32.lt_u (local.get $j) (local.get $C4))))))))
+                  (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                  (br_if $kwLoop (i32.lt_s (local.get $kw) (local.get $KW))))))
+            (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+            (br_if $khLoop (i32.lt_s (local.get $kh) (local.get $KH))))
+          (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+          (br_if $owLoop (i32.lt_s (local.get $ow) (local.get $OW))))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br_if $ohLoop (i32.lt_s (local.get $oh) (local.get $OH))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $nLoop (i32.lt_s (local.get $n) (local.get $N))))))
+`;
