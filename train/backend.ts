@@ -34,6 +34,9 @@ async function tryLoad(name: BackendName): Promise<string | null> {
     registerTrainingKernels();
     if (!(await tf.setBackend(name))) return `${name} backend did not initialise`;
     await tf.ready();
+    // The cpu backend prints an advert for tfjs-node on first use; the choice
+    // of backend is reported by the caller instead.
+    if (name === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
     return null;
   } catch (error) {
     return error instanceof Error ? error.message.split('\n')[0] : String(error);

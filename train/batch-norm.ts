@@ -4,7 +4,9 @@
  * standard class name, so a saved model loads with plain `tf.loadLayersModel`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
+// Loads tfjs-layers, which registers the stock class looked up below.
+import '@tensorflow/tfjs-layers';
 import { BATCH_NORM_TRAINING, FUSED_BATCH_NORM_BACKENDS } from './kernels/register.js';
 
 type BatchNormLayer = ReturnType<typeof tfl.layers.batchNormalization>;
@@ -26,13 +28,23 @@ const BatchNormalizationBase = registry['BatchNormalization'][0] as unknown as n
   args?: BatchNormArgs,
 ) => BatchNormLayer;
 
+let fusedEnabled = true;
+
+/**
+ * Turns the fused training path off (stock tfjs-layers maths) or back on.
+ * Tests use it to compare against an independent reference.
+ */
+export function useFusedBatchNorm(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
 /** Batch normalisation with a fused training path on the wasm and cpu backends. */
 export class FusedBatchNormalization extends BatchNormalizationBase {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     const self = this as unknown as BatchNormInternals;
     const lastAxis = self.axis === -1 || self.axis === x.rank - 1;
-    const fused = (FUSED_BATCH_NORM_BACKENDS as readonly string[]).includes(tf.getBackend());
+    const fused = fusedEnabled && (FUSED_BATCH_NORM_BACKENDS as readonly string[]).includes(tf.getBackend());
     if (kwargs['training'] !== true || !lastAxis || !fused) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const [y, mean, variance] = tf.engine().runKernel(

@@ -1,0 +1,11 @@
+/** The one error every dataset reader throws: it names the file and what was wrong. */
+export class DatasetError extends Error {
+  readonly code = 'E_DATASET';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'DatasetError';
+  }
+}

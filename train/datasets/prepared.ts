@@ -1,0 +1,68 @@
+/**
+ * A dataset made ready for training: normalised with training statistics,
+ * validation held out (or MedMNIST's own), and a content fingerprint that
+ * keys caches such as the teacher's logits.
+ */
+import { createHash } from 'node:crypto';
+import { DEFAULT_VALIDATION_FRACTION } from '../constants.js';
+import type { Dataset, ImageSet, Normalisation, TensorSplit } from '../types.js';
+import { channelStatistics, normalise, splitValidation } from './prepare.js';
+
+export interface PreparedData {
+  name: string;
+  numClasses: number;
+  classNames: string[];
+  normalisation: Normalisation;
+  train: TensorSplit;
+  validation: TensorSplit;
+  test: TensorSplit;
+  /** For each training image, its index in the dataset's full training split. */
+  trainIndices: Int32Array;
+  /** sha256 of the full training split's pixels and labels (hex, 16 chars). */
+  fingerprint: string;
+  /** The full training split, normalised: what teacher logits are computed on. */
+  fullTrain: TensorSplit;
+}
+
+export interface PrepareOptions {
+  /** @default 0.1 */
+  validationFraction?: number;
+  /** Seed of the validation split. @default 0 */
+  seed?: number;
+}
+
+/** Content hash of an image set: same pixels and labels, same fingerprint. */
+export function fingerprint(set: ImageSet): string {
+  const hash = createHash('sha256');
+  hash.update(`${set.count}x${set.height}x${set.width}x${set.channels}`);
+  hash.update(set.pixels);
+  hash.update(new Uint8Array(set.labels.buffer, set.labels.byteOffset, set.labels.byteLength));
+  return hash.digest('hex').slice(0, 16);
+}
+
+export function prepareData(dataset: Dataset, options: PrepareOptions = {}): PreparedData {
+  const norm = channelStatistics(dataset.train);
+  let train: ImageSet;
+  let validation: ImageSet;
+  let trainIndices: Int32Array;
+  if (dataset.validation) {
+    train = dataset.train;
+    validation = dataset.validation;
+    trainIndices = Int32Array.from({ length: train.count }, (_, i) => i);
+  } else {
+    const split = splitValidation(dataset.train, options.validationFraction ?? DEFAULT_VALIDATION_FRACTION, options.seed ?? 0);
+    ({ train, validation, trainIndices } = split);
+  }
+  return {
+    name: dataset.name,
+    numClasses: dataset.numClasses,
+    classNames: dataset.classNames,
+    normalisation: norm,
+    train: normalise(train, norm),
+    validation: normalise(validation, norm),
+    test: normalise(dataset.test, norm),
+    trainIndices,
+    fingerprint: fingerprint(dataset.train),
+    fullTrain: normalise(dataset.train, norm),
+  };
+}

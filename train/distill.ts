@@ -1,0 +1,188 @@
+/**
+ * Knowledge-distillation training of one candidate:
+ *   loss = α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·CE(labels, student)
+ * plus L2 weight decay, with SGD-momentum or Adam under a cosine learning
+ * rate. α = 0 (or no teacher logits) is plain training, the no-KD baseline.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import seedrandom from 'seedrandom';
+import { selectBackend } from './backend.js';
+import {
+  DEFAULT_ADAM_LEARNING_RATE,
+  DEFAULT_AUGMENT,
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_BUDGET,
+  DEFAULT_DISTILLATION,
+  DEFAULT_SGD_LEARNING_RATE,
+  DEFAULT_WEIGHT_DECAY,
+  LOSS_CURVE_POINTS,
+  SGD_MOMENTUM,
+} from './constants.js';
+import type { PreparedData } from './datasets/prepared.js';
+import { gatherAugmented, permutation } from './datasets/prepare.js';
+import { evaluateAccuracy, toResolution } from './evaluate.js';
+import type { AugmentOptions, DistillationOptions, TrainOptions, TrainingResult } from './types.js';
+
+/** Teacher logits over the dataset's full training split, [count × classes]. */
+export interface TeacherLogits {
+  logits: Float32Array;
+  classes: number;
+}
+
+/** The distillation loss of one batch, as a scalar (exported for tests). */
+export function distillationLoss(
+  studentLogits: tf.Tensor2D,
+  labelsOneHot: tf.Tensor2D,
+  teacherLogits: tf.Tensor2D | null,
+  { temperature: T, alpha }: DistillationOptions,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const ce = tf.losses.softmaxCrossEntropy(labelsOneHot, studentLogits) as tf.Scalar;
+    if (!teacherLogits || alpha === 0) return ce;
+    const teacherProbs = tf.softmax(tf.div(teacherLogits, T));
+    const teacherLogProbs = tf.logSoftmax(tf.div(teacherLogits, T));
+    const studentLogProbs = tf.logSoftmax(tf.div(studentLogits, T));
+    const kl = tf.mean(tf.sum(tf.mul(teacherProbs, tf.sub(teacherLogProbs, studentLogProbs)), -1));
+    return tf.add(tf.mul(kl, alpha * T * T), tf.mul(ce, 1 - alpha)) as tf.Scalar;
+  });
+}
+
+interface ResolvedTrainOptions {
+  batchSize: number;
+  totalImages: number;
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  weightDecay: number;
+  distillation: DistillationOptions;
+  augment: AugmentOptions | false;
+  seed: number;
+}
+
+function resolve(options: TrainOptions, trainCount: number): ResolvedTrainOptions {
+  const budget = options.budget ?? DEFAULT_BUDGET;
+  const totalImages = 'epochs' in budget ? Math.round(budget.epochs * trainCount) : budget.images;
+  if (!(totalImages > 0)) throw new RangeError(`training budget must be positive, got ${JSON.stringify(budget)}`);
+  const optimizer = options.optimizer ?? 'sgd';
+  const distillation = { ...DEFAULT_DISTILLATION, ...options.distillation };
+  if (!(distillation.alpha >= 0 && distillation.alpha <= 1)) throw new RangeError(`distillation.alpha must be in [0, 1], got ${distillation.alpha}`);
+  if (!(distillation.temperature > 0)) throw new RangeError(`distillation.temperature must be > 0, got ${distillation.temperature}`);
+  return {
+    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    totalImages,
+    optimizer,
+    learningRate: options.learningRate ?? (optimizer === 'sgd' ? DEFAULT_SGD_LEARNING_RATE : DEFAULT_ADAM_LEARNING_RATE),
+    weightDecay: options.weightDecay ?? DEFAULT_WEIGHT_DECAY,
+    distillation,
+    augment: options.augment === false ? false : { ...DEFAULT_AUGMENT, ...options.augment },
+    seed: options.seed ?? 0,
+  };
+}
+
+/** Conv and dense kernels: the weights weight decay applies to (not BN, not biases). */
+function decayedWeights(model: LayersModel): tf.Variable[] {
+  return model.trainableWeights
+    .filter((w) => /kernel$/.test(w.originalName))
+    .map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * Trains `model` in place on `data.train` and evaluates it. With `teacher`,
+ * its logits for each training image are looked up through `data.trainIndices`.
+ */
+export async function trainCandidate(
+  model: LayersModel,
+  data: PreparedData,
+  teacher: TeacherLogits | null,
+  options: TrainOptions = {},
+): Promise<TrainingResult> {
+  const backend = await selectBackend();
+  const o = resolve(options, data.train.count);
+  if (teacher && teacher.classes !== data.numClasses) {
+    throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
+  }
+  const useTeacher = teacher !== null && o.distillation.alpha > 0;
+  const rng = seedrandom(`train:${o.seed}`);
+  const resolution = model.inputs[0].shape[1] as number;
+  const { height, width, channels, count } = data.train;
+  const imageSize = height * width * channels;
+  const optimizer =
+    o.optimizer === 'sgd' ? tf.train.momentum(o.learningRate, SGD_MOMENTUM) : tf.train.adam(o.learningRate);
+  const setLearningRate = (lr: number) => {
+    (optimizer as unknown as { learningRate: number }).learningRate = lr;
+    if (o.optimizer === 'sgd') (optimizer as tf.MomentumOptimizer).setLearningRate(lr);
+  };
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const decayed = decayedWeights(model);
+  const steps = Math.ceil(o.totalImages / o.batchSize);
+  const batchBuffer = new Float32Array(o.batchSize * imageSize);
+  const stepLosses: number[] = [];
+  let order = permutation(count, rng);
+  let cursor = 0;
+  let imagesSeen = 0;
+  const started = performance.now();
+
+  for (let step = 0; step < steps; step++) {
+    const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
+    const indices = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      if (cursor === count) {
+        order = permutation(count, rng);
+        cursor = 0;
+      }
+      indices[k] = order[cursor++];
+    }
+    const batch = batchBuffer.subarray(0, n * imageSize);
+    gatherAugmented(data.train, indices, batch, o.augment, rng);
+    setLearningRate(0.5 * o.learningRate * (1 + Math.cos((Math.PI * step) / steps)));
+
+    const loss = tf.tidy(() => {
+      const x = toResolution(tf.tensor4d(batch, [n, height, width, channels]), resolution);
+      const labels = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => data.train.labels[i]), 'int32'), data.numClasses) as tf.Tensor2D;
+      let teacherBatch: tf.Tensor2D | null = null;
+      if (useTeacher) {
+        const t = new Float32Array(n * teacher.classes);
+        indices.forEach((i, k) => {
+          const row = data.trainIndices[i] * teacher.classes;
+          t.set(teacher.logits.subarray(row, row + teacher.classes), k * teacher.classes);
+        });
+        teacherBatch = tf.tensor2d(t, [n, teacher.classes]);
+      }
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        let total = distillationLoss(logits, labels, teacherBatch, o.distillation);
+        if (o.weightDecay > 0 && decayed.length) {
+          const l2 = tf.addN(decayed.map((w) => tf.sum(tf.square(w))));
+          total = tf.add(total, tf.mul(l2, o.weightDecay / 2));
+        }
+        return total as tf.Scalar;
+      }, variables);
+      optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+      return value;
+    });
+    const lossValue = (await loss.data())[0];
+    loss.dispose();
+    if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);
+    stepLosses.push(lossValue);
+    imagesSeen += n;
+    options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
+  }
+  const trainSeconds = (performance.now() - started) / 1000;
+  optimizer.dispose();
+
+  const lossCurve: number[] = [];
+  const per = Math.max(1, Math.ceil(stepLosses.length / LOSS_CURVE_POINTS));
+  for (let i = 0; i < stepLosses.length; i += per) {
+    const chunk = stepLosses.slice(i, i + per);
+    lossCurve.push(chunk.reduce((a, b) => a + b, 0) / chunk.length);
+  }
+  return {
+    validationAccuracy: evaluateAccuracy(model, data.validation),
+    testAccuracy: options.evaluateTest === false ? undefined : evaluateAccuracy(model, data.test),
+    lossCurve,
+    imagesSeen,
+    trainSeconds,
+    trainImagesPerSecond: imagesSeen / trainSeconds,
+    backend,
+  };
+}

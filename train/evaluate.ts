@@ -1,0 +1,44 @@
+/** Inference over a whole split: logits, and top-1 accuracy from them. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { EVAL_BATCH_SIZE } from './constants.js';
+import type { TensorSplit } from './types.js';
+
+/** Resizes a batch to the model's input resolution when the data differ. */
+export function toResolution(batch: tf.Tensor4D, resolution: number): tf.Tensor4D {
+  if (batch.shape[1] === resolution && batch.shape[2] === resolution) return batch;
+  return tf.image.resizeBilinear(batch, [resolution, resolution], true);
+}
+
+/** Logits of every image of a split, [count × classes], in inference mode. */
+export function predictLogits(model: LayersModel, split: TensorSplit, batchSize = EVAL_BATCH_SIZE): Float32Array {
+  const resolution = model.inputs[0].shape[1] as number;
+  const classes = model.outputs[0].shape[1] as number;
+  const out = new Float32Array(split.count * classes);
+  const size = split.height * split.width * split.channels;
+  for (let start = 0; start < split.count; start += batchSize) {
+    const n = Math.min(batchSize, split.count - start);
+    const logits = tf.tidy(() => {
+      const x = tf.tensor4d(split.images.subarray(start * size, (start + n) * size), [n, split.height, split.width, split.channels]);
+      return model.predict(toResolution(x, resolution)) as tf.Tensor;
+    });
+    out.set(logits.dataSync(), start * classes);
+    logits.dispose();
+  }
+  return out;
+}
+
+/** Share of rows whose largest logit is at the label. */
+export function accuracyFromLogits(logits: Float32Array, labels: Int32Array, classes: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logits[i * classes + k] > logits[i * classes + best]) best = k;
+    if (best === labels[i]) correct++;
+  }
+  return labels.length ? correct / labels.length : 0;
+}
+
+export function evaluateAccuracy(model: LayersModel, split: TensorSplit): number {
+  return accuracyFromLogits(predictLogits(model, split), split.labels, model.outputs[0].shape[1] as number);
+}

@@ -1,0 +1,112 @@
+/**
+ * Contracts of the training stage: data in memory, teacher logits, and what
+ * training a candidate returns. Types and docs only.
+ */
+import type { BackendChoice } from './backend.js';
+
+/** Images of one split, uint8 as read from disk, NHWC. */
+export interface ImageSet {
+  /** Pixel values 0–255, NHWC order, `count·height·width·channels` long. */
+  pixels: Uint8Array;
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** A dataset as the loaders return it: a training and a test split. */
+export interface Dataset {
+  /** Short name for logs and hashes, e.g. `fashion-mnist-sample`. */
+  name: string;
+  /** Where it was read from (a directory or file). */
+  source: string;
+  numClasses: number;
+  /** Class names where the format has them, else "0", "1", … */
+  classNames: string[];
+  train: ImageSet;
+  test: ImageSet;
+  /** A validation split shipped with the data (MedMNIST has one). */
+  validation?: ImageSet;
+}
+
+/** Per-channel normalisation applied after scaling pixels to [0, 1]. */
+export interface Normalisation {
+  mean: number[];
+  std: number[];
+}
+
+/** A split as training consumes it: float32 NHWC, normalised. */
+export interface TensorSplit {
+  images: Float32Array;
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** Augmentation applied to training batches only. */
+export interface AugmentOptions {
+  /** Zero-pad by this many pixels, then crop back at a random offset. @default 2 */
+  padCrop: number;
+  /** Mirror left-right with probability 1/2. @default true */
+  horizontalFlip: boolean;
+}
+
+/** Distillation hyper-parameters. */
+export interface DistillationOptions {
+  /** Softmax temperature of the KL term. @default 4 */
+  temperature: number;
+  /** Weight of the KL term; 1 − alpha weighs cross-entropy. 0 is plain training. @default 0.9 */
+  alpha: number;
+}
+
+/** Training budget: whole epochs or a number of images seen. */
+export type TrainingBudget = { epochs: number } | { images: number };
+
+export type OptimizerName = 'sgd' | 'adam';
+
+/** Everything `trainCandidate` may be told; all optional, see constants.ts. */
+export interface TrainOptions {
+  /** @default { epochs: 1 } */
+  budget?: TrainingBudget;
+  /** @default 64 */
+  batchSize?: number;
+  /** @default 'sgd' (with Nesterov-free momentum 0.9) */
+  optimizer?: OptimizerName;
+  /** Peak learning rate; decays to 0 along a cosine. @default 0.05 for sgd, 0.003 for adam */
+  learningRate?: number;
+  /** L2 weight decay on conv and dense kernels. @default 4e-5 */
+  weightDecay?: number;
+  /** @default { temperature: 4, alpha: 0.9 } */
+  distillation?: Partial<DistillationOptions>;
+  /** `false` switches augmentation off. @default { padCrop: 2, horizontalFlip: true } */
+  augment?: Partial<AugmentOptions> | false;
+  /** Seed of weight init, shuffling and augmentation. @default 0 */
+  seed?: number;
+  /** Also measure test accuracy (the search skips it: test is for final reports). @default true */
+  evaluateTest?: boolean;
+  /** Called after each batch with progress; must not throw. */
+  onProgress?: (progress: TrainingProgress) => void;
+}
+
+export interface TrainingProgress {
+  imagesSeen: number;
+  imagesTotal: number;
+  loss: number;
+}
+
+/** What training one candidate yields. */
+export interface TrainingResult {
+  /** Top-1 accuracy on the validation split, 0–1: what the search optimises. */
+  validationAccuracy: number;
+  /** Top-1 accuracy on the test split, 0–1: for final reporting only. */
+  testAccuracy?: number;
+  /** Mean loss of each tenth of training, for a loss curve. */
+  lossCurve: number[];
+  imagesSeen: number;
+  trainSeconds: number;
+  trainImagesPerSecond: number;
+  backend: BackendChoice;
+}
