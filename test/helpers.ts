@@ -20,3 +20,30 @@ export function relativeError(actual: ArrayLike<number>, reference: ArrayLike<nu
   }
   return maxDiff / (scale || 1);
 }
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Runs ONNX's own checker with full checks (strict shape inference) through
+ * Debian's python3-onnx; throws its message when the model is invalid.
+ */
+export function onnxFullCheck(model: Uint8Array | string): void {
+  let path = model as string;
+  if (typeof model !== 'string') {
+    path = join(mkdtempSync(join(tmpdir(), 'onnx-check-')), 'model.onnx');
+    writeFileSync(path, model);
+  }
+  const script = 'import onnx, sys\nm = onnx.load(sys.argv[1])\nonnx.checker.check_model(m, full_check=True)\nprint("ok")';
+  try {
+    execFileSync('/usr/bin/python3', ['-c', script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? error);
+    if (stderr.includes("No module named 'onnx'")) {
+      throw new Error('ONNX checker unavailable: apt-get install -y python3-onnx (CI installs it)');
+    }
+    throw new Error(`ONNX checker rejected ${path}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  }
+}
