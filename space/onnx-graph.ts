@@ -3,7 +3,11 @@
  * with typed attributes, one float input and output with a symbolic batch
  * dimension. Used by the model exporter and by INT8 quantization.
  */
-import { onnx } from 'onnx-proto';
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+
+// onnx-proto is CommonJS: Node's ESM loader gives its namespace as the default export.
+const { onnx } = onnxProto;
 
 /** The opset every model this package writes targets (HardSwish needs 14). */
 export const OPSET = 17;
@@ -20,7 +24,7 @@ export interface NodeSpec {
   attributes?: Record<string, AttributeValue>;
 }
 
-function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttributeValue): OnnxTypes.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') return { name, type: T.INT, i: value };
@@ -31,8 +35,8 @@ function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
 
 /** Builds one graph; `toBytes` encodes the ModelProto. */
 export class OnnxGraphBuilder {
-  readonly #nodes: onnx.INodeProto[] = [];
-  readonly #initializers: onnx.ITensorProto[] = [];
+  readonly #nodes: OnnxTypes.INodeProto[] = [];
+  readonly #initializers: OnnxTypes.ITensorProto[] = [];
   readonly #names = new Set<string>();
   #counter = 0;
 
@@ -101,7 +105,7 @@ export class OnnxGraphBuilder {
     docString?: string;
     metadata?: Record<string, string>;
   }): Uint8Array {
-    const valueInfo = (name: string, shape: number[]): onnx.IValueInfoProto => ({
+    const valueInfo = (name: string, shape: number[]): OnnxTypes.IValueInfoProto => ({
       name,
       type: {
         tensorType: {

@@ -1,0 +1,67 @@
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * Maps each expected failure's stable `code` to an exit code, in one place,
+ * and prints known failures as one line without a stack.
+ */
+
+/** Exit codes by error code; anything unknown exits 1 with its stack. */
+export const EXIT_CODES: Record<string, number> = {
+  E_USAGE: 2,
+  E_DATASET: 3,
+  E_SPACE_CONFIG: 4,
+  E_TEACHER: 5,
+  E_BENCH: 6,
+  E_SEARCH_CONFIG: 7,
+  E_JOURNAL: 8,
+  E_COMPRESS: 9,
+};
+
+/** A bad flag value: names the flag and what was expected. */
+export class UsageError extends Error {
+  readonly code = 'E_USAGE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Prints an error and sets the process exit code. */
+export function reportError(error: unknown): void {
+  const code = (error as { code?: string }).code;
+  if (code && code in EXIT_CODES) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = EXIT_CODES[code];
+    return;
+  }
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+}
+
+/** Wraps a command action so every failure goes through {@link reportError}. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      reportError(error);
+    }
+  };
+}
+
+/**
+ * Parses a positive integer flag; commander reports the failure naming the
+ * flag and the value, and exits with the usage code.
+ */
+export function positiveInt(flag: string): (value: string) => number {
+  return numberFlag(flag, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+}
+
+/** Parses a number flag checked by `check`; see {@link positiveInt}. */
+export function numberFlag(flag: string, check: (n: number) => boolean = () => true, expected = 'a number'): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`${flag} must be ${expected}.`);
+    return n;
+  };
+}

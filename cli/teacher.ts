@@ -1,0 +1,62 @@
+/** `nas teacher`: computes and caches a teacher's logits, and reports its test accuracy. */
+import type { Command } from 'commander';
+import { loadSpaceConfig, MobileNetSpace } from '../space/space.js';
+import { selectBackend } from '../train/backend.js';
+import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { INPUT_SCALES, teacherLogits, trainedTeacherSpec, type InputScale, type TeacherSpec } from '../train/teacher.js';
+import { action, positiveInt, UsageError } from './errors.js';
+import { progressBar } from './progress.js';
+
+interface TeacherFlags {
+  onnx?: string;
+  train?: boolean;
+  data: string;
+  epochs: number;
+  seed: string;
+  space: string;
+  inputScale: string;
+  layout?: string;
+}
+
+export function registerTeacher(program: Command): void {
+  program
+    .command('teacher')
+    .description('run a teacher over the training data and cache its logits for distillation')
+    .option('--onnx <file>', 'your own ONNX classifier (NCHW or NHWC; resized and channel-adapted as needed)')
+    .option('--train', 'train the widest network of the space as teacher (when you have none)')
+    .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX or CIFAR directory, or a .npz', DEFAULT_DATASET)
+    .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), 10)
+    .option('--seed <n>', 'seed for --train', '0')
+    .option('--space <name|file>', 'space whose widest genome --train uses', 'small')
+    .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
+    .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
+    .action(
+      action(async (o: TeacherFlags) => {
+        if (!!o.onnx === !!o.train) throw new UsageError('give exactly one of --onnx <file> or --train');
+        if (!(INPUT_SCALES as readonly string[]).includes(o.inputScale)) {
+          throw new UsageError(`--input-scale must be one of ${INPUT_SCALES.join(', ')}, got '${o.inputScale}'`);
+        }
+        if (o.layout && o.layout !== 'NCHW' && o.layout !== 'NHWC') throw new UsageError(`--layout must be NCHW or NHWC, got '${o.layout}'`);
+        const backend = await selectBackend(program.opts().backend);
+        console.error(`backend: ${backend.name} (${backend.reason})`);
+        const dataset = loadDataset(o.data);
+        const data = prepareData(dataset);
+        let spec: TeacherSpec;
+        if (o.onnx) {
+          spec = { kind: 'onnx', path: o.onnx, inputScale: o.inputScale as InputScale, layout: o.layout as 'NCHW' | 'NHWC' | undefined };
+        } else {
+          const { config, source } = loadSpaceConfig(o.space);
+          const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
+          spec = trainedTeacherSpec(space, o.epochs, Number(o.seed));
+        }
+        const bar = progressBar('teacher');
+        const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));
+        bar.stop();
+        console.log(`teacher: ${result.description}`);
+        console.log(`data: ${dataset.name} (${dataset.train.count} train, ${dataset.test.count} test, fingerprint ${data.fingerprint})`);
+        console.log(`test accuracy: ${(result.testAccuracy * 100).toFixed(2)}%`);
+        console.log(`logits cache key: ${result.key}${result.fromCache ? ' (already cached)' : ''}`);
+      }),
+    );
+}

@@ -1,0 +1,120 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import seedrandom from 'seedrandom';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildOnnxModel, tfjsWeights } from '../../space/build-onnx.js';
+import { buildTfjsModel } from '../../space/build-tfjs.js';
+import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
+import { OnnxGraphBuilder } from '../../space/onnx-graph.js';
+import { MobileNetSpace } from '../../space/space.js';
+import { selectBackend } from '../../train/backend.js';
+import { prepareData } from '../../train/datasets/prepared.js';
+import { accuracyFromLogits, predictLogits } from '../../train/evaluate.js';
+import { planOnnxInput, TeacherError, teacherKey, teacherLogits } from '../../train/teacher.js';
+import type { Dataset, ImageSet } from '../../train/types.js';
+import { relativeError } from '../helpers.js';
+
+function imageSet(count: number, seed: string): ImageSet {
+  const rng = seedrandom(seed);
+  return {
+    pixels: Uint8Array.from({ length: count * 28 * 28 }, () => Math.floor(rng() * 256)),
+    labels: Int32Array.from({ length: count }, () => Math.floor(rng() * 10)),
+    count,
+    height: 28,
+    width: 28,
+    channels: 1,
+  };
+}
+const dataset = (seed: string): Dataset => ({
+  name: 'synthetic',
+  source: 'memory',
+  numClasses: 10,
+  classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+  train: imageSet(150, `${seed}-train`),
+  test: imageSet(40, `${seed}-test`),
+});
+
+beforeAll(async () => {
+  process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'cache-'));
+  await selectBackend('wasm');
+});
+
+describe('ONNX teacher', () => {
+  const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+
+  it('an NCHW model exported here: logits equal the tfjs model\'s, then come from the cache', async () => {
+    const data = prepareData(dataset('a'));
+    const genome = space.sample(seedrandom('teacher'));
+    genome.resolution = 28;
+    const model = buildTfjsModel(space.plan(genome), 1);
+    const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'teacher.onnx');
+    writeFileSync(path, buildOnnxModel(space.plan(genome), tfjsWeights(model)));
+
+    const first = await teacherLogits(data, { kind: 'onnx', path });
+    expect(first.fromCache).toBe(false);
+    expect(first.classes).toBe(10);
+    expect(first.logits.length).toBe(150 * 10);
+    expect(relativeError(first.logits, predictLogits(model, data.fullTrain))).toBeLessThan(1e-4);
+    expect(first.testAccuracy).toBeCloseTo(accuracyFromLogits(predictLogits(model, data.test), data.test.labels, 10), 6);
+
+    const second = await teacherLogits(data, { kind: 'onnx', path });
+    expect(second.fromCache).toBe(true);
+    expect(Array.from(second.logits)).toEqual(Array.from(first.logits));
+
+    // Other data, other key: stale logits are never reused.
+    const other = prepareData(dataset('b'));
+    expect(teacherKey(other, { kind: 'onnx', path })).not.toBe(first.key);
+    expect(teacherKey(data, { kind: 'onnx', path, inputScale: 'unit' })).not.toBe(first.key);
+  });
+
+  it('an NHWC model ending in softmax: probabilities become log-probabilities', async () => {
+    const data = prepareData(dataset('c'));
+    // logits = flatten(x) · W, then Softmax; W picks pixel k for class k.
+    const g = new OnnxGraphBuilder();
+    g.fresh('input');
+    const w = new Float32Array(784 * 10);
+    for (let k = 0; k < 10; k++) w[k * 10 + k] = 1;
+    const flat = g.op('Flatten', ['input'], 'flat');
+    const z = g.op('Gemm', [flat, g.float('w', [784, 10], w), g.float('b', [10], new Float32Array(10))], 'z');
+    g.node({ op: 'Softmax', inputs: [z], outputs: ['probs'], attributes: { axis: 1 } });
+    const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'nhwc.onnx');
+    writeFileSync(path, g.toBytes({ graphName: 'nhwc', input: { name: 'input', shape: [1, 28, 28, 1] }, output: { name: 'probs', shape: [1, 10] } }));
+
+    const result = await teacherLogits(data, { kind: 'onnx', path, inputScale: 'unit' });
+    // In unit scale pixel k of image i is pixels[i·784 + k] / 255; log-softmax differences equal logit differences.
+    const i = 7;
+    const px = (k: number) => dataset('c').train.pixels[i * 784 + k] / 255;
+    const row = result.logits.subarray(i * 10, i * 10 + 10);
+    expect(row[3] - row[0]).toBeCloseTo(px(3) - px(0), 4);
+    expect(row[9] - row[5]).toBeCloseTo(px(9) - px(5), 4);
+  });
+
+  it('a teacher whose classes do not match the data is refused', async () => {
+    const data = prepareData(dataset('d'));
+    const g = new OnnxGraphBuilder();
+    g.fresh('input');
+    const flat = g.op('Flatten', ['input'], 'flat');
+    g.node({ op: 'Gemm', inputs: [flat, g.float('w', [784, 5], new Float32Array(784 * 5)), g.float('b', [5], new Float32Array(5))], outputs: ['logits'] });
+    const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'five.onnx');
+    writeFileSync(path, g.toBytes({ graphName: 'five', input: { name: 'input', shape: [1, 1, 28, 28] }, output: { name: 'logits', shape: [1, 5] } }));
+    await expect(teacherLogits(data, { kind: 'onnx', path })).rejects.toThrow(/five\.onnx: output has 5 classes but the data have 10/);
+  });
+
+  it('a file that is not ONNX is named', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'junk.onnx');
+    writeFileSync(path, 'junk');
+    await expect(teacherLogits(prepareData(dataset('e')), { kind: 'onnx', path })).rejects.toThrow(TeacherError);
+    await expect(teacherLogits(prepareData(dataset('e')), { kind: 'onnx', path })).rejects.toThrow(/junk\.onnx: not a model onnxruntime can load/);
+  });
+});
+
+describe('input layout of an ONNX teacher', () => {
+  it('reads NCHW, NHWC, fixed and symbolic sizes', () => {
+    expect(planOnnxInput(['batch', 3, 224, 224])).toEqual({ layout: 'NCHW', channels: 3, height: 224, width: 224, batch: null });
+    expect(planOnnxInput([1, 32, 32, 3])).toEqual({ layout: 'NHWC', channels: 3, height: 32, width: 32, batch: 1 });
+    expect(planOnnxInput(['N', 1, 'H', 'W'])).toEqual({ layout: 'NCHW', channels: 1, height: null, width: null, batch: null });
+    expect(() => planOnnxInput([1, 10])).toThrow(/expected an image batch of rank 4/);
+    expect(() => planOnnxInput([1, 5, 5, 5])).toThrow(/cannot tell channels/);
+  });
+});
