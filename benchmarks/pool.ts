@@ -1,0 +1,82 @@
+/**
+ * The one Piscina pool for latency. Measurements run in a worker thread
+ * (onnxruntime-node's run() blocks its thread), one at a time by default so
+ * they never compete for a core. A worker that crashes or passes the timeout
+ * fails only that measurement, with an error saying which; Piscina replaces
+ * the worker and the pool keeps serving.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { packageRoot } from '../train/paths.js';
+import type { ComparedMeasurement } from './compare.js';
+import { DEFAULT_TASK_TIMEOUT } from './constants.js';
+import type { Measurement, MeasureOptions } from './types.js';
+import type { WorkerTask } from './worker.js';
+
+export interface LatencyPoolOptions {
+  /** Measurements at once. More than one makes them compete for cores. @default 1 */
+  concurrency?: number;
+  /** A measurement still running after this many ms fails and its worker is replaced. @default 120000 */
+  timeout?: number;
+  /** Worker entry file; tests substitute one that misbehaves. @default the built benchmarks/worker.js */
+  workerFile?: string;
+}
+
+/** The built worker: Piscina cannot load TypeScript, so from sources we point at dist/. */
+export function defaultWorkerFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  const file = here.endsWith('.ts') ? join(packageRoot(), 'dist', 'benchmarks', 'worker.js') : join(here, '..', 'worker.js');
+  if (!existsSync(file)) throw new Error(`${file} not found: run 'npm run build' first`);
+  return file;
+}
+
+export class LatencyPool {
+  readonly #pool: Piscina;
+  readonly #timeout: number;
+
+  constructor(options: LatencyPoolOptions = {}) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+    this.#timeout = options.timeout ?? DEFAULT_TASK_TIMEOUT;
+    if (!(this.#timeout > 0)) throw new RangeError(`timeout must be > 0 ms, got ${this.#timeout}`);
+    this.#pool = new Piscina({
+      filename: options.workerFile ?? defaultWorkerFile(),
+      minThreads: 1,
+      maxThreads: concurrency,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+    });
+  }
+
+  async #run<T>(task: WorkerTask, failed: (message: string) => T): Promise<T> {
+    try {
+      return (await this.#pool.run(task, { signal: AbortSignal.timeout(this.#timeout) })) as T;
+    } catch (error) {
+      const e = error as Error;
+      const aborted = e.name === 'AbortError' || e.name === 'TimeoutError' || /abort/i.test(e.message);
+      return failed(aborted ? `timed out after ${this.#timeout} ms; the worker was replaced` : `worker failed: ${e.message}`);
+    }
+  }
+
+  /** Measures one model (a path, or ONNX bytes named `name`). */
+  measure(source: string | Uint8Array, name: string, options: MeasureOptions = {}): Promise<Measurement> {
+    return this.#run<Measurement>({ kind: 'measure', name, source, options }, (message) => ({
+      state: 'errored',
+      model: name,
+      error: { code: 'E_WORKER', message: `${name}: ${message}` },
+    }));
+  }
+
+  /** Measures models interleaved (ABAB) in one worker; see compare.ts. */
+  compare(models: Array<{ name: string; source: string | Uint8Array }>, options: MeasureOptions = {}, rounds?: number): Promise<ComparedMeasurement[]> {
+    return this.#run<ComparedMeasurement[]>({ kind: 'compare', models, options, rounds }, (message) =>
+      models.map((m) => ({ state: 'errored', model: m.name, error: { code: 'E_WORKER', message: `${m.name}: ${message}` }, ratioToFirst: null })),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}
