@@ -43,7 +43,7 @@ export async function compareModels(
     if (!isPrepared(p)) return p;
     const stats = latencyStats(samples.get(p)!);
     return {
-      state: stats.cv <= o.noiseThreshold ? 'measured' : 'noisy',
+      state: stats.robustCv <= o.noiseThreshold ? 'measured' : 'noisy',
       model: p.name,
       inputs: p.inputs,
       session: o.session,
@@ -54,10 +54,15 @@ export async function compareModels(
     };
   });
   for (const m of live) await m.session.release();
+  return withRatiosToFirst(results);
+}
+
+/** Each row's p50 over the first measured row's p50 (null for errored rows). */
+export function withRatiosToFirst(rows: Measurement[]): ComparedMeasurement[] {
   const p50 = (r: Measurement) => (r.state === 'errored' ? null : r.stats.p50);
-  const referenceP50 = results.map(p50).find((v) => v !== null) ?? null;
-  return results.map((r) => ({
-    ...r,
-    ratioToFirst: p50(r) === null || referenceP50 === null ? null : p50(r)! / referenceP50,
-  }));
+  const reference = rows.map(p50).find((v) => v !== null) ?? null;
+  return rows.map((r) => {
+    const own = p50(r);
+    return { ...r, ratioToFirst: own === null || reference === null ? null : own / reference };
+  });
 }

@@ -16,8 +16,8 @@ export const DEFAULT_MEASURE: Omit<ResolvedMeasureOptions, 'session'> = {
   warmupTime: 200,
   iterations: 100,
   time: 1000,
-  /** 10%: above it a run on a quiet core is rare; a busy neighbour is likely. */
-  noiseThreshold: 0.1,
+  /** 5% robust CV: a quiet core stays near 1%; above 5% a neighbour is competing. */
+  noiseThreshold: 0.05,
   maxRepeats: 2,
 };
 

@@ -8,6 +8,7 @@
  * Runs on whatever thread calls it; the pool (pool.ts) calls it in a worker,
  * because onnxruntime-node's run() blocks its thread.
  */
+import { existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { Bench } from 'tinybench';
 import { DEFAULT_MEASURE, DEFAULT_SESSION } from './constants.js';
@@ -60,9 +61,11 @@ export interface PreparedModel {
 
 /** Creates the session and inputs, and times creation and the first run. */
 export async function prepareModel(model: string | Uint8Array, name: string, o: ResolvedMeasureOptions): Promise<PreparedModel> {
+  if (typeof model === 'string' && !existsSync(model)) throw new BenchError(`${name}: file not found`);
   const t0 = performance.now();
   let session: ort.InferenceSession;
   try {
+    // Two calls because create() is overloaded on path and bytes.
     session = typeof model === 'string'
       ? await ort.InferenceSession.create(model, sessionOptions(o.session))
       : await ort.InferenceSession.create(model, sessionOptions(o.session));
@@ -118,11 +121,11 @@ export async function measureModel(model: string | Uint8Array, name: string, opt
     while (attempts <= o.maxRepeats) {
       attempts++;
       const stats = latencyStats(await timedSamples(prepared, o.iterations, o.time));
-      if (!best || stats.cv < best.cv) best = stats;
-      if (best.cv <= o.noiseThreshold) break;
+      if (!best || stats.robustCv < best.robustCv) best = stats;
+      if (best.robustCv <= o.noiseThreshold) break;
     }
     return {
-      state: best!.cv <= o.noiseThreshold ? 'measured' : 'noisy',
+      state: best!.robustCv <= o.noiseThreshold ? 'measured' : 'noisy',
       model: name,
       inputs: prepared.inputs,
       session: o.session,

@@ -30,6 +30,7 @@ export function latencyStats(samples: ArrayLike<number>): LatencyStats {
   const sd = Math.sqrt(variance);
   const p50 = quantile(sorted, 0.5);
   const deviations = Float64Array.from(sorted, (v) => Math.abs(v - p50)).sort();
+  const mad = quantile(deviations, 0.5);
   const critical = n > 1 ? (T95[n - 2] ?? 1.96) : NaN;
   return {
     samples: n,
@@ -39,8 +40,9 @@ export function latencyStats(samples: ArrayLike<number>): LatencyStats {
     p50,
     p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
-    mad: quantile(deviations, 0.5),
+    mad,
     cv: mean > 0 ? sd / mean : 0,
+    robustCv: p50 > 0 ? (1.4826 * mad) / p50 : 0,
     rme: n > 1 && mean > 0 ? (100 * critical * (sd / Math.sqrt(n))) / mean : 0,
   };
 }

@@ -31,7 +31,7 @@ export interface ResolvedMeasureOptions {
   /** Measurement: at least this many runs and this long (ms). */
   iterations: number;
   time: number;
-  /** Coefficient of variation above which the measurement is repeated. */
+  /** Robust coefficient of variation (see {@link LatencyStats.robustCv}) above which the measurement is repeated. */
   noiseThreshold: number;
   /** How many times a noisy measurement is repeated before it is flagged. */
   maxRepeats: number;
@@ -50,8 +50,13 @@ export interface LatencyStats {
   p99: number;
   /** Median absolute deviation from the median. */
   mad: number;
-  /** Standard deviation / mean. */
+  /** Standard deviation / mean. A few pre-empted runs inflate it. */
   cv: number;
+  /**
+   * Robust coefficient of variation, 1.4826·MAD / median: the spread of the
+   * typical run, which the noise gate checks.
+   */
+  robustCv: number;
   /** Relative margin of error at 95% confidence, in percent (as tinybench reports it). */
   rme: number;
 }

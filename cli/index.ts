@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { BACKENDS } from '../train/backend.js';
 import { EXIT_CODES, reportError } from './errors.js';
+import { registerBench } from './bench.js';
 import { registerExport } from './export.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSpace(program);
   registerExport(program);
   registerTeacher(program);
+  registerBench(program);
   return program;
 }
 
