@@ -132,8 +132,8 @@ export function buildOnnxModel(plan: NetworkPlan, weights: WeightSource, metadat
   });
   return g.toBytes({
     graphName: 'candidate',
-    input: { name: ONNX_INPUT_NAME, shape: [1, plan.inputChannels, plan.resolution, plan.resolution] },
-    output: { name: ONNX_OUTPUT_NAME, shape: [1, plan.numClasses] },
+    input: { name: ONNX_INPUT_NAME, shape: ['batch', plan.inputChannels, plan.resolution, plan.resolution] },
+    output: { name: ONNX_OUTPUT_NAME, shape: ['batch', plan.numClasses] },
     docString: 'MobileNet-style candidate from nas-edge. Input: NCHW float32, pixels scaled to [0, 1] then standardised per channel (see metadata).',
     metadata,
   });

@@ -95,22 +95,22 @@ export class OnnxGraphBuilder {
   }
 
   /**
-   * Encodes the model. Input and output are float tensors whose first
-   * dimension is the symbolic `batch`.
+   * Encodes the model. Input and output are float tensors; a string in a
+   * shape is a symbolic dimension (e.g. 'batch').
    */
   toBytes(options: {
     graphName: string;
-    input: { name: string; shape: number[] };
-    output: { name: string; shape: number[] };
+    input: { name: string; shape: Array<number | string> };
+    output: { name: string; shape: Array<number | string> };
     docString?: string;
     metadata?: Record<string, string>;
   }): Uint8Array {
-    const valueInfo = (name: string, shape: number[]): OnnxTypes.IValueInfoProto => ({
+    const valueInfo = (name: string, shape: Array<number | string>): OnnxTypes.IValueInfoProto => ({
       name,
       type: {
         tensorType: {
           elemType: onnx.TensorProto.DataType.FLOAT,
-          shape: { dim: [{ dimParam: 'batch' }, ...shape.slice(1).map((d) => ({ dimValue: d }))] },
+          shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
         },
       },
     });

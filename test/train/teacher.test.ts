@@ -79,7 +79,7 @@ describe('ONNX teacher', () => {
     const z = g.op('Gemm', [flat, g.float('w', [784, 10], w), g.float('b', [10], new Float32Array(10))], 'z');
     g.node({ op: 'Softmax', inputs: [z], outputs: ['probs'], attributes: { axis: 1 } });
     const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'nhwc.onnx');
-    writeFileSync(path, g.toBytes({ graphName: 'nhwc', input: { name: 'input', shape: [1, 28, 28, 1] }, output: { name: 'probs', shape: [1, 10] } }));
+    writeFileSync(path, g.toBytes({ graphName: 'nhwc', input: { name: 'input', shape: ['batch', 28, 28, 1] }, output: { name: 'probs', shape: ['batch', 10] } }));
 
     const result = await teacherLogits(data, { kind: 'onnx', path, inputScale: 'unit' });
     // In unit scale pixel k of image i is pixels[i·784 + k] / 255; log-softmax differences equal logit differences.
@@ -97,7 +97,7 @@ describe('ONNX teacher', () => {
     const flat = g.op('Flatten', ['input'], 'flat');
     g.node({ op: 'Gemm', inputs: [flat, g.float('w', [784, 5], new Float32Array(784 * 5)), g.float('b', [5], new Float32Array(5))], outputs: ['logits'] });
     const path = join(mkdtempSync(join(tmpdir(), 'teacher-')), 'five.onnx');
-    writeFileSync(path, g.toBytes({ graphName: 'five', input: { name: 'input', shape: [1, 1, 28, 28] }, output: { name: 'logits', shape: [1, 5] } }));
+    writeFileSync(path, g.toBytes({ graphName: 'five', input: { name: 'input', shape: ['batch', 1, 28, 28] }, output: { name: 'logits', shape: ['batch', 5] } }));
     await expect(teacherLogits(data, { kind: 'onnx', path })).rejects.toThrow(/five\.onnx: output has 5 classes but the data have 10/);
   });
 

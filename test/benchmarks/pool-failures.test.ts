@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LatencyPool } from '../../benchmarks/pool.js';
+import { candidateOnnx, fixtureDir } from '../fixtures/onnx-models.js';
+
+const quick = { iterations: 20, time: 50, warmupTime: 20, warmupIterations: 2 };
+let pool: LatencyPool;
+let model: string;
+
+beforeAll(async () => {
+  model = await candidateOnnx(fixtureDir(), 'pool');
+  pool = new LatencyPool({ timeout: 5_000, workerFile: fileURLToPath(new URL('../fixtures/misbehaving-worker.mjs', import.meta.url)) });
+});
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('the latency pool survives its workers', () => {
+  it('a crashed worker fails that one measurement, and the pool keeps serving', async () => {
+    const crashed = await pool.measure(model, 'crash', quick);
+    expect(crashed.state).toBe('errored');
+    if (crashed.state === 'errored') {
+      expect(crashed.error.code).toBe('E_WORKER');
+      expect(crashed.error.message).toMatch(/^crash: worker failed/);
+    }
+    expect((await pool.measure(model, 'after-crash', quick)).state).not.toBe('errored');
+  });
+
+  it('a hung worker times out, and the pool keeps serving', async () => {
+    const started = Date.now();
+    const hung = await pool.measure(model, 'hang', quick);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(hung.state).toBe('errored');
+    if (hung.state === 'errored') expect(hung.error.message).toBe('hang: timed out after 5000 ms; the worker was replaced');
+    expect((await pool.measure(model, 'after-hang', quick)).state).not.toBe('errored');
+  });
+});
