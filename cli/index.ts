@@ -5,6 +5,7 @@ import { BACKENDS } from '../train/backend.js';
 import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
 import { registerExport } from './export.js';
+import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     // Subcommands inherit these only if set before they are added.
     .exitOverride();
+  registerSearch(program);
   registerSpace(program);
   registerExport(program);
   registerTeacher(program);

@@ -74,7 +74,8 @@ const cacheMetaSchema = z.object({
   description: z.string(),
 });
 
-function readCache(key: string): TeacherResult | null {
+/** Cached logits by key, or null when absent or damaged. */
+export function readCachedTeacher(key: string): TeacherResult | null {
   const meta = join(cacheDir(), 'teacher', `${key}.json`);
   const bin = join(cacheDir(), 'teacher', `${key}.f32`);
   if (!existsSync(meta) || !existsSync(bin)) return null;
@@ -104,7 +105,7 @@ export async function teacherLogits(
 ): Promise<TeacherResult> {
   if (spec.kind === 'onnx' && !existsSync(spec.path)) throw new TeacherError(`${spec.path}: teacher model not found`);
   const key = teacherKey(data, spec);
-  const cached = readCache(key);
+  const cached = readCachedTeacher(key);
   if (cached) return cached;
   const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, onProgress);
   const result: TeacherResult = { ...computed, key, fromCache: false };

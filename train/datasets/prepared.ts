@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_VALIDATION_FRACTION } from '../constants.js';
 import type { Dataset, ImageSet, Normalisation, TensorSplit } from '../types.js';
-import { channelStatistics, normalise, splitValidation } from './prepare.js';
+import seedrandom from 'seedrandom';
+import { channelStatistics, normalise, permutation, splitValidation } from './prepare.js';
 
 export interface PreparedData {
   name: string;
@@ -65,4 +66,24 @@ export function prepareData(dataset: Dataset, options: PrepareOptions = {}): Pre
     fingerprint: fingerprint(dataset.train),
     fullTrain: normalise(dataset.train, norm),
   };
+}
+
+/**
+ * The same data with training cut to `size` images, chosen by a seeded,
+ * class-blind draw that is the same for every candidate of a run (a fair
+ * comparison); validation and test are untouched.
+ */
+export function withTrainingSubset(data: PreparedData, size: number, seed: number): PreparedData {
+  if (size >= data.train.count) return data;
+  const order = permutation(data.train.count, seedrandom(`subset:${seed}`)).subarray(0, size).sort();
+  const imageSize = data.train.height * data.train.width * data.train.channels;
+  const images = new Float32Array(size * imageSize);
+  const labels = new Int32Array(size);
+  const trainIndices = new Int32Array(size);
+  order.forEach((i, k) => {
+    images.set(data.train.images.subarray(i * imageSize, (i + 1) * imageSize), k * imageSize);
+    labels[k] = data.train.labels[i];
+    trainIndices[k] = data.trainIndices[i];
+  });
+  return { ...data, train: { ...data.train, images, labels, count: size }, trainIndices };
 }

@@ -1,0 +1,164 @@
+/**
+ * The search's run configuration: a zod schema (unknown fields rejected,
+ * errors name the file and field), defaults for the quickstart, and a hash
+ * that identifies a resolved configuration in results and on resume.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { z } from 'zod';
+import { NAMED_SPACES } from '../space/defaults.js';
+import { searchSpaceSchema } from '../space/schema.js';
+
+/** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const match = /^\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*$/.exec(value);
+  if (!match || value.trim() === '' || (!match[1] && !match[2] && !match[3])) throw new Error(`'${value}' is not a duration (e.g. 90s, 30m, 8h)`);
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+}
+
+const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const searchConfigSchema = z.strictObject({
+  /** Run directory name under results/; default: a timestamp. */
+  name: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash and underscore only').optional(),
+  seed: z.number().int().default(0),
+  /** fashion-mnist-sample, fashion-mnist, or a path (IDX/CIFAR directory, .npz). */
+  data: z.string().default('fashion-mnist-sample'),
+  validationFraction: z.number().gt(0).lt(1).default(0.1),
+  /** A named space or an inline space object. */
+  space: z.union([z.enum(Object.keys(NAMED_SPACES) as [keyof typeof NAMED_SPACES]), searchSpaceSchema]).default('small'),
+  searcher: z
+    .strictObject({
+      algorithm: z.enum(['nsga2', 'aging', 'random']).default('nsga2'),
+      /** Genomes per generation (and NSGA-II's population). */
+      population: z.number().int().min(2).default(8),
+      crossoverProbability: z.number().min(0).max(1).default(0.9),
+      /** Per-gene mutation probability; one gene always changes. */
+      mutationProbability: z.number().min(0).max(1).default(0.1),
+      /** Aging evolution: how many of the population a parent is picked from. */
+      sampleSize: z.number().int().min(1).default(4),
+      /** Aging evolution: population kept (oldest leave first). */
+      agingPopulation: z.number().int().min(2).default(32),
+    })
+    .prefault({}),
+  budget: z
+    .strictObject({
+      /** Candidates trained. */
+      evaluations: z.number().int().positive().optional(),
+      /** Wall-clock time; no new training starts after it. */
+      time: duration.optional(),
+      generations: z.number().int().positive().optional(),
+    })
+    .prefault({}),
+  /** A third objective to minimise beside accuracy and latency. */
+  thirdObjective: z.enum(['params', 'macs']).optional(),
+  constraints: z
+    .strictObject({
+      maxLatencyMs: z.number().positive().optional(),
+      maxParams: z.number().int().positive().optional(),
+      maxMacs: z.number().int().positive().optional(),
+    })
+    .prefault({}),
+  training: z
+    .strictObject({
+      epochs: z.number().positive().optional(),
+      images: z.number().int().positive().optional(),
+      /** Train on this many images of the training split (seeded, the same for every candidate). */
+      subset: z.number().int().positive().optional(),
+      batchSize: z.number().int().positive().default(64),
+      optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+      learningRate: z.number().positive().optional(),
+      temperature: z.number().positive().default(4),
+      alpha: z.number().min(0).max(1).default(0.9),
+      augment: z.boolean().default(true),
+      /** A candidate still training after this long is recorded as failed. */
+      timeLimit: duration.default(1800),
+    })
+    .prefault({}),
+  teacher: z
+    .union([
+      z.null(),
+      z.strictObject({ onnx: z.string(), inputScale: z.enum(['standardised', 'unit', 'imagenet', 'raw']).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
+      z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive() }) }),
+    ])
+    .default(null),
+  latency: z
+    .strictObject({
+      iterations: z.number().int().positive().default(100),
+      time: z.number().positive().default(500),
+      threads: z.number().int().positive().default(1),
+      /** Reject without measuring when the lookup table predicts over maxLatencyMs × this. */
+      predictorSlack: z.number().min(1).optional(),
+    })
+    .prefault({}),
+  /** Training workers; one candidate per worker. */
+  workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
+  /** `proxy`: cheap analytic stand-ins for latency and accuracy (tests, algorithm benchmarks). */
+  evaluator: z.enum(['real', 'proxy']).default('real'),
+  /** Proxy only: milliseconds each proxy training takes. */
+  proxyDelayMs: z.number().min(0).default(0),
+  /** Hypervolume reference point; latency defaults to maxLatencyMs, else 5 ms. */
+  hypervolumeReference: z
+    .strictObject({ accuracy: z.number().default(0), latencyMs: z.number().positive().optional(), params: z.number().positive().optional(), macs: z.number().positive().optional() })
+    .prefault({}),
+});
+
+export type SearchConfig = z.output<typeof searchConfigSchema>;
+export type SearchConfigInput = z.input<typeof searchConfigSchema>;
+
+export class SearchConfigError extends Error {
+  readonly code = 'E_SEARCH_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SearchConfigError';
+  }
+}
+
+/** Validates and fills defaults; the error names the source and field. */
+export function resolveSearchConfig(value: unknown, source = 'config'): SearchConfig {
+  const parsed = searchConfigSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    let field = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') field = [field, (issue as { keys: string[] }).keys[0]].filter(Boolean).join('.');
+    throw new SearchConfigError(`${source}: ${field || '(root)'}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`);
+  }
+  const config = parsed.data;
+  if (config.training.epochs !== undefined && config.training.images !== undefined) {
+    throw new SearchConfigError(`${source}: training: give epochs or images, not both`);
+  }
+  if (config.training.epochs === undefined && config.training.images === undefined) config.training.epochs = 1;
+  return config;
+}
+
+/** Reads a JSON config file. */
+export function loadSearchConfig(file: string, overrides: Record<string, unknown> = {}): SearchConfig {
+  if (!existsSync(file)) throw new SearchConfigError(`${file}: config file not found`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SearchConfigError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  return resolveSearchConfig({ ...(value as object), ...overrides }, file);
+}
+
+/** sha256 of the resolved configuration's JSON, 16 hex characters. */
+export function configHash(config: SearchConfig): string {
+  const { name: _name, ...rest } = config;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+}
+
+/** The objectives a config searches, in the order of the points' coordinates. */
+export function objectivesOf(config: SearchConfig): Array<'accuracy' | 'latency' | 'params' | 'macs'> {
+  return config.thirdObjective ? ['accuracy', 'latency', config.thirdObjective] : ['accuracy', 'latency'];
+}

@@ -1,0 +1,310 @@
+/**
+ * `runSearch`: the overnight loop. Each generation the searcher proposes new
+ * genomes; cheap constraints (params, MACs) reject first, then latency is
+ * measured on the untrained ONNX model (one at a time, never while training
+ * runs) and checked, then the feasible genomes train in parallel workers.
+ * Every finished candidate is journaled before it counts. A resumed run
+ * replays the journal through the same seeded searcher, so it asks for the
+ * same genomes and re-runs only those that were in flight.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NAMED_SPACES } from '../space/defaults.js';
+import { MobileNetSpace } from '../space/space.js';
+import type { Genome } from '../space/types.js';
+import { loadDataset } from '../train/datasets/load.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { packageRoot } from '../train/paths.js';
+import { teacherLogits, trainedTeacherSpec, type TeacherSpec } from '../train/teacher.js';
+import { AgingEvolution } from './aging-evolution.js';
+import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
+import { captureRunEnvironment } from './environment.js';
+import { ProxyEvaluator, RealEvaluator } from './evaluators.js';
+import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
+import { Nsga2 } from './nsga2.js';
+import { frontOf, hypervolumeOf } from './objectives.js';
+import { RandomSearch } from './random-search.js';
+import { writeRunReport } from './report.js';
+import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, Searcher, StopReason } from './types.js';
+
+export const CONFIG_FILE = 'config.json';
+
+export interface RunSearchOptions {
+  /** Where the run writes; default results/<config.name or a timestamp>. */
+  runDir?: string;
+  /** Continue the run in `runDir` from its journal (config.json there wins). */
+  resume?: boolean;
+  /** Abort to stop cleanly: in-flight candidates are dropped (and re-run on resume). */
+  signal?: AbortSignal;
+  onGeneration?: (event: GenerationEvent) => void;
+  onCandidate?: (record: CandidateRecord) => void;
+  /** One line of what is going on (teacher, resume, repairs). */
+  log?: (line: string) => void;
+  /** Evaluator override (tests). */
+  evaluator?: CandidateEvaluator;
+  /** Training worker override (tests). */
+  trainWorkerFile?: string;
+}
+
+export interface SearchResult {
+  runDir: string;
+  config: SearchConfig;
+  records: CandidateRecord[];
+  front: EvaluatedRecord[];
+  hypervolume: number;
+  generations: number;
+  stopReason: StopReason;
+}
+
+function defaultRunDir(config: SearchConfig): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return join(packageRoot(), 'results', config.name ?? `run-${stamp}`);
+}
+
+/** The space a config names or holds. */
+export function spaceConfigOf(config: SearchConfig) {
+  return typeof config.space === 'string' ? NAMED_SPACES[config.space] : config.space;
+}
+
+function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: string) => boolean): Searcher {
+  const s = config.searcher;
+  const objectives = objectivesOf(config);
+  if (s.algorithm === 'nsga2') return new Nsga2(space, objectives, s, config.seed, isSeen);
+  if (s.algorithm === 'aging') return new AgingEvolution(space, objectives, s, config.seed, isSeen);
+  return new RandomSearch(space, s, config.seed, isSeen);
+}
+
+function teacherSpecOf(config: SearchConfig, space: MobileNetSpace): TeacherSpec | null {
+  const t = config.teacher;
+  if (t === null) return null;
+  if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
+  return trainedTeacherSpec(space, t.train.epochs, config.seed);
+}
+
+/** Opens (or, on resume, reopens) a run directory and its saved configuration. */
+function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { runDir: string; config: SearchConfig } {
+  if (options.resume) {
+    if (!options.runDir) throw new SearchConfigError('resume needs the run directory');
+    const file = join(options.runDir, CONFIG_FILE);
+    if (!existsSync(file)) throw new SearchConfigError(`${file}: not found; is ${options.runDir} a run directory?`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { config: unknown; configHash: string };
+    const config = resolveSearchConfig(saved.config, file);
+    if (configHash(config) !== saved.configHash) throw new SearchConfigError(`${file}: configHash does not match its config; the file was edited`);
+    return { runDir: options.runDir, config };
+  }
+  const config = input!;
+  const runDir = options.runDir ?? defaultRunDir(config);
+  if (existsSync(join(runDir, JOURNAL_FILE))) {
+    throw new SearchConfigError(`${runDir} already holds a run; resume it with --resume ${runDir}, or choose another name`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  writeFileSync(join(runDir, CONFIG_FILE), JSON.stringify({ config, configHash: configHash(config), seed: config.seed }, null, 2) + '\n');
+  return { runDir, config };
+}
+
+/** Runs (or resumes) a search; see the file comment. */
+export async function runSearch(input: SearchConfig | null, options: RunSearchOptions = {}): Promise<SearchResult> {
+  const { runDir, config } = openRunDir(input, options);
+  const log = options.log ?? (() => {});
+  const signal = options.signal ?? new AbortController().signal;
+  const started = performance.now();
+
+  const dataset = loadDataset(config.data);
+  const space = new MobileNetSpace(spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+  let teacherKey: string | null = null;
+  const teacherSpec = teacherSpecOf(config, space);
+  if (teacherSpec && config.evaluator === 'real') {
+    const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
+    const teacher = await teacherLogits(data, teacherSpec);
+    teacherKey = teacher.key;
+    log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
+  }
+  await captureRunEnvironment(runDir, config, teacherKey);
+
+  const { journal, entries, repairedTornLine } = Journal.open(join(runDir, JOURNAL_FILE));
+  if (repairedTornLine) log(`journal: dropped a torn last line (the previous run was killed mid-write)`);
+  if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
+  const journaled = new Map<string, JournalEntry>(entries.map((e) => [e.id, e]));
+
+  const evaluator =
+    options.evaluator ??
+    (config.evaluator === 'proxy'
+      ? new ProxyEvaluator(space, config.proxyDelayMs)
+      : new RealEvaluator({ space, config, runDir, teacherKey, trainWorkerFile: options.trainWorkerFile }));
+  const seen = new Set<string>();
+  const searcher = makeSearcher(config, space, (id) => seen.has(id));
+  const records: CandidateRecord[] = [];
+  const budget = config.budget;
+  const deadline = budget.time !== undefined ? started + budget.time * 1000 : Infinity;
+  const trained = () => records.filter((r) => r.state === 'evaluated' || (r.state === 'failed' && r.stage === 'training')).length;
+  const finish = (record: CandidateRecord, fromJournal: boolean) => {
+    if (!fromJournal) journal.append(record);
+    records.push(record);
+    options.onCandidate?.(record);
+  };
+
+  let generation = 0;
+  let stopReason: StopReason | null = null;
+  try {
+    while (!stopReason) {
+      if (signal.aborted) stopReason = 'interrupted';
+      else if (budget.generations !== undefined && generation >= budget.generations) stopReason = 'generations';
+      else if (budget.evaluations !== undefined && trained() >= budget.evaluations) stopReason = 'evaluations';
+      else if (performance.now() >= deadline) stopReason = 'time';
+      if (stopReason) break;
+
+      const genomes = searcher.ask();
+      if (genomes.length === 0) {
+        stopReason = 'exhausted';
+        break;
+      }
+      const ids = genomes.map((g) => space.id(g));
+      const done = new Map<string, CandidateRecord>();
+      for (const id of ids) {
+        const entry = journaled.get(id);
+        if (entry) {
+          const { at: _at, ...record } = entry;
+          done.set(id, record as CandidateRecord);
+          finish(record as CandidateRecord, true);
+        }
+      }
+      const pending = genomes.map((genome, i) => ({ genome, id: ids[i] })).filter(({ id }) => !done.has(id));
+      const complete = await evaluateGeneration(pending, generation, {
+        config, space, evaluator, signal, deadline,
+        remainingBudget: budget.evaluations === undefined ? Infinity : budget.evaluations - trained(),
+        onRecord: (r) => {
+          done.set(r.id, r);
+          finish(r, false);
+        },
+      });
+      if (!complete) {
+        stopReason = signal.aborted ? 'interrupted' : performance.now() >= deadline ? 'time' : 'evaluations';
+        break;
+      }
+      for (const id of ids) seen.add(id);
+      searcher.tell(ids.map((id) => done.get(id)!));
+      await writeRunReport(runDir, config, records, { final: false });
+      const frontSize = frontOf(records, objectivesOf(config)).length;
+      const elapsedSeconds = (performance.now() - started) / 1000;
+      const perEvaluation = trained() ? elapsedSeconds / trained() : null;
+      const byEvaluations = budget.evaluations !== undefined && perEvaluation !== null ? (budget.evaluations - trained()) * perEvaluation : Infinity;
+      const byTime = Number.isFinite(deadline) ? (deadline - performance.now()) / 1000 : Infinity;
+      const eta = Math.min(byEvaluations, byTime);
+      options.onGeneration?.({
+        generation,
+        evaluations: trained(),
+        candidates: records.length,
+        frontSize,
+        hypervolume: hypervolumeOf(records, config),
+        elapsedSeconds,
+        etaSeconds: Number.isFinite(eta) ? Math.max(0, eta) : null,
+      });
+      generation++;
+    }
+  } finally {
+    journal.close();
+    await evaluator.close();
+  }
+  await writeRunReport(runDir, config, records, { final: true });
+  return {
+    runDir,
+    config,
+    records,
+    front: frontOf(records, objectivesOf(config)),
+    hypervolume: hypervolumeOf(records, config),
+    generations: generation,
+    stopReason,
+  };
+}
+
+interface GenerationContext {
+  config: SearchConfig;
+  space: MobileNetSpace;
+  evaluator: CandidateEvaluator;
+  signal: AbortSignal;
+  deadline: number;
+  remainingBudget: number;
+  onRecord: (record: CandidateRecord) => void;
+}
+
+/**
+ * Constraints, then latency (sequential), then training (parallel). Returns
+ * false when it stopped early (abort, deadline or evaluation budget) with
+ * candidates left unevaluated: that generation is not told to the searcher.
+ */
+async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>, generation: number, ctx: GenerationContext): Promise<boolean> {
+  const { constraints } = ctx.config;
+  const feasible: Array<{ genome: Genome; id: string; params: number; macs: number }> = [];
+  for (const { genome, id } of pending) {
+    const { params, macs } = ctx.space.cost(genome);
+    const base = { id, generation, genome, params, macs };
+    if (constraints.maxParams !== undefined && params > constraints.maxParams) {
+      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxParams', value: params, limit: constraints.maxParams });
+    } else if (constraints.maxMacs !== undefined && macs > constraints.maxMacs) {
+      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxMacs', value: macs, limit: constraints.maxMacs });
+    } else {
+      feasible.push({ genome, id, params, macs });
+    }
+  }
+
+  const limit = constraints.maxLatencyMs;
+  const slack = ctx.config.latency.predictorSlack;
+  if (limit !== undefined && slack !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
+  const toTrain: Array<(typeof feasible)[number] & { latency: { p50: number; p90: number; source: 'measured' } }> = [];
+  for (const f of feasible) {
+    if (ctx.signal.aborted) return false;
+    const base = { id: f.id, generation, genome: f.genome, params: f.params, macs: f.macs };
+    const predicted = limit !== undefined && slack !== undefined ? ctx.evaluator.predictLatency?.(f.genome) ?? null : null;
+    if (predicted !== null && predicted > limit! * slack!) {
+      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: predicted, limit: limit!, latency: { p50: predicted, p90: predicted, source: 'predicted' } });
+      continue;
+    }
+    let latency;
+    try {
+      latency = await ctx.evaluator.latency(f.genome, f.id);
+    } catch (error) {
+      ctx.onRecord({ ...base, state: 'failed', stage: 'latency', error: (error as Error).message });
+      continue;
+    }
+    if (limit !== undefined && latency.p50 > limit) {
+      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit, latency });
+      continue;
+    }
+    toTrain.push({ ...f, latency: { p50: latency.p50, p90: latency.p90, source: 'measured' } });
+  }
+
+  const allowed = toTrain.slice(0, Math.max(0, ctx.remainingBudget));
+  const cancel = new AbortController();
+  const stop = () => cancel.abort();
+  ctx.signal.addEventListener('abort', stop);
+  let skipped = 0;
+  try {
+    await forEachLimited(allowed, ctx.config.evaluator === 'proxy' ? allowed.length : ctx.config.workers, async (c) => {
+        const base = { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs };
+        // The time budget stops new training, not training under way.
+        if (performance.now() >= ctx.deadline) {
+          skipped++;
+          return;
+        }
+        try {
+          const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal);
+          if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'evaluated', latency: c.latency, ...outcome });
+        } catch (error) {
+          // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
+          if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message });
+        }
+    });
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+  return !cancel.signal.aborted && skipped === 0 && allowed.length === toTrain.length;
+}
+
+/** Runs `fn` over `items` with at most `limit` at once, each started only when a slot frees. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,29 @@
+/** The run's environment file: versions, backend, CPU, seed and config hash. */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { captureEnvironment } from '../benchmarks/environment.js';
+import { selectBackend } from '../train/backend.js';
+import { packageRoot } from '../train/paths.js';
+import { configHash, type SearchConfig } from './config.js';
+
+export const ENVIRONMENT_FILE = 'environment.json';
+
+/** Appends this session's environment to environment.json (a run resumed three times has four). */
+export async function captureRunEnvironment(runDir: string, config: SearchConfig, teacherKey: string | null): Promise<void> {
+  const backend = config.evaluator === 'real' ? await selectBackend() : null;
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { name: string; version: string };
+  const session = {
+    startedAt: new Date().toISOString(),
+    package: `${pkg.name}@${pkg.version}`,
+    seed: config.seed,
+    configHash: configHash(config),
+    tfjs: tf.version_core,
+    backend,
+    teacherLogitsKey: teacherKey,
+    ...captureEnvironment(),
+  };
+  const file = join(runDir, ENVIRONMENT_FILE);
+  const sessions = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { sessions: unknown[] }).sessions : [];
+  writeFileSync(file, JSON.stringify({ sessions: [...sessions, session] }, null, 2) + '\n');
+}

@@ -1,0 +1,108 @@
+/**
+ * The run's journal: one JSON line per finished candidate, written and
+ * fsync'ed before it counts, so a run killed at any moment loses at most the
+ * candidates in flight. On reopening, a torn last line (the kill came mid-
+ * write) is detected, dropped and truncated away; damage anywhere else is an
+ * error naming the file and line, and nothing is rewritten.
+ */
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { genomeSchema } from '../space/schema.js';
+import type { CandidateRecord } from './types.js';
+
+export const JOURNAL_FILE = 'journal.jsonl';
+
+export class JournalError extends Error {
+  readonly code = 'E_JOURNAL';
+  constructor(message: string) {
+    super(message);
+    this.name = 'JournalError';
+  }
+}
+
+const latency = z.object({ p50: z.number(), p90: z.number(), source: z.enum(['measured', 'predicted']) });
+const base = { id: z.string(), generation: z.number().int(), genome: genomeSchema, params: z.number(), macs: z.number(), at: z.string() };
+const recordSchema = z.discriminatedUnion('state', [
+  z.object({ ...base, state: z.literal('rejected'), constraint: z.enum(['maxLatencyMs', 'maxParams', 'maxMacs']), value: z.number(), limit: z.number(), latency: latency.optional() }),
+  z.object({ ...base, state: z.literal('evaluated'), latency, accuracy: z.number(), trainSeconds: z.number(), imagesPerSecond: z.number(), lossCurve: z.array(z.number()) }),
+  z.object({ ...base, state: z.literal('failed'), stage: z.enum(['latency', 'training']), error: z.string(), latency: latency.optional() }),
+]);
+
+/** A journal line: the record plus when it was written. */
+export type JournalEntry = CandidateRecord & { at: string };
+
+export interface OpenedJournal {
+  journal: Journal;
+  entries: JournalEntry[];
+  /** True when a torn last line was found and removed. */
+  repairedTornLine: boolean;
+}
+
+export class Journal {
+  readonly #fd: number;
+
+  private constructor(readonly path: string, fd: number) {
+    this.#fd = fd;
+  }
+
+  /** Reads what is there (if anything) and opens for appending. */
+  static open(path: string): OpenedJournal {
+    const entries: JournalEntry[] = [];
+    let repairedTornLine = false;
+    let validBytes = 0;
+    if (existsSync(path)) {
+      const text = readFileSync(path, 'utf8');
+      const lines = text.split('\n');
+      // The text after the last newline is a torn write if non-empty.
+      const complete = lines.slice(0, -1);
+      const tail = lines[lines.length - 1];
+      let offset = 0;
+      complete.forEach((line, i) => {
+        offset += Buffer.byteLength(line) + 1;
+        if (line.trim() === '') return;
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          if (i === complete.length - 1 && tail === '') {
+            // A last line cut inside its JSON, newline included: also torn.
+            repairedTornLine = true;
+            return;
+          }
+          throw new JournalError(`${path}:${i + 1}: not valid JSON; the journal is damaged before its last line`);
+        }
+        const parsed = recordSchema.safeParse(value);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          throw new JournalError(`${path}:${i + 1}: ${issue.path.join('.') || 'record'}: ${issue.message}`);
+        }
+        entries.push(parsed.data as JournalEntry);
+        validBytes = offset;
+      });
+      if (tail !== '') repairedTornLine = true;
+    }
+    const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+    if (repairedTornLine) {
+      ftruncateSync(fd, validBytes);
+      fsyncSync(fd);
+    }
+    const journal = new Journal(path, fd);
+    journal.#position = validBytes;
+    return { journal, entries, repairedTornLine };
+  }
+
+  #position = 0;
+
+  /** Appends one record and forces it to disk before returning. */
+  append(record: CandidateRecord): JournalEntry {
+    const entry: JournalEntry = { ...record, at: new Date().toISOString() };
+    const line = Buffer.from(JSON.stringify(entry) + '\n');
+    this.#position += writeSync(this.#fd, line, 0, line.length, this.#position);
+    fsyncSync(this.#fd);
+    return entry;
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * From records to points: each evaluated record becomes a vector to
+ * minimise (accuracy negated), in the order objectivesOf() gives. Records
+ * that were never trained sit at infinity, behind every real point.
+ */
+import type { SearchConfig } from './config.js';
+import { objectivesOf } from './config.js';
+import { hypervolume, paretoFront } from './pareto.js';
+import type { CandidateRecord, EvaluatedRecord, ObjectiveName } from './types.js';
+
+export function pointOf(record: CandidateRecord, objectives: readonly ObjectiveName[]): number[] {
+  if (record.state !== 'evaluated') return objectives.map(() => Infinity);
+  return objectives.map((o) =>
+    o === 'accuracy' ? -record.accuracy : o === 'latency' ? record.latency.p50 : o === 'params' ? record.params : record.macs,
+  );
+}
+
+/** The stated hypervolume reference point, as a point to minimise. */
+export function referencePoint(config: SearchConfig): number[] {
+  const ref = config.hypervolumeReference;
+  const latency = ref.latencyMs ?? config.constraints.maxLatencyMs ?? 5;
+  return objectivesOf(config).map((o) =>
+    o === 'accuracy' ? -ref.accuracy : o === 'latency' ? latency : o === 'params' ? (ref.params ?? config.constraints.maxParams ?? 1e7) : (ref.macs ?? config.constraints.maxMacs ?? 1e9),
+  );
+}
+
+/** Evaluated records on the Pareto front, best accuracy first. */
+export function frontOf(records: readonly CandidateRecord[], objectives: readonly ObjectiveName[]): EvaluatedRecord[] {
+  const evaluated = records.filter((r): r is EvaluatedRecord => r.state === 'evaluated');
+  return paretoFront(evaluated.map((r) => pointOf(r, objectives)))
+    .map((i) => evaluated[i])
+    .sort((a, b) => b.accuracy - a.accuracy || a.latency.p50 - b.latency.p50);
+}
+
+export function hypervolumeOf(records: readonly CandidateRecord[], config: SearchConfig): number {
+  const objectives = objectivesOf(config);
+  const points = records.filter((r) => r.state === 'evaluated').map((r) => pointOf(r, objectives));
+  return hypervolume(points, referencePoint(config));
+}

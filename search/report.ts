@@ -1,0 +1,135 @@
+/**
+ * What a user reads in the morning, all regenerated from the journal:
+ * candidates.csv, pareto.csv, generations.csv, pareto.svg, summary.md, and
+ * front/ with each front member's genome.json, model.onnx and tfjs model.
+ */
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { writeFileAtomic } from '../space/candidate-files.js';
+import { summariseGenome } from '../space/genome.js';
+import { objectivesOf, resolveSearchConfig, type SearchConfig } from './config.js';
+import { Journal, JOURNAL_FILE } from './journal.js';
+import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
+import { renderParetoSvg } from './plot.js';
+import type { CandidateRecord } from './types.js';
+
+const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
+
+export function candidatesCsv(records: readonly CandidateRecord[], frontIds: ReadonlySet<string>): string {
+  const rows = records.map((r) => ({
+    id: r.id,
+    generation: r.generation,
+    state: r.state,
+    on_front: frontIds.has(r.id),
+    genome: summariseGenome(r.genome),
+    resolution: r.genome.resolution,
+    params: r.params,
+    macs: r.macs,
+    latency_p50_ms: round(r.latency?.p50, 5),
+    latency_p90_ms: round(r.latency?.p90, 5),
+    latency_source: r.latency?.source ?? '',
+    accuracy: r.state === 'evaluated' ? round(r.accuracy, 5) : '',
+    train_seconds: r.state === 'evaluated' ? round(r.trainSeconds, 2) : '',
+    images_per_second: r.state === 'evaluated' ? round(r.imagesPerSecond, 1) : '',
+    constraint: r.state === 'rejected' ? `${r.constraint} ${r.value} > ${r.limit}` : '',
+    error: r.state === 'failed' ? `${r.stage}: ${r.error}` : '',
+  }));
+  return stringify(rows, { header: true, cast: { boolean: (v) => (v ? 'true' : 'false') }, columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error'] });
+}
+
+export function paretoCsv(records: readonly CandidateRecord[], config: SearchConfig): string {
+  const rows = frontOf(records, objectivesOf(config)).map((r) => ({
+    id: r.id,
+    accuracy: round(r.accuracy, 5),
+    latency_p50_ms: round(r.latency.p50, 5),
+    latency_p90_ms: round(r.latency.p90, 5),
+    params: r.params,
+    macs: r.macs,
+    generation: r.generation,
+    genome: summariseGenome(r.genome),
+    files: `front/${r.id}`,
+  }));
+  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'params', 'macs', 'generation', 'genome', 'files'] });
+}
+
+/** Hypervolume and front size after each generation, recomputed from the records. */
+export function generationsCsv(records: readonly CandidateRecord[], config: SearchConfig): string {
+  const last = Math.max(-1, ...records.map((r) => r.generation));
+  const rows = [];
+  for (let g = 0; g <= last; g++) {
+    const upTo = records.filter((r) => r.generation <= g);
+    rows.push({
+      generation: g,
+      candidates: upTo.length,
+      evaluated: upTo.filter((r) => r.state === 'evaluated').length,
+      rejected: upTo.filter((r) => r.state === 'rejected').length,
+      failed: upTo.filter((r) => r.state === 'failed').length,
+      front_size: frontOf(upTo, objectivesOf(config)).length,
+      hypervolume: round(hypervolumeOf(upTo, config), 8),
+    });
+  }
+  return stringify(rows, { header: true, columns: ['generation', 'candidates', 'evaluated', 'rejected', 'failed', 'front_size', 'hypervolume'] });
+}
+
+function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig): string {
+  const front = frontOf(records, objectivesOf(config));
+  const count = (state: string) => records.filter((r) => r.state === state).length;
+  const ref = referencePoint(config);
+  const lines = [
+    `# Search summary${config.name ? `: ${config.name}` : ''}`,
+    '',
+    `- data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
+    `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
+    `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
+    `- hypervolume: ${hypervolumeOf(records, config).toFixed(6)} (reference point accuracy ${-ref[0]}, latency ${ref[1]} ms${ref[2] !== undefined ? `, ${config.thirdObjective} ${ref[2]}` : ''})`,
+    '',
+    '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
+    '',
+    '| id | accuracy | p50 ms | p90 ms | params | MMACs | genome |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${summariseGenome(r.genome)} |`),
+    '',
+    'Each front member\'s `genome.json`, `model.onnx` and tfjs `model.json` are in `front/<id>/`.',
+    'Validation accuracy is what the search optimised; test accuracy is reported by `nas compress`.',
+  ];
+  const failures = records.filter((r) => r.state === 'failed');
+  if (failures.length) {
+    lines.push('', '## Failures', '', ...failures.map((r) => `- ${r.id} (${r.state === 'failed' ? r.stage : ''}): ${r.state === 'failed' ? r.error : ''}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Writes the CSVs and plot; with `final`, also summary.md and front/ (copies
+ * of the front members' candidate directories, where training saved them).
+ */
+export async function writeRunReport(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], options: { final: boolean }): Promise<void> {
+  const front = frontOf(records, objectivesOf(config));
+  const frontIds = new Set(front.map((r) => r.id));
+  writeFileAtomic(join(runDir, 'candidates.csv'), candidatesCsv(records, frontIds));
+  writeFileAtomic(join(runDir, 'pareto.csv'), paretoCsv(records, config));
+  writeFileAtomic(join(runDir, 'generations.csv'), generationsCsv(records, config));
+  writeFileAtomic(join(runDir, 'pareto.svg'), await renderParetoSvg(records, frontIds, config.name ?? runDir.split('/').pop() ?? 'search'));
+  if (!options.final) return;
+  writeFileAtomic(join(runDir, 'summary.md'), summaryMarkdown(records, config));
+  const frontDir = join(runDir, 'front');
+  rmSync(frontDir, { recursive: true, force: true });
+  mkdirSync(frontDir, { recursive: true });
+  for (const r of front) {
+    const source = join(runDir, 'candidates', r.id);
+    if (existsSync(source)) cpSync(source, join(frontDir, r.id), { recursive: true });
+  }
+}
+
+/** `nas report`: regenerates everything from a run directory's journal. */
+export async function reportFromJournal(runDir: string): Promise<{ records: CandidateRecord[]; config: SearchConfig }> {
+  const configFile = join(runDir, 'config.json');
+  if (!existsSync(configFile)) throw new Error(`${configFile}: not found; is ${runDir} a run directory?`);
+  const config = resolveSearchConfig((JSON.parse(readFileSync(configFile, 'utf8')) as { config: unknown }).config, configFile);
+  const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
+  journal.close();
+  const records = entries.map(({ at: _at, ...r }) => r as CandidateRecord);
+  await writeRunReport(runDir, config, records, { final: true });
+  return { records, config };
+}

@@ -1,0 +1,105 @@
+/**
+ * Contracts of the search stage: objectives, what one candidate's evaluation
+ * records (a union keyed on `state`, one journal line each), the searcher
+ * and evaluator interfaces, and the events a run reports. Types and docs only.
+ */
+import type { Genome } from '../space/types.js';
+
+/** Objectives by name: accuracy is maximised, the others minimised. */
+export type ObjectiveName = 'accuracy' | 'latency' | 'params' | 'macs';
+
+/** Limits checked before training; latency against the untrained model, which costs the same. */
+export interface Constraints {
+  maxLatencyMs?: number;
+  maxParams?: number;
+  maxMacs?: number;
+}
+
+export interface LatencyFigures {
+  p50: number;
+  p90: number;
+  /** Measured with the harness, or predicted by the lookup table (only ever for rejections). */
+  source: 'measured' | 'predicted';
+}
+
+interface RecordBase {
+  /** The genome's id: keys the journal, caches and CSV rows. */
+  id: string;
+  /** The generation whose ask() produced it. */
+  generation: number;
+  genome: Genome;
+  params: number;
+  macs: number;
+}
+
+/** Over a constraint: never trained. */
+export interface RejectedRecord extends RecordBase {
+  state: 'rejected';
+  constraint: keyof Constraints;
+  value: number;
+  limit: number;
+  latency?: LatencyFigures;
+}
+
+/** Measured and trained: a point for the Pareto front. */
+export interface EvaluatedRecord extends RecordBase {
+  state: 'evaluated';
+  latency: LatencyFigures;
+  /** Distilled top-1 accuracy on the validation split, 0–1. */
+  accuracy: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  lossCurve: number[];
+}
+
+/** Latency or training threw, ran out of memory, or passed its time limit. The search goes on. */
+export interface FailedRecord extends RecordBase {
+  state: 'failed';
+  stage: 'latency' | 'training';
+  error: string;
+  latency?: LatencyFigures;
+}
+
+export type CandidateRecord = RejectedRecord | EvaluatedRecord | FailedRecord;
+
+/**
+ * A search algorithm over generations. It owns its seeded generator, so the
+ * same seed and the same told results give the same genomes: that is what
+ * lets a killed run be replayed from its journal.
+ */
+export interface Searcher {
+  readonly name: string;
+  /** The next generation's genomes, none of them already seen. */
+  ask(): Genome[];
+  /** The records of the last ask's genomes, in the same order. */
+  tell(records: CandidateRecord[]): void;
+}
+
+/** What the engine needs to evaluate genomes; tests plug in cheap fixtures. */
+export interface CandidateEvaluator {
+  /** Latency of the untrained model; throws when it cannot be measured. */
+  latency(genome: Genome, id: string): Promise<LatencyFigures>;
+  /** Gets ready to predict a generation's latencies (fills a lookup table). */
+  prepare?(genomes: Genome[]): Promise<void>;
+  /** A free prediction, or null; used only to reject clearly over-budget genomes. */
+  predictLatency?(genome: Genome): number | null;
+  /** Trains and validates; throws (or rejects) when training fails. */
+  train(genome: Genome, id: string, signal: AbortSignal): Promise<Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>>;
+  close(): Promise<void>;
+}
+
+/** Reported after every generation. */
+export interface GenerationEvent {
+  generation: number;
+  /** Candidates trained so far (evaluated or failed in training). */
+  evaluations: number;
+  candidates: number;
+  frontSize: number;
+  hypervolume: number;
+  elapsedSeconds: number;
+  /** Seconds left by the evaluation or time budget, whichever ends first; null when unbounded. */
+  etaSeconds: number | null;
+}
+
+/** How a run ended. */
+export type StopReason = 'evaluations' | 'time' | 'generations' | 'interrupted' | 'exhausted';
