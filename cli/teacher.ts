@@ -24,7 +24,7 @@ export function registerTeacher(program: Command): void {
     .command('teacher')
     .description('run a teacher over the training data and cache its logits for distillation')
     .option('--onnx <file>', 'your own ONNX classifier (NCHW or NHWC; resized and channel-adapted as needed)')
-    .option('--train', 'train the widest network of the space as teacher (when you have none)')
+    .option('--train', 'train the space\'s widest, deepest network (expansion ≤ 4) as teacher, when you have none')
     .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX or CIFAR directory, or a .npz', DEFAULT_DATASET)
     .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), 10)
     .option('--seed <n>', 'seed for --train', '0')
@@ -48,7 +48,7 @@ export function registerTeacher(program: Command): void {
         } else {
           const { config, source } = loadSpaceConfig(o.space);
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
-          spec = trainedTeacherSpec(space, o.epochs, Number(o.seed));
+          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed));
         }
         const bar = progressBar('teacher');
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));

@@ -74,11 +74,11 @@ function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: 
   return new RandomSearch(space, s, config.seed, isSeen);
 }
 
-function teacherSpecOf(config: SearchConfig, space: MobileNetSpace): TeacherSpec | null {
+function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
   const t = config.teacher;
   if (t === null) return null;
   if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
-  return trainedTeacherSpec(space, t.train.epochs, config.seed);
+  return trainedTeacherSpec(space, t.train.epochs, dataResolution, config.seed);
 }
 
 /** Opens (or, on resume, reopens) a run directory and its saved configuration. */
@@ -112,7 +112,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const dataset = loadDataset(config.data);
   const space = new MobileNetSpace(spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
   let teacherKey: string | null = null;
-  const teacherSpec = teacherSpecOf(config, space);
+  const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
   if (teacherSpec && config.evaluator === 'real') {
     const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
     const teacher = await teacherLogits(data, teacherSpec);

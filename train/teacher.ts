@@ -247,30 +247,38 @@ async function onnxTeacher(
 
 // #region Teacher trained here
 
-/** The widest, deepest network a space allows: the default teacher when the user has none. */
-export function widestGenome(space: SearchSpaceConfig): Genome {
+/**
+ * The default teacher when the user has none: the space's widest and deepest
+ * network, at the resolution closest to the data's, with expansion capped at
+ * 4 (the widest expansions cost the most memory and time for little accuracy).
+ */
+export function teacherGenome(space: SearchSpaceConfig, dataResolution: number): Genome {
   const max = (xs: number[]) => Math.max(...xs);
+  const byDistance = [...space.resolutions].sort((a, b) => Math.abs(a - dataResolution) - Math.abs(b - dataResolution) || b - a);
   return {
-    resolution: max(space.resolutions),
+    resolution: byDistance[0],
     stemWidth: max(space.stemWidths),
     headWidth: max(space.headWidths),
-    stages: space.stages.map((s) => ({
-      width: max(s.widths),
-      activation: s.activations.includes('hswish') ? 'hswish' : s.activations[0],
-      squeezeExcite: s.squeezeExcite.includes(true),
-      blocks: Array.from({ length: max(s.depths) }, () => ({
-        kernel: s.kernelSizes.includes(5) ? 5 : s.kernelSizes[0],
-        expand: max(s.expandRatios),
-      })),
-    })),
+    stages: space.stages.map((s) => {
+      const capped = s.expandRatios.filter((e) => e <= 4);
+      return {
+        width: max(s.widths),
+        activation: s.activations.includes('hswish') ? 'hswish' : s.activations[0],
+        squeezeExcite: s.squeezeExcite.includes(true),
+        blocks: Array.from({ length: max(s.depths) }, () => ({
+          kernel: s.kernelSizes.includes(5) ? 5 : s.kernelSizes[0],
+          expand: capped.length ? max(capped) : Math.min(...s.expandRatios),
+        })),
+      };
+    }),
   };
 }
 
-/** A trained-teacher spec for a space: its widest genome. */
-export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, seed = 0): TeacherSpec {
+/** A trained-teacher spec for a space and data of `dataResolution` pixels: see {@link teacherGenome}. */
+export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, dataResolution: number, seed = 0): TeacherSpec {
   return {
     kind: 'trained',
-    genome: widestGenome(space.config),
+    genome: teacherGenome(space.config, dataResolution),
     strides: { stem: space.config.stemStride, stages: space.config.stages.map((s) => s.stride) },
     epochs,
     seed,

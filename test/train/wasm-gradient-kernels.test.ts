@@ -17,8 +17,9 @@ async function runOn(
     for (const [name, shape] of Object.entries(inputs)) {
       tensors[name] = tf.tensor(seededArray(tf.util.sizeFromShape(shape), `${seed}:${name}`), shape);
     }
-    const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-    return out.dataSync() as Float32Array;
+    const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
+    // Multi-output kernels: all outputs, concatenated.
+    return Float32Array.from([out].flat().flatMap((t) => Array.from(t.dataSync())));
   });
 }
 
@@ -127,5 +128,24 @@ describe('depthwise gradients on wasm match cpu', () => {
       { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 16, 1] },
     );
     expect(err).toBeLessThan(1e-4);
+  });
+});
+
+describe('a wasm heap past 2 GiB', () => {
+  it('the SIMD kernels address tensors above 2³¹ correctly (a signed shift would throw)', async () => {
+    await tf.setBackend('wasm');
+    const memory = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } }).wasm.asm.memory;
+    // Hold 2.1 GiB so the tensors below are allocated past 2³¹.
+    const big = tf.zeros([Math.ceil(2.1 * 2 ** 30 / 4)]);
+    expect(memory.buffer.byteLength).toBeGreaterThan(2 ** 31);
+    const bn = await compare('NasBatchNormTraining', { x: [4, 5, 5, 8], scale: [8], offset: [8] }, { epsilon: 1e-3 });
+    expect(bn).toBeLessThan(1e-4);
+    const dw = await compare(
+      'DepthwiseConv2dNativeBackpropFilter',
+      { x: [2, 6, 6, 8], dy: [2, 6, 6, 8] },
+      { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 8, 1] },
+    );
+    expect(dw).toBeLessThan(1e-4);
+    big.dispose();
   });
 });

@@ -272,10 +272,9 @@ function batchNormTrainingSimd(backend: unknown, x: TensorInfo, scale: TensorInf
   const a = s.map((v, c) => v / Math.sqrt(variance[c] + epsilon));
   const b = o.map((v, c) => v - mean[c] * a[c]);
   kernels.affine(heap.ptr(x), rows, C, heap.floats(a), heap.floats(b), heap.ptr(y));
+  heap.write(heap.ptr(meanOut), mean);
+  heap.write(heap.ptr(varianceOut), variance);
   heap.dispose();
-  const heapF32 = (backend as { wasm: { HEAPF32: Float32Array } }).wasm.HEAPF32;
-  heapF32.set(mean, heap.ptr(meanOut) >> 2);
-  heapF32.set(variance, heap.ptr(varianceOut) >> 2);
   return [y, meanOut, varianceOut];
 }
 
@@ -327,8 +326,8 @@ function batchNormGradSimd(
     k[c] = a[c] * (mean[c] * invStd * meanDyXhat - sumDy[c] / rows);
   }
   kernels.gradApply(heap.ptr(ins.dy), heap.ptr(ins.x), rows, C, heap.floats(a), heap.floats(b), heap.floats(k), heap.ptr(dx));
+  heap.write(heap.ptr(dScale), sumDyXhat);
   heap.dispose();
-  (backend as { wasm: { HEAPF32: Float32Array } }).wasm.HEAPF32.set(sumDyXhat, heap.ptr(dScale) >> 2);
   return [dx, dScale, dOffset];
 }
 

@@ -19,7 +19,8 @@ export interface SimdExports {
 
 /** The slice of the tfjs wasm backend the SIMD path needs. */
 export interface WasmHeapBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPF32: Float32Array; HEAP32: Int32Array };
+  // HEAPU8 is the view emscripten refreshes when the heap grows; HEAPF32 may be stale.
+  wasm: { asm?: { memory?: WebAssembly.Memory }; HEAPU8: Uint8Array };
   dataIdMap: { get(id: unknown): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
   disposeData(id: unknown): void;
@@ -81,26 +82,35 @@ export class HeapScope {
     return this.#backend.makeOutput(shape, 'float32');
   }
 
+  #floats(): Float32Array {
+    return new Float32Array(this.#backend.wasm.HEAPU8.buffer);
+  }
+
+  /** Writes floats at a pointer. Pointers pass 2³¹ once the heap does: shift unsigned. */
+  write(p: number, values: ArrayLike<number>): void {
+    this.#floats().set(values, p >>> 2);
+  }
+
   /** Scratch float32 vector, optionally filled; freed by {@link dispose}. */
   floats(values: ArrayLike<number> | number): number {
     const length = typeof values === 'number' ? values : values.length;
     const info = this.#backend.makeOutput([length], 'float32');
     this.#scratch.push(info);
     const p = this.ptr(info);
-    if (typeof values !== 'number') this.#backend.wasm.HEAPF32.set(values, p >> 2);
+    if (typeof values !== 'number') this.write(p, values);
     return p;
   }
 
   /** Reads `length` floats at a pointer (a copy, safe after the heap grows). */
   read(p: number, length: number): Float32Array {
-    return this.#backend.wasm.HEAPF32.slice(p >> 2, (p >> 2) + length);
+    return this.#floats().slice(p >>> 2, (p >>> 2) + length);
   }
 
   ints(values: number[]): number {
     const info = this.#backend.makeOutput([values.length], 'int32');
     this.#scratch.push(info);
     const p = this.ptr(info);
-    this.#backend.wasm.HEAP32.set(values, p >> 2);
+    new Int32Array(this.#backend.wasm.HEAPU8.buffer).set(values, p >>> 2);
     return p;
   }
 
