@@ -1,6 +1,6 @@
 /** `nas search` and `nas report`: run (or resume) a search, regenerate its results. */
 import type { Command } from 'commander';
-import { loadSearchConfig, resolveSearchConfig, SearchConfigError, type SearchConfig } from '../search/config.js';
+import { readJsonConfig, resolveSearchConfig, SearchConfigError, type SearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
 import { PRESETS } from '../search/presets.js';
 import { reportFromJournal } from '../search/report.js';
@@ -11,6 +11,7 @@ interface SearchFlags {
   config?: string;
   preset?: string;
   resume?: string;
+  dir?: string;
   name?: string;
   seed?: number;
   data?: string;
@@ -24,37 +25,50 @@ interface SearchFlags {
   evaluator?: string;
 }
 
-/** The config a command line describes: a file or preset, then flags on top. */
+/** Deep-merges plain objects; `over` wins. */
+function mergeDeep(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prior = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prior && typeof prior === 'object' && !Array.isArray(prior)
+        ? mergeDeep(prior as Record<string, unknown>, value as Record<string, unknown>)
+        : value;
+  }
+  return out;
+}
+
+/** The config a command line describes: a file or preset, with the flags on top. */
 export function configFromFlags(o: SearchFlags): SearchConfig {
-  const overrides: Record<string, unknown> = {};
-  const set = (path: string[], value: unknown) => {
-    if (value === undefined) return;
-    let target = overrides;
-    for (const key of path.slice(0, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
-    target[path[path.length - 1]] = value;
+  const flags: Record<string, unknown> = {
+    name: o.name,
+    seed: o.seed,
+    data: o.data,
+    workers: o.workers,
+    evaluator: o.evaluator,
+    searcher: { population: o.population, algorithm: o.algorithm },
+    constraints: { maxLatencyMs: o.maxLatency },
   };
-  set(['name'], o.name);
-  set(['seed'], o.seed);
-  set(['data'], o.data);
-  set(['workers'], o.workers);
-  set(['evaluator'], o.evaluator);
-  set(['constraints', 'maxLatencyMs'], o.maxLatency);
-  const merge = (base: Record<string, unknown>) => {
-    const out: Record<string, unknown> = { ...base, ...overrides };
-    for (const key of ['searcher', 'budget', 'constraints']) out[key] = { ...(base[key] as object), ...(overrides[key] as object) };
-    if (o.population !== undefined) (out.searcher as Record<string, unknown>).population = o.population;
-    if (o.algorithm !== undefined) (out.searcher as Record<string, unknown>).algorithm = o.algorithm;
-    const budgetFlags = { evaluations: o.evaluations, time: o.time, generations: o.generations };
-    if (Object.values(budgetFlags).some((v) => v !== undefined)) {
-      out.budget = Object.fromEntries(Object.entries(budgetFlags).filter(([, v]) => v !== undefined));
-    }
-    return out;
+  const budgetFlags = { evaluations: o.evaluations, time: o.time, generations: o.generations };
+  // A budget on the command line replaces the file's or preset's budget as a whole.
+  const budget = Object.values(budgetFlags).some((v) => v !== undefined) ? budgetFlags : undefined;
+  const defined = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, defined(v)]))
+      : value;
+  const apply = (base: Record<string, unknown>) => {
+    const merged = mergeDeep(base, defined(flags) as Record<string, unknown>);
+    if (budget) merged.budget = defined(budget);
+    return merged;
   };
-  if (o.config) return loadSearchConfig(o.config, merge({}));
+  if (o.config) {
+    const base = readJsonConfig(o.config);
+    return resolveSearchConfig(apply(base), o.config);
+  }
   const presetName = o.preset ?? 'quickstart';
   const preset = PRESETS[presetName as keyof typeof PRESETS];
   if (!preset) throw new SearchConfigError(`--preset: '${presetName}' is not one of ${Object.keys(PRESETS).join(', ')}`);
-  return resolveSearchConfig(merge(preset as Record<string, unknown>), `preset '${presetName}'`);
+  return resolveSearchConfig(apply(preset as Record<string, unknown>), `preset '${presetName}'`);
 }
 
 export function registerSearch(program: Command): void {
@@ -65,6 +79,7 @@ export function registerSearch(program: Command): void {
     .option('--preset <name>', 'quickstart (default) or overnight')
     .option('--resume <run dir>', 'continue a killed or stopped run from its journal')
     .option('--name <name>', 'run directory name under results/')
+    .option('--dir <path>', 'run directory (default results/<name>)')
     .option('--seed <n>', 'random seed', positiveInt('--seed'))
     .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX/CIFAR directory or a .npz')
     .option('--evaluations <n>', 'stop after this many trained candidates', positiveInt('--evaluations'))
@@ -91,7 +106,7 @@ export function registerSearch(program: Command): void {
         try {
           const config = o.resume ? null : configFromFlags(o);
           const result = await runSearch(config, {
-            runDir: o.resume,
+            runDir: o.resume ?? o.dir,
             resume: !!o.resume,
             signal: controller.signal,
             log: (line) => console.error(line),

@@ -140,8 +140,8 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   return config;
 }
 
-/** Reads a JSON config file. */
-export function loadSearchConfig(file: string, overrides: Record<string, unknown> = {}): SearchConfig {
+/** Reads a JSON config file as an object, before validation. */
+export function readJsonConfig(file: string): Record<string, unknown> {
   if (!existsSync(file)) throw new SearchConfigError(`${file}: config file not found`);
   let value: unknown;
   try {
@@ -149,13 +149,29 @@ export function loadSearchConfig(file: string, overrides: Record<string, unknown
   } catch (error) {
     throw new SearchConfigError(`${file}: not valid JSON (${(error as Error).message})`);
   }
-  return resolveSearchConfig({ ...(value as object), ...overrides }, file);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SearchConfigError(`${file}: expected a JSON object`);
+  return value as Record<string, unknown>;
 }
 
-/** sha256 of the resolved configuration's JSON, 16 hex characters. */
+/** Reads and validates a JSON config file. */
+export function loadSearchConfig(file: string): SearchConfig {
+  return resolveSearchConfig(readJsonConfig(file), file);
+}
+
+/** JSON with object keys sorted, so equal configurations serialise equally. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** sha256 of the resolved configuration (name aside), 16 hex characters. */
 export function configHash(config: SearchConfig): string {
   const { name: _name, ...rest } = config;
-  return createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 
 /** The objectives a config searches, in the order of the points' coordinates. */

@@ -1,0 +1,59 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'index.js');
+const config = {
+  seed: 11,
+  evaluator: 'proxy',
+  proxyDelayMs: 60,
+  searcher: { algorithm: 'nsga2', population: 6 },
+  budget: { generations: 8 },
+};
+
+function journalLines(dir: string): number {
+  const file = join(dir, 'journal.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+describe('a search killed with SIGKILL resumes to the same result', () => {
+  it('kill -9 mid-run, then --resume: same journal ids and the same pareto.csv as an uninterrupted run', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kill-'));
+    const configFile = join(root, 'config.json');
+    writeFileSync(configFile, JSON.stringify(config));
+
+    const whole = join(root, 'whole');
+    const full = spawnSync(process.execPath, [cli, 'search', '--config', configFile, '--dir', whole], { encoding: 'utf8' });
+    expect(full.status, full.stderr).toBe(0);
+
+    const killed = join(root, 'killed');
+    const child = spawn(process.execPath, [cli, 'search', '--config', configFile, '--dir', killed], { stdio: 'ignore' });
+    // Kill once a few generations are journaled, while more are in flight.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (journalLines(killed) >= 15) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the search finished before it could be killed'));
+      });
+    });
+    await new Promise((resolve) => child.on('exit', resolve));
+    const atKill = journalLines(killed);
+    expect(atKill).toBeLessThan(48);
+
+    const resumed = spawnSync(process.execPath, [cli, 'search', '--resume', killed], { encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`resuming: ${atKill} candidates already in the journal`));
+
+    const ids = (dir: string) => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id).sort();
+    expect(ids(killed)).toEqual(ids(whole));
+    expect(readFileSync(join(killed, 'pareto.csv'), 'utf8')).toBe(readFileSync(join(whole, 'pareto.csv'), 'utf8'));
+  });
+});
