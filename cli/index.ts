@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { BACKENDS } from '../train/backend.js';
 import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
+import { registerCompress } from './compress.js';
 import { registerExport } from './export.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerTeacher(program);
   registerBench(program);
+  registerCompress(program);
   return program;
 }
 

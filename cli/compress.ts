@@ -1,0 +1,47 @@
+/** `nas quantize` and `nas compress`. */
+import type { Command } from 'commander';
+import { compressRun, quantizeFile } from '../compress/pipeline.js';
+import { DEFAULT_DATASET } from '../train/datasets/load.js';
+import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+export function registerCompress(program: Command): void {
+  program
+    .command('quantize')
+    .description('INT8 static quantization (QDQ) of an ONNX model, calibrated on training images; reports accuracy and size')
+    .argument('<model.onnx>', 'a float32 model with an NCHW input (as nas-edge writes them)')
+    .option('--data <name|path>', 'data for calibration and the test-accuracy check', DEFAULT_DATASET)
+    .option('--calibration <n>', 'calibration images from the training split', positiveInt('--calibration'), 256)
+    .option('--method <method>', 'minmax or percentile', 'minmax')
+    .option('--percentile <p>', 'for --method percentile', numberFlag('--percentile', (n) => n > 50 && n <= 100, 'in (50, 100]'), 99.99)
+    .option('--out <file>', 'output file (default <model>.int8.onnx)')
+    .action(
+      action(async (model: string, o: { data: string; calibration: number; method: string; percentile: number; out?: string }) => {
+        if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
+        const r = await quantizeFile(model, { data: o.data, calibrationImages: o.calibration, method: o.method, percentile: o.percentile, out: o.out });
+        console.log(`wrote ${r.output}`);
+        console.log(`size: ${r.fp32Bytes} → ${r.int8Bytes} bytes (${pct(r.int8Bytes / r.fp32Bytes)})`);
+        console.log(`test accuracy: fp32 ${pct(r.fp32Accuracy)}, int8 ${pct(r.int8Accuracy)}`);
+        console.log(`onnxruntime runs ${r.qlinearOps} QLinear* kernels: ${Object.entries(r.opTypes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+      }),
+    );
+
+  program
+    .command('compress')
+    .description('quantize (and optionally re-distil) every front member of a search run; writes compression.csv')
+    .argument('<run dir>', 'a results/<run> directory with front/')
+    .option('--epochs <n>', 'final distillation epochs on the full training split (0 keeps the search weights)', numberFlag('--epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 0)
+    .option('--calibration <n>', 'calibration images', positiveInt('--calibration'), 256)
+    .option('--method <method>', 'minmax or percentile', 'minmax')
+    .action(
+      action(async (runDir: string, o: { epochs: number; calibration: number; method: string }) => {
+        if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
+        const rows = await compressRun(runDir, { epochs: o.epochs, calibrationImages: o.calibration, method: o.method, onProgress: (l) => console.error(l) });
+        console.log('| id | variant | test acc | size | p50 ms | ratio |');
+        console.log('|---|---|---:|---:|---:|---:|');
+        for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} |`);
+        console.log(`wrote ${runDir}/compression.csv and ${runDir}/compressed/`);
+      }),
+    );
+}

@@ -1,0 +1,90 @@
+/**
+ * Reading and rewriting ONNX models at the protobuf level (onnx-proto):
+ * decode, look up float initializers, list activation tensors, encode.
+ */
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+
+const { onnx } = onnxProto;
+
+export type ModelProto = OnnxTypes.ModelProto;
+export type NodeProto = OnnxTypes.INodeProto;
+export type TensorProto = OnnxTypes.ITensorProto;
+
+export class CompressError extends Error {
+  readonly code = 'E_COMPRESS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompressError';
+  }
+}
+
+export function decodeModel(bytes: Uint8Array, name: string): ModelProto {
+  try {
+    const model = onnx.ModelProto.decode(bytes);
+    if (!model.graph) throw new Error('no graph');
+    return model;
+  } catch (error) {
+    throw new CompressError(`${name}: not an ONNX model (${(error as Error).message})`);
+  }
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** A float32 initializer's values (raw_data or float_data). */
+export function floatValues(t: TensorProto): Float32Array {
+  if (t.dataType !== onnx.TensorProto.DataType.FLOAT) throw new CompressError(`initializer ${t.name} is not float32`);
+  if (t.rawData && t.rawData.length) {
+    const copy = new Uint8Array(t.rawData);
+    return new Float32Array(copy.buffer, copy.byteOffset, copy.byteLength / 4);
+  }
+  return Float32Array.from(t.floatData ?? []);
+}
+
+export function dims(t: TensorProto): number[] {
+  return (t.dims ?? []).map(Number);
+}
+
+/** Initializers by name. */
+export function initializerMap(model: ModelProto): Map<string, TensorProto> {
+  return new Map((model.graph!.initializer ?? []).map((t) => [t.name!, t]));
+}
+
+/** A tensor proto of the given type from values. */
+export function tensorProto(name: string, shape: number[], values: ArrayLike<number>, type: 'float' | 'int8' | 'uint8' | 'int32'): TensorProto {
+  const D = onnx.TensorProto.DataType;
+  const raw =
+    type === 'float' ? new Uint8Array(Float32Array.from(values).buffer)
+    : type === 'int8' ? new Uint8Array(Int8Array.from(values).buffer)
+    : type === 'uint8' ? Uint8Array.from(values)
+    : new Uint8Array(Int32Array.from(values).buffer);
+  const dataType = type === 'float' ? D.FLOAT : type === 'int8' ? D.INT8 : type === 'uint8' ? D.UINT8 : D.INT32;
+  return { name, dims: shape, dataType, rawData: raw };
+}
+
+export function attribute(node: NodeProto, name: string): OnnxTypes.IAttributeProto | undefined {
+  return node.attribute?.find((a) => a.name === name);
+}
+
+/** A copy of the model with these extra float outputs (calibration). */
+export function withExtraOutputs(model: ModelProto, names: string[]): ModelProto {
+  const copy = onnx.ModelProto.decode(encodeModel(model));
+  const existing = new Set((copy.graph!.output ?? []).map((o) => o.name));
+  for (const name of names) {
+    if (existing.has(name)) continue;
+    copy.graph!.output!.push({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } });
+  }
+  return copy;
+}
+
+export const newNode = (spec: { op: string; inputs: string[]; outputs: string[]; name: string; attributes?: OnnxTypes.IAttributeProto[] }): NodeProto => ({
+  opType: spec.op,
+  input: spec.inputs,
+  output: spec.outputs,
+  name: spec.name,
+  attribute: spec.attributes ?? [],
+});
+
+export const intAttribute = (name: string, value: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
