@@ -3,6 +3,7 @@
  * layers appear in the saved topology, so `tf.loadLayersModel` reads it back
  * without this package; hard-swish is spelled x · relu6(x + 3) / 6.
  */
+import { tensor } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FusedBatchNormalization } from '../train/batch-norm.js';
 import type { ConvSpec, NetworkPlan } from './plan.js';
@@ -66,4 +67,16 @@ export function buildTfjsModel(plan: NetworkPlan, seed = 0): tfl.LayersModel {
     })
     .apply(x) as SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name: 'candidate' });
+}
+
+/**
+ * Sets every layer that has weights from `weights` (by layer name, tfjs
+ * order), e.g. a pruned model from its parent's kept channels.
+ */
+export function setModelWeights(model: tfl.LayersModel, weights: (layerName: string) => Array<{ shape: number[]; values: Float32Array }>): void {
+  for (const layer of model.layers) {
+    if (!layer.getWeights().length) continue;
+    const source = weights(layer.name);
+    layer.setWeights(source.map((w) => tensor(w.values, w.shape)));
+  }
 }

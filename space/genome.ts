@@ -15,7 +15,13 @@ export function canonicalGenome(genome: Genome): string {
       width: s.width,
       activation: s.activation,
       squeezeExcite: s.squeezeExcite,
-      blocks: s.blocks.map((b) => ({ kernel: b.kernel, expand: b.expand })),
+      // hidden/squeezed (pruned models) only when present, so search ids never change.
+      blocks: s.blocks.map((b) => ({
+        kernel: b.kernel,
+        expand: b.expand,
+        ...(b.hidden !== undefined ? { hidden: b.hidden } : {}),
+        ...(b.squeezed !== undefined ? { squeezed: b.squeezed } : {}),
+      })),
     })),
     headWidth: genome.headWidth,
   });
@@ -32,7 +38,7 @@ export function genomeId(genome: Genome): string {
  */
 export function summariseGenome(genome: Genome): string {
   const stages = genome.stages.map((s) => {
-    const blocks = s.blocks.map((b) => `k${b.kernel}e${b.expand}`).join(',');
+    const blocks = s.blocks.map((b) => `k${b.kernel}e${b.expand}${b.hidden !== undefined ? `h${b.hidden}` : ''}`).join(',');
     return `${s.width}x${s.blocks.length}:${blocks}${s.squeezeExcite ? ' se' : ''}${s.activation === 'hswish' ? ' hs' : ''}`;
   });
   return [`r${genome.resolution} s${genome.stemWidth}`, ...stages, `h${genome.headWidth}`].join(' | ');

@@ -85,12 +85,12 @@ export function planNetwork(
       const name = `s${s}b${b}`;
       const stride = b === 0 ? strides.stages[s] : 1;
       const inChannels = channels;
-      const hidden = inChannels * block.expand;
+      const hidden = block.hidden ?? inChannels * block.expand;
       const expand =
-        block.expand === 1 ? null : conv(`${name}_expand`, 1, 1, inChannels, hidden, false, stage.activation);
+        block.expand === 1 && block.hidden === undefined ? null : conv(`${name}_expand`, 1, 1, inChannels, hidden, false, stage.activation);
       const depthwise = conv(`${name}_dw`, block.kernel, stride, hidden, hidden, true, stage.activation);
       const squeezeExcite = stage.squeezeExcite
-        ? { name: `${name}_se`, channels: hidden, squeezed: squeezeWidth(hidden), size }
+        ? { name: `${name}_se`, channels: hidden, squeezed: block.squeezed ?? squeezeWidth(hidden), size }
         : null;
       const project = conv(`${name}_project`, 1, 1, hidden, stage.width, false, null);
       blocks.push({

@@ -40,7 +40,7 @@ export const genomeSchema = z.strictObject({
         width: positiveInt,
         activation,
         squeezeExcite: z.boolean(),
-        blocks: z.array(z.strictObject({ kernel, expand: positiveInt })).min(1),
+        blocks: z.array(z.strictObject({ kernel, expand: positiveInt, hidden: positiveInt.optional(), squeezed: positiveInt.optional() })).min(1),
       }),
     )
     .min(1),

@@ -51,6 +51,13 @@ export interface DataShape {
 export interface BlockGene {
   kernel: KernelSize;
   expand: number;
+  /**
+   * Pruned models only: the expanded (depthwise) width, overriding
+   * input × expand, and the SE bottleneck kept from the unpruned model.
+   * Search genomes never carry them.
+   */
+  hidden?: number;
+  squeezed?: number;
 }
 
 /** One stage: its width, activation and SE choice, and one gene per block. */
