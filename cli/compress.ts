@@ -34,14 +34,23 @@ export function registerCompress(program: Command): void {
     .option('--epochs <n>', 'final distillation epochs on the full training split (0 keeps the search weights)', numberFlag('--epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 0)
     .option('--calibration <n>', 'calibration images', positiveInt('--calibration'), 256)
     .option('--method <method>', 'minmax or percentile', 'minmax')
+    .option('--prune-target <share>', 'share of MACs pruning removes', numberFlag('--prune-target', (n) => n > 0 && n < 1, 'in (0, 1)'), 0.4)
+    .option('--fine-tune-epochs <n>', 'distillation epochs after pruning', numberFlag('--fine-tune-epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 1)
+    .option('--no-prune', 'quantize only')
     .action(
-      action(async (runDir: string, o: { epochs: number; calibration: number; method: string }) => {
+      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
-        const rows = await compressRun(runDir, { epochs: o.epochs, calibrationImages: o.calibration, method: o.method, onProgress: (l) => console.error(l) });
+        const rows = await compressRun(runDir, {
+          epochs: o.epochs,
+          calibrationImages: o.calibration,
+          method: o.method,
+          prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,
+          onProgress: (l) => console.error(l),
+        });
         console.log('| id | variant | test acc | size | p50 ms | ratio |');
         console.log('|---|---|---:|---:|---:|---:|');
         for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} |`);
-        console.log(`wrote ${runDir}/compression.csv and ${runDir}/compressed/`);
+        console.log(`wrote ${runDir}/compression.csv, compression.svg and compressed/`);
       }),
     );
 }

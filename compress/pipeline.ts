@@ -6,21 +6,29 @@
  * test accuracy (onnxruntime over the test split), params, MACs, file size
  * and latency (the harness, models interleaved in one run).
  *
- * Structured pruning (issue 6, part 2) is not built yet.
+ * Pruning: a sensitivity sweep per block (prune it alone at 10–90%, measure
+ * validation accuracy without fine-tuning), ratios chosen for a MACs
+ * reduction target with the least loss, then distillation fine-tuning.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { compareModels } from '../benchmarks/compare.js';
-import { buildTfjsModel } from '../space/build-tfjs.js';
-import { describeGenome, planOf, readGenomeFile, saveCandidate, writeFileAtomic } from '../space/candidate-files.js';
+import { tfjsWeights, type WeightSource, type WeightTensor } from '../space/build-onnx.js';
+import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
+import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic, type GenomeFile } from '../space/candidate-files.js';
+import { planCost, planNetwork } from '../space/plan.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
-import { trainCandidate } from '../train/distill.js';
+import { trainCandidate, type TeacherLogits } from '../train/distill.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import { subset } from '../train/datasets/prepare.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
+import { renderCompressionSvg } from './plot.js';
+import { chooseRatios, keptByRatio, prunedGenome, prunedWeights, pruneGroups, SWEEP_RATIOS, type Sensitivity } from './prune.js';
 import { optimisedOpTypes, quantizeModel, type CalibrationMethod } from './quantize.js';
 
 export interface QuantizeFileOptions {
@@ -78,7 +86,72 @@ export async function quantizeFile(path: string, options: QuantizeFileOptions = 
   };
 }
 
+/** A model's weights read once, served by layer name. */
+function snapshotWeights(model: ReturnType<typeof buildTfjsModel>): WeightSource {
+  const read = tfjsWeights(model);
+  const cache = new Map<string, WeightTensor[]>();
+  return (name) => {
+    if (!cache.has(name)) cache.set(name, read(name));
+    return cache.get(name)!;
+  };
+}
+
+export interface PruneOptions {
+  /** Share of MACs to remove. @default 0.4 */
+  targetReduction?: number;
+  /** Distillation epochs after pruning. @default 1 */
+  fineTuneEpochs?: number;
+  /** Validation images for the sensitivity sweep. @default 1000 */
+  sensitivityImages?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** Prunes a trained candidate (see prune.ts) and fine-tunes it with distillation. */
+export async function pruneCandidate(
+  file: GenomeFile,
+  trained: ReturnType<typeof buildTfjsModel>,
+  data: PreparedData,
+  teacher: TeacherLogits | null,
+  options: PruneOptions = {},
+): Promise<{ file: GenomeFile; model: ReturnType<typeof buildTfjsModel>; ratios: Map<string, number> }> {
+  const plan = planOf(file);
+  const shape = { numClasses: file.data.numClasses, inputChannels: file.data.inputChannels };
+  const weights = snapshotWeights(trained);
+  const val = { ...data.validation, ...subsetSplit(data.validation, options.sensitivityImages ?? 1000) };
+  const baseline = evaluateAccuracy(trained, val);
+  const sensitivity: Sensitivity = new Map();
+  for (const group of pruneGroups(file.genome, file.strides, shape)) {
+    const byRatio = new Map<number, number>();
+    for (const ratio of SWEEP_RATIOS) {
+      const kept = keptByRatio(plan, weights, new Map([[group.name, ratio]]));
+      const model = buildTfjsModel(planNetwork(prunedGenome(file.genome, plan, kept), file.strides, shape));
+      setModelWeights(model, prunedWeights(plan, weights, kept));
+      byRatio.set(ratio, evaluateAccuracy(model, val));
+      model.dispose();
+    }
+    sensitivity.set(group.name, byRatio);
+    options.onProgress?.(`  sensitivity ${group.name}: ${[...byRatio].map(([r, a]) => `${r}:${(a * 100).toFixed(1)}`).join(' ')}`);
+  }
+  const ratios = chooseRatios(file.genome, file.strides, shape, baseline, sensitivity, options.targetReduction ?? 0.4);
+  const kept = keptByRatio(plan, weights, ratios);
+  const genome = prunedGenome(file.genome, plan, kept);
+  const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+  setModelWeights(model, prunedWeights(plan, weights, kept));
+  if ((options.fineTuneEpochs ?? 1) > 0) {
+    await trainCandidate(model, data, teacher, { budget: { epochs: options.fineTuneEpochs ?? 1 }, learningRate: 0.01, distillation: { alpha: teacher ? 0.9 : 0 }, seed: 2, evaluateTest: false });
+  }
+  return { file: describeGenome(genome, file.strides, file.data), model, ratios };
+}
+
+function subsetSplit(split: PreparedData['validation'], n: number) {
+  const count = Math.min(n, split.count);
+  const size = split.height * split.width * split.channels;
+  return { images: split.images.subarray(0, count * size), labels: split.labels.subarray(0, count), count };
+}
+
 export interface CompressOptions {
+  /** Pruning settings; `false` skips pruning. */
+  prune?: PruneOptions | false;
   /** Final distillation epochs on the full training split; 0 keeps the search's weights. @default 0 */
   epochs?: number;
   calibrationImages?: number;
@@ -90,7 +163,7 @@ export interface CompressOptions {
 
 export interface CompressionRow {
   id: string;
-  variant: 'fp32' | 'int8';
+  variant: 'fp32' | 'int8' | 'pruned' | 'pruned+int8';
   test_accuracy: number;
   params: number;
   macs: number;
@@ -134,18 +207,49 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       writeFileSync(join(target, 'genome.json'), readFileSync(join(source, 'genome.json')));
     }
     const fp32Path = join(target, 'model.onnx');
+    const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number }> = [];
     log(`${id}: quantizing`);
     const q = await quantizeFile(fp32Path, { calibrationImages: options.calibrationImages, method: options.method, out: join(target, 'model.int8.onnx') }, data);
-    log(`${id}: measuring fp32 and int8, interleaved`);
-    const [fp32Latency, int8Latency] = await compareModels(
-      [{ name: `${id}/fp32`, source: fp32Path }, { name: `${id}/int8`, source: q.output }],
+    variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: q.fp32Accuracy, bytes: q.fp32Bytes });
+    variants.push({ variant: 'int8', path: q.output, params: file.params, macs: file.macs, accuracy: q.int8Accuracy, bytes: q.int8Bytes });
+    if (options.prune !== false) {
+      log(`${id}: pruning (sensitivity sweep, then fine-tuning)`);
+      const loaded = await loadCandidateModel(options.epochs ? target : source);
+      const trained = buildTfjsModel(planOf(file), 1);
+      setModelWeights(trained, snapshotWeights(loaded));
+      loaded.dispose();
+      const pruned = await pruneCandidate(file, trained, data, teacher, { ...options.prune, onProgress: log });
+      trained.dispose();
+      const prunedDir = join(target, 'pruned');
+      await saveCandidate(prunedDir, pruned.file, pruned.model);
+      pruned.model.dispose();
+      log(`${id}: pruned ${file.macs} → ${pruned.file.macs} MACs (${[...pruned.ratios].map(([g, r]) => `${g} ${r}`).join(', ')}); quantizing`);
+      const pq = await quantizeFile(join(prunedDir, 'model.onnx'), { calibrationImages: options.calibrationImages, method: options.method, out: join(prunedDir, 'model.int8.onnx') }, data);
+      variants.push({ variant: 'pruned', path: join(prunedDir, 'model.onnx'), params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.fp32Accuracy, bytes: pq.fp32Bytes });
+      variants.push({ variant: 'pruned+int8', path: pq.output, params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.int8Accuracy, bytes: pq.int8Bytes });
+    }
+    log(`${id}: measuring ${variants.map((v) => v.variant).join(', ')}, interleaved`);
+    const latencies = await compareModels(
+      variants.map((v) => ({ name: `${id}/${v.variant}`, source: v.path })),
       { time: options.latencyTime ?? 2000, iterations: 200 },
     );
-    const lat = (m: typeof fp32Latency) => (m.state === 'errored' ? { p50: '' as const, p90: '' as const } : { p50: m.stats.p50, p90: m.stats.p90 });
-    const base = { id, params: file.params, macs: file.macs };
-    rows.push({ ...base, variant: 'fp32', test_accuracy: q.fp32Accuracy, file_bytes: q.fp32Bytes, latency_p50_ms: lat(fp32Latency).p50, latency_p90_ms: lat(fp32Latency).p90, latency_ratio_to_fp32: 1, file: `compressed/${id}/model.onnx` });
-    rows.push({ ...base, variant: 'int8', test_accuracy: q.int8Accuracy, file_bytes: q.int8Bytes, latency_p50_ms: lat(int8Latency).p50, latency_p90_ms: lat(int8Latency).p90, latency_ratio_to_fp32: int8Latency.ratioToFirst ?? '', file: `compressed/${id}/${basename(q.output)}` });
+    variants.forEach((v, i) => {
+      const m = latencies[i];
+      rows.push({
+        id,
+        variant: v.variant,
+        test_accuracy: v.accuracy,
+        params: v.params,
+        macs: v.macs,
+        file_bytes: v.bytes,
+        latency_p50_ms: m.state === 'errored' ? '' : m.stats.p50,
+        latency_p90_ms: m.state === 'errored' ? '' : m.stats.p90,
+        latency_ratio_to_fp32: m.ratioToFirst ?? '',
+        file: v.path.slice(runDir.length + 1),
+      });
+    });
   }
   writeFileAtomic(join(runDir, 'compression.csv'), stringify(rows, { header: true }));
+  writeFileAtomic(join(runDir, 'compression.svg'), await renderCompressionSvg(rows));
   return rows;
 }

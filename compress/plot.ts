@@ -1,0 +1,34 @@
+/** compression.svg: test accuracy against latency for every variant of every front member. */
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { CompressionRow } from './pipeline.js';
+
+export async function renderCompressionSvg(rows: CompressionRow[]): Promise<string> {
+  const values = rows
+    .filter((r) => r.latency_p50_ms !== '')
+    .map((r) => ({ id: r.id, variant: r.variant, latency: r.latency_p50_ms, accuracy: r.test_accuracy * 100, kb: r.file_bytes / 1024 }));
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Compressed front: test accuracy vs latency', subtitle: 'lines join the variants of one model; point size is file size' },
+    width: 560,
+    height: 380,
+    background: 'white',
+    data: { values },
+    layer: [
+      { mark: { type: 'line', color: '#bbbbbb' }, encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, detail: { field: 'id' } } },
+      {
+        mark: { type: 'point', filled: true },
+        encoding: {
+          x: { field: 'latency', type: 'quantitative', title: 'latency p50 (ms, this machine)', scale: { zero: false } },
+          y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
+          color: { field: 'variant', type: 'nominal', scale: { domain: ['fp32', 'int8', 'pruned', 'pruned+int8'] } },
+          size: { field: 'kb', type: 'quantitative', title: 'file KiB' },
+        },
+      },
+    ],
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
