@@ -1,0 +1,36 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { describe, expect, it } from 'vitest';
+import { compressRun } from '../../compress/pipeline.js';
+import { resolveSearchConfig } from '../../search/config.js';
+import { runSearch } from '../../search/engine.js';
+import { onnxFullCheck } from '../helpers.js';
+
+describe('nas compress on a short search', () => {
+  it('writes compression.csv (4 variants per front member), the plot and valid ONNX files; pruning cuts MACs', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'compress-')), 'run');
+    await runSearch(
+      resolveSearchConfig({ seed: 2, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 256, subset: 500, batchSize: 32 }, latency: { iterations: 20, time: 50 }, workers: 1 }),
+      { runDir: dir },
+    );
+    const rows = await compressRun(dir, { prune: { targetReduction: 0.3, fineTuneEpochs: 0, sensitivityImages: 100 }, calibrationImages: 64, latencyTime: 200 });
+    const csv = parse(readFileSync(join(dir, 'compression.csv')), { columns: true, cast: true }) as Array<Record<string, string | number>>;
+    expect(csv.length).toBe(rows.length);
+    const ids = [...new Set(csv.map((r) => r.id))];
+    expect(csv.length).toBe(4 * ids.length);
+    for (const id of ids) {
+      const of = (variant: string) => csv.find((r) => r.id === id && r.variant === variant)!;
+      expect(of('fp32').latency_ratio_to_fp32).toBe(1);
+      expect(Number(of('pruned').macs)).toBeLessThanOrEqual(0.7 * Number(of('fp32').macs));
+      expect(Number(of('int8').file_bytes)).toBeLessThan(0.5 * Number(of('fp32').file_bytes));
+      for (const variant of ['fp32', 'int8', 'pruned', 'pruned+int8']) {
+        const file = join(dir, String(of(variant).file));
+        expect(existsSync(file), file).toBe(true);
+        onnxFullCheck(readFileSync(file));
+      }
+    }
+    expect(readFileSync(join(dir, 'compression.svg'), 'utf8')).toMatch(/^<svg[\s\S]*test accuracy \(%\)[\s\S]*<\/svg>\s*$/);
+  });
+});
