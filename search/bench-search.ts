@@ -2,7 +2,7 @@
  * `npm run bench:search`, two measurements:
  *
  * 1. Throughput: evaluations per hour of the documented overnight config's
- *    per-candidate work (full Fashion-MNIST, 1 epoch on a 10,000-image subset,
+ *    per-candidate work (full Fashion-MNIST, 1 epoch on an 8,000-image subset,
  *    latency measured, one candidate per worker, all cores) over a short run
  *    of EVALS candidates. Without a teacher, so the figure does not include
  *    the one-off teacher training; distillation itself adds a lookup and a KL
@@ -52,7 +52,7 @@ if (!process.argv.includes('--skip-throughput')) {
   summary.throughput = { data: config.data, workers: config.workers, candidates: trained, seconds: hours * 3600, evaluationsPerHour: perHour, meanTrainSeconds: meanTrain };
   console.log(`| data | workers | candidates | wall s | mean train s per candidate | evaluations / hour |`);
   console.log(`|---|---:|---:|---:|---:|---:|`);
-  console.log(`| ${config.data} (1 epoch on 10,000) | ${config.workers} | ${trained} | ${(hours * 3600).toFixed(0)} | ${meanTrain.toFixed(1)} | ${perHour.toFixed(0)} |`);
+  console.log(`| ${config.data} (1 epoch on ${config.training.subset}) | ${config.workers} | ${trained} | ${(hours * 3600).toFixed(0)} | ${meanTrain.toFixed(1)} | ${perHour.toFixed(0)} |`);
 }
 
 /** Evaluations after which the records (in journal order) first reach `target` hypervolume. */
