@@ -11,19 +11,18 @@
  * reduction target with the least loss, then distillation fine-tuning.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { compareModels } from '../benchmarks/compare.js';
 import { tfjsWeights, type WeightSource, type WeightTensor } from '../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic, type GenomeFile } from '../space/candidate-files.js';
-import { planCost, planNetwork } from '../space/plan.js';
+import { planNetwork } from '../space/plan.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate, type TeacherLogits } from '../train/distill.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
-import { subset } from '../train/datasets/prepare.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
