@@ -9,13 +9,12 @@ export async function renderCompressionSvg(rows: CompressionRow[]): Promise<stri
     .map((r) => ({ id: r.id, variant: r.variant, latency: r.latency_p50_ms, accuracy: r.test_accuracy * 100, kb: r.file_bytes / 1024 }));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Compressed front: test accuracy vs latency', subtitle: 'lines join the variants of one model; point size is file size' },
+    title: { text: 'Compressed front: test accuracy vs latency', subtitle: 'colour: variant; shape: front member; size: file size' },
     width: 560,
     height: 380,
     background: 'white',
     data: { values },
     layer: [
-      { mark: { type: 'line', color: '#bbbbbb' }, encoding: { x: { field: 'latency', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, detail: { field: 'id' } } },
       {
         mark: { type: 'point', filled: true },
         encoding: {
@@ -23,6 +22,7 @@ export async function renderCompressionSvg(rows: CompressionRow[]): Promise<stri
           y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
           color: { field: 'variant', type: 'nominal', scale: { domain: ['fp32', 'int8', 'pruned', 'pruned+int8'] } },
           size: { field: 'kb', type: 'quantitative', title: 'file KiB' },
+          shape: { field: 'id', type: 'nominal', title: 'model' },
         },
       },
     ],

@@ -98,6 +98,8 @@ export const searchConfigSchema = z.strictObject({
       threads: z.number().int().positive().default(1),
       /** Reject without measuring when the lookup table predicts over maxLatencyMs × this. */
       predictorSlack: z.number().min(1).optional(),
+      /** Measure on a bench agent (nas bench-agent) at this URL; its token comes from NAS_AGENT_TOKEN, never the config. */
+      agent: z.url().optional(),
     })
     .prefault({}),
   /** Training workers; one candidate per worker. */

@@ -121,6 +121,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   }
   await captureRunEnvironment(runDir, config, teacherKey);
 
+  if (config.latency.agent && config.evaluator === 'real' && !process.env.NAS_AGENT_TOKEN) {
+    throw new SearchConfigError(`latency.agent is ${config.latency.agent}: set NAS_AGENT_TOKEN to its token`);
+  }
   const { journal, entries, repairedTornLine } = Journal.open(join(runDir, JOURNAL_FILE));
   if (repairedTornLine) log(`journal: dropped a torn last line (the previous run was killed mid-write)`);
   if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
@@ -280,19 +283,19 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
   let skipped = 0;
   try {
     await forEachLimited(allowed, ctx.config.evaluator === 'proxy' ? allowed.length : ctx.config.workers, async (c) => {
-        const base = { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs };
-        // The time budget stops new training, not training under way.
-        if (performance.now() >= ctx.deadline) {
-          skipped++;
-          return;
-        }
-        try {
-          const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal);
-          if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'evaluated', latency: c.latency, ...outcome });
-        } catch (error) {
-          // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
-          if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message });
-        }
+      const base = { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs };
+      // The time budget stops new training, not training under way.
+      if (performance.now() >= ctx.deadline) {
+        skipped++;
+        return;
+      }
+      try {
+        const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal);
+        if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'evaluated', latency: c.latency, ...outcome });
+      } catch (error) {
+        // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
+        if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message });
+      }
     });
   } finally {
     ctx.signal.removeEventListener('abort', stop);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { LatencyPool } from '../benchmarks/pool.js';
 import { LatencyPredictor } from '../benchmarks/predictor.js';
+import { measureRemote } from '../benchmarks/remote.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
@@ -74,11 +75,11 @@ export class RealEvaluator implements CandidateEvaluator {
   async latency(genome: Genome, id: string): Promise<LatencyFigures> {
     const plan = this.o.space.plan(genome);
     const { latency } = this.o.config;
-    const m = await this.#latencyPool.measure(buildOnnxModel(plan, randomWeights(plan)), id, {
-      iterations: latency.iterations,
-      time: latency.time,
-      session: { intraOpThreads: latency.threads },
-    });
+    const options = { iterations: latency.iterations, time: latency.time, session: { intraOpThreads: latency.threads } };
+    const bytes = buildOnnxModel(plan, randomWeights(plan));
+    const m = latency.agent
+      ? await measureRemote({ url: latency.agent, token: process.env.NAS_AGENT_TOKEN ?? '' }, bytes, id, options)
+      : await this.#latencyPool.measure(bytes, id, options);
     if (m.state === 'errored') throw new Error(m.error.message);
     return { p50: m.stats.p50, p90: m.stats.p90, source: 'measured' };
   }

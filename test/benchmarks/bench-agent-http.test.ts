@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, tokenMatches, type RunningAgent } from '../../benchmarks/agent.js';
 import { benchmarkModels } from '../../benchmarks/bench.js';
@@ -78,6 +80,31 @@ describe('bench agent over HTTP on loopback', () => {
     const rows = await benchmarkModels([model, `${dir}/missing.onnx`], { agent: { url: agent.url, token: TOKEN }, measure: quick });
     expect(rows[0].state).not.toBe('errored');
     expect(rows[1].state === 'errored' && rows[1].error.message).toBe('missing.onnx: file not found');
+  });
+
+  it('the search measures through it (and a wrong token fails those candidates at the latency stage)', async () => {
+    const { resolveSearchConfig } = await import('../../search/config.js');
+    const { runSearch } = await import('../../search/engine.js');
+    const config = resolveSearchConfig({
+      seed: 9,
+      searcher: { population: 2 },
+      budget: { generations: 1 },
+      training: { images: 64, subset: 200, batchSize: 32 },
+      latency: { iterations: 20, time: 50, agent: agent.url },
+      workers: 1,
+    });
+    const run = (token: string) => {
+      process.env.NAS_AGENT_TOKEN = token;
+      return runSearch(config, { runDir: join(mkdtempSync(join(tmpdir(), 'agent-search-')), 'run') });
+    };
+    const good = await run(TOKEN);
+    expect(good.records.map((r) => r.state)).toEqual(['evaluated', 'evaluated']);
+    const bad = await run('wrong');
+    delete process.env.NAS_AGENT_TOKEN;
+    for (const r of bad.records) {
+      expect(r.state === 'failed' && r.stage).toBe('latency');
+      expect(r.state === 'failed' && r.error).toMatch(/agent answered 401/);
+    }
   });
 
   it('token comparison is exact', () => {

@@ -1,0 +1,34 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromFlags } from '../../cli/search.js';
+import { buildProgram } from '../../cli/index.js';
+
+describe('nas search flags', () => {
+  it('with no flags: the quickstart preset', () => {
+    const c = configFromFlags({});
+    expect(c.name).toBe('quickstart');
+    expect(c.budget).toEqual({ generations: 3 });
+    expect(c.training.subset).toBe(2000);
+    expect(c.teacher).toEqual({ train: { epochs: 2 } });
+  });
+
+  it('flags go on top of a config file, which keeps everything they do not name', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'flags-')), 'search.json');
+    writeFileSync(file, JSON.stringify({ seed: 4, searcher: { algorithm: 'aging', population: 10 }, budget: { evaluations: 50 }, constraints: { maxParams: 1000 } }));
+    const kept = configFromFlags({ config: file });
+    expect([kept.seed, kept.searcher.algorithm, kept.searcher.population, kept.budget.evaluations, kept.constraints.maxParams]).toEqual([4, 'aging', 10, 50, 1000]);
+    const over = configFromFlags({ config: file, population: 6, maxLatency: 0.5, generations: 2 });
+    expect(over.searcher).toMatchObject({ algorithm: 'aging', population: 6 });
+    expect(over.constraints).toEqual({ maxParams: 1000, maxLatencyMs: 0.5 });
+    expect(over.budget).toEqual({ generations: 2 }); // a budget flag replaces the file's budget
+  });
+
+  it('an unknown preset and a bad number are named', () => {
+    expect(() => configFromFlags({ preset: 'weekend' })).toThrow("--preset: 'weekend' is not one of quickstart, overnight");
+    const program = buildProgram();
+    program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    expect(() => program.parse(['node', 'nas', 'search', '--population', 'many'])).toThrow("--population must be a positive integer.");
+  });
+});
