@@ -1,6 +1,10 @@
 /** `nas quantize` and `nas compress`. */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { toFloat16Model } from '../compress/fp16.js';
+import { CompressError } from '../compress/onnx-model.js';
 import { compressRun, quantizeFile } from '../compress/pipeline.js';
+import { writeFileAtomic } from '../space/candidate-files.js';
 import { DEFAULT_DATASET } from '../train/datasets/load.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 
@@ -24,6 +28,26 @@ export function registerCompress(program: Command): void {
         console.log(`size: ${r.fp32Bytes} → ${r.int8Bytes} bytes (${pct(r.int8Bytes / r.fp32Bytes)})`);
         console.log(`test accuracy: fp32 ${pct(r.fp32Accuracy)}, int8 ${pct(r.int8Accuracy)}`);
         console.log(`onnxruntime runs ${r.qlinearOps} QLinear* kernels: ${Object.entries(r.opTypes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+      }),
+    );
+
+  program
+    .command('fp16')
+    .description('float16 copy of an ONNX model for GPU execution providers (float32 input and output kept)')
+    .argument('<model.onnx>', 'a float32 model')
+    .option('--out <file>', 'output file (default <model>.fp16.onnx)')
+    .action(
+      action((model: string, o: { out?: string }) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = readFileSync(model);
+        } catch {
+          throw new CompressError(`${model}: file not found`);
+        }
+        const out = o.out ?? model.replace(/\.onnx$/, '') + '.fp16.onnx';
+        const half = toFloat16Model(bytes, model);
+        writeFileAtomic(out, half);
+        console.log(`wrote ${out}: ${bytes.length} → ${half.length} bytes`);
       }),
     );
 
