@@ -123,10 +123,11 @@ export function im2col(x: Float32Array, cols: Float32Array, g: ConvGeometry): vo
           for (let kw = 0; kw < g.filterWidth; kw++, o += C) {
             const iw = iw0 + kw * g.dilationWidth;
             if (ih < 0 || ih >= g.inHeight || iw < 0 || iw >= g.inWidth) {
-              cols.fill(0, o, o + C);
+              for (let c = 0; c < C; c++) cols[o + c] = 0;
             } else {
+              // A plain loop: for the few channels of a stem, a subarray per tap costs more than the copy.
               const src = ((n * g.inHeight + ih) * g.inWidth + iw) * C;
-              cols.set(x.subarray(src, src + C), o);
+              for (let c = 0; c < C; c++) cols[o + c] = x[src + c];
             }
           }
         }
@@ -222,6 +223,24 @@ export function batchNormBackward(
     for (let c = 0; c < C; c++) {
       const xhat = (x[i + c] - m32[c]) * s32[c];
       dx[i + c] = k[c] * (dy[i + c] - meanDy[c] - xhat * meanDyXhat[c]);
+    }
+  }
+}
+
+/**
+ * dst[c, r] = src[r, c] for a rows × cols matrix, in 16 × 16 tiles so both
+ * sides stay in cache (tfjs's wasm Transpose walks one side with a stride).
+ */
+export function transpose2d(src: Float32Array, dst: Float32Array, rows: number, cols: number): void {
+  const T = 16;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(r0 + T, rows);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(c0 + T, cols);
+      for (let r = r0; r < r1; r++) {
+        const row = r * cols;
+        for (let c = c0; c < c1; c++) dst[c * rows + r] = src[row + c];
+      }
     }
   }
 }

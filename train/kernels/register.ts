@@ -15,6 +15,7 @@ import {
   depthwiseBackpropFilter,
   depthwiseBackpropInput,
   im2col,
+  transpose2d,
   type ConvGeometry,
 } from './loops.js';
 import { HeapScope, simdFor } from './simd.js';
@@ -105,8 +106,8 @@ function wasmKernel(name: string): KernelFunc {
 /**
  * a · b on the backend's own BatchMatMul, for 2-D operands given as
  * [rows, cols] views of any tensor. A transposed operand is transposed
- * explicitly first: XNNPACK multiplies untransposed operands about five times
- * faster than tfjs's transposed path, and a transpose costs one copy.
+ * explicitly first (a tiled copy, see transpose2d): XNNPACK multiplies
+ * untransposed operands about five times faster than tfjs's transposed path.
  */
 function matMul(
   backend: unknown,
@@ -122,7 +123,9 @@ function matMul(
   const operand = (t: TensorInfo, shape: [number, number], transpose: boolean): TensorInfo => {
     const view = { ...t, shape: [1, ...shape] };
     if (!transpose) return view;
-    const transposed = wasmKernel('Transpose')({ inputs: { x: view }, backend: kb, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
+    const heap = backend as HeapBackend;
+    const transposed = heap.makeOutput([1, shape[1], shape[0]], 'float32');
+    transpose2d(heap.typedArrayFromHeap(t) as Float32Array, heap.typedArrayFromHeap(transposed) as Float32Array, shape[0], shape[1]);
     temporaries.push(transposed);
     return transposed;
   };
@@ -156,16 +159,24 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const g = geometry(info);
   const rows = g.batch * g.outHeight * g.outWidth;
   const depth = g.filterHeight * g.filterWidth * g.inChannels;
-  let dw: TensorInfo;
-  if (isPointwise(g)) {
-    dw = matMul(backend, x, [rows, depth], dy, [rows, g.outChannels], true, false);
-  } else {
-    const heap = backend as unknown as HeapBackend & { disposeData(id: tf.DataId): void };
-    const cols = heap.makeOutput([rows, depth], 'float32');
+  const heap = backend as unknown as HeapBackend & { disposeData(id: tf.DataId): void };
+  let cols = x;
+  if (!isPointwise(g)) {
+    cols = heap.makeOutput([rows, depth], 'float32');
     im2col(heap.typedArrayFromHeap(x) as Float32Array, heap.typedArrayFromHeap(cols) as Float32Array, g);
-    dw = matMul(backend, cols, [rows, depth], dy, [rows, g.outChannels], true, false);
-    heap.disposeData(cols.dataId);
   }
+  // dW = colsᵀ·dy needs one [rows × n] operand transposed, and the transpose
+  // dominates: transpose whichever has fewer columns. When that is dy,
+  // compute dWᵀ = dyᵀ·cols and transpose the small result back.
+  let dw: TensorInfo;
+  if (depth <= g.outChannels) {
+    dw = matMul(backend, cols, [rows, depth], dy, [rows, g.outChannels], true, false);
+  } else {
+    const dwT = matMul(backend, dy, [rows, g.outChannels], cols, [rows, depth], true, false);
+    dw = wasmKernel('Transpose')({ inputs: { x: dwT }, backend: backend as tf.KernelBackend, attrs: { perm: [0, 2, 1] } }) as TensorInfo;
+    heap.disposeData(dwT.dataId);
+  }
+  if (cols !== x) heap.disposeData(cols.dataId);
   return { ...dw, shape: a.filterShape };
 };
 
