@@ -192,7 +192,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       const perEvaluation = trained() ? elapsedSeconds / trained() : null;
       const byEvaluations = budget.evaluations !== undefined && perEvaluation !== null ? (budget.evaluations - trained()) * perEvaluation : Infinity;
       const byTime = Number.isFinite(deadline) ? (deadline - performance.now()) / 1000 : Infinity;
-      const eta = Math.min(byEvaluations, byTime);
+      const byGenerations = budget.generations !== undefined ? ((budget.generations - generation - 1) * elapsedSeconds) / (generation + 1) : Infinity;
+      const eta = Math.min(byEvaluations, byTime, byGenerations);
       options.onGeneration?.({
         generation,
         evaluations: trained(),
