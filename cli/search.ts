@@ -108,6 +108,8 @@ export function registerSearch(program: Command): void {
           const result = await runSearch(config, {
             runDir: o.resume ?? o.dir,
             resume: !!o.resume,
+            // A preset's default name (e.g. quickstart) may be run again: number the next run.
+            uniqueRunDir: !o.resume && !o.dir && !o.name && !o.config,
             signal: controller.signal,
             log: (line) => console.error(line),
             onGeneration: (e) => {

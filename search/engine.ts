@@ -40,6 +40,8 @@ export interface RunSearchOptions {
   onCandidate?: (record: CandidateRecord) => void;
   /** One line of what is going on (teacher, resume, repairs). */
   log?: (line: string) => void;
+  /** When the default run directory already holds a run, use `<name>-2`, `-3`… instead of refusing. */
+  uniqueRunDir?: boolean;
   /** Evaluator override (tests). */
   evaluator?: CandidateEvaluator;
   /** Training worker override (tests). */
@@ -93,7 +95,11 @@ function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { ru
     return { runDir: options.runDir, config };
   }
   const config = input!;
-  const runDir = options.runDir ?? defaultRunDir(config);
+  let runDir = options.runDir ?? defaultRunDir(config);
+  if (!options.runDir && options.uniqueRunDir) {
+    const base = runDir;
+    for (let n = 2; existsSync(join(runDir, JOURNAL_FILE)); n++) runDir = `${base}-${n}`;
+  }
   if (existsSync(join(runDir, JOURNAL_FILE))) {
     throw new SearchConfigError(`${runDir} already holds a run; resume it with --resume ${runDir}, or choose another name`);
   }
