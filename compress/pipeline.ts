@@ -122,9 +122,15 @@ export async function pruneCandidate(
   for (const group of pruneGroups(file.genome, file.strides, shape)) {
     const byRatio = new Map<number, number>();
     for (const ratio of SWEEP_RATIOS) {
-      const kept = keptByRatio(plan, weights, new Map([[group.name, ratio]]));
-      const model = buildTfjsModel(planNetwork(prunedGenome(file.genome, plan, kept), file.strides, shape));
-      setModelWeights(model, prunedWeights(plan, weights, kept));
+      const kept = keptByRatio(file.genome, plan, weights, new Map([[group.name, ratio]]));
+      let genome;
+      try {
+        genome = prunedGenome(file.genome, plan, kept, file.strides);
+      } catch {
+        continue; // this ratio would move a residual add
+      }
+      const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+      setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
       byRatio.set(ratio, evaluateAccuracy(model, val));
       model.dispose();
     }
@@ -132,10 +138,10 @@ export async function pruneCandidate(
     options.onProgress?.(`  sensitivity ${group.name}: ${[...byRatio].map(([r, a]) => `${r}:${(a * 100).toFixed(1)}`).join(' ')}`);
   }
   const ratios = chooseRatios(file.genome, file.strides, shape, baseline, sensitivity, options.targetReduction ?? 0.4);
-  const kept = keptByRatio(plan, weights, ratios);
-  const genome = prunedGenome(file.genome, plan, kept);
+  const kept = keptByRatio(file.genome, plan, weights, ratios);
+  const genome = prunedGenome(file.genome, plan, kept, file.strides);
   const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
-  setModelWeights(model, prunedWeights(plan, weights, kept));
+  setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
   if ((options.fineTuneEpochs ?? 1) > 0) {
     await trainCandidate(model, data, teacher, { budget: { epochs: options.fineTuneEpochs ?? 1 }, learningRate: 0.01, distillation: { alpha: teacher ? 0.9 : 0 }, seed: 2, evaluateTest: false });
   }

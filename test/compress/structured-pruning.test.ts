@@ -38,8 +38,9 @@ function randomise(model: ReturnType<typeof buildTfjsModel>) {
 }
 
 describe('structured pruning', () => {
-  it('groups are the blocks with an expand conv; kept widths round to multiples of 8', () => {
-    expect(pruneGroups(genome, strides, data).map((g) => [g.name, g.hidden])).toEqual([['s1b0', 32], ['s1b1', 96], ['s2b0', 96]]);
+  it('groups: each expand block\'s hidden width, and each stage width not tied to the previous by a residual', () => {
+    // stage 0 (8 → 8, stride 1) adds a residual from the stem: tied, not a group.
+    expect(pruneGroups(genome, strides, data).map((g) => [g.name, g.channels])).toEqual([['s1b0', 32], ['s1b1', 96], ['stage1', 16], ['s2b0', 96], ['stage2', 24]]);
     expect(keptChannels(96, 0.5)).toBe(48);
     expect(keptChannels(96, 0.45)).toBe(56); // 52.8 → 53 → up to 56
     expect(keptChannels(32, 0.9)).toBe(4);
@@ -49,23 +50,27 @@ describe('structured pruning', () => {
     const plan = planNetwork(genome, strides, data);
     const original = buildTfjsModel(plan, 1);
     randomise(original);
-    const kept = keptByRatio(plan, tfjsWeights(original), new Map([['s1b0', 0.5], ['s1b1', 0.3], ['s2b0', 0.7]]));
-    // Zero the removed channels in the original: their BN scale and shift after expand and depthwise.
+    const kept = keptByRatio(genome, plan, tfjsWeights(original), new Map([['s1b0', 0.5], ['s1b1', 0.3], ['s2b0', 0.7], ['stage1', 0.5], ['stage2', 0.5]]));
+    // Zero the removed channels in the original, where they are made: the BN
+    // after expand and depthwise (hidden groups), after every project of the stage (stage groups).
+    const zeroAfter = (bnName: string, keep: number[]) => {
+      const layer = original.getLayer(bnName);
+      const [gamma, beta, mean, variance] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
+      const zero = (v: Float32Array) => v.map((x, c) => (keep.includes(c) ? x : 0));
+      layer.setWeights([zero(gamma), zero(beta), mean, variance].map((v) => tf.tensor1d(v)));
+    };
     for (const block of plan.blocks) {
-      const keep = kept.get(block.name);
-      if (!keep || !block.expand) continue;
-      for (const bnName of [`${block.expand.name}_bn`, `${block.depthwise.name}_bn`]) {
-        const layer = original.getLayer(bnName);
-        const [gamma, beta, mean, variance] = layer.getWeights().map((w) => w.dataSync() as Float32Array);
-        const zero = (v: Float32Array) => v.map((x, c) => (keep.includes(c) ? x : 0));
-        layer.setWeights([zero(gamma), zero(beta), mean, variance].map((v) => tf.tensor1d(v)));
-      }
+      const hidden = kept.get(block.name);
+      if (hidden && block.expand) for (const c of [block.expand, block.depthwise]) zeroAfter(`${c.name}_bn`, hidden);
+      const stage = kept.get(`stage${block.name[1]}`);
+      if (stage) zeroAfter(`${block.project.name}_bn`, stage);
     }
-    const small = prunedGenome(genome, plan, kept);
+    const small = prunedGenome(genome, plan, kept, strides);
+    expect(small.stages.map((s) => s.width)).toEqual([8, 8, 12]); // stage 0 is tied to the stem
     const smallPlan = planNetwork(small, strides, data);
-    expect(smallPlan.blocks.map((b) => b.depthwise.outChannels)).toEqual([8, 16, 72, 32]);
+    expect(smallPlan.blocks.map((b) => b.residual)).toEqual(plan.blocks.map((b) => b.residual));
     const pruned = buildTfjsModel(smallPlan, 2);
-    setModelWeights(pruned, prunedWeights(plan, tfjsWeights(original), kept));
+    setModelWeights(pruned, prunedWeights(genome, plan, tfjsWeights(original), kept));
     expect(pruned.countParams()).toBe(planCost(smallPlan).params);
     expect(planCost(smallPlan).macs).toBeLessThan(0.7 * planCost(plan).macs);
 
@@ -85,7 +90,7 @@ describe('structured pruning', () => {
     const ratios = chooseRatios(genome, strides, data, 0.9, sensitivity, 0.4);
     const plan = planNetwork(genome, strides, data);
     const kept = new Map([...ratios].map(([g, r]) => [g, Array.from({ length: keptChannels(plan.blocks.find((b) => b.name === g)!.depthwise.outChannels, r) }, (_, i) => i)]));
-    const reduced = planCost(planNetwork(prunedGenome(genome, plan, kept), strides, data)).macs;
+    const reduced = planCost(planNetwork(prunedGenome(genome, plan, kept, strides), strides, data)).macs;
     expect(reduced).toBeLessThanOrEqual(0.6 * planCost(plan).macs);
     expect(ratios.get('s2b0') ?? 0).toBeGreaterThan(ratios.get('s1b0') ?? 0);
   });
