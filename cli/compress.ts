@@ -61,11 +61,13 @@ export function registerCompress(program: Command): void {
     .option('--prune-target <share>', 'share of MACs pruning removes', numberFlag('--prune-target', (n) => n > 0 && n < 1, 'in (0, 1)'), 0.4)
     .option('--fine-tune-epochs <n>', 'distillation epochs after pruning', numberFlag('--fine-tune-epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 1)
     .option('--no-prune', 'quantize only')
+    .option('--max-models <n>', 'only the N most accurate front members', positiveInt('--max-models'))
     .action(
-      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean }) => {
+      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
         const rows = await compressRun(runDir, {
           epochs: o.epochs,
+          maxModels: o.maxModels,
           calibrationImages: o.calibration,
           method: o.method,
           prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,

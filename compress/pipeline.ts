@@ -155,6 +155,8 @@ function subsetSplit(split: PreparedData['validation'], n: number) {
 }
 
 export interface CompressOptions {
+  /** Only the N most accurate front members (pareto.csv order). @default all */
+  maxModels?: number;
   /** Pruning settings; `false` skips pruning. */
   prune?: PruneOptions | false;
   /** Final distillation epochs on the full training split; 0 keeps the search's weights. @default 0 */
@@ -183,7 +185,10 @@ export interface CompressionRow {
 export async function compressRun(runDir: string, options: CompressOptions = {}): Promise<CompressionRow[]> {
   const frontDir = join(runDir, 'front');
   if (!existsSync(frontDir)) throw new CompressError(`${frontDir}: not found; run the search (or nas report) first`);
-  const ids = readdirSync(frontDir).filter((id) => existsSync(join(frontDir, id, 'genome.json')));
+  const present = new Set(readdirSync(frontDir).filter((id) => existsSync(join(frontDir, id, 'genome.json'))));
+  // pareto.csv lists the front best accuracy first; its first column is the id.
+  const ordered = readFileSync(join(runDir, 'pareto.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]).filter((id) => present.has(id));
+  const ids = ordered.slice(0, options.maxModels ?? ordered.length);
   if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories`);
   const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).config as { data: string; validationFraction: number; seed: number; training: { temperature: number; alpha: number } };
   const env = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8')) as { sessions: Array<{ teacherLogitsKey: string | null }> };
