@@ -10,18 +10,13 @@
  * (×1.0) and 32 px (×0.35) written by ONNX's own Python helper when
  * python3-onnx is installed.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import seedrandom from 'seedrandom';
 import { stringify } from 'csv-stringify/sync';
-import { buildOnnxModel } from '../space/build-onnx.js';
-import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
-import { randomWeights } from '../space/random-weights.js';
-import { MobileNetSpace } from '../space/space.js';
 import { packageRoot } from '../train/paths.js';
+import { candidateModels, mobileNetV2Models } from './benchmark-models.js';
 import { DEFAULT_SESSION } from './constants.js';
 import { makeFeeds, resolveInputs } from './inputs.js';
 import { sessionOptions } from './measure.js';
@@ -47,26 +42,7 @@ async function bareLoopP50(path: string): Promise<number> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-harness-'));
-const models: Array<{ name: string; path: string; builtBy: string }> = [];
-const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
-const rng = seedrandom('bench-harness');
-for (let i = 0; i < 3; i++) {
-  const genome = space.sample(rng);
-  const plan = space.plan(genome);
-  const path = join(dir, `candidate-${space.id(genome)}.onnx`);
-  writeFileSync(path, buildOnnxModel(plan, randomWeights(plan, i)));
-  models.push({ name: `candidate ${space.id(genome)} (${(space.cost(genome).macs / 1e6).toFixed(1)} MMAC)`, path, builtBy: 'nas-edge' });
-}
-const script = join(packageRoot(), 'benchmarks', 'fixtures', 'make_mobilenetv2.py');
-for (const [resolution, width, classes] of [[224, '1.0', 1000], [32, '0.35', 10]] as const) {
-  const path = join(dir, `mobilenetv2-${width}-${resolution}.onnx`);
-  try {
-    execFileSync('/usr/bin/python3', [script, path, String(resolution), width, String(classes)], { stdio: 'pipe' });
-    models.push({ name: `MobileNetV2 ×${width} @${resolution}`, path, builtBy: 'onnx.helper (Python)' });
-  } catch {
-    console.error(`skipped MobileNetV2 ×${width} @${resolution}: python3-onnx is not installed`);
-  }
-}
+const models = [...candidateModels(dir, 3, 'bench-harness'), ...mobileNetV2Models(dir)];
 
 const pool = new LatencyPool();
 const rows = [];

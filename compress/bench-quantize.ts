@@ -6,42 +6,19 @@
  * accuracy is measured by `nas compress` on real data), then fp32 and int8
  * measured interleaved, 1 thread.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { stringify } from 'csv-stringify/sync';
+import { candidateModels, mobileNetV2Models } from '../benchmarks/benchmark-models.js';
 import { compareModels } from '../benchmarks/compare.js';
-import { buildOnnxModel } from '../space/build-onnx.js';
-import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
-import { randomWeights } from '../space/random-weights.js';
-import { MobileNetSpace } from '../space/space.js';
 import { packageRoot } from '../train/paths.js';
 import { inputGeometry } from './pipeline.js';
 import { optimisedOpTypes, quantizeModel } from './quantize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-quantize-'));
-const models: Array<{ name: string; path: string }> = [];
-const script = join(packageRoot(), 'benchmarks', 'fixtures', 'make_mobilenetv2.py');
-for (const [resolution, width, classes] of [[224, '1.0', 1000], [32, '0.35', 10]] as const) {
-  const path = join(dir, `mobilenetv2-${width}-${resolution}.onnx`);
-  try {
-    execFileSync('/usr/bin/python3', [script, path, String(resolution), width, String(classes)], { stdio: 'pipe' });
-    models.push({ name: `MobileNetV2 ×${width} @${resolution}`, path });
-  } catch {
-    console.error(`skipped MobileNetV2 ×${width} @${resolution}: python3-onnx is not installed`);
-  }
-}
-const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
-const rng = seedrandom('bench-quantize');
-for (let i = 0; i < 2; i++) {
-  const genome = space.sample(rng);
-  const plan = space.plan(genome);
-  const path = join(dir, `candidate-${space.id(genome)}.onnx`);
-  writeFileSync(path, buildOnnxModel(plan, randomWeights(plan, i)));
-  models.push({ name: `candidate ${space.id(genome)} (${(space.cost(genome).macs / 1e6).toFixed(1)} MMAC)`, path });
-}
+const models = [...mobileNetV2Models(dir), ...candidateModels(dir, 2, 'bench-quantize')];
 
 const rows = [];
 for (const m of models) {
