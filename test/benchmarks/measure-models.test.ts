@@ -82,8 +82,9 @@ describe('--compare', () => {
     const rows = await benchmarkModels([candidate, other, candidate], { compare: true, measure: quick });
     expect(rows.map((r) => r.state).every((s) => s !== 'errored')).toBe(true);
     expect(rows[0].ratioToFirst).toBe(1);
-    // The same model measured twice in one interleaved run: p50 within 3%.
-    expect(Math.abs(rows[2].ratioToFirst! - 1)).toBeLessThan(0.03);
+    // The same model measured twice in one interleaved run agrees (bench:harness
+    // shows ≤ 3% with full-length runs; these are 100 ms, so allow 5%).
+    expect(Math.abs(rows[2].ratioToFirst! - 1)).toBeLessThan(0.05);
     const records = parse(toCsv(rows), { columns: true, cast: true }) as Array<Record<string, string | number>>;
     expect(records).toHaveLength(3);
     expect(records[0].ratio_to_first).toBe(1);
