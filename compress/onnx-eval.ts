@@ -6,8 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../train/backend.js';
-import { accuracyFromLogits } from '../train/evaluate.js';
-import { toResolution } from '../train/evaluate.js';
+import { accuracyFromLogits, toResolution } from '../train/evaluate.js';
 import type { TensorSplit } from '../train/types.js';
 import type { CalibrationBatch } from './quantize.js';
 

@@ -64,7 +64,7 @@ function defaultRunDir(config: SearchConfig): string {
 }
 
 /** The space a config names or holds. */
-export function spaceConfigOf(config: SearchConfig) {
+function spaceConfigOf(config: SearchConfig) {
   return typeof config.space === 'string' ? NAMED_SPACES[config.space] : config.space;
 }
 

@@ -95,7 +95,7 @@ function writeCache(result: TeacherResult, count: number): void {
 }
 
 /**
- * Logits of `spec` over `data.fullTrain`, from the cache when they are there,
+ * Logits of `spec` over `data.fullTrain()`, from the cache when they are there,
  * else computed and cached. Also measures the teacher's test accuracy.
  */
 export async function teacherLogits(
@@ -109,7 +109,7 @@ export async function teacherLogits(
   if (cached) return cached;
   const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, onProgress);
   const result: TeacherResult = { ...computed, key, fromCache: false };
-  writeCache(result, data.fullTrain.count);
+  writeCache(result, data.fullTrain().count);
   return result;
 }
 
@@ -231,9 +231,10 @@ async function onnxTeacher(
   if (!meta?.isTensor) throw new TeacherError(`${spec.path}: first input is not a tensor`);
   const plan = planOnnxInput(meta.shape, spec.layout, spec.path);
   const scale = spec.inputScale ?? 'standardised';
-  const total = data.fullTrain.count + data.test.count;
-  const logits = await runOnnx(session, data.fullTrain, plan, data, scale, spec.path, (d) => onProgress?.(d, total));
-  const testLogits = await runOnnx(session, data.test, plan, data, scale, spec.path, (d) => onProgress?.(data.fullTrain.count + d, total));
+  const fullTrain = data.fullTrain();
+  const total = fullTrain.count + data.test.count;
+  const logits = await runOnnx(session, fullTrain, plan, data, scale, spec.path, (d) => onProgress?.(d, total));
+  const testLogits = await runOnnx(session, data.test, plan, data, scale, spec.path, (d) => onProgress?.(fullTrain.count + d, total));
   await session.release();
   return {
     logits,
@@ -299,7 +300,7 @@ async function trainedTeacher(
     distillation: { alpha: 0 },
     onProgress: (p) => onProgress?.(p.imagesSeen, p.imagesTotal),
   });
-  const logits = predictLogits(model, data.fullTrain);
+  const logits = predictLogits(model, data.fullTrain());
   const params = model.countParams();
   model.dispose();
   return {

@@ -21,8 +21,12 @@ export interface PreparedData {
   trainIndices: Int32Array;
   /** sha256 of the full training split's pixels and labels (hex, 16 chars). */
   fingerprint: string;
-  /** The full training split, normalised: what teacher logits are computed on. */
-  fullTrain: TensorSplit;
+  /**
+   * The full training split, normalised: what teacher logits are computed on.
+   * Built on first call and kept; training workers never call it, so they do
+   * not hold a second normalised copy of the training data.
+   */
+  fullTrain: () => TensorSplit;
 }
 
 export interface PrepareOptions {
@@ -54,6 +58,7 @@ export function prepareData(dataset: Dataset, options: PrepareOptions = {}): Pre
     const split = splitValidation(dataset.train, options.validationFraction ?? DEFAULT_VALIDATION_FRACTION, options.seed ?? 0);
     ({ train, validation, trainIndices } = split);
   }
+  let fullTrain: TensorSplit | undefined;
   return {
     name: dataset.name,
     numClasses: dataset.numClasses,
@@ -64,7 +69,7 @@ export function prepareData(dataset: Dataset, options: PrepareOptions = {}): Pre
     test: normalise(dataset.test, norm),
     trainIndices,
     fingerprint: fingerprint(dataset.train),
-    fullTrain: normalise(dataset.train, norm),
+    fullTrain: () => (fullTrain ??= normalise(dataset.train, norm)),
   };
 }
 
