@@ -36,6 +36,12 @@ export interface QuantizeOptions {
   method?: CalibrationMethod;
   /** Percentile of |range| kept, for `percentile`. @default 99.99 */
   percentile?: number;
+  /**
+   * Weights in 7 bits ([-63, 63]) instead of 8. With u8 activations, AVX2
+   * without VNNI multiplies through VPMADDUBSW, whose pairwise int16 sums
+   * saturate at 8-bit weights; at 7 bits they cannot. @default true
+   */
+  reduceRange?: boolean;
 }
 
 /** Input batches for calibration, in the model's layout. */
@@ -63,7 +69,7 @@ export function activationParams(lo: number, hi: number): { scale: number; zeroP
 }
 
 /** Per-output-channel symmetric int8 of a weight tensor laid out with the channel on `axis`. */
-export function quantizeWeights(values: Float32Array, shape: number[], axis: number): { q: Int8Array; scales: Float32Array } {
+export function quantizeWeights(values: Float32Array, shape: number[], axis: number, qmax = 127): { q: Int8Array; scales: Float32Array } {
   const channels = shape[axis];
   const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const scales = new Float32Array(channels);
@@ -71,11 +77,11 @@ export function quantizeWeights(values: Float32Array, shape: number[], axis: num
     const c = Math.floor(i / inner) % channels;
     scales[c] = Math.max(scales[c], Math.abs(values[i]));
   }
-  for (let c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1;
+  for (let c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / qmax : 1;
   const q = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const c = Math.floor(i / inner) % channels;
-    q[i] = Math.max(-127, Math.min(127, Math.round(values[i] / scales[c])));
+    q[i] = Math.max(-qmax, Math.min(qmax, Math.round(values[i] / scales[c])));
   }
   return { q, scales };
 }
@@ -147,7 +153,7 @@ export async function quantizeModel(
   batches: CalibrationBatch[],
   options: QuantizeOptions = {},
 ): Promise<{ bytes: Uint8Array; report: QuantizationReport }> {
-  const o: Required<QuantizeOptions> = { method: options.method ?? 'minmax', percentile: options.percentile ?? 99.99 };
+  const o: Required<QuantizeOptions> = { method: options.method ?? 'minmax', percentile: options.percentile ?? 99.99, reduceRange: options.reduceRange ?? true };
   if (!batches.length) throw new CompressError(`${name}: calibration needs at least one batch of images`);
   const model = decodeModel(fp32, name);
   const graph = model.graph!;
@@ -181,7 +187,7 @@ export async function quantizeModel(
       const shape = dims(w);
       const transB = node.attribute?.find((a) => a.name === 'transB')?.i;
       const axis = node.opType === 'Conv' ? 0 : Number(transB ?? 0) ? 0 : 1;
-      const { q, scales } = quantizeWeights(floatValues(w), shape, axis);
+      const { q, scales } = quantizeWeights(floatValues(w), shape, axis, o.reduceRange ? 63 : 127);
       const qName = `${wName}_quantized`;
       if (!quantizedInit.has(wName)) {
         // Symmetric: zero points are 0, which is DequantizeLinear's default, so none are stored.
