@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { stringify } from 'csv-stringify/sync';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import { candidateModels, mobileNetV2Models } from './benchmark-models.js';
 import { DEFAULT_SESSION } from './constants.js';
 import { makeFeeds, resolveInputs } from './inputs.js';

@@ -14,7 +14,7 @@ import { buildOnnxModel } from '../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
 import { randomWeights } from '../space/random-weights.js';
 import { MobileNetSpace } from '../space/space.js';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import { LatencyPool } from './pool.js';
 import { LatencyPredictor } from './predictor.js';
 

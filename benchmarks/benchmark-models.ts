@@ -11,7 +11,7 @@ import { buildOnnxModel } from '../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
 import { randomWeights } from '../space/random-weights.js';
 import { MobileNetSpace } from '../space/space.js';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 
 export interface BenchmarkModel {
   name: string;

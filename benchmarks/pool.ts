@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import type { ComparedMeasurement } from './compare.js';
 import { DEFAULT_TASK_TIMEOUT } from './constants.js';
 import type { Measurement, MeasureOptions } from './types.js';

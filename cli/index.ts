@@ -1,6 +1,9 @@
-#!/usr/bin/env node
-/** The `nas` command: wiring only; each command lives in its own file. */
+/**
+ * The `nas` command: wiring only; each command lives in its own file. This
+ * module runs nothing when imported; `cli/bin.ts` (the package's `bin`) runs it.
+ */
 import { Command, CommanderError } from 'commander';
+import { packageInfo } from '../locations.js';
 import { BACKENDS } from '../train/backend.js';
 import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
@@ -14,7 +17,7 @@ import { registerTeacher } from './teacher.js';
 export function buildProgram(): Command {
   const program = new Command('nas')
     .description('Hardware-aware neural architecture search for small image classifiers')
-    .version('0.1.0')
+    .version(packageInfo().version)
     .option('--backend <name>', `tfjs training backend: auto or one of ${BACKENDS.join(', ')}`, 'auto')
     .showHelpAfterError()
     // Subcommands inherit these only if set before they are added.
@@ -28,11 +31,14 @@ export function buildProgram(): Command {
   return program;
 }
 
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain) {
+/**
+ * Parses `argv` (as `process.argv`: node, script, then the arguments) and
+ * runs the command; failures set `process.exitCode` by their kind (cli/errors.ts).
+ */
+export async function runCli(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
   try {
-    await program.parseAsync(process.argv);
+    await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? 0 : EXIT_CODES.E_USAGE;

@@ -17,7 +17,7 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import { teacherLogits, trainedTeacherSpec } from '../train/teacher.js';
 
 const [dataSpec = 'fashion-mnist-sample', epochs = '3', teacherEpochs = '5'] = process.argv.slice(2);

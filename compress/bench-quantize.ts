@@ -13,7 +13,7 @@ import seedrandom from 'seedrandom';
 import { stringify } from 'csv-stringify/sync';
 import { candidateModels, mobileNetV2Models } from '../benchmarks/benchmark-models.js';
 import { compareModels } from '../benchmarks/compare.js';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import { inputGeometry } from './pipeline.js';
 import { optimisedOpTypes, quantizeModel } from './quantize.js';
 

@@ -9,12 +9,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultResultsDir } from '../locations.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
-import { packageRoot } from '../train/paths.js';
 import { teacherLogits, trainedTeacherSpec, type TeacherSpec } from '../train/teacher.js';
 import { AgingEvolution } from './aging-evolution.js';
 import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
@@ -30,7 +30,7 @@ import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEv
 export const CONFIG_FILE = 'config.json';
 
 export interface RunSearchOptions {
-  /** Where the run writes; default results/<config.name or a timestamp>. */
+  /** Where the run writes. @default results/<config.name or a timestamp> under the current directory */
   runDir?: string;
   /** Continue the run in `runDir` from its journal (config.json there wins). */
   resume?: boolean;
@@ -60,7 +60,7 @@ export interface SearchResult {
 
 function defaultRunDir(config: SearchConfig): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  return join(packageRoot(), 'results', config.name ?? `run-${stamp}`);
+  return join(defaultResultsDir(), config.name ?? `run-${stamp}`);
 }
 
 /** The space a config names or holds. */

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { captureEnvironment } from '../benchmarks/environment.js';
+import { packageInfo } from '../locations.js';
 import { selectBackend } from '../train/backend.js';
-import { packageRoot } from '../train/paths.js';
 import { configHash, type SearchConfig } from './config.js';
 
 export const ENVIRONMENT_FILE = 'environment.json';
@@ -12,7 +12,7 @@ export const ENVIRONMENT_FILE = 'environment.json';
 /** Appends this session's environment to environment.json (a run resumed three times has four). */
 export async function captureRunEnvironment(runDir: string, config: SearchConfig, teacherKey: string | null): Promise<void> {
   const backend = config.evaluator === 'real' ? await selectBackend() : null;
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { name: string; version: string };
+  const pkg = packageInfo();
   const session = {
     startedAt: new Date().toISOString(),
     package: `${pkg.name}@${pkg.version}`,

@@ -16,7 +16,7 @@ import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
-import { packageRoot } from '../train/paths.js';
+import { packageRoot } from '../locations.js';
 import type { SearchConfig } from './config.js';
 import type { TrainTask, TrainTaskResult } from './train-worker.js';
 import type { CandidateEvaluator, EvaluatedRecord, LatencyFigures } from './types.js';

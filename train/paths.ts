@@ -1,23 +1,13 @@
 /**
- * Locations the package needs at run time, found from this file's own place
- * so they hold both from the TypeScript sources and from the built dist/.
+ * Data locations of the train/ stage: the Fashion-MNIST sample shipped inside
+ * the package, and where Debian installs the full set. Package-wide locations
+ * (the package root, the user's cache, the default results directory) live
+ * in the leaf module `locations.ts` at the package root.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../locations.js';
 
-/** The package root: the nearest ancestor with a package.json. */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-  return dir;
-}
-
-/** The Fashion-MNIST sample committed with the package (IDX, gzipped). */
+/** The Fashion-MNIST sample committed with the package (IDX, gzipped); read-only. */
 export function embeddedSampleDir(): string {
   return join(packageRoot(), 'train', 'data', 'fashion-mnist-sample');
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { z } from 'zod';
+import { userCacheDir } from '../locations.js';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { genomeId } from '../space/genome.js';
@@ -21,7 +22,6 @@ import { selectBackend } from './backend.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { trainCandidate, type TeacherLogits } from './distill.js';
 import { accuracyFromLogits, predictLogits } from './evaluate.js';
-import { packageRoot } from './paths.js';
 import type { TensorSplit } from './types.js';
 
 /** How the ONNX teacher expects its pixels. */
@@ -49,9 +49,13 @@ export class TeacherError extends Error {
   }
 }
 
-/** The cache directory: `$NAS_CACHE_DIR`, else `.cache/` in the package. */
-export function cacheDir(): string {
-  return process.env.NAS_CACHE_DIR ?? join(packageRoot(), '.cache');
+/**
+ * Where teacher logits are cached: `teacher/` in the user's cache directory
+ * (`userCacheDir` in locations.ts), never the package's folder, which may be
+ * a read-only `node_modules`.
+ */
+function teacherCacheDir(): string {
+  return join(userCacheDir(), 'teacher');
 }
 
 /** Cache key: the data's fingerprint and everything that identifies the teacher. */
@@ -76,8 +80,8 @@ const cacheMetaSchema = z.object({
 
 /** Cached logits by key, or null when absent or damaged. */
 export function readCachedTeacher(key: string): TeacherResult | null {
-  const meta = join(cacheDir(), 'teacher', `${key}.json`);
-  const bin = join(cacheDir(), 'teacher', `${key}.f32`);
+  const meta = join(teacherCacheDir(), `${key}.json`);
+  const bin = join(teacherCacheDir(), `${key}.f32`);
   if (!existsSync(meta) || !existsSync(bin)) return null;
   const parsed = cacheMetaSchema.safeParse(JSON.parse(readFileSync(meta, 'utf8')));
   const bytes = readFileSync(bin);
@@ -87,7 +91,7 @@ export function readCachedTeacher(key: string): TeacherResult | null {
 }
 
 function writeCache(result: TeacherResult, count: number): void {
-  const dir = join(cacheDir(), 'teacher');
+  const dir = teacherCacheDir();
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, `${result.key}.f32`), new Uint8Array(result.logits.buffer, result.logits.byteOffset, result.logits.byteLength));
   const { key, classes, testAccuracy, description } = result;

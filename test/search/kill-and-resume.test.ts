@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'index.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
 const config = {
   seed: 11,
   evaluator: 'proxy',

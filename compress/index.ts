@@ -1,0 +1,12 @@
+/**
+ * `nas-edge/compress`: the front made deployable: structured pruning with
+ * distillation fine-tuning, INT8 QDQ quantization, float16 copies, each
+ * variant measured.
+ */
+export { compressRun, quantizeFile } from './pipeline.js';
+export type { CompressOptions, CompressionRow, QuantizeFileOptions, QuantizeFileResult } from './pipeline.js';
+export { quantizeModel } from './quantize.js';
+export type { QuantizeOptions, QuantizationReport, CalibrationBatch, CalibrationMethod } from './quantize.js';
+export { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
+export { toFloat16Model } from './fp16.js';
+export { CompressError } from './onnx-model.js';

@@ -1,0 +1,29 @@
+/**
+ * `nas-edge/train`: datasets, teachers and their cached logits, and
+ * knowledge-distillation training on tfjs.
+ */
+export { loadDataset, DEFAULT_DATASET, DATASET_ALIASES, FASHION_MNIST_CLASSES } from './datasets/load.js';
+export { DatasetError } from './datasets/errors.js';
+export { prepareData, withTrainingSubset } from './datasets/prepared.js';
+export type { PreparedData, PrepareOptions } from './datasets/prepared.js';
+export { trainCandidate, distillationLoss } from './distill.js';
+export type { TeacherLogits } from './distill.js';
+export { evaluateAccuracy, predictLogits, accuracyFromLogits } from './evaluate.js';
+export { teacherLogits, trainedTeacherSpec, teacherKey, TeacherError, INPUT_SCALES } from './teacher.js';
+export type { TeacherSpec, TeacherResult, InputScale } from './teacher.js';
+export { selectBackend, BACKENDS } from './backend.js';
+export type { BackendName, BackendChoice } from './backend.js';
+export { embeddedSampleDir } from './paths.js';
+export type {
+  ImageSet,
+  Dataset,
+  Normalisation,
+  TensorSplit,
+  AugmentOptions,
+  DistillationOptions,
+  TrainingBudget,
+  OptimizerName,
+  TrainOptions,
+  TrainingProgress,
+  TrainingResult,
+} from './types.js';
