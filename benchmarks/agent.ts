@@ -21,6 +21,7 @@ import { LatencyPool } from './pool.js';
 import { measureOptionsSchema } from './schema.js';
 import type { Measurement } from './types.js';
 
+/** How {@link startAgent} serves. */
 export interface AgentOptions {
   /** Port; 0 picks a free one. */
   port: number;
@@ -34,6 +35,7 @@ export interface AgentOptions {
   pool?: LatencyPool;
 }
 
+/** A started bench agent: its URL, and how to stop it. */
 export interface RunningAgent {
   url: string;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { LatencyPool } from './pool.js';
 import { measureRemote, type RemoteTarget } from './remote.js';
 import type { Measurement, MeasureOptions } from './types.js';
 
+/** What {@link benchmarkModels} may be told; all optional. */
 export interface BenchmarkOptions {
   measure?: MeasureOptions;
   /** Interleave the models (ABAB) and report ratios to the first. @default false */
@@ -22,6 +23,7 @@ export interface BenchmarkOptions {
   onResult?: (m: Measurement) => void;
 }
 
+/** One model’s result, with its ratio to the first model when compared. */
 export type BenchmarkRow = Measurement & { ratioToFirst?: number | null };
 
 /** Short unique labels for files: the base name, or more of the path when two clash. */
@@ -30,6 +32,7 @@ export function modelLabels(paths: string[]): string[] {
   return names.map((n, i) => (names.indexOf(n) !== names.lastIndexOf(n) ? paths[i] : n));
 }
 
+/** Measures ONNX files (locally in the worker pool, or on a bench agent), as `nas bench` does. */
 export async function benchmarkModels(paths: string[], options: BenchmarkOptions = {}): Promise<BenchmarkRow[]> {
   const labels = modelLabels(paths);
   if (options.agent) {

@@ -15,6 +15,7 @@ export type ComparedMeasurement = Measurement & { ratioToFirst: number | null };
 /** Default number of ABAB rounds. */
 export const DEFAULT_COMPARE_ROUNDS = 10;
 
+/** Measures models interleaved (ABAB) in this process and gives each p50 as a ratio to the first model’s. */
 export async function compareModels(
   models: Array<{ name: string; source: string | Uint8Array }>,
   options: MeasureOptions = {},

@@ -27,6 +27,7 @@ function packageVersion(name: string): string {
 
 let cached: Omit<Environment, 'loadAverage'> | null = null;
 
+/** Versions, CPU and load of this machine, recorded with every measurement. */
 export function captureEnvironment(): Environment {
   cached ??= {
     onnxruntime: packageVersion('onnxruntime-node'),

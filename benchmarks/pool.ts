@@ -15,6 +15,7 @@ import { DEFAULT_TASK_TIMEOUT } from './constants.js';
 import type { Measurement, MeasureOptions } from './types.js';
 import type { WorkerTask } from './worker.js';
 
+/** How {@link LatencyPool} runs; all optional. */
 export interface LatencyPoolOptions {
   /** Measurements at once. More than one makes them compete for cores. @default 1 */
   concurrency?: number;
@@ -32,6 +33,7 @@ export function defaultWorkerFile(): string {
   return file;
 }
 
+/** Latency measurements in worker threads (Piscina), one at a time by default, with a timeout that replaces a stuck worker. */
 export class LatencyPool {
   readonly #pool: Piscina;
   readonly #timeout: number;

@@ -49,6 +49,7 @@ function overheadModel(): Uint8Array {
   return g.toBytes({ graphName: 'overhead', input: { name: 'input', shape: ['batch', 1, 8, 8] }, output: { name: 'out', shape: ['batch', 1, 8, 8] } });
 }
 
+/** Predicts a model’s latency as the sum of its parts’ latencies, from a lookup table measured on this machine. */
 export class LatencyPredictor {
   readonly table: LatencyTableFile;
 

@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { measurementSchema } from './schema.js';
 import type { Measurement, MeasureOptions } from './types.js';
 
+/** A bench agent to measure on. */
 export interface RemoteTarget {
   /** Agent base URL, e.g. http://device.local:7070 */
   url: string;
   token: string;
 }
 
+/** Sends a model to a bench agent and returns its measurement (errors become an `errored` result). */
 export async function measureRemote(
   target: RemoteTarget,
   source: string | Uint8Array,

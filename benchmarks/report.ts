@@ -30,6 +30,7 @@ export function csvRecords(rows: BenchmarkRow[]): Record<string, string | number
 
 const COLUMNS = ['model', 'state', 'p50_ms', 'p90_ms', 'p99_ms', 'mean_ms', 'min_ms', 'max_ms', 'mad_ms', 'cv', 'robust_cv', 'rme_pct', 'samples', 'attempts', 'ratio_to_first', 'session_create_ms', 'first_inference_ms', 'warmup_ms', 'inputs', 'intra_op_threads', 'inter_op_threads', 'execution_mode', 'graph_optimization', 'provider', 'onnxruntime', 'node', 'tinybench', 'cpu_model', 'cpu_count', 'load_average', 'host', 'error'];
 
+/** Benchmark rows as CSV, one row per model. */
 export function toCsv(rows: BenchmarkRow[]): string {
   return stringify(csvRecords(rows), { header: true, columns: COLUMNS });
 }

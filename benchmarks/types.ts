@@ -37,6 +37,7 @@ export interface ResolvedMeasureOptions {
   maxRepeats: number;
 }
 
+/** How to measure; every field optional, defaults in constants.ts. */
 export type MeasureOptions = Partial<Omit<ResolvedMeasureOptions, 'session'>> & { session?: Partial<SessionSettings> };
 
 /** Statistics of the retained per-run latencies, in milliseconds. */
@@ -114,4 +115,5 @@ export interface Errored {
   error: { code: string; message: string };
 }
 
+/** A measurement’s result, keyed on `state`. */
 export type Measurement = Measured | Noisy | Errored;

@@ -4,7 +4,6 @@
  * variant measured.
  */
 export { compressRun, quantizeFile } from './pipeline.js';
-export type { CompressOptions, CompressionRow, QuantizeFileOptions, QuantizeFileResult } from './pipeline.js';
 export { quantizeModel } from './quantize.js';
 export type { QuantizeOptions, QuantizationReport, CalibrationBatch, CalibrationMethod } from './quantize.js';
 export { calibrationBatches, onnxAccuracy } from './onnx-eval.js';

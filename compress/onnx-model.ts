@@ -11,6 +11,7 @@ export type ModelProto = OnnxTypes.ModelProto;
 export type NodeProto = OnnxTypes.INodeProto;
 export type TensorProto = OnnxTypes.ITensorProto;
 
+/** A model that cannot be compressed; exits with code 9 in the CLI. */
 export class CompressError extends Error {
   readonly code = 'E_COMPRESS';
   constructor(message: string) {

@@ -29,8 +29,10 @@ import {
   type NodeProto,
 } from './onnx-model.js';
 
+/** How activation ranges are calibrated. */
 export type CalibrationMethod = 'minmax' | 'percentile';
 
+/** How {@link quantizeModel} quantizes; all optional. */
 export interface QuantizeOptions {
   /** @default 'minmax' */
   method?: CalibrationMethod;
@@ -50,6 +52,7 @@ export interface CalibrationBatch {
   dims: number[];
 }
 
+/** What quantization did: tensors quantized and how. */
 export interface QuantizationReport {
   activations: number;
   weights: number;

@@ -19,6 +19,7 @@ export interface AgingOptions {
   mutationProbability: number;
 }
 
+/** Aging (regularised) evolution: tournament parents, the oldest member leaves. */
 export class AgingEvolution implements Searcher {
   readonly name = 'aging';
   readonly #rng: seedrandom.PRNG;

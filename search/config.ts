@@ -27,6 +27,7 @@ const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx)
   }
 });
 
+/** The search configuration (config files, `runSearch`): every field, its default and its meaning. */
 export const searchConfigSchema = z.strictObject({
   /** Run directory name under results/; default: a timestamp. */
   name: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash and underscore only').optional(),
@@ -114,9 +115,12 @@ export const searchConfigSchema = z.strictObject({
     .prefault({}),
 });
 
+/** A validated configuration, every default filled in. */
 export type SearchConfig = z.output<typeof searchConfigSchema>;
+/** A configuration as written: every field optional. */
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 
+/** A bad search configuration, naming the file or field; exits with code 7 in the CLI. */
 export class SearchConfigError extends Error {
   readonly code = 'E_SEARCH_CONFIG';
   constructor(message: string) {

@@ -12,6 +12,7 @@ import type { CandidateRecord } from './types.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
+/** A journal that cannot be read or continued; exits with code 8 in the CLI. */
 export class JournalError extends Error {
   readonly code = 'E_JOURNAL';
   constructor(message: string) {

@@ -23,6 +23,7 @@ interface Member {
   crowding: number;
 }
 
+/** NSGA-II: non-dominated sorting and crowding distance over the objectives. */
 export class Nsga2 implements Searcher {
   readonly name = 'nsga2';
   readonly #rng: seedrandom.PRNG;

@@ -34,4 +34,5 @@ export const OVERNIGHT: SearchConfigInput = {
   latency: { iterations: 100, time: 500, predictorSlack: 1.5 },
 };
 
+/** The configurations `nas search --preset` offers, by name. */
 export const PRESETS = { quickstart: QUICKSTART, overnight: OVERNIGHT } as const;

@@ -4,6 +4,7 @@ import type { EvolutionarySearchSpace, Genome } from '../space/types.js';
 import type { CandidateRecord, Searcher } from './types.js';
 import { drawUnseen } from './unseen.js';
 
+/** Random search: unseen seeded samples each generation; the baseline. */
 export class RandomSearch implements Searcher {
   readonly name = 'random';
   readonly #rng: seedrandom.PRNG;

@@ -15,6 +15,7 @@ export interface Constraints {
   maxMacs?: number;
 }
 
+/** A candidate’s latency, in milliseconds. */
 export interface LatencyFigures {
   p50: number;
   p90: number;
@@ -60,6 +61,7 @@ export interface FailedRecord extends RecordBase {
   latency?: LatencyFigures;
 }
 
+/** A candidate’s outcome, keyed on `state`. */
 export type CandidateRecord = RejectedRecord | EvaluatedRecord | FailedRecord;
 
 /**

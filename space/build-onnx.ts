@@ -11,7 +11,9 @@ import type { BlockPlan, ConvSpec, NetworkPlan } from './plan.js';
 
 /** Batch-norm epsilon of every BN layer the tfjs builder makes. */
 export const BN_EPSILON = 1e-3;
+/** Name of the ONNX model's input (NCHW float32). */
 export const ONNX_INPUT_NAME = 'input';
+/** Name of the ONNX model's output (class logits). */
 export const ONNX_OUTPUT_NAME = 'logits';
 
 /** One weight tensor of a layer, as tfjs-layers orders them. */

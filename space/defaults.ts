@@ -48,4 +48,5 @@ export const MOBILENET_224_SPACE: SearchSpaceConfig = {
 
 /** Spaces selectable by name in a config file or `--space`. */
 export const NAMED_SPACES = { small: SMALL_IMAGE_SPACE, 'mobilenet-224': MOBILENET_224_SPACE } as const;
+/** A name in {@link NAMED_SPACES}. */
 export type SpaceName = keyof typeof NAMED_SPACES;

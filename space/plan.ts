@@ -27,6 +27,7 @@ export interface SqueezeExciteSpec {
   size: number;
 }
 
+/** One inverted-residual block of a {@link NetworkPlan}: optional expansion, depthwise, optional squeeze-excite, projection. */
 export interface BlockPlan {
   name: string;
   expand: ConvSpec | null;
@@ -36,6 +37,7 @@ export interface BlockPlan {
   residual: boolean;
 }
 
+/** A genome unrolled for a dataset shape: every layer with its sizes, what the builders and cost model read. */
 export interface NetworkPlan {
   resolution: number;
   inputChannels: number;

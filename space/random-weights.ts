@@ -7,6 +7,7 @@ import seedrandom from 'seedrandom';
 import type { WeightSource, WeightTensor } from './build-onnx.js';
 import { planConvs, type NetworkPlan } from './plan.js';
 
+/** Seeded random weights for every layer of a plan: an untrained model that costs the same to run (latency measurements, tests). */
 export function randomWeights(plan: NetworkPlan, seed = 0): WeightSource {
   const rng = seedrandom(`weights:${seed}`);
   const tensor = (shape: number[], fill: () => number): WeightTensor => ({

@@ -10,6 +10,7 @@ import { planCost, planNetwork, type NetworkPlan } from './plan.js';
 import { parseGenome, parseSearchSpace, SpaceConfigError } from './schema.js';
 import type { DataShape, EvolutionarySearchSpace, Genome, GenomeCost, Random, SearchSpaceConfig } from './types.js';
 
+/** A MobileNet-style search space over one dataset shape: sample, mutate, crossover, ids, plans and analytic cost. */
 export class MobileNetSpace implements EvolutionarySearchSpace {
   readonly config: SearchSpaceConfig;
   readonly data: DataShape;

@@ -9,6 +9,7 @@ import { enableSimdKernels, type WasmHeapBackend } from './kernels/simd.js';
 
 /** Backends this package can train on, fastest first. */
 export const BACKENDS = ['node', 'wasm', 'cpu'] as const;
+/** One of {@link BACKENDS}. */
 export type BackendName = (typeof BACKENDS)[number];
 
 /** What was chosen and why; recorded with every training result. */

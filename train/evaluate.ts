@@ -39,6 +39,7 @@ export function accuracyFromLogits(logits: Float32Array, labels: Int32Array, cla
   return labels.length ? correct / labels.length : 0;
 }
 
+/** Top-1 accuracy (0–1) of a model on a split. */
 export function evaluateAccuracy(model: LayersModel, split: TensorSplit): number {
   return accuracyFromLogits(predictLogits(model, split), split.labels, model.outputs[0].shape[1] as number);
 }

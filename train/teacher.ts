@@ -26,6 +26,7 @@ import type { TensorSplit } from './types.js';
 
 /** How the ONNX teacher expects its pixels. */
 export const INPUT_SCALES = ['standardised', 'unit', 'imagenet', 'raw'] as const;
+/** One of {@link INPUT_SCALES}. */
 export type InputScale = (typeof INPUT_SCALES)[number];
 
 /** Which teacher: a user's ONNX file, or one trained here. */
@@ -41,6 +42,7 @@ export interface TeacherResult extends TeacherLogits {
   fromCache: boolean;
 }
 
+/** A teacher that cannot be used (file, shape, classes); exits with code 5 in the CLI. */
 export class TeacherError extends Error {
   readonly code = 'E_TEACHER';
   constructor(message: string) {

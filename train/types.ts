@@ -65,6 +65,7 @@ export interface DistillationOptions {
 /** Training budget: whole epochs or a number of images seen. */
 export type TrainingBudget = { epochs: number } | { images: number };
 
+/** Optimiser of a training run. */
 export type OptimizerName = 'sgd' | 'adam';
 
 /** Everything `trainCandidate` may be told; all optional, see constants.ts. */
@@ -91,6 +92,7 @@ export interface TrainOptions {
   onProgress?: (progress: TrainingProgress) => void;
 }
 
+/** Reported to `onProgress` during training. */
 export interface TrainingProgress {
   imagesSeen: number;
   imagesTotal: number;

@@ -121,7 +121,13 @@ describe('nas installed by npm', () => {
     const undeclared = new Set<string>();
     for (const file of listFiles(join(installed, 'dist')).filter((f) => f.endsWith('.js'))) {
       const source = readFileSync(file, 'utf8');
-      for (const [, specifier] of source.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g)) {
+      // Static imports and re-exports at the start of a line, and dynamic import('…'); not WAT text such as (import "env" …).
+      const specifiers = [
+        ...source.matchAll(/^\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm),
+        ...source.matchAll(/^\s*import\s*['"]([^'"]+)['"]/gm),
+        ...source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+      ];
+      for (const [, specifier] of specifiers) {
         if (specifier.startsWith('.') || specifier.startsWith('node:') || builtins.has(specifier)) continue;
         const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
         if (!declared.has(name)) undeclared.add(`${name} (${relative(installed, file)})`);

@@ -11,6 +11,7 @@ import { DatasetError } from './errors.js';
 import { isIdxDirectory, readIdxDirectory } from './idx.js';
 import { readNpz } from './npz.js';
 
+/** Class names of Fashion-MNIST, by label. */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
 ];

@@ -9,6 +9,7 @@ import type { Dataset, ImageSet, Normalisation, TensorSplit } from '../types.js'
 import seedrandom from 'seedrandom';
 import { channelStatistics, normalise, permutation, splitValidation } from './prepare.js';
 
+/** A dataset ready for training: validation split held out, normalised with the training split’s statistics. */
 export interface PreparedData {
   name: string;
   numClasses: number;
@@ -29,6 +30,7 @@ export interface PreparedData {
   fullTrain: () => TensorSplit;
 }
 
+/** How {@link prepareData} splits; all optional. */
 export interface PrepareOptions {
   /** @default 0.1 */
   validationFraction?: number;
@@ -45,6 +47,7 @@ export function fingerprint(set: ImageSet): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Holds out a seeded validation split and normalises every split with the training split’s per-channel statistics. */
 export function prepareData(dataset: Dataset, options: PrepareOptions = {}): PreparedData {
   const norm = channelStatistics(dataset.train);
   let train: ImageSet;
