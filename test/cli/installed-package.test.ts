@@ -6,10 +6,10 @@
  * else is downloaded.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -58,7 +58,13 @@ function nas(args: string[], env: Record<string, string> = {}) {
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'nas-installed-'));
-  npm(['pack', '--pack-destination', root], repo);
+  // Packed from a copy, so `prepare` (clean + build) never rewrites this checkout's dist/
+  // while other test files run from it.
+  const source = join(root, 'source');
+  const generated = new Set(['node_modules', 'dist', 'results', '.git', '.cache', 'scratch', 'dist-scratch']);
+  cpSync(repo, source, { recursive: true, filter: (path) => !generated.has(relative(repo, path).split(sep)[0]) });
+  symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir');
+  npm(['pack', '--pack-destination', root], source);
   const tarball = join(root, `${manifest.name}-${manifest.version}.tgz`);
   project = join(root, 'project');
   mkdirSync(project);
