@@ -4,7 +4,9 @@ import { loadSpaceConfig, MobileNetSpace } from '../space/space.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
-import { INPUT_SCALES, teacherLogits, trainedTeacherSpec, type InputScale, type TeacherSpec } from '../train/teacher.js';
+import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
+import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
 

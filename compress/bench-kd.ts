@@ -18,7 +18,8 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { packageRoot } from '../train/paths.js';
-import { teacherLogits, trainedTeacherSpec } from '../train/teacher.js';
+import { teacherLogits } from '../train/teacher.js';
+import { trainedTeacherSpec } from '../train/trained-teacher.js';
 
 const [dataSpec = 'fashion-mnist-sample', epochs = '3', teacherEpochs = '5'] = process.argv.slice(2);
 await selectBackend();
