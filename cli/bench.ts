@@ -6,7 +6,7 @@ import { DEFAULT_AGENT_MAX_BYTES } from '../benchmarks/constants.js';
 import { parseShapes } from '../benchmarks/inputs.js';
 import { formatTable, writeBenchReport } from '../benchmarks/report.js';
 import type { MeasureOptions } from '../benchmarks/types.js';
-import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+import { action, EXIT_CODES, numberFlag, positiveInt, UsageError } from './errors.js';
 
 interface BenchFlags {
   compare?: boolean;
@@ -85,7 +85,7 @@ export function registerBench(program: Command): void {
           console.log(`\nonnxruntime ${e.onnxruntime}, node ${e.node}, tinybench ${e.tinybench}, ${e.cpuModel} ×${e.cpuCount}, load ${e.loadAverage.toFixed(2)}, ${first.session.intraOpThreads} intra-op thread(s)`);
         }
         console.log(`wrote ${files.csv} and ${files.json}`);
-        if (rows.some((r) => r.state === 'errored')) process.exitCode = 6;
+        if (rows.some((r) => r.state === 'errored')) process.exitCode = EXIT_CODES.E_BENCH;
       }),
     );
 

@@ -52,7 +52,7 @@ export function registerTeacher(program: Command): void {
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
           spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed));
         }
-        const bar = progressBar('teacher');
+        const bar = progressBar('teacher', { lineEvery: 0.1 });
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));
         bar.stop();
         console.log(`teacher: ${result.description}`);
