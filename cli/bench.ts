@@ -29,7 +29,7 @@ interface BenchFlags {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** MeasureOptions from flags; exported for flag-parsing tests. */
-export function measureOptionsFromFlags(o: BenchFlags): MeasureOptions {
+function measureOptionsFromFlags(o: BenchFlags): MeasureOptions {
   if (o.mode && o.mode !== 'sequential' && o.mode !== 'parallel') throw new UsageError(`--mode must be sequential or parallel, got '${o.mode}'`);
   if (o.optLevel && !['disabled', 'basic', 'extended', 'all'].includes(o.optLevel)) {
     throw new UsageError(`--opt-level must be disabled, basic, extended or all, got '${o.optLevel}'`);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { NAMED_SPACES } from '../space/defaults.js';
+import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
@@ -43,7 +44,7 @@ export const searchConfigSchema = z.strictObject({
       population: z.number().int().min(2).default(8),
       crossoverProbability: z.number().min(0).max(1).default(0.9),
       /** Per-gene mutation probability; one gene always changes. */
-      mutationProbability: z.number().min(0).max(1).default(0.1),
+      mutationProbability: z.number().min(0).max(1).default(DEFAULT_MUTATION_PROBABILITY),
       /** Aging evolution: how many of the population a parent is picked from. */
       sampleSize: z.number().int().min(1).default(4),
       /** Aging evolution: population kept (oldest leave first). */
@@ -153,11 +154,6 @@ export function readJsonConfig(file: string): Record<string, unknown> {
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SearchConfigError(`${file}: expected a JSON object`);
   return value as Record<string, unknown>;
-}
-
-/** Reads and validates a JSON config file. */
-export function loadSearchConfig(file: string): SearchConfig {
-  return resolveSearchConfig(readJsonConfig(file), file);
 }
 
 /** JSON with object keys sorted, so equal configurations serialise equally. */
