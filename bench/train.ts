@@ -14,8 +14,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { stringify } from 'csv-stringify/sync';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { planCost, planNetwork } from '../space/plan.js';
-import { BACKENDS, selectBackend, type BackendName } from './backend.js';
-import { packageRoot } from './paths.js';
+import { BACKENDS, selectBackend, type BackendName } from '../train/backend.js';
+import { packageRoot } from '../train/paths.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
 
 const BATCH = 64;
