@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
+import { INPUT_SCALES } from '../train/input-adapter.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
 export function parseDuration(value: string | number): number {
@@ -88,7 +89,7 @@ export const searchConfigSchema = z.strictObject({
   teacher: z
     .union([
       z.null(),
-      z.strictObject({ onnx: z.string(), inputScale: z.enum(['standardised', 'unit', 'imagenet', 'raw']).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
+      z.strictObject({ onnx: z.string(), inputScale: z.enum(INPUT_SCALES).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
       z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive() }) }),
     ])
     .default(null),
