@@ -12,5 +12,5 @@ export type { Measurement, MeasureOptions, BenchmarkRow, ComparedMeasurement } f
 export { runSearch, resolveSearchConfig, searchConfigSchema, SearchConfigError, PRESETS } from './search/index.js';
 export type { SearchConfig, SearchConfigInput, RunSearchOptions, SearchResult, CandidateRecord } from './search/index.js';
 export { quantizeModel, compressRun } from './compress/index.js';
-export type { QuantizeOptions, QuantizationReport } from './compress/index.js';
+export type { QuantizeOptions, QuantizationReport, CompressOptions, CompressionRow } from './compress/index.js';
 export { userCacheDir, defaultResultsDir, CACHE_DIR_ENV } from './locations.js';

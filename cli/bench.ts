@@ -6,7 +6,7 @@ import { DEFAULT_AGENT_MAX_BYTES } from '../benchmarks/constants.js';
 import { parseShapes } from '../benchmarks/inputs.js';
 import { formatTable, writeBenchReport } from '../benchmarks/report.js';
 import type { MeasureOptions } from '../benchmarks/types.js';
-import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+import { action, EXIT_CODES, numberFlag, positiveInt, UsageError } from './errors.js';
 
 interface BenchFlags {
   compare?: boolean;
@@ -29,7 +29,7 @@ interface BenchFlags {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** MeasureOptions from flags; exported for flag-parsing tests. */
-export function measureOptionsFromFlags(o: BenchFlags): MeasureOptions {
+function measureOptionsFromFlags(o: BenchFlags): MeasureOptions {
   if (o.mode && o.mode !== 'sequential' && o.mode !== 'parallel') throw new UsageError(`--mode must be sequential or parallel, got '${o.mode}'`);
   if (o.optLevel && !['disabled', 'basic', 'extended', 'all'].includes(o.optLevel)) {
     throw new UsageError(`--opt-level must be disabled, basic, extended or all, got '${o.optLevel}'`);
@@ -85,7 +85,7 @@ export function registerBench(program: Command): void {
           console.log(`\nonnxruntime ${e.onnxruntime}, node ${e.node}, tinybench ${e.tinybench}, ${e.cpuModel} ×${e.cpuCount}, load ${e.loadAverage.toFixed(2)}, ${first.session.intraOpThreads} intra-op thread(s)`);
         }
         console.log(`wrote ${files.csv} and ${files.json}`);
-        if (rows.some((r) => r.state === 'errored')) process.exitCode = 6;
+        if (rows.some((r) => r.state === 'errored')) process.exitCode = EXIT_CODES.E_BENCH;
       }),
     );
 

@@ -15,6 +15,8 @@ export const EXIT_CODES: Record<string, number> = {
   E_SEARCH_CONFIG: 7,
   E_JOURNAL: 8,
   E_COMPRESS: 9,
+  /** A second Ctrl-C: the shell's convention for death by SIGINT. */
+  E_INTERRUPTED: 130,
 };
 
 /** A bad flag value: names the flag and what was expected. */

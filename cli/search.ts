@@ -4,8 +4,9 @@ import { readJsonConfig, resolveSearchConfig, SearchConfigError, type SearchConf
 import { runSearch } from '../search/engine.js';
 import { PRESETS } from '../search/presets.js';
 import { reportFromJournal } from '../search/report.js';
-import { action, positiveInt } from './errors.js';
-import { progressBar } from './progress.js';
+import type { CandidateRecord } from '../search/types.js';
+import { action, EXIT_CODES, numberFlag, positiveInt } from './errors.js';
+import { formatDuration, progressBar } from './progress.js';
 
 interface SearchFlags {
   config?: string;
@@ -71,6 +72,18 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
   return resolveSearchConfig(apply(preset as Record<string, unknown>), `preset '${presetName}'`);
 }
 
+/** One candidate's outcome in a few words, for log lines. */
+export function describeRecord(r: CandidateRecord): string {
+  switch (r.state) {
+    case 'evaluated':
+      return `evaluated: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms, ${r.params} params`;
+    case 'rejected':
+      return `rejected: ${r.constraint} ${r.value} > ${r.limit}`;
+    case 'failed':
+      return `failed at ${r.stage}: ${r.error.split('\n')[0]}`;
+  }
+}
+
 export function registerSearch(program: Command): void {
   program
     .command('search')
@@ -88,7 +101,7 @@ export function registerSearch(program: Command): void {
     .option('--population <n>', 'genomes per generation', positiveInt('--population'))
     .option('--algorithm <name>', 'nsga2, aging or random')
     .option('--workers <n>', 'training workers (one candidate each)', positiveInt('--workers'))
-    .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', Number)
+    .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
     .action(
       action(async (o: SearchFlags) => {
@@ -96,12 +109,18 @@ export function registerSearch(program: Command): void {
         let interrupts = 0;
         const onSigint = () => {
           interrupts++;
-          if (interrupts > 1) process.exit(130);
+          if (interrupts > 1) process.exit(EXIT_CODES.E_INTERRUPTED);
           console.error('\nstopping after writing what is done (Ctrl-C again to quit at once)…');
           controller.abort();
         };
         process.on('SIGINT', onSigint);
-        const bar = progressBar('search', '{bar} {value}/{total} evals | gen {generation} | front {front} | HV {hv} | ETA {eta_formatted}');
+        const bar = progressBar('search', { format: '{bar} {value}/{total} evals | gen {generation} | front {front} | HV {hv} | ETA {eta_formatted}' });
+        // Off a terminal (nohup, CI) the bar is silent: one line per candidate and per generation instead.
+        const lines = !process.stderr.isTTY;
+        const started = performance.now();
+        let eta: number | null = null;
+        let seen = 0;
+        const stamp = () => `elapsed ${formatDuration((performance.now() - started) / 1000)} | ETA ${eta === null ? '?' : formatDuration(eta)}`;
         let total = 0;
         try {
           const config = o.resume ? null : configFromFlags(o);
@@ -111,8 +130,17 @@ export function registerSearch(program: Command): void {
             // A preset's default name (e.g. quickstart) may be run again: number the next run.
             uniqueRunDir: !o.resume && !o.dir && !o.name && !o.config,
             signal: controller.signal,
-            log: (line) => console.error(line),
+            log: (line) => bar.log(line),
+            onCandidate: (r) => {
+              seen++;
+              if (lines) console.error(`candidate ${seen} gen ${r.generation} ${r.id} ${describeRecord(r)} | ${stamp()}`);
+            },
             onGeneration: (e) => {
+              eta = e.etaSeconds;
+              if (lines) {
+                console.error(`generation ${e.generation} done: ${e.evaluations} trained of ${e.candidates} candidates, front ${e.frontSize}, HV ${e.hypervolume.toFixed(4)} | ${stamp()}`);
+                return;
+              }
               total = Math.max(total, e.evaluations + (e.etaSeconds && e.elapsedSeconds ? Math.round((e.etaSeconds / e.elapsedSeconds) * e.evaluations) : 0));
               bar.update(e.evaluations, Math.max(total, e.evaluations, 1), { generation: e.generation, front: e.frontSize, hv: e.hypervolume.toFixed(4) });
             },

@@ -4,7 +4,9 @@ import { loadSpaceConfig, MobileNetSpace } from '../space/space.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
-import { INPUT_SCALES, teacherLogits, trainedTeacherSpec, type InputScale, type TeacherSpec } from '../train/teacher.js';
+import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
+import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
 
@@ -50,7 +52,7 @@ export function registerTeacher(program: Command): void {
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
           spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed));
         }
-        const bar = progressBar('teacher');
+        const bar = progressBar('teacher', { lineEvery: 0.1 });
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));
         bar.stop();
         console.log(`teacher: ${result.description}`);

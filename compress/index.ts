@@ -4,6 +4,7 @@
  * variant measured.
  */
 export { compressRun, quantizeFile } from './pipeline.js';
+export type { CompressOptions, CompressionRow, PruneOptions } from './types.js';
 export { quantizeModel } from './quantize.js';
 export type { QuantizeOptions, QuantizationReport, CalibrationBatch, CalibrationMethod } from './quantize.js';
 export { calibrationBatches, onnxAccuracy } from './onnx-eval.js';

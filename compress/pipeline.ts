@@ -14,20 +14,19 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { compareModels } from '../benchmarks/compare.js';
-import { tfjsWeights, type WeightSource, type WeightTensor } from '../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
-import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic, type GenomeFile } from '../space/candidate-files.js';
-import { planNetwork } from '../space/plan.js';
+import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
-import { trainCandidate, type TeacherLogits } from '../train/distill.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
+import { trainCandidate } from '../train/distill.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
+import { candidateSeed } from '../search/candidate-seed.js';
 import { renderCompressionSvg } from './plot.js';
-import { chooseRatios, keptByRatio, prunedGenome, prunedWeights, pruneGroups, SWEEP_RATIOS, type Sensitivity } from './prune.js';
+import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
+import type { CompressionRow, CompressOptions } from './types.js';
 import { optimisedOpTypes, quantizeModel, type CalibrationMethod } from './quantize.js';
 
 export interface QuantizeFileOptions {
@@ -85,102 +84,6 @@ export async function quantizeFile(path: string, options: QuantizeFileOptions = 
   };
 }
 
-/** A model's weights read once, served by layer name. */
-function snapshotWeights(model: ReturnType<typeof buildTfjsModel>): WeightSource {
-  const read = tfjsWeights(model);
-  const cache = new Map<string, WeightTensor[]>();
-  return (name) => {
-    if (!cache.has(name)) cache.set(name, read(name));
-    return cache.get(name)!;
-  };
-}
-
-export interface PruneOptions {
-  /** Share of MACs to remove. @default 0.4 */
-  targetReduction?: number;
-  /** Distillation epochs after pruning. @default 1 */
-  fineTuneEpochs?: number;
-  /** Validation images for the sensitivity sweep. @default 1000 */
-  sensitivityImages?: number;
-  onProgress?: (line: string) => void;
-}
-
-/** Prunes a trained candidate (see prune.ts) and fine-tunes it with distillation. */
-export async function pruneCandidate(
-  file: GenomeFile,
-  trained: ReturnType<typeof buildTfjsModel>,
-  data: PreparedData,
-  teacher: TeacherLogits | null,
-  options: PruneOptions = {},
-): Promise<{ file: GenomeFile; model: ReturnType<typeof buildTfjsModel>; ratios: Map<string, number> }> {
-  const plan = planOf(file);
-  const shape = { numClasses: file.data.numClasses, inputChannels: file.data.inputChannels };
-  const weights = snapshotWeights(trained);
-  const val = { ...data.validation, ...subsetSplit(data.validation, options.sensitivityImages ?? 1000) };
-  const baseline = evaluateAccuracy(trained, val);
-  const sensitivity: Sensitivity = new Map();
-  for (const group of pruneGroups(file.genome, file.strides, shape)) {
-    const byRatio = new Map<number, number>();
-    for (const ratio of SWEEP_RATIOS) {
-      const kept = keptByRatio(file.genome, plan, weights, new Map([[group.name, ratio]]));
-      let genome;
-      try {
-        genome = prunedGenome(file.genome, plan, kept, file.strides);
-      } catch {
-        continue; // this ratio would move a residual add
-      }
-      const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
-      setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
-      byRatio.set(ratio, evaluateAccuracy(model, val));
-      model.dispose();
-    }
-    sensitivity.set(group.name, byRatio);
-    options.onProgress?.(`  sensitivity ${group.name}: ${[...byRatio].map(([r, a]) => `${r}:${(a * 100).toFixed(1)}`).join(' ')}`);
-  }
-  const ratios = chooseRatios(file.genome, file.strides, shape, baseline, sensitivity, options.targetReduction ?? 0.4);
-  const kept = keptByRatio(file.genome, plan, weights, ratios);
-  const genome = prunedGenome(file.genome, plan, kept, file.strides);
-  const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
-  setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
-  if ((options.fineTuneEpochs ?? 1) > 0) {
-    await trainCandidate(model, data, teacher, { budget: { epochs: options.fineTuneEpochs ?? 1 }, learningRate: 0.01, distillation: { alpha: teacher ? 0.9 : 0 }, seed: 2, evaluateTest: false });
-  }
-  return { file: describeGenome(genome, file.strides, file.data), model, ratios };
-}
-
-function subsetSplit(split: PreparedData['validation'], n: number) {
-  const count = Math.min(n, split.count);
-  const size = split.height * split.width * split.channels;
-  return { images: split.images.subarray(0, count * size), labels: split.labels.subarray(0, count), count };
-}
-
-export interface CompressOptions {
-  /** Only the N most accurate front members (pareto.csv order). @default all */
-  maxModels?: number;
-  /** Pruning settings; `false` skips pruning. */
-  prune?: PruneOptions | false;
-  /** Final distillation epochs on the full training split; 0 keeps the search's weights. @default 0 */
-  epochs?: number;
-  calibrationImages?: number;
-  method?: CalibrationMethod;
-  /** Latency measurement time per model (ms), interleaved. @default 2000 */
-  latencyTime?: number;
-  onProgress?: (line: string) => void;
-}
-
-export interface CompressionRow {
-  id: string;
-  variant: 'fp32' | 'int8' | 'pruned' | 'pruned+int8';
-  test_accuracy: number;
-  params: number;
-  macs: number;
-  file_bytes: number;
-  latency_p50_ms: number | '';
-  latency_p90_ms: number | '';
-  latency_ratio_to_fp32: number | '';
-  file: string;
-}
-
 /** Runs the compression stage over a search run's front; writes compression.csv and compressed/. */
 export async function compressRun(runDir: string, options: CompressOptions = {}): Promise<CompressionRow[]> {
   const frontDir = join(runDir, 'front');
@@ -190,7 +93,7 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
   const ordered = readFileSync(join(runDir, 'pareto.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]).filter((id) => present.has(id));
   const ids = ordered.slice(0, options.maxModels ?? ordered.length);
   if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories`);
-  const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).config as { data: string; validationFraction: number; seed: number; training: { temperature: number; alpha: number } };
+  const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).config as { data: string; validationFraction: number; seed: number; training: { temperature: number; alpha: number; batchSize: number; optimizer: 'sgd' | 'adam'; learningRate?: number } };
   const env = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8')) as { sessions: Array<{ teacherLogitsKey: string | null }> };
   await selectBackend();
   const data = prepareData(loadDataset(config.data), { validationFraction: config.validationFraction, seed: config.seed });
@@ -208,7 +111,8 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
     if (options.epochs) {
       log(`${id}: distilling for ${options.epochs} epoch(s) on ${data.train.count} images${teacher ? '' : ' (no teacher logits cached: plain training)'}`);
       const model = buildTfjsModel(planOf(file), 1);
-      await trainCandidate(model, data, teacher, { budget: { epochs: options.epochs }, distillation: { temperature: config.training.temperature, alpha: teacher ? config.training.alpha : 0 }, seed: 1 });
+      const { batchSize, optimizer, learningRate, temperature, alpha } = config.training;
+      await trainCandidate(model, data, teacher, { budget: { epochs: options.epochs }, batchSize, optimizer, learningRate, distillation: { temperature, alpha: teacher ? alpha : 0 }, seed: candidateSeed(config.seed, id) });
       await saveCandidate(target, describeGenome(file.genome, file.strides, file.data), model);
       model.dispose();
     } else {
@@ -228,7 +132,8 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       const trained = buildTfjsModel(planOf(file), 1);
       setModelWeights(trained, snapshotWeights(loaded));
       loaded.dispose();
-      const pruned = await pruneCandidate(file, trained, data, teacher, { ...options.prune, onProgress: log });
+      const { batchSize, optimizer, temperature, alpha } = config.training;
+      const pruned = await pruneCandidate(file, trained, data, teacher, { ...options.prune, onProgress: log }, { batchSize, optimizer, temperature, alpha, seed: candidateSeed(config.seed, id) });
       trained.dispose();
       const prunedDir = join(target, 'pruned');
       await saveCandidate(prunedDir, pruned.file, pruned.model);

@@ -1,7 +1,7 @@
 /** compression.svg: test accuracy against latency for every variant of every front member. */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { CompressionRow } from './pipeline.js';
+import type { CompressionRow } from './types.js';
 
 export async function renderCompressionSvg(rows: CompressionRow[]): Promise<string> {
   const values = rows

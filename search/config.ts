@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { z } from 'zod';
 import { NAMED_SPACES } from '../space/defaults.js';
+import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
+import { INPUT_SCALES } from '../train/input-adapter.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
 export function parseDuration(value: string | number): number {
@@ -44,7 +46,7 @@ export const searchConfigSchema = z.strictObject({
       population: z.number().int().min(2).default(8),
       crossoverProbability: z.number().min(0).max(1).default(0.9),
       /** Per-gene mutation probability; one gene always changes. */
-      mutationProbability: z.number().min(0).max(1).default(0.1),
+      mutationProbability: z.number().min(0).max(1).default(DEFAULT_MUTATION_PROBABILITY),
       /** Aging evolution: how many of the population a parent is picked from. */
       sampleSize: z.number().int().min(1).default(4),
       /** Aging evolution: population kept (oldest leave first). */
@@ -88,7 +90,7 @@ export const searchConfigSchema = z.strictObject({
   teacher: z
     .union([
       z.null(),
-      z.strictObject({ onnx: z.string(), inputScale: z.enum(['standardised', 'unit', 'imagenet', 'raw']).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
+      z.strictObject({ onnx: z.string(), inputScale: z.enum(INPUT_SCALES).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
       z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive() }) }),
     ])
     .default(null),
@@ -157,11 +159,6 @@ export function readJsonConfig(file: string): Record<string, unknown> {
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new SearchConfigError(`${file}: expected a JSON object`);
   return value as Record<string, unknown>;
-}
-
-/** Reads and validates a JSON config file. */
-export function loadSearchConfig(file: string): SearchConfig {
-  return resolveSearchConfig(readJsonConfig(file), file);
 }
 
 /** JSON with object keys sorted, so equal configurations serialise equally. */

@@ -17,16 +17,13 @@ import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
 import { packageRoot } from '../locations.js';
+import { candidateSeed } from './candidate-seed.js';
 import type { SearchConfig } from './config.js';
 import type { TrainTask, TrainTaskResult } from './train-worker.js';
 import type { CandidateEvaluator, EvaluatedRecord, LatencyFigures } from './types.js';
 
 type TrainOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
 
-/** A per-candidate seed from the run seed and the genome id: re-running a candidate gives the same result. */
-export function candidateSeed(runSeed: number, id: string): number {
-  return createHash('sha256').update(`${runSeed}:${id}`).digest().readUInt32LE(0);
-}
 
 function builtFile(name: string): string {
   const here = fileURLToPath(import.meta.url);

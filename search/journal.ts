@@ -32,6 +32,16 @@ const recordSchema = z.discriminatedUnion('state', [
 /** A journal line: the record plus when it was written. */
 export type JournalEntry = CandidateRecord & { at: string };
 
+/**
+ * The schema reads back exactly the records types.ts declares: a field added
+ * to one and not the other fails to compile here rather than being silently
+ * dropped (or refused) when a run is resumed.
+ */
+type Keys<T> = T extends unknown ? `${T extends { state: infer S extends string } ? S : ''}.${Exclude<keyof T, symbol>}` : never;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([Keys<A>] extends [Keys<B>] ? ([Keys<B>] extends [Keys<A>] ? true : false) : false) : false) : false;
+const schemaMatchesTypes: Same<z.infer<typeof recordSchema>, JournalEntry> = true;
+void schemaMatchesTypes;
+
 export interface OpenedJournal {
   journal: Journal;
   entries: JournalEntry[];

@@ -5,7 +5,7 @@
  */
 import { tensor } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { FusedBatchNormalization } from '../train/batch-norm.js';
+import { FusedBatchNormalization } from './fused-batch-norm.js';
 import type { ConvSpec, NetworkPlan } from './plan.js';
 
 type SymbolicTensor = tfl.SymbolicTensor;

@@ -82,9 +82,11 @@ describe('--compare', () => {
     const rows = await benchmarkModels([candidate, other, candidate], { compare: true, measure: quick });
     expect(rows.map((r) => r.state).every((s) => s !== 'errored')).toBe(true);
     expect(rows[0].ratioToFirst).toBe(1);
-    // The same model measured twice in one interleaved run agrees (bench:harness
-    // shows ≤ 3% with full-length runs; these are 100 ms, so allow 5%).
-    expect(Math.abs(rows[2].ratioToFirst! - 1)).toBeLessThan(0.05);
+    // Ratios are each p50 over the first's. (How closely the same model agrees
+    // with itself is a timing figure: bench:harness measures it, not a test.)
+    const p50 = rows.map((r) => (r as { stats: { p50: number } }).stats.p50);
+    expect(rows[1].ratioToFirst).toBeCloseTo(p50[1] / p50[0], 12);
+    expect(rows[2].ratioToFirst).toBeCloseTo(p50[2] / p50[0], 12);
     const records = parse(toCsv(rows), { columns: true, cast: true }) as Array<Record<string, string | number>>;
     expect(records).toHaveLength(3);
     expect(records[0].ratio_to_first).toBe(1);

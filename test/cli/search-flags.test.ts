@@ -30,5 +30,9 @@ describe('nas search flags', () => {
     const program = buildProgram();
     program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
     expect(() => program.parse(['node', 'nas', 'search', '--population', 'many'])).toThrow("--population must be a positive integer.");
+    // A usage error (exit 2) naming the flag, not a preset or config error (exit 7).
+    expect(() => buildProgram().configureOutput({ writeErr: () => {} }).parse(['node', 'nas', 'search', '--max-latency', 'abc'])).toThrow(
+      expect.objectContaining({ code: 'commander.invalidArgument', message: expect.stringContaining('--max-latency must be a positive number of milliseconds.') }),
+    );
   });
 });

@@ -11,7 +11,8 @@ import { MobileNetSpace } from '../../space/space.js';
 import { selectBackend } from '../../train/backend.js';
 import { prepareData } from '../../train/datasets/prepared.js';
 import { accuracyFromLogits, predictLogits } from '../../train/evaluate.js';
-import { planOnnxInput, TeacherError, teacherKey, teacherLogits } from '../../train/teacher.js';
+import { planOnnxInput } from '../../train/input-adapter.js';
+import { TeacherError, teacherKey, teacherLogits } from '../../train/teacher.js';
 import type { Dataset, ImageSet } from '../../train/types.js';
 import { relativeError } from '../helpers.js';
 

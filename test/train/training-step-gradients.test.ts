@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../train/backend.js';
-import { useFusedBatchNorm } from '../../train/batch-norm.js';
+import { useFusedBatchNorm } from '../../space/fused-batch-norm.js';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { planNetwork } from '../../space/plan.js';
 import type { Genome } from '../../space/types.js';

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { BATCH_NORM_TRAINING } from '../../space/fused-batch-norm.js';
 import {
   batchNormBackward,
   batchNormForward,
@@ -20,8 +21,6 @@ import {
 } from './loops.js';
 import { HeapScope, simdFor } from './simd.js';
 
-/** Kernel name of the fused training batch-norm: outputs [y, mean, variance]. */
-export const BATCH_NORM_TRAINING = 'NasBatchNormTraining';
 /** Kernel name of its gradient: outputs [dx, dScale, dOffset]. */
 export const BATCH_NORM_TRAINING_GRAD = 'NasBatchNormTrainingGrad';
 /** Kernel name of the gradient of a clip to (lo, hi): dy where lo < x < hi, else 0. */

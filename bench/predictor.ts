@@ -4,7 +4,7 @@
  * whole ONNX model with the harness, fills the table for their parts, and
  * reports mean absolute percentage error and the share within ±10%.
  *
- * usage: node dist/benchmarks/bench-predictor.js [GENOMES=30]
+ * usage: node dist/bench/predictor.js [GENOMES=30]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +15,8 @@ import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
 import { randomWeights } from '../space/random-weights.js';
 import { MobileNetSpace } from '../space/space.js';
 import { packageRoot } from '../locations.js';
-import { LatencyPool } from './pool.js';
-import { LatencyPredictor } from './predictor.js';
+import { LatencyPool } from '../benchmarks/pool.js';
+import { LatencyPredictor } from '../benchmarks/predictor.js';
 
 const count = Number(process.argv[2] ?? 30);
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });

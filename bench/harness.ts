@@ -17,11 +17,11 @@ import * as ort from 'onnxruntime-node';
 import { stringify } from 'csv-stringify/sync';
 import { packageRoot } from '../locations.js';
 import { candidateModels, mobileNetV2Models } from './benchmark-models.js';
-import { DEFAULT_SESSION } from './constants.js';
-import { makeFeeds, resolveInputs } from './inputs.js';
-import { sessionOptions } from './measure.js';
-import { LatencyPool } from './pool.js';
-import { latencyStats } from './stats.js';
+import { DEFAULT_SESSION } from '../benchmarks/constants.js';
+import { makeFeeds, resolveInputs } from '../benchmarks/inputs.js';
+import { sessionOptions } from '../benchmarks/measure.js';
+import { LatencyPool } from '../benchmarks/pool.js';
+import { latencyStats } from '../benchmarks/stats.js';
 
 const BARE_SECONDS = 2;
 

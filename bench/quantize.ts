@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { stringify } from 'csv-stringify/sync';
-import { candidateModels, mobileNetV2Models } from '../benchmarks/benchmark-models.js';
+import { candidateModels, mobileNetV2Models } from './benchmark-models.js';
 import { compareModels } from '../benchmarks/compare.js';
 import { packageRoot } from '../locations.js';
-import { inputGeometry } from './pipeline.js';
-import { optimisedOpTypes, quantizeModel } from './quantize.js';
+import { inputGeometry } from '../compress/pipeline.js';
+import { optimisedOpTypes, quantizeModel } from '../compress/quantize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-quantize-'));
 const models = [...mobileNetV2Models(dir), ...candidateModels(dir, 2, 'bench-quantize')];

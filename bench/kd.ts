@@ -3,7 +3,7 @@
  * twice with the same budget, seed and augmentation: with the teacher's
  * logits (α = 0.9, T = 4) and without (α = 0). Test accuracy of both.
  *
- * usage: node dist/compress/bench-kd.js [DATA=fashion-mnist-sample] [EPOCHS=3] [TEACHER_EPOCHS=5]
+ * usage: node dist/bench/kd.js [DATA=fashion-mnist-sample] [EPOCHS=3] [TEACHER_EPOCHS=5]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,8 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { packageRoot } from '../locations.js';
-import { teacherLogits, trainedTeacherSpec } from '../train/teacher.js';
+import { teacherLogits } from '../train/teacher.js';
+import { trainedTeacherSpec } from '../train/trained-teacher.js';
 
 const [dataSpec = 'fashion-mnist-sample', epochs = '3', teacherEpochs = '5'] = process.argv.slice(2);
 await selectBackend();

@@ -12,7 +12,7 @@
  *    evaluation budget: how many evaluations each needs to reach random
  *    search's final hypervolume.
  *
- * usage: node dist/search/bench-search.js [EVALS=16] [--skip-throughput]
+ * usage: node dist/bench/search.js [EVALS=16] [--skip-throughput]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,11 +21,11 @@ import { stringify } from 'csv-stringify/sync';
 import { isIdxDirectory } from '../train/datasets/idx.js';
 import { packageRoot } from '../locations.js';
 import { DEBIAN_FASHION_MNIST_DIR } from '../train/paths.js';
-import { resolveSearchConfig, type SearchConfig } from './config.js';
-import { runSearch } from './engine.js';
-import { hypervolumeOf } from './objectives.js';
-import { OVERNIGHT } from './presets.js';
-import type { CandidateRecord } from './types.js';
+import { resolveSearchConfig, type SearchConfig } from '../search/config.js';
+import { runSearch } from '../search/engine.js';
+import { hypervolumeOf } from '../search/objectives.js';
+import { OVERNIGHT } from '../search/presets.js';
+import type { CandidateRecord } from '../search/types.js';
 
 const evals = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 16);
 const out = join(packageRoot(), 'results', 'bench');

@@ -34,7 +34,7 @@ export function candidateModels(dir: string, count: number, seed: string): Bench
 
 /** MobileNetV2 ×1.0 at 224 px and ×0.35 at 32 px, or none (with a note on stderr) without python3-onnx. */
 export function mobileNetV2Models(dir: string): BenchmarkModel[] {
-  const script = join(packageRoot(), 'benchmarks', 'fixtures', 'make_mobilenetv2.py');
+  const script = join(packageRoot(), 'bench', 'fixtures', 'make_mobilenetv2.py');
   const models: BenchmarkModel[] = [];
   for (const [resolution, width, classes] of [[224, '1.0', 1000], [32, '0.35', 10]] as const) {
     const path = join(dir, `mobilenetv2-${width}-${resolution}.onnx`);

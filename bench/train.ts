@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { stringify } from 'csv-stringify/sync';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { planCost, planNetwork } from '../space/plan.js';
-import { BACKENDS, selectBackend, type BackendName } from './backend.js';
+import { BACKENDS, selectBackend, type BackendName } from '../train/backend.js';
 import { packageRoot } from '../locations.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
 

@@ -1,0 +1,56 @@
+/** Contracts of the compression stage: its options and the rows it writes. Types and docs only. */
+import type { OptimizerName } from '../train/types.js';
+import type { CalibrationMethod } from './quantize.js';
+
+/** How `compressRun` prunes each front member; all optional. */
+export interface PruneOptions {
+  /** Share of MACs to remove. @default 0.4 */
+  targetReduction?: number;
+  /** Distillation epochs after pruning. @default 1 */
+  fineTuneEpochs?: number;
+  /** Validation images for the sensitivity sweep. @default 1000 */
+  sensitivityImages?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** The run's training settings that fine-tuning after pruning reuses. */
+export interface FineTuneSettings {
+  batchSize?: number;
+  optimizer?: OptimizerName;
+  /** @default 0.01 (a tenth of a from-scratch rate: the weights are trained already) */
+  learningRate?: number;
+  temperature?: number;
+  /** Weight of the KD term when a teacher is there. @default 0.9 */
+  alpha?: number;
+  /** @default 0 */
+  seed?: number;
+}
+
+/** How `compressRun` compresses a run; all optional. */
+export interface CompressOptions {
+  /** Only the N most accurate front members (pareto.csv order). @default all */
+  maxModels?: number;
+  /** Pruning settings; `false` skips pruning. */
+  prune?: PruneOptions | false;
+  /** Final distillation epochs on the full training split; 0 keeps the search's weights. @default 0 */
+  epochs?: number;
+  calibrationImages?: number;
+  method?: CalibrationMethod;
+  /** Latency measurement time per model (ms), interleaved. @default 2000 */
+  latencyTime?: number;
+  onProgress?: (line: string) => void;
+}
+
+/** One row of compression.csv: a variant of a front member, measured. */
+export interface CompressionRow {
+  id: string;
+  variant: 'fp32' | 'int8' | 'pruned' | 'pruned+int8';
+  test_accuracy: number;
+  params: number;
+  macs: number;
+  file_bytes: number;
+  latency_p50_ms: number | '';
+  latency_p90_ms: number | '';
+  latency_ratio_to_fp32: number | '';
+  file: string;
+}

@@ -1,0 +1,26 @@
+/** Contracts of the teacher: which one, what it yields, how it fails. */
+import type { Genome } from '../space/types.js';
+import type { TeacherLogits } from './distill.js';
+import type { InputScale } from './input-adapter.js';
+
+/** Which teacher: a user's ONNX file, or one trained here. */
+export type TeacherSpec =
+  | { kind: 'onnx'; path: string; inputScale?: InputScale; layout?: 'NCHW' | 'NHWC' }
+  | { kind: 'trained'; genome: Genome; strides: { stem: number; stages: number[] }; epochs: number; seed: number };
+
+/** Teacher logits plus what a user wants to know of the teacher. */
+export interface TeacherResult extends TeacherLogits {
+  key: string;
+  testAccuracy: number;
+  description: string;
+  fromCache: boolean;
+}
+
+/** A teacher that cannot be used (file, shape, classes); exits with code 5 in the CLI. */
+export class TeacherError extends Error {
+  readonly code = 'E_TEACHER';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TeacherError';
+  }
+}
