@@ -26,6 +26,7 @@ import { evaluateAccuracy } from '../train/evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
+import { refreshReportHtml } from '../search/report.js';
 import { renderCompressionSvg } from './plot.js';
 import { chooseRatios, keptByRatio, prunedGenome, prunedWeights, pruneGroups, SWEEP_RATIOS, type Sensitivity } from './prune.js';
 import { optimisedOpTypes, quantizeModel, type CalibrationMethod } from './quantize.js';
@@ -261,5 +262,6 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
   }
   writeFileAtomic(join(runDir, 'compression.csv'), stringify(rows, { header: true }));
   writeFileAtomic(join(runDir, 'compression.svg'), await renderCompressionSvg(rows));
+  refreshReportHtml(runDir); // report.html now shows the compression table
   return rows;
 }
