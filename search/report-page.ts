@@ -12,7 +12,7 @@ import type { ReportPage, ReportTable } from './report-html.js';
 /** What each known table is, shown as its heading. */
 const TABLE_TITLES: Record<string, string> = {
   'compression.csv': 'Compression: each front member as fp32, INT8, pruned and pruned + INT8 (nas compress; test split)',
-  'finalized.csv': 'Finalized models (nas finalize; test split)',
+  'finalized.csv': 'Finalized models: longer training, then measured on the test split',
 };
 /** Columns whose cells are paths relative to the run directory, shown as links. */
 const LINK_COLUMNS = new Set(['file', 'files', 'path', 'dir']);
