@@ -10,7 +10,7 @@ import { runSearch, type SearchResult } from '../../search/engine.js';
 import { frontOf, referencePoint } from '../../search/objectives.js';
 import { FRONT_GROUP, MARK_NAMES, OTHER_GROUP, reportPageData, type ReportPageInput } from '../../search/report-html.js';
 import { escapeHtml, jsonForScript, renderReportHtml } from '../../search/report-page.js';
-import { generationRows, readReportTable, reportFromJournal } from '../../search/report.js';
+import { generationRows, readReportTable, refreshReportHtml, reportFromJournal } from '../../search/report.js';
 import type { CandidateRecord } from '../../search/types.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -205,6 +205,31 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     expect(problems).toEqual([]);
     // Only local URLs: the report and the directory it links to (data: URLs are the listing page's own icons).
     expect(requests.filter((r) => !r.startsWith('file://') && !r.startsWith('data:'))).toEqual([]);
+    await page.close();
+  });
+
+  it('a finalized.csv written later shows as a table with its own columns, its text inert', async () => {
+    const name = '<img src=x onerror="window.injected=1">&amp; "tiny"';
+    const columns = ['id', 'kind', 'name', 'test accuracy', 'interval', 'latency p50 ms', 'latency p90 ms', 'params', 'MACs', 'epochs', 'wall time s'];
+    const id = search.front[0].id;
+    writeFileSync(join(runDir, 'finalized.csv'), `${columns.map((c) => `"${c}"`).join(',')}\n${id},front,"${name.replace(/"/g, '""')}",0.8712,0.864–0.878,0.0912,0.0987,120345,2600000,10,812.5\n`);
+    refreshReportHtml(runDir);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+    await page.goto(pathToFileURL(join(runDir, 'report.html')).href, { waitUntil: 'load' });
+    await page.waitForSelector(`g.${MARK_NAMES.front}_marks path`);
+    const table = await page.$eval('section[data-file="finalized.csv"] table', (t) => ({
+      head: [...t.querySelectorAll('th')].map((th) => th.textContent),
+      cells: [...t.querySelectorAll('tbody td')].map((td) => td.textContent),
+    }));
+    expect(table.head).toEqual(columns);
+    expect(table.cells.slice(0, 4)).toEqual([id, 'front', name, '0.8712']);
+    expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
+    expect(await page.$('section[data-file="finalized.csv"] img')).toBeNull();
+    expect(await page.$('section[data-file="compression.csv"]')).not.toBeNull();
+    expect(problems).toEqual([]);
     await page.close();
   });
 });
