@@ -82,6 +82,7 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; white-space: nowrap; }
 th { background: #f4f4f4; } td.num { text-align: right; }
 p.source { margin: 0 0 6px; color: #666; font-size: 12px; }
+section.table { overflow-x: auto; }
 p.problem { color: #a00; }
 #tooltip { position: absolute; pointer-events: none; background: rgba(255,255,255,0.96); border: 1px solid #999; border-radius: 4px;
   padding: 6px 9px; font-size: 12px; box-shadow: 0 2px 6px rgba(0,0,0,0.2); max-width: 420px; z-index: 10; }
