@@ -58,6 +58,8 @@ export interface ReportPageInput {
   generations: readonly GenerationRow[];
   /** Lines about the run shown under the title (data, searcher, counts…). */
   facts: readonly string[];
+  /** Files of the run directory to link to, relative to it. */
+  files: readonly string[];
   /** Where a candidate's files are, relative to the run directory, or null. */
   linkOf: (id: string, onFront: boolean) => string | null;
   tables: readonly ReportTable[];
@@ -66,6 +68,7 @@ export interface ReportPageInput {
 export interface ReportPage {
   title: string;
   facts: string[];
+  files: string[];
   points: ReportPoint[];
   generations: GenerationRow[];
   /** Compiled vega specs, keyed by the chart's element id. */
@@ -210,6 +213,7 @@ export function reportPageData(input: ReportPageInput): ReportPage {
   return {
     title: input.runName,
     facts,
+    files: [...input.files],
     points,
     generations: [...input.generations],
     charts: {

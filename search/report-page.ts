@@ -76,7 +76,8 @@ function tableHtml(table: ReportTable): string {
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }
-ul.facts { margin: 4px 0 12px; padding-left: 18px; color: #444; }
+ul.facts { margin: 4px 0 6px; padding-left: 18px; color: #444; }
+p.files { margin: 0 0 12px; }
 .chart { margin: 12px 0; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; white-space: nowrap; }
@@ -126,6 +127,7 @@ const PAGE_SCRIPT = `
 /** The whole page; `runtime` is vega's browser bundle (vegaBrowserRuntime()). */
 export function renderReportHtml(page: ReportPage, runtime: string): string {
   const facts = page.facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('');
+  const files = page.files.length ? `<p class="files">files: ${page.files.map((f) => `<a href="${escapeHtml(encodeURI(f))}">${escapeHtml(f)}</a>`).join(' · ')}</p>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -135,7 +137,7 @@ export function renderReportHtml(page: ReportPage, runtime: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(`Search run ${page.title}`)}</h1><ul class="facts">${facts}</ul></header>
+<header><h1>${escapeHtml(`Search run ${page.title}`)}</h1><ul class="facts">${facts}</ul>${files}</header>
 <noscript><p class="problem">The charts need JavaScript; pareto.svg and generations.csv hold the same figures.</p></noscript>
 <div id="pareto-chart" class="chart"></div>
 <div id="hypervolume-chart" class="chart"></div>

@@ -138,6 +138,9 @@ export async function writeRunReport(runDir: string, config: SearchConfig, recor
 
 const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
 
+/** Files of a run the page links to, when they are there. */
+const RUN_FILES = ['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'compression.svg', 'compressed/', 'config.json', 'journal.jsonl'];
+
 /** Tables other stages write into a run directory, shown by report.html when present. */
 export const REPORT_TABLE_FILES = ['compression.csv', 'finalized.csv'] as const;
 
@@ -171,8 +174,9 @@ export function writeReportHtml(runDir: string, config: SearchConfig, records: r
     facts: [
       `data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
       `candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed); ${front.length} on the Pareto front`,
-      `hypervolume: ${hypervolumeOf(records, config).toFixed(6)}; files: candidates.csv, pareto.csv, generations.csv, summary.md, front/`,
+      `hypervolume: ${hypervolumeOf(records, config).toFixed(6)}`,
     ],
+    files: RUN_FILES.filter((file) => existsSync(join(runDir, file))),
     linkOf: (id, onFront) => (onFront && existsSync(join(runDir, 'front', id)) ? `front/${id}/` : existsSync(join(runDir, 'candidates', id)) ? `candidates/${id}/` : null),
     tables: REPORT_TABLE_FILES.map((file) => readReportTable(runDir, file)).filter((t): t is ReportTable => t !== null),
   });

@@ -33,6 +33,7 @@ function pageInput(records: readonly CandidateRecord[], over: Partial<ReportPage
     reference: referencePoint(config),
     generations: generationRows(records, config),
     facts: [],
+    files: [],
     linkOf: (id, onFront) => (onFront ? `front/${id}/` : null),
     tables: [],
     ...over,
@@ -178,6 +179,7 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     const compression = await page.$$eval('section[data-file="compression.csv"] tbody tr', (rows) => rows.length);
     expect(compression).toBe(2);
     expect(await page.$('section[data-file="finalized.csv"]')).toBeNull();
+    expect(await page.$$eval('p.files a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'config.json', 'journal.jsonl']);
 
     // Hover: the tooltip names the point under the mouse (its aria-label starts with its id).
     const target = `g.${MARK_NAMES.front}_marks path[role="graphics-symbol"]`;
