@@ -81,8 +81,8 @@ export const OTHER_GROUP = 'other candidates';
 const FRONT_COLOUR = '#d62728';
 const OTHER_COLOUR = '#8c8c8c';
 /** Plot size in CSS pixels; fits a laptop screen beside the tooltip. */
-export const CHART_WIDTH = 640;
-export const CHART_HEIGHT = 400;
+const CHART_WIDTH = 640;
+const CHART_HEIGHT = 400;
 /** Names of the vega marks, which become CSS classes of their SVG groups. */
 export const MARK_NAMES = { front: 'front_points', other: 'other_points', staircase: 'front_line', hypervolume: 'hypervolume_points' } as const;
 
