@@ -5,6 +5,7 @@ import { toFloat16Model } from '../compress/fp16.js';
 import { CompressError } from '../compress/onnx-model.js';
 import { compressRun, quantizeFile } from '../compress/pipeline.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
+import { selectBackend } from '../train/backend.js';
 import { DEFAULT_DATASET } from '../train/datasets/load.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 
@@ -65,6 +66,7 @@ export function registerCompress(program: Command): void {
     .action(
       action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
+        await selectBackend(program.opts().backend);
         const rows = await compressRun(runDir, {
           epochs: o.epochs,
           maxModels: o.maxModels,

@@ -149,7 +149,7 @@ export function registerSearch(program: Command): void {
           console.log(`stopped: ${result.stopReason} after ${result.generations} generation(s), ${result.records.length} candidates`);
           console.log(`Pareto front: ${result.front.length} models, hypervolume ${result.hypervolume.toFixed(5)}`);
           for (const r of result.front) console.log(`  ${r.id}  ${(r.accuracy * 100).toFixed(2)}%  ${r.latency.p50.toFixed(4)} ms  ${r.params} params`);
-          console.log(`results: ${result.runDir} (pareto.csv, candidates.csv, pareto.svg, summary.md, front/)`);
+          console.log(`results: ${result.runDir} (report.html, pareto.csv, candidates.csv, pareto.svg, summary.md, front/)`);
           if (result.stopReason === 'interrupted') console.log(`resume with: nas search --resume ${result.runDir}`);
         } finally {
           bar.stop();
@@ -160,12 +160,12 @@ export function registerSearch(program: Command): void {
 
   program
     .command('report')
-    .description('regenerate a run\'s CSVs, plot, summary and front/ from its journal')
+    .description('regenerate a run\'s CSVs, plot, report.html, summary and front/ from its journal')
     .argument('<run dir>', 'a results/<run> directory')
     .action(
       action(async (runDir: string) => {
         const { records } = await reportFromJournal(runDir);
-        console.log(`${records.length} candidates; wrote candidates.csv, pareto.csv, generations.csv, pareto.svg, summary.md in ${runDir}`);
+        console.log(`${records.length} candidates; wrote candidates.csv, pareto.csv, generations.csv, pareto.svg, report.html, summary.md in ${runDir}`);
       }),
     );
 }

@@ -24,6 +24,7 @@ import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
 import { candidateSeed } from '../search/candidate-seed.js';
+import { refreshReportHtml } from '../search/report.js';
 import { renderCompressionSvg } from './plot.js';
 import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
 import type { CompressionRow, CompressOptions } from './types.js';
@@ -166,5 +167,6 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
   }
   writeFileAtomic(join(runDir, 'compression.csv'), stringify(rows, { header: true }));
   writeFileAtomic(join(runDir, 'compression.svg'), await renderCompressionSvg(rows));
+  refreshReportHtml(runDir); // report.html now shows the compression table
   return rows;
 }

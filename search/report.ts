@@ -1,17 +1,22 @@
 /**
  * What a user reads in the morning, all regenerated from the journal:
- * candidates.csv, pareto.csv, generations.csv, pareto.svg, summary.md, and
- * front/ with each front member's genome.json, model.onnx and tfjs model.
+ * candidates.csv, pareto.csv, generations.csv, pareto.svg, report.html,
+ * summary.md, and front/ with each front member's genome.json, model.onnx
+ * and tfjs model.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { summariseGenome } from '../space/genome.js';
 import { objectivesOf, resolveSearchConfig, type SearchConfig } from './config.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
 import { renderParetoSvg } from './plot.js';
+import { reportPageData, type GenerationRow, type ReportTable } from './report-html.js';
+import { renderReportHtml, vegaBrowserRuntime } from './report-page.js';
 import type { CandidateRecord } from './types.js';
 
 const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
@@ -54,9 +59,9 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
 }
 
 /** Hypervolume and front size after each generation, recomputed from the records. */
-export function generationsCsv(records: readonly CandidateRecord[], config: SearchConfig): string {
+export function generationRows(records: readonly CandidateRecord[], config: SearchConfig): GenerationRow[] {
   const last = Math.max(-1, ...records.map((r) => r.generation));
-  const rows = [];
+  const rows: GenerationRow[] = [];
   for (let g = 0; g <= last; g++) {
     const upTo = records.filter((r) => r.generation <= g);
     rows.push({
@@ -69,7 +74,11 @@ export function generationsCsv(records: readonly CandidateRecord[], config: Sear
       hypervolume: round(hypervolumeOf(upTo, config), 8),
     });
   }
-  return stringify(rows, { header: true, columns: ['generation', 'candidates', 'evaluated', 'rejected', 'failed', 'front_size', 'hypervolume'] });
+  return rows;
+}
+
+export function generationsCsv(rows: readonly GenerationRow[]): string {
+  return stringify(rows as GenerationRow[], { header: true, columns: ['generation', 'candidates', 'evaluated', 'rejected', 'failed', 'front_size', 'hypervolume'] });
 }
 
 function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig): string {
@@ -109,9 +118,13 @@ export async function writeRunReport(runDir: string, config: SearchConfig, recor
   const frontIds = new Set(front.map((r) => r.id));
   writeFileAtomic(join(runDir, 'candidates.csv'), candidatesCsv(records, frontIds));
   writeFileAtomic(join(runDir, 'pareto.csv'), paretoCsv(records, config));
-  writeFileAtomic(join(runDir, 'generations.csv'), generationsCsv(records, config));
-  writeFileAtomic(join(runDir, 'pareto.svg'), await renderParetoSvg(records, frontIds, config.name ?? runDir.split('/').pop() ?? 'search'));
-  if (!options.final) return;
+  const generations = generationRows(records, config);
+  writeFileAtomic(join(runDir, 'generations.csv'), generationsCsv(generations));
+  writeFileAtomic(join(runDir, 'pareto.svg'), await renderParetoSvg(records, frontIds, runNameOf(runDir, config)));
+  if (!options.final) {
+    writeReportHtml(runDir, config, records, generations);
+    return;
+  }
   writeFileAtomic(join(runDir, 'summary.md'), summaryMarkdown(records, config));
   const frontDir = join(runDir, 'front');
   rmSync(frontDir, { recursive: true, force: true });
@@ -120,16 +133,75 @@ export async function writeRunReport(runDir: string, config: SearchConfig, recor
     const source = join(runDir, 'candidates', r.id);
     if (existsSync(source)) cpSync(source, join(frontDir, r.id), { recursive: true });
   }
+  writeReportHtml(runDir, config, records, generations);
 }
 
-/** `nas report`: regenerates everything from a run directory's journal. */
-export async function reportFromJournal(runDir: string): Promise<{ records: CandidateRecord[]; config: SearchConfig }> {
+const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
+
+/** Files of a run the page links to, when they are there. */
+const RUN_FILES = ['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'compression.svg', 'compressed/', 'config.json', 'journal.jsonl'];
+
+/** Tables other stages write into a run directory, shown by report.html when present. */
+export const REPORT_TABLE_FILES = ['compression.csv', 'finalized.csv'] as const;
+
+const csvCells = z.array(z.array(z.string()));
+
+/** A CSV as header + rows; null when absent. A broken file is shown as such, not fatal: the search's own report must still be written. */
+export function readReportTable(runDir: string, file: string): ReportTable | null {
+  const path = join(runDir, file);
+  if (!existsSync(path)) return null;
+  try {
+    const [columns = [], ...rows] = csvCells.parse(parse(readFileSync(path, 'utf8'), { relax_column_count: true, skip_empty_lines: true }));
+    return { state: 'present', file, columns, rows };
+  } catch (error) {
+    return { state: 'unreadable', file, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** report.html: the interactive plot, hypervolume by generation, and the tables of later stages. */
+export function writeReportHtml(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], generations = generationRows(records, config)): void {
+  const objectives = objectivesOf(config);
+  const front = frontOf(records, objectives);
+  const count = (state: string) => records.filter((r) => r.state === state).length;
+  const reference = referencePoint(config);
+  const page = reportPageData({
+    runName: runNameOf(runDir, config),
+    records,
+    frontIds: new Set(front.map((r) => r.id)),
+    objectives,
+    reference,
+    generations,
+    facts: [
+      `data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
+      `candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed); ${front.length} on the Pareto front`,
+      `hypervolume: ${hypervolumeOf(records, config).toFixed(6)}`,
+    ],
+    files: RUN_FILES.filter((file) => existsSync(join(runDir, file))),
+    linkOf: (id, onFront) => (onFront && existsSync(join(runDir, 'front', id)) ? `front/${id}/` : existsSync(join(runDir, 'candidates', id)) ? `candidates/${id}/` : null),
+    tables: REPORT_TABLE_FILES.map((file) => readReportTable(runDir, file)).filter((t): t is ReportTable => t !== null),
+  });
+  writeFileAtomic(join(runDir, 'report.html'), renderReportHtml(page, vegaBrowserRuntime()));
+}
+
+function readRun(runDir: string): { records: CandidateRecord[]; config: SearchConfig } {
   const configFile = join(runDir, 'config.json');
   if (!existsSync(configFile)) throw new Error(`${configFile}: not found; is ${runDir} a run directory?`);
   const config = resolveSearchConfig((JSON.parse(readFileSync(configFile, 'utf8')) as { config: unknown }).config, configFile);
   const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
   journal.close();
   const records = entries.map(({ at: _at, ...r }) => r as CandidateRecord);
-  await writeRunReport(runDir, config, records, { final: true });
   return { records, config };
+}
+
+/** `nas report`: regenerates everything from a run directory's journal. */
+export async function reportFromJournal(runDir: string): Promise<{ records: CandidateRecord[]; config: SearchConfig }> {
+  const run = readRun(runDir);
+  await writeRunReport(runDir, run.config, run.records, { final: true });
+  return run;
+}
+
+/** Rewrites only report.html (after compress or finalize add their tables). */
+export function refreshReportHtml(runDir: string): void {
+  const { records, config } = readRun(runDir);
+  writeReportHtml(runDir, config, records);
 }

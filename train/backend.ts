@@ -55,6 +55,15 @@ async function describe(name: BackendName, reason: string): Promise<BackendChoic
   return choice;
 }
 
+/** A requested backend that does not load, or none at all. */
+export class BackendError extends Error {
+  readonly code = 'E_BACKEND';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendError';
+  }
+}
+
 /**
  * Selects and initialises a backend. With `requested` it is that one or an
  * error; without, the first of {@link BACKENDS} that loads. Repeated calls
@@ -64,7 +73,7 @@ export async function selectBackend(requested?: BackendName | 'auto'): Promise<B
   if (current && (requested === undefined || requested === 'auto' || requested === current.name)) return current;
   if (requested && requested !== 'auto') {
     const failure = await tryLoad(requested);
-    if (failure) throw new Error(`backend '${requested}' is not available here: ${failure}`);
+    if (failure) throw new BackendError(`--backend ${requested}: not available here: ${failure}`);
     current = await describe(requested, 'requested');
     return current;
   }
@@ -78,5 +87,5 @@ export async function selectBackend(requested?: BackendName | 'auto'): Promise<B
     }
     failures.push(`${name}: ${failure}`);
   }
-  throw new Error(`no tfjs backend could be initialised: ${failures.join('; ')}`);
+  throw new BackendError(`no tfjs backend could be initialised: ${failures.join('; ')}`);
 }

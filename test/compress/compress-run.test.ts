@@ -32,5 +32,9 @@ describe('nas compress on a short search', () => {
       }
     }
     expect(readFileSync(join(dir, 'compression.svg'), 'utf8')).toMatch(/^<svg[\s\S]*test accuracy \(%\)[\s\S]*<\/svg>\s*$/);
+    // report.html was regenerated with the compression table: one row per CSV row.
+    const report = readFileSync(join(dir, 'report.html'), 'utf8');
+    const table = report.match(/<section class="table" data-file="compression.csv">[\s\S]*?<\/section>/)?.[0] ?? '';
+    expect(table.match(/<tr>/g)?.length).toBe(rows.length + 1);
   });
 });

@@ -25,5 +25,11 @@ describe('backend selection', () => {
     expect((await selectBackend('cpu')).name).toBe('cpu');
     expect(tf.getBackend()).toBe('cpu');
     expect((await selectBackend('wasm')).reason).toBe('requested');
+    // A backend that cannot load is refused naming the flag, with its own exit code.
+    const missing = await selectBackend('node').then(() => null, (e: Error & { code?: string }) => e);
+    if (missing) {
+      expect(missing.message).toMatch(/^--backend node: not available here/);
+      expect(missing.code).toBe('E_BACKEND');
+    }
   });
 });

@@ -1,0 +1,152 @@
+/**
+ * report.html as text: one self-contained page (vega's browser runtime,
+ * the compiled chart specs and the tables inline; nothing is fetched), so it
+ * opens from disk, from a copied run directory or as a mail attachment.
+ * Everything from a run (names, ids, CSV cells) is escaped on the way in.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { ReportPage, ReportTable } from './report-html.js';
+
+/** What each known table is, shown as its heading. */
+const TABLE_TITLES: Record<string, string> = {
+  'compression.csv': 'Compression: each front member as fp32, INT8, pruned and pruned + INT8 (nas compress; test split)',
+  'finalized.csv': 'Finalized models: longer training, then measured on the test split',
+};
+/** Columns whose cells are paths relative to the run directory, shown as links. */
+const LINK_COLUMNS = new Set(['file', 'files', 'path', 'dir']);
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text safe inside HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/**
+ * JSON safe inside a <script> element: `<` never appears literally (so no
+ * `</script>` or `<!--` can end or change the element), nor do the two line
+ * separators that older JavaScript parsers reject.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+let runtime: string | undefined;
+
+/** vega's browser bundle (a UMD script defining `vega`), from the installed package. */
+export function vegaBrowserRuntime(): string {
+  if (runtime === undefined) {
+    // 'vega' resolves to build/vega.module.js; the minified browser bundle sits beside it.
+    const file = join(dirname(createRequire(import.meta.url).resolve('vega')), 'vega.min.js');
+    // A literal </script inside the bundle would end the element early; in a JS string or regex `<\/` means the same.
+    runtime = readFileSync(file, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
+  }
+  return runtime;
+}
+
+const isNumber = (cell: string) => /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(cell);
+/** A safe relative path: no scheme, no root, no `..`. */
+const isRelativePath = (cell: string) => /^[\w.+-]+(\/[\w.+-]+)*\/?$/.test(cell) && !cell.split('/').includes('..');
+
+function formatCell(cell: string, column: string): string {
+  if (isNumber(cell)) {
+    const n = Number(cell);
+    const shown = Number.isInteger(n) ? cell : String(Number(n.toPrecision(4)));
+    return `<td class="num" title="${escapeHtml(cell)}">${escapeHtml(shown)}</td>`;
+  }
+  if (LINK_COLUMNS.has(column) && isRelativePath(cell)) {
+    return `<td><a href="${escapeHtml(encodeURI(cell))}">${escapeHtml(cell)}</a></td>`;
+  }
+  return `<td>${escapeHtml(cell)}</td>`;
+}
+
+function tableHtml(table: ReportTable): string {
+  const heading = `<h2>${escapeHtml(TABLE_TITLES[table.file] ?? table.file)}</h2>`;
+  if (table.state === 'unreadable') {
+    return `<section class="table">${heading}<p class="problem">${escapeHtml(table.file)} could not be read: ${escapeHtml(table.error)}</p></section>`;
+  }
+  const head = table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = table.rows.map((row) => `<tr>${table.columns.map((c, i) => formatCell(row[i] ?? '', c)).join('')}</tr>`).join('\n');
+  const source = `<p class="source">from <a href="${escapeHtml(encodeURI(table.file))}">${escapeHtml(table.file)}</a>, ${table.rows.length} row(s)</p>`;
+  return `<section class="table" data-file="${escapeHtml(table.file)}">${heading}${source}<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></section>`;
+}
+
+const STYLE = `
+body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }
+ul.facts { margin: 4px 0 6px; padding-left: 18px; color: #444; }
+p.files { margin: 0 0 12px; }
+.chart { margin: 12px 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; white-space: nowrap; }
+th { background: #f4f4f4; } td.num { text-align: right; }
+p.source { margin: 0 0 6px; color: #666; font-size: 12px; }
+section.table { overflow-x: auto; }
+p.problem { color: #a00; }
+#tooltip { position: absolute; pointer-events: none; background: rgba(255,255,255,0.96); border: 1px solid #999; border-radius: 4px;
+  padding: 6px 9px; font-size: 12px; box-shadow: 0 2px 6px rgba(0,0,0,0.2); max-width: 420px; z-index: 10; }
+#tooltip b { font-weight: 600; }`;
+
+/**
+ * Draws the charts with vega's SVG renderer (marks stay countable DOM nodes),
+ * with a tooltip that shows each point's figures as plain text. Clicking a
+ * point follows its `href` (vega's own link handling).
+ */
+const PAGE_SCRIPT = `
+(function () {
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var tip = document.getElementById('tooltip');
+  function showTooltip(handler, event, item, value) {
+    if (value === null || value === undefined || value === '' || typeof value !== 'object') { tip.hidden = true; return; }
+    tip.replaceChildren();
+    Object.keys(value).forEach(function (key) {
+      var row = document.createElement('div');
+      var label = document.createElement('b');
+      label.textContent = key + ': ';
+      row.append(label, String(value[key]));
+      tip.append(row);
+    });
+    tip.hidden = false;
+    tip.style.left = (event.pageX + 14) + 'px';
+    tip.style.top = (event.pageY + 14) + 'px';
+  }
+  var views = {};
+  Object.keys(data.charts).forEach(function (name) {
+    var view = new vega.View(vega.parse(data.charts[name]), { renderer: 'svg', container: '#' + name + '-chart', hover: true });
+    view.tooltip(showTooltip);
+    views[name] = view;
+    view.runAsync().catch(function (error) { console.error('chart ' + name + ': ' + error); });
+  });
+  // For scripting from the console (and the tests): the vega views by chart.
+  window.nasReport = { views: views };
+})();
+`;
+
+/** The whole page; `runtime` is vega's browser bundle (vegaBrowserRuntime()). */
+export function renderReportHtml(page: ReportPage, runtime: string): string {
+  const facts = page.facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('');
+  const files = page.files.length ? `<p class="files">files: ${page.files.map((f) => `<a href="${escapeHtml(encodeURI(f))}">${escapeHtml(f)}</a>`).join(' · ')}</p>` : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(`nas-edge report: ${page.title}`)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>${escapeHtml(`Search run ${page.title}`)}</h1><ul class="facts">${facts}</ul>${files}</header>
+<noscript><p class="problem">The charts need JavaScript; pareto.svg and generations.csv hold the same figures.</p></noscript>
+<div id="pareto-chart" class="chart"></div>
+<div id="hypervolume-chart" class="chart"></div>
+${page.tables.map(tableHtml).join('\n')}
+<div id="tooltip" role="tooltip" hidden></div>
+<script type="application/json" id="report-data">${jsonForScript({ charts: page.charts })}</script>
+<script>${runtime}</script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import puppeteer, { type Browser } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectivesOf, resolveSearchConfig } from '../../search/config.js';
+import { runSearch, type SearchResult } from '../../search/engine.js';
+import { frontOf, referencePoint } from '../../search/objectives.js';
+import { FRONT_GROUP, MARK_NAMES, OTHER_GROUP, reportPageData, type ReportPageInput } from '../../search/report-html.js';
+import { escapeHtml, jsonForScript, renderReportHtml } from '../../search/report-page.js';
+import { generationRows, readReportTable, refreshReportHtml, reportFromJournal } from '../../search/report.js';
+import type { CandidateRecord } from '../../search/types.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const config = resolveSearchConfig({ evaluator: 'proxy', seed: 11, searcher: { population: 8 }, budget: { generations: 4 }, constraints: { maxParams: 300_000 } });
+let search: SearchResult;
+let runDir: string;
+
+beforeAll(async () => {
+  runDir = join(mkdtempSync(join(tmpdir(), 'report-html-')), 'run');
+  search = await runSearch(config, { runDir });
+});
+
+function pageInput(records: readonly CandidateRecord[], over: Partial<ReportPageInput> = {}): ReportPageInput {
+  const front = frontOf(records, objectivesOf(config));
+  return {
+    runName: 'run',
+    records,
+    frontIds: new Set(front.map((r) => r.id)),
+    objectives: objectivesOf(config),
+    reference: referencePoint(config),
+    generations: generationRows(records, config),
+    facts: [],
+    files: [],
+    linkOf: (id, onFront) => (onFront ? `front/${id}/` : null),
+    tables: [],
+    ...over,
+  };
+}
+
+describe('report page data (pure)', () => {
+  it('one point per trained candidate, the front marked, links and tooltips from the records', () => {
+    const evaluated = search.records.filter((r) => r.state === 'evaluated');
+    expect(search.records.length).toBeGreaterThan(evaluated.length); // rejected ones exist and are not plotted
+    const page = reportPageData(pageInput(search.records));
+    expect(page.points.map((p) => p.id)).toEqual(evaluated.map((r) => r.id));
+    const frontIds = new Set(search.front.map((r) => r.id));
+    for (const p of page.points) {
+      const record = evaluated.find((r) => r.id === p.id)!;
+      expect(p.group).toBe(frontIds.has(p.id) ? FRONT_GROUP : OTHER_GROUP);
+      expect(p.href).toBe(frontIds.has(p.id) ? `front/${p.id}/` : null);
+      expect(p.accuracy).toBeCloseTo(record.accuracy * 100, 10);
+      expect(p.latencyP50Ms).toBe(record.latency.p50);
+      expect(p.tooltip.id).toBe(p.id);
+      expect(p.tooltip.params).toBe(record.params.toLocaleString('en-US'));
+      expect(p.tooltip.MACs).toBe(`${(record.macs / 1e6).toFixed(2)} M`);
+      expect(p.tooltip.accuracy).toContain(`${(record.accuracy * 100).toFixed(2)}%`);
+      expect(p.tooltip).not.toHaveProperty('rung');
+    }
+    expect(page.generations.map((g) => g.hypervolume)).toEqual(generationRows(search.records, config).map((g) => g.hypervolume));
+  });
+
+  it('shows a rung when a record carries one, and only then', () => {
+    const withRung = search.records.map((r, i) => (r.state === 'evaluated' && i % 2 === 0 ? { ...r, rung: i % 3 } : r));
+    const page = reportPageData(pageInput(withRung));
+    for (const p of page.points) {
+      const i = withRung.findIndex((r) => r.id === p.id);
+      if (i % 2 === 0) {
+        expect(p.rung).toBe(i % 3);
+        expect(p.tooltip.rung).toBe(String(i % 3));
+      } else {
+        expect(p.rung).toBeNull();
+        expect(p.tooltip).not.toHaveProperty('rung');
+      }
+    }
+  });
+
+  it('escapes names, ids and table cells: nothing from a run becomes markup or ends a script', () => {
+    const hostile = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
+    const records = search.records.map((r, i) => (i === 0 ? { ...r, id: `${r.id}"'<b>` } : r));
+    const page = reportPageData(pageInput(records, {
+      runName: hostile,
+      facts: [hostile],
+      tables: [{ state: 'present', file: 'finalized.csv', columns: ['name<i>', 'files'], rows: [[hostile, 'javascript:alert(3)'], ['ok', 'finalized/abc/']] }, { state: 'unreadable', file: 'compression.csv', error: hostile }],
+    }));
+    const html = renderReportHtml(page, '/* runtime */');
+    expect(html.match(/<script/gi)).toHaveLength(3); // data, runtime, page script: no injected one
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<b>');
+    expect(html).not.toContain('<i>');
+    expect(html).toContain(escapeHtml(hostile));
+    expect(html).not.toContain('href="javascript:'); // only relative paths become links
+    expect(html).toContain('<a href="finalized/abc/">finalized/abc/</a>');
+    // The embedded JSON still parses back to the same charts.
+    const json = html.match(/<script type="application\/json" id="report-data">([^<]*)<\/script>/)![1];
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ charts: page.charts })));
+    expect(jsonForScript({ s: '</script>\u2028' })).toBe('{"s":"\\u003c/script>\\u2028"}');
+  });
+
+  it('reads another stage\'s table whatever its columns; absent is null, broken is reported', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-table-'));
+    expect(readReportTable(dir, 'finalized.csv')).toBeNull();
+    writeFileSync(join(dir, 'finalized.csv'), 'id,kind,test accuracy,"interval, 95%"\nabc,front,0.85,"0.84–0.86"\n');
+    expect(readReportTable(dir, 'finalized.csv')).toEqual({ state: 'present', file: 'finalized.csv', columns: ['id', 'kind', 'test accuracy', 'interval, 95%'], rows: [['abc', 'front', '0.85', '0.84–0.86']] });
+    writeFileSync(join(dir, 'compression.csv'), 'id,variant\n"abc,fp32\n');
+    const broken = readReportTable(dir, 'compression.csv');
+    expect(broken?.state).toBe('unreadable');
+    expect(broken?.state === 'unreadable' && broken.error).toMatch(/quote/i);
+  });
+});
+
+/** Debian's chromium; CI installs it (.ci/run) and sets NAS_REQUIRE_BROWSER=1 so its absence fails there. */
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && process.env.NAS_REQUIRE_BROWSER === '1') throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`);
+if (!hasChromium) console.warn(`${CHROMIUM} not found: the browser test of report.html is skipped (apt-get install -y chromium)`);
+
+describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
+  let browser: Browser;
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+
+  beforeAll(async () => {
+    // Stand-in files for the front members (the proxy evaluator trains nothing), so front/ links have a target.
+    for (const r of search.front) {
+      mkdirSync(join(runDir, 'candidates', r.id), { recursive: true });
+      writeFileSync(join(runDir, 'candidates', r.id, 'genome.json'), JSON.stringify({ id: r.id }));
+    }
+    writeFileSync(join(runDir, 'compression.csv'), `id,variant,test_accuracy,latency_p50_ms,file\n${search.front[0].id},fp32,0.8123456,0.0912345678,compressed/${search.front[0].id}/model.onnx\n${search.front[0].id},int8,0.81,0.1,compressed/${search.front[0].id}/model.int8.onnx\n`);
+    await reportFromJournal(runDir);
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true, // puppeteer passes --headless
+      userDataDir: profile,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('draws one mark per trained candidate, the front as in pareto.csv, hover shows the id, click opens its files; nothing fails or leaves file://', async () => {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1100, height: 1000 });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('request', (r) => requests.push(r.url()));
+
+    const url = pathToFileURL(join(runDir, 'report.html')).href;
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector(`g.${MARK_NAMES.front}_marks path`);
+    await page.waitForSelector(`g.${MARK_NAMES.hypervolume}_marks path`);
+
+    const evaluated = search.records.filter((r) => r.state === 'evaluated');
+    const pareto = parse(readFileSync(join(runDir, 'pareto.csv')), { columns: true }) as Array<{ id: string }>;
+    const countMarks = (name: string) => page.$$eval(`g.${name}_marks path[role="graphics-symbol"]`, (paths) => paths.length);
+    expect((await countMarks(MARK_NAMES.front)) + (await countMarks(MARK_NAMES.other))).toBe(evaluated.length);
+    expect(await countMarks(MARK_NAMES.front)).toBe(pareto.length);
+    expect(await countMarks(MARK_NAMES.hypervolume)).toBe(4);
+    // The same count through vega's own API: the scenegraph's items.
+    const items = await page.evaluate((names) => {
+      const view = (window as unknown as { nasReport: { views: Record<string, { scenegraph(): { root: unknown } }> } }).nasReport.views.pareto;
+      const counts: Record<string, number> = {};
+      const walk = (node: { marktype?: string; name?: string; items?: unknown[] }) => {
+        if (node.name && names.includes(node.name)) counts[node.name] = node.items?.length ?? 0;
+        for (const child of node.items ?? []) walk(child as typeof node);
+      };
+      walk(view.scenegraph().root as never);
+      return counts;
+    }, [`${MARK_NAMES.front}_marks`, `${MARK_NAMES.other}_marks`]);
+    expect(items[`${MARK_NAMES.front}_marks`] + items[`${MARK_NAMES.other}_marks`]).toBe(evaluated.length);
+
+    // The tables: compression.csv's rows and columns; no finalized.csv, so no such section.
+    const compression = await page.$$eval('section[data-file="compression.csv"] tbody tr', (rows) => rows.length);
+    expect(compression).toBe(2);
+    expect(await page.$('section[data-file="finalized.csv"]')).toBeNull();
+    expect(await page.$$eval('p.files a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'config.json', 'journal.jsonl']);
+
+    // Hover: the tooltip names the point under the mouse (its aria-label starts with its id).
+    const target = `g.${MARK_NAMES.front}_marks path[role="graphics-symbol"]`;
+    const label = await page.$eval(target, (p) => p.getAttribute('aria-label') ?? '');
+    const id = pareto.map((p) => p.id).find((candidate) => label.includes(candidate))!;
+    expect(id).toBeDefined();
+    await page.hover(target);
+    await page.waitForFunction(() => !document.getElementById('tooltip')!.hidden);
+    const tooltip = await page.$eval('#tooltip', (t) => t.textContent ?? '');
+    expect(tooltip).toContain(`id: ${id}`);
+    expect(tooltip).toMatch(/accuracy: \d+\.\d\d% \(validation\)/);
+    expect(tooltip).toMatch(/latency: \d+\.\d{4} ms p50/);
+    expect(tooltip).toContain('params: ');
+    expect(tooltip).toContain('MACs: ');
+    expect(tooltip).toContain(`files: front/${id}/`);
+
+    const shots = mkdtempSync(join(tmpdir(), 'report-shot-'));
+    await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
+    console.log(`screenshot: ${join(shots, 'report.png')}`);
+
+    // Click: the browser follows the point's link to its front/ directory.
+    await Promise.all([page.waitForNavigation(), page.click(target)]);
+    expect(page.url()).toBe(new URL(`front/${id}/`, url).href);
+
+    expect(problems).toEqual([]);
+    // Only local URLs: the report and the directory it links to (data: URLs are the listing page's own icons).
+    expect(requests.filter((r) => !r.startsWith('file://') && !r.startsWith('data:'))).toEqual([]);
+    await page.close();
+  });
+
+  it('a finalized.csv written later shows as a table with its own columns, its text inert', async () => {
+    const name = '<img src=x onerror="window.injected=1">&amp; "tiny"';
+    const columns = ['id', 'kind', 'name', 'test accuracy', 'interval', 'latency p50 ms', 'latency p90 ms', 'params', 'MACs', 'epochs', 'wall time s'];
+    const id = search.front[0].id;
+    writeFileSync(join(runDir, 'finalized.csv'), `${columns.map((c) => `"${c}"`).join(',')}\n${id},front,"${name.replace(/"/g, '""')}",0.8712,0.864–0.878,0.0912,0.0987,120345,2600000,10,812.5\n`);
+    refreshReportHtml(runDir);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+    await page.goto(pathToFileURL(join(runDir, 'report.html')).href, { waitUntil: 'load' });
+    await page.waitForSelector(`g.${MARK_NAMES.front}_marks path`);
+    const table = await page.$eval('section[data-file="finalized.csv"] table', (t) => ({
+      head: [...t.querySelectorAll('th')].map((th) => th.textContent),
+      cells: [...t.querySelectorAll('tbody td')].map((td) => td.textContent),
+    }));
+    expect(table.head).toEqual(columns);
+    expect(table.cells.slice(0, 4)).toEqual([id, 'front', name, '0.8712']);
+    expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
+    expect(await page.$('section[data-file="finalized.csv"] img')).toBeNull();
+    expect(await page.$('section[data-file="compression.csv"]')).not.toBeNull();
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
