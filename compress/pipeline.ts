@@ -22,7 +22,7 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate, type TeacherLogits } from '../train/distill.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
+import { exportedAccuracy, onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
@@ -117,7 +117,7 @@ export async function pruneCandidate(
   const shape = { numClasses: file.data.numClasses, inputChannels: file.data.inputChannels };
   const weights = snapshotWeights(trained);
   const val = { ...data.validation, ...subsetSplit(data.validation, options.sensitivityImages ?? 1000) };
-  const baseline = evaluateAccuracy(trained, val);
+  const baseline = await exportedAccuracy(plan, trained, val);
   const sensitivity: Sensitivity = new Map();
   for (const group of pruneGroups(file.genome, file.strides, shape)) {
     const byRatio = new Map<number, number>();
@@ -129,9 +129,10 @@ export async function pruneCandidate(
       } catch {
         continue; // this ratio would move a residual add
       }
-      const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+      const prunedPlan = planNetwork(genome, file.strides, shape);
+      const model = buildTfjsModel(prunedPlan);
       setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
-      byRatio.set(ratio, evaluateAccuracy(model, val));
+      byRatio.set(ratio, await exportedAccuracy(prunedPlan, model, val));
       model.dispose();
     }
     sensitivity.set(group.name, byRatio);
@@ -140,10 +141,11 @@ export async function pruneCandidate(
   const ratios = chooseRatios(file.genome, file.strides, shape, baseline, sensitivity, options.targetReduction ?? 0.4);
   const kept = keptByRatio(file.genome, plan, weights, ratios);
   const genome = prunedGenome(file.genome, plan, kept, file.strides);
-  const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+  const prunedPlan = planNetwork(genome, file.strides, shape);
+  const model = buildTfjsModel(prunedPlan);
   setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
   if ((options.fineTuneEpochs ?? 1) > 0) {
-    await trainCandidate(model, data, teacher, { budget: { epochs: options.fineTuneEpochs ?? 1 }, learningRate: 0.01, distillation: { alpha: teacher ? 0.9 : 0 }, seed: 2, evaluateTest: false });
+    await trainCandidate(model, data, teacher, { budget: { epochs: options.fineTuneEpochs ?? 1 }, learningRate: 0.01, distillation: { alpha: teacher ? 0.9 : 0 }, seed: 2, evaluateTest: false, evaluator: onnxEvaluator(prunedPlan) });
   }
   return { file: describeGenome(genome, file.strides, file.data), model, ratios };
 }
@@ -208,7 +210,7 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
     if (options.epochs) {
       log(`${id}: distilling for ${options.epochs} epoch(s) on ${data.train.count} images${teacher ? '' : ' (no teacher logits cached: plain training)'}`);
       const model = buildTfjsModel(planOf(file), 1);
-      await trainCandidate(model, data, teacher, { budget: { epochs: options.epochs }, distillation: { temperature: config.training.temperature, alpha: teacher ? config.training.alpha : 0 }, seed: 1 });
+      await trainCandidate(model, data, teacher, { budget: { epochs: options.epochs }, distillation: { temperature: config.training.temperature, alpha: teacher ? config.training.alpha : 0 }, seed: 1, evaluator: onnxEvaluator(planOf(file)) });
       await saveCandidate(target, describeGenome(file.genome, file.strides, file.data), model);
       model.dispose();
     } else {
