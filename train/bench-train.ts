@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -170,7 +170,7 @@ rmSync(tempDir, { recursive: true, force: true });
 
 const cost = planCost(plan);
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
-console.log(`reference net: ${cost.params} params, ${(cost.macs / 1e6).toFixed(2)} MMACs/image, batch ${BATCH}`);
+console.log(`reference net: ${cost.params} params, ${(cost.macs / 1e6).toFixed(2)} MMACs/image, batch ${BATCH}; load average ${loadavg()[0].toFixed(1)} at the end`);
 console.log('| backend | train img/s | infer img/s | steps | note |');
 console.log('|---|---:|---:|---:|---|');
 for (const r of rows) console.log(`| ${r.backend} | ${fmt(r.trainImagesPerSecond)} | ${fmt(r.inferImagesPerSecond)} | ${r.trainSteps} | ${r.status === 'measured' ? r.detail : r.detail.slice(0, 80)} |`);
@@ -192,7 +192,7 @@ mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'train-throughput.csv'), stringify(rows, { header: true }));
 writeFileSync(
   join(out, 'train-throughput.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME, strides: REFERENCE_STRIDES }, batch: BATCH, rounds, rows, ratios }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME, strides: REFERENCE_STRIDES }, batch: BATCH, rounds, loadAverage: loadavg(), rows, ratios }, null, 2),
 );
 console.error(`wrote ${join(out, 'train-throughput.csv')} and .json`);
 
