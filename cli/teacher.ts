@@ -19,6 +19,7 @@ interface TeacherFlags {
   space: string;
   inputScale: string;
   layout?: string;
+  threads?: number;
 }
 
 export function registerTeacher(program: Command): void {
@@ -33,6 +34,7 @@ export function registerTeacher(program: Command): void {
     .option('--space <name|file>', 'space whose widest genome --train uses', 'small')
     .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
     .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
+    .option('--threads <n>', 'onnxruntime threads for --onnx (default: one per core)', positiveInt('--threads'))
     .action(
       action(async (o: TeacherFlags) => {
         if (!!o.onnx === !!o.train) throw new UsageError('give exactly one of --onnx <file> or --train');
@@ -46,7 +48,7 @@ export function registerTeacher(program: Command): void {
         const data = prepareData(dataset);
         let spec: TeacherSpec;
         if (o.onnx) {
-          spec = { kind: 'onnx', path: o.onnx, inputScale: o.inputScale as InputScale, layout: o.layout as 'NCHW' | 'NHWC' | undefined };
+          spec = { kind: 'onnx', path: o.onnx, inputScale: o.inputScale as InputScale, layout: o.layout as 'NCHW' | 'NHWC' | undefined, threads: o.threads };
         } else {
           const { config, source } = loadSpaceConfig(o.space);
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);

@@ -20,6 +20,7 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
+import { onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
 import { CompressError, decodeModel } from './onnx-model.js';
@@ -113,7 +114,15 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       log(`${id}: distilling for ${options.epochs} epoch(s) on ${data.train.count} images${teacher ? '' : ' (no teacher logits cached: plain training)'}`);
       const model = buildTfjsModel(planOf(file), 1);
       const { batchSize, optimizer, learningRate, temperature, alpha } = config.training;
-      await trainCandidate(model, data, teacher, { budget: { epochs: options.epochs }, batchSize, optimizer, learningRate, distillation: { temperature, alpha: teacher ? alpha : 0 }, seed: candidateSeed(config.seed, id) });
+      await trainCandidate(model, data, teacher, {
+        budget: { epochs: options.epochs },
+        batchSize,
+        optimizer,
+        learningRate,
+        distillation: { temperature, alpha: teacher ? alpha : 0 },
+        seed: candidateSeed(config.seed, id),
+        evaluator: onnxEvaluator(planOf(file)),
+      });
       await saveCandidate(target, describeGenome(file.genome, file.strides, file.data), model);
       model.dispose();
     } else {

@@ -10,7 +10,7 @@ import { describeGenome, planOf, type GenomeFile } from '../space/candidate-file
 import { planNetwork } from '../space/plan.js';
 import type { PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate, type TeacherLogits } from '../train/distill.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
+import { exportedAccuracy, onnxEvaluator } from '../train/onnx-evaluate.js';
 import { chooseRatios, keptByRatio, prunedGenome, prunedWeights, pruneGroups, SWEEP_RATIOS, type Sensitivity } from './prune.js';
 import type { FineTuneSettings, PruneOptions } from './types.js';
 
@@ -41,7 +41,7 @@ export async function pruneCandidate(
   const shape = { numClasses: file.data.numClasses, inputChannels: file.data.inputChannels };
   const weights = snapshotWeights(trained);
   const val = { ...data.validation, ...subsetSplit(data.validation, options.sensitivityImages ?? 1000) };
-  const baseline = evaluateAccuracy(trained, val);
+  const baseline = await exportedAccuracy(plan, trained, val);
   const sensitivity: Sensitivity = new Map();
   for (const group of pruneGroups(file.genome, file.strides, shape)) {
     const byRatio = new Map<number, number>();
@@ -53,9 +53,10 @@ export async function pruneCandidate(
       } catch {
         continue; // this ratio would move a residual add
       }
-      const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+      const prunedPlan = planNetwork(genome, file.strides, shape);
+      const model = buildTfjsModel(prunedPlan);
       setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
-      byRatio.set(ratio, evaluateAccuracy(model, val));
+      byRatio.set(ratio, await exportedAccuracy(prunedPlan, model, val));
       model.dispose();
     }
     sensitivity.set(group.name, byRatio);
@@ -64,7 +65,8 @@ export async function pruneCandidate(
   const ratios = chooseRatios(file.genome, file.strides, shape, baseline, sensitivity, options.targetReduction ?? 0.4);
   const kept = keptByRatio(file.genome, plan, weights, ratios);
   const genome = prunedGenome(file.genome, plan, kept, file.strides);
-  const model = buildTfjsModel(planNetwork(genome, file.strides, shape));
+  const prunedPlan = planNetwork(genome, file.strides, shape);
+  const model = buildTfjsModel(prunedPlan);
   setModelWeights(model, prunedWeights(file.genome, plan, weights, kept));
   if ((options.fineTuneEpochs ?? 1) > 0) {
     await trainCandidate(model, data, teacher, {
@@ -76,6 +78,7 @@ export async function pruneCandidate(
       distillation: { temperature: fineTune.temperature, alpha: teacher ? (fineTune.alpha ?? 0.9) : 0 },
       seed: fineTune.seed ?? 0,
       evaluateTest: false,
+      evaluator: onnxEvaluator(prunedPlan),
     });
   }
   return { file: describeGenome(genome, file.strides, file.data), model, ratios };

@@ -11,6 +11,7 @@ import { selectBackend, type BackendName } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, withTrainingSubset, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
+import { onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher, type TeacherResult } from '../train/teacher.js';
 import type { TrainOptions } from '../train/types.js';
 
@@ -19,7 +20,7 @@ export interface TrainTask {
   strides: { stem: number; stages: number[] };
   data: { spec: string; validationFraction: number; seed: number; subset?: number };
   teacherKey: string | null;
-  options: Omit<TrainOptions, 'onProgress'>;
+  options: Omit<TrainOptions, 'onProgress' | 'evaluator'>;
   /** Candidate files go to `<saveDir>/<id>/`. */
   saveDir: string;
   backend?: BackendName | 'auto';
@@ -62,7 +63,7 @@ export default async function train(task: TrainTask): Promise<TrainTaskResult> {
   const plan = planNetwork(task.genome, task.strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
   const model = buildTfjsModel(plan, task.options.seed ?? 0);
   try {
-    const result = await trainCandidate(model, data, teacherFor(task.teacherKey), { ...task.options, evaluateTest: false });
+    const result = await trainCandidate(model, data, teacherFor(task.teacherKey), { ...task.options, evaluateTest: false, evaluator: onnxEvaluator(plan) });
     const id = genomeId(task.genome);
     const file = describeGenome(task.genome, task.strides, {
       numClasses: data.numClasses,

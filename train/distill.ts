@@ -21,7 +21,7 @@ import {
 } from './constants.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
-import { evaluateAccuracy, toResolution } from './evaluate.js';
+import { accuracyFromLogits, tfjsEvaluator, toResolution } from './evaluate.js';
 import type { AugmentOptions, DistillationOptions, TrainOptions, TrainingResult } from './types.js';
 
 /** Teacher logits over the dataset's full training split, [count × classes]. */
@@ -176,9 +176,11 @@ export async function trainCandidate(
     const chunk = stepLosses.slice(i, i + per);
     lossCurve.push(chunk.reduce((a, b) => a + b, 0) / chunk.length);
   }
+  const splits = options.evaluateTest === false ? [data.validation] : [data.validation, data.test];
+  const [validationLogits, testLogits] = await (options.evaluator ?? tfjsEvaluator).logits(model, splits);
   return {
-    validationAccuracy: evaluateAccuracy(model, data.validation),
-    testAccuracy: options.evaluateTest === false ? undefined : evaluateAccuracy(model, data.test),
+    validationAccuracy: accuracyFromLogits(validationLogits, data.validation.labels, data.numClasses),
+    testAccuracy: testLogits && accuracyFromLogits(testLogits, data.test.labels, data.numClasses),
     lossCurve,
     imagesSeen,
     trainSeconds,

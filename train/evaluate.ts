@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { EVAL_BATCH_SIZE } from './constants.js';
-import type { TensorSplit } from './types.js';
+import type { SplitEvaluator, TensorSplit } from './types.js';
 
 /** Resizes a batch to the model's input resolution when the data differ. */
 export function toResolution(batch: tf.Tensor4D, resolution: number): tf.Tensor4D {
@@ -43,3 +43,9 @@ export function accuracyFromLogits(logits: Float32Array, labels: Int32Array, cla
 export function evaluateAccuracy(model: LayersModel, split: TensorSplit): number {
   return accuracyFromLogits(predictLogits(model, split), split.labels, model.outputs[0].shape[1] as number);
 }
+
+/** Logits through tfjs predict on the current backend: works for any model, no plan needed. */
+export const tfjsEvaluator: SplitEvaluator = {
+  name: 'tfjs',
+  logits: async (model, splits) => splits.map((split) => predictLogits(model, split)),
+};

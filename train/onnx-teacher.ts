@@ -4,14 +4,31 @@
  * each batch adapted to the model's input by input-adapter.ts.
  */
 import * as ort from 'onnxruntime-node';
-import { selectBackend } from './backend.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { accuracyFromLogits } from './evaluate.js';
 import { adaptBatch, asLogits, planOnnxInput, type InputScale, type OnnxInputPlan } from './input-adapter.js';
 import { TeacherError, type TeacherResult, type TeacherSpec } from './teacher-types.js';
 import type { TensorSplit } from './types.js';
 
-async function runOnnx(
+/** Input values per batch a teacher is fed at most (4 MiB of float32): small batches keep ResNet-sized activations in cache. */
+export const TEACHER_BATCH_VALUES = 1 << 20;
+/** Images per batch for small inputs. */
+export const TEACHER_MAX_BATCH = 128;
+
+/** Images per run: the model's fixed batch, else as many as fit {@link TEACHER_BATCH_VALUES}. */
+export function teacherBatchSize(plan: OnnxInputPlan, split: Pick<TensorSplit, 'height' | 'width'>): number {
+  if (plan.batch) return plan.batch;
+  const values = plan.channels * (plan.height ?? split.height) * (plan.width ?? split.width);
+  return Math.max(1, Math.min(TEACHER_MAX_BATCH, Math.floor(TEACHER_BATCH_VALUES / values)));
+}
+
+/** Session options of a teacher: full graph optimisation, `threads` intra-op threads (0: onnxruntime's choice, one per core). */
+export function teacherSessionOptions(threads = 0): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+}
+
+/** Logits of an ONNX model over a split, each batch adapted by input-adapter.ts; `onBatch` gets the images done. */
+export async function onnxSplitLogits(
   session: ort.InferenceSession,
   split: TensorSplit,
   plan: OnnxInputPlan,
@@ -20,20 +37,18 @@ async function runOnnx(
   path: string,
   onBatch?: (done: number) => void,
 ): Promise<Float32Array> {
-  const batchSize = plan.batch ?? 128;
+  const batchSize = teacherBatchSize(plan, split);
   const h = plan.height ?? split.height;
   const w = plan.width ?? split.width;
   let out: Float32Array | null = null;
   let classes = 0;
+  // One buffer for every batch; a fixed-size model's last batch is padded with zeros.
+  const buffer = new Float32Array(batchSize * plan.channels * h * w);
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
-    let input = adaptBatch(split, start, n, plan, data, scale);
-    if (plan.batch && n < plan.batch) {
-      // A fixed batch size: pad the last batch with zeros.
-      const padded = new Float32Array((input.length / n) * plan.batch);
-      padded.set(input);
-      input = padded;
-    }
+    const input = plan.batch ? buffer : buffer.subarray(0, n * plan.channels * h * w);
+    if (plan.batch && n < plan.batch) buffer.fill(0);
+    adaptBatch(split, start, n, plan, data, scale, input);
     const dims = plan.layout === 'NCHW' ? [plan.batch ?? n, plan.channels, h, w] : [plan.batch ?? n, h, w, plan.channels];
     const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
     const logits = result[session.outputNames[0]];
@@ -53,10 +68,9 @@ export async function onnxTeacher(
   spec: Extract<TeacherSpec, { kind: 'onnx' }>,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Omit<TeacherResult, 'key' | 'fromCache'>> {
-  await selectBackend();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(spec.path);
+    session = await ort.InferenceSession.create(spec.path, teacherSessionOptions(spec.threads));
   } catch (error) {
     throw new TeacherError(`${spec.path}: not a model onnxruntime can load (${(error as Error).message.split('\n')[0]})`);
   }
@@ -66,8 +80,8 @@ export async function onnxTeacher(
   const scale = spec.inputScale ?? 'standardised';
   const fullTrain = data.fullTrain();
   const total = fullTrain.count + data.test.count;
-  const logits = await runOnnx(session, fullTrain, plan, data, scale, spec.path, (d) => onProgress?.(d, total));
-  const testLogits = await runOnnx(session, data.test, plan, data, scale, spec.path, (d) => onProgress?.(fullTrain.count + d, total));
+  const logits = await onnxSplitLogits(session, fullTrain, plan, data, scale, spec.path, (d) => onProgress?.(d, total));
+  const testLogits = await onnxSplitLogits(session, data.test, plan, data, scale, spec.path, (d) => onProgress?.(fullTrain.count + d, total));
   await session.release();
   return {
     logits,

@@ -5,7 +5,14 @@ import type { InputScale } from './input-adapter.js';
 
 /** Which teacher: a user's ONNX file, or one trained here. */
 export type TeacherSpec =
-  | { kind: 'onnx'; path: string; inputScale?: InputScale; layout?: 'NCHW' | 'NHWC' }
+  | {
+      kind: 'onnx';
+      path: string;
+      inputScale?: InputScale;
+      layout?: 'NCHW' | 'NHWC';
+      /** onnxruntime intra-op threads; not part of the cache key (the logits do not depend on it). @default 0: one per core */
+      threads?: number;
+    }
   | { kind: 'trained'; genome: Genome; strides: { stem: number; stages: number[] }; epochs: number; seed: number };
 
 /** Teacher logits plus what a user wants to know of the teacher. */

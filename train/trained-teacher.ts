@@ -10,7 +10,7 @@ import type { Genome, SearchSpaceConfig } from '../space/types.js';
 import { selectBackend } from './backend.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { trainCandidate } from './distill.js';
-import { predictLogits } from './evaluate.js';
+import { onnxEvaluator, onnxLogits } from './onnx-evaluate.js';
 import type { TeacherResult, TeacherSpec } from './teacher-types.js';
 
 /**
@@ -65,8 +65,9 @@ export async function trainedTeacher(
     seed: spec.seed,
     distillation: { alpha: 0 },
     onProgress: (p) => onProgress?.(p.imagesSeen, p.imagesTotal),
+    evaluator: onnxEvaluator(plan),
   });
-  const logits = predictLogits(model, data.fullTrain());
+  const [logits] = await onnxLogits(plan, model, [data.fullTrain()]);
   const params = model.countParams();
   model.dispose();
   return {

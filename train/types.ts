@@ -2,6 +2,7 @@
  * Contracts of the training stage: data in memory, teacher logits, and what
  * training a candidate returns. Types and docs only.
  */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BackendChoice } from './backend.js';
 
 /** Images of one split, uint8 as read from disk, NHWC. */
@@ -90,6 +91,20 @@ export interface TrainOptions {
   evaluateTest?: boolean;
   /** Called after each batch with progress; must not throw. */
   onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * How validation and test logits are computed after training. Callers that
+   * know the model's plan pass `onnxEvaluator(plan)` (train/onnx-evaluate.ts),
+   * which is faster. @default tfjs predict ({@link SplitEvaluator} `tfjsEvaluator`)
+   */
+  evaluator?: SplitEvaluator;
+}
+
+/** Computes a model's logits over whole splits: tfjs predict, or onnxruntime on its export. */
+export interface SplitEvaluator {
+  /** For reports: `tfjs` or `onnxruntime`. */
+  name: string;
+  /** Logits [count × classes] of each split, in order. */
+  logits(model: LayersModel, splits: TensorSplit[]): Promise<Float32Array[]>;
 }
 
 /** Reported to `onProgress` during training. */

@@ -11,7 +11,7 @@ import { MobileNetSpace } from '../../space/space.js';
 import { selectBackend } from '../../train/backend.js';
 import { prepareData } from '../../train/datasets/prepared.js';
 import { accuracyFromLogits, predictLogits } from '../../train/evaluate.js';
-import { planOnnxInput } from '../../train/input-adapter.js';
+import { adaptBatch, planOnnxInput } from '../../train/input-adapter.js';
 import { TeacherError, teacherKey, teacherLogits } from '../../train/teacher.js';
 import type { Dataset, ImageSet } from '../../train/types.js';
 import { relativeError } from '../helpers.js';
@@ -117,5 +117,40 @@ describe('input layout of an ONNX teacher', () => {
     expect(planOnnxInput(['N', 1, 'H', 'W'])).toEqual({ layout: 'NCHW', channels: 1, height: null, width: null, batch: null });
     expect(() => planOnnxInput([1, 10])).toThrow(/expected an image batch of rank 4/);
     expect(() => planOnnxInput([1, 5, 5, 5])).toThrow(/cannot tell channels/);
+  });
+});
+
+describe('adapting a batch to a foreign model', () => {
+  // A 2×2 grey image whose pixels in [0, 1] are 0, 0.5 / 1, 0.25, stored as our
+  // data stores it (standardised with mean 0.3, std 0.2).
+  const normalisation = { mean: [0.3], std: [0.2] };
+  const unit = [0, 0.5, 1, 0.25];
+  const split = { images: Float32Array.from(unit, (u) => (u - 0.3) / 0.2), labels: new Int32Array(1), count: 1, height: 2, width: 2, channels: 1 };
+  // Bilinear 2×2 → 3×3 with aligned corners, worked by hand: corners kept, edges the
+  // mean of two neighbours, the centre the mean of all four.
+  const resized = [0, 0.25, 0.5, 0.5, 0.4375, 0.375, 1, 0.625, 0.25];
+  const imagenet = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+  const expected = (c: number, p: number) => (resized[p] - imagenet.mean[c]) / imagenet.std[c];
+
+  it('resizes, replicates the channel and applies ImageNet scaling (NCHW)', () => {
+    const out = adaptBatch(split, 0, 1, { layout: 'NCHW', channels: 3, height: 3, width: 3, batch: null }, { normalisation }, 'imagenet');
+    expect(out.length).toBe(27);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 9; p++) expect(out[c * 9 + p]).toBeCloseTo(expected(c, p), 5);
+  });
+
+  it('writes the same values channel-last (NHWC), and raw and unit scales', () => {
+    const nhwc = adaptBatch(split, 0, 1, { layout: 'NHWC', channels: 3, height: 3, width: 3, batch: null }, { normalisation }, 'imagenet');
+    for (let c = 0; c < 3; c++) for (let p = 0; p < 9; p++) expect(nhwc[p * 3 + c]).toBeCloseTo(expected(c, p), 5);
+    const grey = { layout: 'NCHW' as const, channels: 1, height: 3, width: 3, batch: null };
+    const raw = adaptBatch(split, 0, 1, grey, { normalisation }, 'raw');
+    resized.forEach((v, p) => expect(raw[p]).toBeCloseTo(v * 255, 3));
+    const same = adaptBatch(split, 0, 1, { ...grey, height: 2, width: 2 }, { normalisation }, 'unit');
+    unit.forEach((v, p) => expect(same[p]).toBeCloseTo(v, 6));
+  });
+
+  it('averages three channels for a grey model', () => {
+    const rgb = { images: Float32Array.from([0.1, 0.2, 0.6]), labels: new Int32Array(1), count: 1, height: 1, width: 1, channels: 3 };
+    const out = adaptBatch(rgb, 0, 1, { layout: 'NCHW', channels: 1, height: 1, width: 1, batch: null }, { normalisation: { mean: [0, 0, 0], std: [1, 1, 1] } }, 'imagenet');
+    expect(out[0]).toBeCloseTo((0.3 - 0.449) / 0.226, 6);
   });
 });
