@@ -7,6 +7,7 @@
  * rather than parts alone, so input/output copies a part pays alone never
  * bias the sum; the build time is bounded by a budget in seconds.
  */
+import { existsSync } from 'node:fs';
 import seedrandom from 'seedrandom';
 import { quantizeModel } from '../compress/quantize.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
@@ -17,7 +18,15 @@ import { conformalHalfWidth, fitRelativeNonNegative, leaveOneOutRelativeResidual
 import { captureEnvironment } from './environment.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
 import type { LatencyPool } from './pool.js';
-import { predictorEnvironmentOf, spaceFingerprint, type PredictorEnvironment, type PredictorFile, type PredictorPrecision } from './predictor-file.js';
+import {
+  loadPredictor,
+  predictorEnvironmentOf,
+  savePredictor,
+  spaceFingerprint,
+  type PredictorEnvironment,
+  type PredictorFile,
+  type PredictorPrecision,
+} from './predictor-file.js';
 import { measureRemote, type RemoteTarget } from './remote.js';
 import { environmentSchema } from './schema.js';
 import type { Measurement, MeasureOptions } from './types.js';
@@ -27,7 +36,7 @@ export const DEFAULT_CALIBRATION_GENOMES = 30;
 /** Build time limit (s) when not told otherwise. */
 export const DEFAULT_BUILD_BUDGET_SECONDS = 600;
 /** Fewer measured genomes than this cannot give a fit and an interval. */
-export const MIN_CALIBRATION_GENOMES = 6;
+export const MIN_CALIBRATION_GENOMES = 3;
 /** Intended coverage of the prediction interval. */
 export const DEFAULT_INTERVAL_COVERAGE = 0.9;
 /** Per-network measurement settings: whole networks, enough runs for a stable median. */
@@ -163,4 +172,31 @@ export async function buildPredictor(space: MobileNetSpace, target: LatencyTarge
       buildSeconds: (performance.now() - started) / 1000,
     },
   };
+}
+
+/** What {@link ensurePredictor} did. */
+export type EnsuredPredictor = { state: 'reused'; file: PredictorFile } | { state: 'built'; file: PredictorFile };
+
+/**
+ * Reuses the predictor at `path` when it was built for this target, space and
+ * precision; refuses it (PredictorFileError naming the field) when it was
+ * built for another, unless `rebuild`; otherwise builds and writes one.
+ */
+export async function ensurePredictor(
+  path: string,
+  space: MobileNetSpace,
+  target: LatencyTarget,
+  options: PredictorBuildOptions & { rebuild?: boolean } = {},
+): Promise<EnsuredPredictor> {
+  if (existsSync(path) && !options.rebuild) {
+    const file = loadPredictor(path, {
+      environment: await target.environment(options.threads ?? 1),
+      spaceFingerprint: spaceFingerprint(space.config, space.data),
+      precision: options.precision ?? 'fp32',
+    });
+    return { state: 'reused', file };
+  }
+  const file = await buildPredictor(space, target, options);
+  savePredictor(path, file);
+  return { state: 'built', file };
 }
