@@ -134,7 +134,7 @@ export function checkPredictor(path: string, file: PredictorFile, expected: Pred
       throw new PredictorFileError(
         path,
         `environment.${key}`,
-        `built for ${JSON.stringify(file.environment[key])}, this target has ${JSON.stringify(expected.environment[key])}; rebuild with 'nas predictor build'`,
+        `built for ${JSON.stringify(file.environment[key])}, this target has ${JSON.stringify(expected.environment[key])}; rebuild with 'nas predictor build --rebuild'`,
       );
     }
   }
