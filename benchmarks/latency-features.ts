@@ -2,8 +2,12 @@
  * A network plan as the few numbers its latency is linear in, counted per
  * fused unit the way onnxruntime's CPU provider runs it: a Conv with its
  * Relu/Clip (and, for INT8, its QuantizeLinear) is one kernel call, so an
- * activation costs nothing apart; hard-swish, squeeze-excite and residual
- * adds are separate elementwise passes over memory. Each feature is a cost
+ * activation costs nothing apart. What ORT 1.30 makes of our graphs
+ * (compress/quantize.ts optimisedOpTypes): fp32 runs blocked-layout (NCHWc)
+ * convs with activations and residual adds fused, but reorders each
+ * squeeze-excite map out and back around its pool and Mul; INT8 runs
+ * QLinearConv, a QLinearAdd per residual, and hard-swish as float
+ * HardSigmoid + Mul between Dequantize/Quantize passes. Each feature is a cost
  * driver (MACs, elements touched, kernel calls), so a fit with non-negative
  * coefficients reads as "ns per MAC", "ns per element", "µs per call".
  */
@@ -23,8 +27,13 @@ export const LATENCY_FEATURES = [
   'wideKernelMElements',
   /** Elements through an unfused hard-swish, in millions. */
   'hswishMElements',
-  /** Elements scaled by squeeze-excite (pool + Mul) and added by residuals, in millions. */
-  'elementwiseMElements',
+  /**
+   * Elements of maps squeeze-excite scales, in millions: fp32 ORT reorders the
+   * map out of its blocked layout and back around pool and Mul (≈ 4 passes).
+   */
+  'squeezeExciteMElements',
+  /** Elements added by residuals, in millions: fused into the conv in fp32, a QLinearAdd pass in INT8. */
+  'residualMElements',
   /** Kernel calls after fusion (conv units, SE ops, adds, head ops). */
   'kernelCalls',
 ] as const;
@@ -37,7 +46,8 @@ export function latencyFeatures(plan: NetworkPlan): number[] {
   let elements = 0;
   let wide = 0;
   let hswish = 0;
-  let elementwise = 0;
+  let squeezeExcite = 0;
+  let residual = 0;
   let calls = 0;
   const conv = (c: NetworkPlan['stem']) => {
     const out = c.outChannels * c.outSize * c.outSize;
@@ -58,14 +68,14 @@ export function latencyFeatures(plan: NetworkPlan): number[] {
     conv(b.depthwise);
     const se = b.squeezeExcite;
     if (se) {
-      // Pool reads the map, Mul reads and writes it; the two 1×1 convs are tiny.
-      elementwise += 2 * se.channels * se.size * se.size;
+      // The two 1×1 convs on the pooled vector are tiny; the passes over the map are not.
+      squeezeExcite += se.channels * se.size * se.size;
       dense += 2 * se.channels * se.squeezed;
       calls += 5;
     }
     conv(b.project);
     if (b.residual) {
-      elementwise += b.project.outChannels * b.project.outSize * b.project.outSize;
+      residual += b.project.outChannels * b.project.outSize * b.project.outSize;
       calls++;
     }
   }
@@ -74,5 +84,5 @@ export function latencyFeatures(plan: NetworkPlan): number[] {
   elements += plan.head.outChannels; // global pool output
   calls += 3; // pool, flatten, gemm
   const M = 1e6;
-  return [1, dense / M, depthwise / M, elements / M, wide / M, hswish / M, elementwise / M, calls];
+  return [1, dense / M, depthwise / M, elements / M, wide / M, hswish / M, squeezeExcite / M, residual / M, calls];
 }
