@@ -1,10 +1,12 @@
 /**
  * `npm run bench:predictor`: how well the calibrated latency predictor
  * (benchmarks/predictor-build.ts) predicts whole networks it was not fitted
- * on. Per space and precision: build a predictor (timed), then measure
- * held-out genomes sampled with another seed and report the share within
- * ±10%, MAPE, Kendall's τ, interval coverage, and, as a baseline, a
- * scale + offset fit on MACs from the same calibration measurements.
+ * on. Per space and precision: the calibration genomes `nas predictor build`
+ * measures and held-out genomes sampled with another seed are measured in
+ * one shuffled order; the predictor is fitted on the calibration ones (build
+ * time = their measurement time + the fit) and judged on the held-out ones:
+ * share within ±10%, MAPE, Kendall's τ, interval coverage, and, as a
+ * baseline, a scale + offset fit on MACs from the same measurements.
  *
  * usage: node dist/bench/predictor.js [--held-out 50] [--genomes 30]
  *          [--spaces small,mobilenet-224] [--precisions fp32,int8]
@@ -17,7 +19,8 @@ import seedrandom from 'seedrandom';
 import { stringify } from 'csv-stringify/sync';
 import { fitScaleOffset, kendallTau, meanAbsolutePercentError, shareWithin } from '../benchmarks/calibration.js';
 import { LatencyPool } from '../benchmarks/pool.js';
-import { buildPredictor, candidateModelBytes, CALIBRATION_MEASURE_OPTIONS, localTarget } from '../benchmarks/predictor-build.js';
+import { latencyFeatures } from '../benchmarks/latency-features.js';
+import { candidateModelBytes, CALIBRATION_MEASURE_OPTIONS, fitPredictor, localTarget, spreadGenomes } from '../benchmarks/predictor-build.js';
 import { predictInterval, type PredictorPrecision } from '../benchmarks/predictor-file.js';
 import { PREDICTOR_DATA_SHAPES } from '../benchmarks/predictor-spaces.js';
 import { NAMED_SPACES, type SpaceName } from '../space/defaults.js';
@@ -45,50 +48,69 @@ const table = [];
 const loadBefore = os.loadavg()[0];
 for (const spaceName of spaces) {
   const space = new MobileNetSpace(NAMED_SPACES[spaceName], PREDICTOR_DATA_SHAPES[spaceName]);
+  const calibration = spreadGenomes(space, calibrationGenomes, 'predictor-calibration');
+  const calibrationIds = new Set(calibration.map((g) => space.id(g)));
+  const rng = seedrandom(`bench-predictor-held-out:${spaceName}`);
+  const held = new Map<string, Genome>();
+  while (held.size < heldOut) {
+    const genome = space.sample(rng);
+    if (!calibrationIds.has(space.id(genome))) held.set(space.id(genome), genome);
+  }
   for (const precision of precisions) {
     const label = `${spaceName}/${precision}`;
-    const file = await buildPredictor(space, target, {
-      precision,
-      genomes: calibrationGenomes,
-      spaceLabel: spaceName,
-      budgetSeconds: 3600,
-      onProgress: (done, total) => done % 10 === 0 && console.error(`${label}: calibration ${done}/${total}`),
-    });
-    // Baseline: scale + offset on MACs alone, fitted on the same calibration measurements.
-    const baseline = fitScaleOffset(file.calibration.genomes.map((g) => g.macs), file.calibration.genomes.map((g) => g.measuredP50));
-    const calibrated = new Set(file.calibration.genomes.map((g) => g.id));
-    const rng = seedrandom(`bench-predictor-held-out:${spaceName}`);
-    const held = new Map<string, Genome>();
-    while (held.size < heldOut) {
-      const genome = space.sample(rng);
-      if (!calibrated.has(space.id(genome))) held.set(space.id(genome), genome);
+    // Calibration and held-out genomes measured in one shuffled order, so a change of machine
+    // load during the run (other work on a shared VM) falls on both alike.
+    const items = [...calibration.map((genome) => ({ genome, calibration: true })), ...[...held.values()].map((genome) => ({ genome, calibration: false }))];
+    const shuffle = seedrandom(`bench-predictor-order:${label}`);
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(shuffle() * (i + 1));
+      [items[i], items[j]] = [items[j], items[i]];
     }
+    const measuredBy = new Map<string, { p50: number; p90: number }>();
+    let calibrationMs = 0;
+    for (const [n, item] of items.entries()) {
+      const id = space.id(item.genome);
+      const t0 = performance.now();
+      const m = await pool.measure(await candidateModelBytes(space, item.genome, precision), id, CALIBRATION_MEASURE_OPTIONS);
+      if (m.state === 'errored') throw new Error(m.error.message);
+      if (item.calibration) calibrationMs += performance.now() - t0;
+      measuredBy.set(id, { p50: m.stats.p50, p90: m.stats.p90 });
+      if ((n + 1) % 20 === 0) console.error(`${label}: measured ${n + 1}/${items.length}`);
+    }
+    const t1 = performance.now();
+    const rowsForFit = calibration.map((genome) => {
+      const id = space.id(genome);
+      return { id, macs: space.cost(genome).macs, features: latencyFeatures(space.plan(genome)), ...measuredBy.get(id)! };
+    });
+    const file = fitPredictor(rowsForFit, { environment: await target.environment(1), space, precision, spaceLabel: spaceName, buildSeconds: 0 });
+    const buildSeconds = (calibrationMs + performance.now() - t1) / 1000;
+    // Baseline: scale + offset on MACs alone, fitted on the same calibration measurements.
+    const baseline = fitScaleOffset(rowsForFit.map((r) => r.macs), rowsForFit.map((r) => r.p50));
     const measured: number[] = [];
     const predicted: number[] = [];
     const macsPredicted: number[] = [];
     let covered = 0;
     for (const [id, genome] of held) {
-      const m = await pool.measure(await candidateModelBytes(space, genome, precision), id, CALIBRATION_MEASURE_OPTIONS);
-      if (m.state === 'errored') throw new Error(m.error.message);
+      const m = measuredBy.get(id)!;
       const p = predictInterval(file, space.plan(genome));
       const macs = space.cost(genome).macs;
-      measured.push(m.stats.p50);
+      measured.push(m.p50);
       predicted.push(p.p50);
       macsPredicted.push(baseline.scale * macs + baseline.offset);
-      if (m.stats.p50 >= p.low && m.stats.p50 <= p.high) covered++;
-      rows.push({ space: spaceName, precision, id, macs, measured_p50_ms: m.stats.p50, predicted_ms: p.p50, low_ms: p.low, high_ms: p.high, error_pct: (100 * (p.p50 - m.stats.p50)) / m.stats.p50 });
-      if (measured.length % 10 === 0) console.error(`${label}: held-out ${measured.length}/${heldOut}`);
+      if (m.p50 >= p.low && m.p50 <= p.high) covered++;
+      rows.push({ space: spaceName, precision, id, macs, measured_p50_ms: m.p50, predicted_ms: p.p50, low_ms: p.low, high_ms: p.high, error_pct: (100 * (p.p50 - m.p50)) / m.p50 });
     }
     table.push({
       space_precision: label,
-      calibration_genomes: file.calibration.genomes.length,
-      build_seconds: file.calibration.buildSeconds,
+      calibration_genomes: rowsForFit.length,
+      build_seconds: buildSeconds,
       held_out: measured.length,
       within10: shareWithin(predicted, measured, 10),
       mape: meanAbsolutePercentError(predicted, measured),
       kendall_tau: kendallTau(predicted, measured),
       interval_half_width_pct: 100 * file.interval.halfWidth,
       interval_coverage: covered / measured.length,
+      loo_mape: file.calibration.leaveOneOutMape,
       macs_only_within10: shareWithin(macsPredicted, measured, 10),
       macs_only_mape: meanAbsolutePercentError(macsPredicted, measured),
     });

@@ -16,6 +16,7 @@ import type { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
 import { conformalHalfWidth, fitRelativeNonNegative, leaveOneOutRelativeResiduals, linearPrediction } from './calibration.js';
 import { captureEnvironment } from './environment.js';
+import { BenchError } from './errors.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
 import type { LatencyPool } from './pool.js';
 import {
@@ -65,10 +66,10 @@ export function remoteTarget(target: RemoteTarget): LatencyTarget {
       try {
         json = await (await fetch(new URL('/health', target.url))).json();
       } catch (error) {
-        throw new Error(`agent ${target.url}/health unreachable or not JSON (${(error as Error).message})`);
+        throw new BenchError(`agent ${target.url}/health unreachable or not JSON (${(error as Error).message})`);
       }
       const parsed = environmentSchema.safeParse((json as { environment?: unknown })?.environment);
-      if (!parsed.success) throw new Error(`agent ${target.url}/health: no valid environment in its answer`);
+      if (!parsed.success) throw new BenchError(`agent ${target.url}/health: no valid environment in its answer`);
       return predictorEnvironmentOf(parsed.data, threads);
     },
   };
@@ -136,32 +137,56 @@ export async function buildPredictor(space: MobileNetSpace, target: LatencyTarge
   // Measured in an interleaved order (small, large, small…) so a load change mid-build spreads over the range.
   const genomes = spreadGenomes(space, count, options.seed ?? 'predictor-calibration');
   const order = genomes.map((_, i) => (i % 2 === 0 ? i / 2 : genomes.length - 1 - (i - 1) / 2));
-  const rows: Array<{ id: string; macs: number; features: number[]; p50: number; p90: number }> = [];
+  const rows: CalibrationRow[] = [];
   for (const index of order) {
     if (performance.now() - started > budgetMs) break;
     const genome = genomes[index];
     const id = space.id(genome);
     const m = await target.measure(await candidateModelBytes(space, genome, precision), id, measureOptions);
-    if (m.state === 'errored') throw new Error(`predictor calibration, ${id}: ${m.error.message}`);
+    if (m.state === 'errored') throw new BenchError(`predictor calibration, ${id}: ${m.error.message}`);
     rows.push({ id, macs: space.cost(genome).macs, features: latencyFeatures(space.plan(genome)), p50: m.stats.p50, p90: m.stats.p90 });
     options.onProgress?.(rows.length, genomes.length, id);
   }
   if (rows.length < MIN_CALIBRATION_GENOMES) {
-    throw new Error(`predictor build: only ${rows.length} genomes measured within ${budgetMs / 1000} s; at least ${MIN_CALIBRATION_GENOMES} are needed (raise --budget-seconds)`);
+    throw new BenchError(`predictor build: only ${rows.length} genomes measured within ${budgetMs / 1000} s; at least ${MIN_CALIBRATION_GENOMES} are needed (raise --budget-seconds)`);
   }
+  return fitPredictor(rows, {
+    environment,
+    space,
+    precision,
+    spaceLabel: options.spaceLabel,
+    coverage: options.coverage,
+    buildSeconds: (performance.now() - started) / 1000,
+  });
+}
+
+/** One measured calibration genome. */
+export interface CalibrationRow {
+  id: string;
+  macs: number;
+  features: number[];
+  p50: number;
+  p90: number;
+}
+
+/** Fits a predictor file to measured calibration rows; pure apart from the timestamp. */
+export function fitPredictor(
+  rows: readonly CalibrationRow[],
+  meta: { environment: PredictorEnvironment; space: MobileNetSpace; precision: PredictorPrecision; spaceLabel?: string; coverage?: number; buildSeconds: number },
+): PredictorFile {
   const X = rows.map((r) => r.features);
   const y = rows.map((r) => r.p50);
   const coefficients = fitRelativeNonNegative(X, y);
   const residuals = leaveOneOutRelativeResiduals(X, y);
-  const coverage = options.coverage ?? DEFAULT_INTERVAL_COVERAGE;
+  const coverage = meta.coverage ?? DEFAULT_INTERVAL_COVERAGE;
   const ratios = rows.map((r) => r.p90 / r.p50).sort((a, b) => a - b);
   return {
     kind: 'nas-edge-latency-predictor',
     version: 1,
     createdAt: new Date().toISOString(),
-    environment,
-    space: { label: options.spaceLabel ?? 'custom', fingerprint: spaceFingerprint(space.config, space.data) },
-    precision,
+    environment: meta.environment,
+    space: { label: meta.spaceLabel ?? 'custom', fingerprint: spaceFingerprint(meta.space.config, meta.space.data) },
+    precision: meta.precision,
     features: [...LATENCY_FEATURES],
     coefficients,
     p90Ratio: Math.max(1, ratios[Math.floor(ratios.length / 2)]),
@@ -169,7 +194,7 @@ export async function buildPredictor(space: MobileNetSpace, target: LatencyTarge
     calibration: {
       genomes: rows.map((r) => ({ id: r.id, macs: r.macs, measuredP50: r.p50, predictedP50: linearPrediction(coefficients, r.features) })),
       leaveOneOutMape: (100 * residuals.reduce((s, r) => s + Math.abs(r), 0)) / residuals.length,
-      buildSeconds: (performance.now() - started) / 1000,
+      buildSeconds: meta.buildSeconds,
     },
   };
 }
