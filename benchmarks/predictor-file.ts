@@ -121,7 +121,7 @@ export function loadPredictor(path: string, expected?: PredictorExpectation): Pr
   }
   const file = parsed.data;
   if (file.features.join(',') !== LATENCY_FEATURES.join(',') || file.coefficients.length !== LATENCY_FEATURES.length) {
-    throw new PredictorFileError(path, 'features', `built with [${file.features.join(', ')}], this version uses [${LATENCY_FEATURES.join(', ')}]; rebuild it`);
+    throw new PredictorFileError(path, 'features', `built with [${file.features.join(', ')}], this version uses [${LATENCY_FEATURES.join(', ')}]; rebuild it with 'nas predictor build --rebuild'`);
   }
   if (expected) checkPredictor(path, file, expected);
   return file;
