@@ -37,6 +37,7 @@ export const LATENCY_FEATURES = [
   /** Kernel calls after fusion (conv units, SE ops, adds, head ops). */
   'kernelCalls',
 ] as const;
+/** One of {@link LATENCY_FEATURES}. */
 export type LatencyFeatureName = (typeof LATENCY_FEATURES)[number];
 
 /** The feature vector of a plan; pure, in {@link LATENCY_FEATURES} order. */

@@ -50,6 +50,7 @@ export interface LatencyTarget {
   environment(threads: number): Promise<PredictorEnvironment>;
 }
 
+/** This machine: measurements in `pool`, environment from benchmarks/environment.ts. */
 export function localTarget(pool: LatencyPool): LatencyTarget {
   return {
     measure: (bytes, name, options) => pool.measure(bytes, name, options),
@@ -105,6 +106,7 @@ export function spreadGenomes(space: MobileNetSpace, count: number, seed: string
   return [...picked].map((i) => sorted[i].genome);
 }
 
+/** How {@link buildPredictor} measures and fits; all optional. */
 export interface PredictorBuildOptions {
   /** @default 'fp32' */
   precision?: PredictorPrecision;

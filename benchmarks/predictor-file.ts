@@ -16,7 +16,9 @@ import { linearPrediction } from './calibration.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
 import type { Environment } from './types.js';
 
+/** Precisions a predictor can be built for: float32 models, or INT8 as compress/quantize.ts makes them. */
 export const PREDICTOR_PRECISIONS = ['fp32', 'int8'] as const;
+/** One of {@link PREDICTOR_PRECISIONS}. */
 export type PredictorPrecision = (typeof PREDICTOR_PRECISIONS)[number];
 
 /** Fields of a target a predictor is keyed by. */
@@ -27,8 +29,10 @@ export const predictorEnvironmentSchema = z.strictObject({
   threads: z.number().int().positive(),
   platform: z.string(),
 });
+/** The key fields of a target (see {@link predictorEnvironmentSchema}). */
 export type PredictorEnvironment = z.infer<typeof predictorEnvironmentSchema>;
 
+/** zod schema of a predictor file, as `nas predictor build` writes it. */
 export const predictorFileSchema = z.strictObject({
   kind: z.literal('nas-edge-latency-predictor'),
   version: z.literal(1),
@@ -53,6 +57,7 @@ export const predictorFileSchema = z.strictObject({
     buildSeconds: z.number().min(0),
   }),
 });
+/** A predictor file's contents. */
 export type PredictorFile = z.infer<typeof predictorFileSchema>;
 
 /** A predictor file that cannot be read, or was built for another target; `code` E_PREDICTOR. */

@@ -13,6 +13,7 @@ export interface PredictedLatency {
   high: number;
 }
 
+/** What to do about a candidate's latency, keyed on `state`. */
 export type LatencyDecision =
   /** Certainly within the limit: use the prediction, skip the measurement. */
   | { state: 'inside'; predicted: PredictedLatency }
