@@ -1,7 +1,7 @@
 /**
  * `nas-edge/benchmarks`: latency with onnxruntime-node and tinybench in a
  * worker pool, the noise gate, interleaved (ABAB) comparisons, the remote
- * bench agent and the latency lookup table.
+ * bench agent, the latency lookup table and the calibrated latency predictor.
  */
 export { benchmarkModels, modelLabels } from './bench.js';
 export type { BenchmarkOptions, BenchmarkRow } from './bench.js';
@@ -15,6 +15,11 @@ export type { AgentOptions, RunningAgent } from './agent.js';
 export { measureRemote } from './remote.js';
 export type { RemoteTarget } from './remote.js';
 export { LatencyPredictor } from './predictor.js';
+export { buildPredictor, ensurePredictor, fitPredictor, localTarget, remoteTarget } from './predictor-build.js';
+export type { LatencyTarget, PredictorBuildOptions, EnsuredPredictor, CalibrationRow } from './predictor-build.js';
+export { loadPredictor, savePredictor, checkPredictor, predictInterval, predictorFileSchema, PredictorFileError, PREDICTOR_PRECISIONS } from './predictor-file.js';
+export type { PredictorFile, PredictorEnvironment, PredictorPrecision, LatencyInterval } from './predictor-file.js';
+export { latencyFeatures, LATENCY_FEATURES } from './latency-features.js';
 export { latencyStats } from './stats.js';
 export { captureEnvironment } from './environment.js';
 export { writeBenchReport, formatTable, toCsv } from './report.js';

@@ -30,7 +30,7 @@ const statsSchema = z.object({
   samples: z.number(), mean: z.number(), min: z.number(), max: z.number(),
   p50: z.number(), p90: z.number(), p99: z.number(), mad: z.number(), cv: z.number(), robustCv: z.number(), rme: z.number(),
 });
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   onnxruntime: z.string(), node: z.string(), tinybench: z.string(), cpuModel: z.string(), cpuCount: z.number(),
   platform: z.string(), loadAverage: z.number(), host: z.string(),
 });

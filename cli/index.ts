@@ -9,6 +9,7 @@ import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
 import { registerCompress } from './compress.js';
 import { registerExport } from './export.js';
+import { registerPredictor } from './predictor.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTeacher(program);
   registerBench(program);
   registerCompress(program);
+  registerPredictor(program);
   return program;
 }
 

@@ -101,6 +101,12 @@ export const searchConfigSchema = z.strictObject({
       threads: z.number().int().positive().default(1),
       /** Reject without measuring when the lookup table predicts over maxLatencyMs × this. */
       predictorSlack: z.number().min(1).optional(),
+      /**
+       * A predictor file from `nas predictor build` (fp32, this space, this target):
+       * candidates whose predicted interval lies wholly inside or outside maxLatencyMs
+       * are not measured. Refused when built for another target.
+       */
+      predictor: z.string().min(1).optional(),
       /** Measure on a bench agent (nas bench-agent) at this URL; its token comes from NAS_AGENT_TOKEN, never the config. */
       agent: z.url().optional(),
     })

@@ -23,10 +23,11 @@ import { captureRunEnvironment } from './environment.js';
 import { ProxyEvaluator, RealEvaluator } from './evaluators.js';
 import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
 import { Nsga2 } from './nsga2.js';
+import { decideLatency } from './latency-decision.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
 import { writeRunReport } from './report.js';
-import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, Searcher, StopReason } from './types.js';
+import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, Searcher, StopReason } from './types.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -262,11 +263,19 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
 
   const limit = constraints.maxLatencyMs;
   const slack = ctx.config.latency.predictorSlack;
-  if (limit !== undefined && slack !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
-  const toTrain: Array<(typeof feasible)[number] & { latency: { p50: number; p90: number; source: 'measured' } }> = [];
+  if (limit !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
+  const toTrain: Array<(typeof feasible)[number] & { latency: LatencyFigures }> = [];
   for (const f of feasible) {
     if (ctx.signal.aborted) return false;
     const base = { id: f.id, generation, genome: f.genome, params: f.params, macs: f.macs };
+    // A calibrated predictor's interval wholly inside or outside the limit saves the measurement.
+    const decision = limit !== undefined ? decideLatency(ctx.evaluator.predictLatencyInterval?.(f.genome) ?? null, limit) : null;
+    if (decision && decision.state !== 'uncertain') {
+      const latency = { p50: decision.predicted.p50, p90: decision.predicted.p90, source: 'predicted' as const };
+      if (decision.state === 'outside') ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit: limit!, latency });
+      else toTrain.push({ ...f, latency });
+      continue;
+    }
     const predicted = limit !== undefined && slack !== undefined ? ctx.evaluator.predictLatency?.(f.genome) ?? null : null;
     if (predicted !== null && predicted > limit! * slack!) {
       ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: predicted, limit: limit!, latency: { p50: predicted, p90: predicted, source: 'predicted' } });

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { LatencyPool } from '../benchmarks/pool.js';
 import { LatencyPredictor } from '../benchmarks/predictor.js';
+import { localTarget, remoteTarget } from '../benchmarks/predictor-build.js';
+import { checkPredictor, loadPredictor, predictInterval, spaceFingerprint, type PredictorFile } from '../benchmarks/predictor-file.js';
 import { measureRemote } from '../benchmarks/remote.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
@@ -20,6 +22,7 @@ import { packageRoot } from '../locations.js';
 import { candidateSeed } from './candidate-seed.js';
 import type { SearchConfig } from './config.js';
 import type { TrainTask, TrainTaskResult } from './train-worker.js';
+import type { PredictedLatency } from './latency-decision.js';
 import type { CandidateEvaluator, EvaluatedRecord, LatencyFigures } from './types.js';
 
 type TrainOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
@@ -46,6 +49,9 @@ export class RealEvaluator implements CandidateEvaluator {
   readonly #trainPool: Piscina;
   readonly #predictor: LatencyPredictor | null;
   readonly #tablePath: string;
+  /** The calibrated predictor (latency.predictor), checked against the target before first use. */
+  readonly #calibrated: PredictorFile | null;
+  #calibratedChecked = false;
 
   constructor(private readonly o: RealEvaluatorOptions) {
     this.#trainPool = new Piscina({
@@ -57,12 +63,27 @@ export class RealEvaluator implements CandidateEvaluator {
     });
     this.#tablePath = join(o.runDir, 'latency-table.json');
     this.#predictor = o.config.latency.predictorSlack ? LatencyPredictor.load(this.#tablePath) : null;
+    this.#calibrated = o.config.latency.predictor ? loadPredictor(o.config.latency.predictor) : null;
   }
 
   async prepare(genomes: Genome[]): Promise<void> {
+    if (this.#calibrated && !this.#calibratedChecked) {
+      const { agent, threads } = this.o.config.latency;
+      const target = agent ? remoteTarget({ url: agent, token: process.env.NAS_AGENT_TOKEN ?? '' }) : localTarget(this.#latencyPool);
+      checkPredictor(this.o.config.latency.predictor!, this.#calibrated, {
+        environment: await target.environment(threads),
+        spaceFingerprint: spaceFingerprint(this.o.space.config, this.o.space.data),
+        precision: 'fp32',
+      });
+      this.#calibratedChecked = true;
+    }
     if (!this.#predictor) return;
     const added = await this.#predictor.measureMissing(genomes.map((g) => this.o.space.plan(g)), this.#latencyPool);
     if (added) this.#predictor.save(this.#tablePath);
+  }
+
+  predictLatencyInterval(genome: Genome): PredictedLatency | null {
+    return this.#calibrated ? predictInterval(this.#calibrated, this.o.space.plan(genome)) : null;
   }
 
   predictLatency(genome: Genome): number | null {

@@ -14,6 +14,8 @@ export { AgingEvolution } from './aging-evolution.js';
 export { RandomSearch } from './random-search.js';
 export { dominates, paretoFront, hypervolume } from './pareto.js';
 export { JournalError } from './journal.js';
+export { decideLatency } from './latency-decision.js';
+export type { LatencyDecision, PredictedLatency } from './latency-decision.js';
 export type {
   ObjectiveName,
   Constraints,

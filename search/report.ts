@@ -81,6 +81,13 @@ export function generationsCsv(rows: readonly GenerationRow[]): string {
   return stringify(rows as GenerationRow[], { header: true, columns: ['generation', 'candidates', 'evaluated', 'rejected', 'failed', 'front_size', 'hypervolume'] });
 }
 
+/** How many latency measurements a prediction stood in for, by outcome. */
+export function latencySavedLine(records: readonly CandidateRecord[]): string {
+  const predicted = records.filter((r) => r.latency?.source === 'predicted');
+  const rejected = predicted.filter((r) => r.state === 'rejected').length;
+  return `- latency measurements saved by the predictor: ${predicted.length} (${predicted.length - rejected} accepted and ${rejected} rejected on a prediction)`;
+}
+
 function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig): string {
   const front = frontOf(records, objectivesOf(config));
   const count = (state: string) => records.filter((r) => r.state === state).length;
@@ -91,6 +98,7 @@ function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConf
     `- data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
     `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
     `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
+    latencySavedLine(records),
     `- hypervolume: ${hypervolumeOf(records, config).toFixed(6)} (reference point accuracy ${-ref[0]}, latency ${ref[1]} ms${ref[2] !== undefined ? `, ${config.thirdObjective} ${ref[2]}` : ''})`,
     '',
     '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',

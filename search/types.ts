@@ -4,6 +4,7 @@
  * and evaluator interfaces, and the events a run reports. Types and docs only.
  */
 import type { Genome } from '../space/types.js';
+import type { PredictedLatency } from './latency-decision.js';
 
 /** Objectives by name: accuracy is maximised, the others minimised. */
 export type ObjectiveName = 'accuracy' | 'latency' | 'params' | 'macs';
@@ -19,7 +20,11 @@ export interface Constraints {
 export interface LatencyFigures {
   p50: number;
   p90: number;
-  /** Measured with the harness, or predicted by the lookup table (only ever for rejections). */
+  /**
+   * Measured with the harness, or predicted: by the calibrated predictor when
+   * its interval lies wholly inside or outside the latency limit (the
+   * measurement was skipped), or by the lookup table for a rejection.
+   */
   source: 'measured' | 'predicted';
 }
 
@@ -85,6 +90,8 @@ export interface CandidateEvaluator {
   prepare?(genomes: Genome[]): Promise<void>;
   /** A free prediction, or null; used only to reject clearly over-budget genomes. */
   predictLatency?(genome: Genome): number | null;
+  /** A calibrated prediction with its interval, or null; see search/latency-decision.ts. */
+  predictLatencyInterval?(genome: Genome): PredictedLatency | null;
   /** Trains and validates; throws (or rejects) when training fails. */
   train(genome: Genome, id: string, signal: AbortSignal): Promise<Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>>;
   close(): Promise<void>;
