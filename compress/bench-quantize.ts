@@ -14,7 +14,7 @@ import { stringify } from 'csv-stringify/sync';
 import { candidateModels, mobileNetV2Models } from '../benchmarks/benchmark-models.js';
 import { compareModels } from '../benchmarks/compare.js';
 import { packageRoot } from '../train/paths.js';
-import { inputGeometry } from './pipeline.js';
+import { inputGeometry } from './quantize-file.js';
 import { optimisedOpTypes, quantizeModel } from './quantize.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-quantize-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { calibrationBatches, onnxAccuracy } from '../../compress/onnx-eval.js';
 import { decodeModel } from '../../compress/onnx-model.js';
-import { quantizeFile } from '../../compress/pipeline.js';
+import { quantizeFile } from '../../compress/quantize-file.js';
 import { activationParams, optimisedOpTypes, quantizeModel, quantizeWeights } from '../../compress/quantize.js';
 import { buildOnnxModel, tfjsWeights } from '../../space/build-onnx.js';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
