@@ -28,7 +28,7 @@ import { CompressError } from './onnx-model.js';
 import { renderCompressionSvg } from './plot.js';
 import { chooseRatios, keptByRatio, prunedGenome, prunedWeights, pruneGroups, SWEEP_RATIOS, type Sensitivity } from './prune.js';
 import type { CalibrationMethod } from './quantize.js';
-import { quantizeFile } from './quantize-file.js';
+import { accuracyValue, int8Outcome, quantizeFile } from './quantize-file.js';
 
 /** A model's weights read once, served by layer name. */
 function snapshotWeights(model: ReturnType<typeof buildTfjsModel>): WeightSource {
@@ -108,6 +108,8 @@ export interface CompressOptions {
   epochs?: number;
   calibrationImages?: number;
   method?: CalibrationMethod;
+  /** Accuracy an INT8 variant may lose, in points. @default DEFAULT_MAX_ACCURACY_DROP */
+  maxAccuracyDrop?: number;
   /** Latency measurement time per model (ms), interleaved. @default 2000 */
   latencyTime?: number;
   onProgress?: (line: string) => void;
@@ -124,6 +126,8 @@ export interface CompressionRow {
   latency_p90_ms: number | '';
   latency_ratio_to_fp32: number | '';
   file: string;
+  /** On INT8 rows: `int8:<variant>` chosen by measurement, or `fp32 kept: <reason>`. */
+  int8_choice: string;
 }
 
 /** Runs the compression stage over a search run's front; writes compression.csv and compressed/. */
@@ -162,11 +166,12 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       writeFileSync(join(target, 'genome.json'), readFileSync(join(source, 'genome.json')));
     }
     const fp32Path = join(target, 'model.onnx');
-    const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number }> = [];
-    log(`${id}: quantizing`);
-    const q = await quantizeFile(fp32Path, { calibrationImages: options.calibrationImages, method: options.method, out: join(target, 'model.int8.onnx') }, data);
-    variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: q.fp32Accuracy, bytes: q.fp32Bytes });
-    variants.push({ variant: 'int8', path: q.output, params: file.params, macs: file.macs, accuracy: q.int8Accuracy, bytes: q.int8Bytes });
+    const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number; choice?: string }> = [];
+    log(`${id}: quantizing (INT8 variants measured against fp32)`);
+    const quantizeOptions = { calibrationImages: options.calibrationImages, method: options.method, maxAccuracyDrop: options.maxAccuracyDrop, onProgress: log };
+    const q = await quantizeFile(fp32Path, { ...quantizeOptions, out: join(target, 'model.int8.onnx') }, data);
+    variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: accuracyValue(q.fp32Accuracy), bytes: q.fp32Bytes });
+    variants.push({ variant: 'int8', params: file.params, macs: file.macs, ...int8Outcome(q, fp32Path) });
     if (options.prune !== false) {
       log(`${id}: pruning (sensitivity sweep, then fine-tuning)`);
       const loaded = await loadCandidateModel(options.epochs ? target : source);
@@ -179,9 +184,9 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       await saveCandidate(prunedDir, pruned.file, pruned.model);
       pruned.model.dispose();
       log(`${id}: pruned ${file.macs} → ${pruned.file.macs} MACs (${[...pruned.ratios].map(([g, r]) => `${g} ${r}`).join(', ')}); quantizing`);
-      const pq = await quantizeFile(join(prunedDir, 'model.onnx'), { calibrationImages: options.calibrationImages, method: options.method, out: join(prunedDir, 'model.int8.onnx') }, data);
-      variants.push({ variant: 'pruned', path: join(prunedDir, 'model.onnx'), params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.fp32Accuracy, bytes: pq.fp32Bytes });
-      variants.push({ variant: 'pruned+int8', path: pq.output, params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.int8Accuracy, bytes: pq.int8Bytes });
+      const pq = await quantizeFile(join(prunedDir, 'model.onnx'), { ...quantizeOptions, out: join(prunedDir, 'model.int8.onnx') }, data);
+      variants.push({ variant: 'pruned', path: join(prunedDir, 'model.onnx'), params: pruned.file.params, macs: pruned.file.macs, accuracy: accuracyValue(pq.fp32Accuracy), bytes: pq.fp32Bytes });
+      variants.push({ variant: 'pruned+int8', params: pruned.file.params, macs: pruned.file.macs, ...int8Outcome(pq, join(prunedDir, 'model.onnx')) });
     }
     log(`${id}: measuring ${variants.map((v) => v.variant).join(', ')}, interleaved`);
     const latencies = await compareModels(
@@ -201,6 +206,7 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
         latency_p90_ms: m.state === 'errored' ? '' : m.stats.p90,
         latency_ratio_to_fp32: m.ratioToFirst ?? '',
         file: v.path.slice(runDir.length + 1),
+        int8_choice: v.choice ?? '',
       });
     });
   }

@@ -201,21 +201,25 @@ export async function quantizeModel(
   const root = (t: string): string => (plan.shared.has(t) ? root(plan.shared.get(t)!) : t);
 
   const outputs = new Set((graph.output ?? []).map((t) => t.name!));
+  // Short ids for the tensors this pass adds: exporters' names run to 60 characters, and each
+  // quantized tensor adds four of them, a few percent of a small model's file.
+  const ids = new Map<string, string>();
+  const id = (t: string) => ids.get(t) ?? (ids.set(t, `qdq${ids.size}`), ids.get(t)!);
   /** Q/DQ after tensor `t`; a graph output keeps its name on the DequantizeLinear (the producer writes `t_float`). */
   const qdq = (t: string) => {
     const source = root(t);
     const input = outputs.has(t) ? `${t}_float` : t;
-    const output = outputs.has(t) ? t : `${t}_dq`;
+    const output = outputs.has(t) ? t : `${id(t)}_dq`;
+    const params = [`${id(source)}_scale`, `${id(source)}_zero_point`];
     if (!scaleOf.has(source)) {
       const [lo, hi] = ranges.get(source)!;
       const { scale, zeroPoint } = activationParams(lo, hi, o.activations);
       scaleOf.set(source, scale);
-      newInits.push(tensorProto(`${source}_scale`, [], [scale], 'float'), tensorProto(`${source}_zero_point`, [], [zeroPoint], zeroType));
+      newInits.push(tensorProto(params[0], [], [scale], 'float'), tensorProto(params[1], [], [zeroPoint], zeroType));
     }
     scaleOf.set(t, scaleOf.get(source)!);
-    const params = [`${source}_scale`, `${source}_zero_point`];
-    nodes.push(newNode({ op: 'QuantizeLinear', inputs: [input, ...params], outputs: [`${t}_q`], name: `${t}_QuantizeLinear` }));
-    nodes.push(newNode({ op: 'DequantizeLinear', inputs: [`${t}_q`, ...params], outputs: [output], name: `${t}_DequantizeLinear` }));
+    nodes.push(newNode({ op: 'QuantizeLinear', inputs: [input, ...params], outputs: [`${id(t)}_q`], name: '' }));
+    nodes.push(newNode({ op: 'DequantizeLinear', inputs: [`${id(t)}_q`, ...params], outputs: [output], name: '' }));
     rename.set(t, output);
   };
   const quantized = (t: string) => plan.calibrated.has(t) || plan.shared.has(t);
@@ -241,7 +245,7 @@ export async function quantizeModel(
         // Symmetric: zero points are 0, DequantizeLinear's default, so they are stored only where a fusion needs them.
         if (w.zeroPoint) newInits.push(tensorProto(`${key}_zero_point`, scaleShape, new Int8Array(scales.length), 'int8'));
         const dqInputs = [key, `${key}_scale`, ...(w.zeroPoint ? [`${key}_zero_point`] : [])];
-        nodes.push(newNode({ op: 'DequantizeLinear', inputs: dqInputs, outputs: [`${key}_dq`], name: `${key}_DequantizeLinear`, attributes: perChannel ? [intAttribute('axis', w.axis)] : [] }));
+        nodes.push(newNode({ op: 'DequantizeLinear', inputs: dqInputs, outputs: [`${key}_dq`], name: '', attributes: perChannel ? [intAttribute('axis', w.axis)] : [] }));
         weightScales.set(key, scales);
       }
       inputs[w.input] = `${key}_dq`;
@@ -253,9 +257,11 @@ export async function quantizeModel(
       if (b && bName && bias && xScale !== undefined && (scales.length === 1 || scales.length === bias.length)) {
         const bScales = Float32Array.from(perChannel ? scales : [scales[0]], (s) => s * xScale);
         const bq = Int32Array.from(bias, (v, c) => Math.round(v / bScales[perChannel ? c : 0]));
-        const bKey = `${bName}_${node.name || node.output![0]}_quantized`;
+        // A bias shared by nodes with different input scales needs one copy each.
+        let bKey = `${bName}_quantized`;
+        for (let k = 2; newInits.some((t) => t.name === bKey); k++) bKey = `${bName}_quantized${k}`;
         newInits.push(tensorProto(bKey, [bias.length], bq, 'int32'), tensorProto(`${bKey}_scale`, perChannel ? [bias.length] : [], bScales, 'float'));
-        nodes.push(newNode({ op: 'DequantizeLinear', inputs: [bKey, `${bKey}_scale`], outputs: [`${bKey}_dq`], name: `${bKey}_DequantizeLinear`, attributes: perChannel ? [intAttribute('axis', 0)] : [] }));
+        nodes.push(newNode({ op: 'DequantizeLinear', inputs: [bKey, `${bKey}_scale`], outputs: [`${bKey}_dq`], name: '', attributes: perChannel ? [intAttribute('axis', 0)] : [] }));
         inputs[b.input] = `${bKey}_dq`;
       }
     }
@@ -280,17 +286,40 @@ export async function quantizeModel(
   };
 }
 
-/** Op types of the graph ORT actually runs after its optimisations (to confirm QLinear fusion). */
-export async function optimisedOpTypes(model: Uint8Array): Promise<Record<string, number>> {
+/** The graph onnxruntime actually runs after its optimisations (where QDQ groups became integer kernels). */
+export async function optimisedGraph(model: Uint8Array): Promise<NodeProto[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ort-optimised-'));
   const path = join(dir, 'optimised.onnx');
   try {
     const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', optimizedModelFilePath: path, logSeverityLevel: 3, intraOpNumThreads: 1 });
     await session.release();
-    const counts: Record<string, number> = {};
-    for (const node of decodeModel(readFileSync(path), path).graph!.node ?? []) counts[node.opType!] = (counts[node.opType!] ?? 0) + 1;
-    return counts;
+    return decodeModel(readFileSync(path), path).graph!.node ?? [];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Op types of the optimised graph, counted (to confirm QLinear fusion). */
+export async function optimisedOpTypes(model: Uint8Array): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const node of await optimisedGraph(model)) counts[node.opType!] = (counts[node.opType!] ?? 0) + 1;
+  return counts;
+}
+
+/** Ops with integer kernels that still run in float after onnxruntime's optimisations. */
+const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+const FUSABLE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'GlobalAveragePool', 'AveragePool', 'Concat', 'Sigmoid']);
+
+/** Fusable nodes of a QDQ model that onnxruntime left in float, read from its optimised graph. */
+export async function floatNodesAfterOptimisation(model: Uint8Array): Promise<FloatNode[]> {
+  const graph = await optimisedGraph(model);
+  const dequantized = new Set(graph.filter((n) => n.opType === 'DequantizeLinear').flatMap((n) => n.output ?? []));
+  return graph
+    .filter((n) => {
+      if (!FUSABLE_OPS.has(n.opType!)) return false;
+      // A weighted op counts when both its data and weight are dequantized (a kept-float node's weight is float).
+      const operands = WEIGHTED_OPS.has(n.opType!) ? (n.input ?? []).slice(0, 2) : (n.input ?? []).filter(Boolean);
+      return operands.every((i) => dequantized.has(i));
+    })
+    .map((n) => ({ node: n.name || n.opType!, opType: n.opType!, reason: 'quantized, but onnxruntime did not fuse it into an integer kernel' }));
 }

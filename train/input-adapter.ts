@@ -50,7 +50,7 @@ export function planOnnxInput(shape: ReadonlyArray<number | string>, forced?: 'N
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 /** One batch of `split` shaped and scaled the way the model of `plan` wants it. */
-export function adaptBatch(split: TensorSplit, start: number, n: number, plan: OnnxInputPlan, data: PreparedData, scale: InputScale): Float32Array {
+export function adaptBatch(split: TensorSplit, start: number, n: number, plan: OnnxInputPlan, data: Pick<PreparedData, 'normalisation'>, scale: InputScale): Float32Array {
   return tf.tidy(() => {
     const size = split.height * split.width * split.channels;
     let x: tf.Tensor4D = tf.tensor4d(split.images.subarray(start * size, (start + n) * size), [n, split.height, split.width, split.channels]);
