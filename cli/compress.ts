@@ -95,20 +95,22 @@ export function registerCompress(program: Command): void {
     .option('--fine-tune-epochs <n>', 'distillation epochs after pruning', numberFlag('--fine-tune-epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 1)
     .option('--no-prune', 'quantize only')
     .option('--max-models <n>', 'only the N most accurate front members', positiveInt('--max-models'))
+    .option('--max-accuracy-drop <points>', 'accuracy an INT8 variant may lose, in points', numberFlag('--max-accuracy-drop', (n) => n >= 0, '≥ 0'), DEFAULT_MAX_ACCURACY_DROP)
     .action(
-      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number }) => {
+      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number; maxAccuracyDrop: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
         const rows = await compressRun(runDir, {
           epochs: o.epochs,
           maxModels: o.maxModels,
           calibrationImages: o.calibration,
           method: o.method,
+          maxAccuracyDrop: o.maxAccuracyDrop,
           prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,
           onProgress: (l) => console.error(l),
         });
-        console.log('| id | variant | test acc | size | p50 ms | ratio |');
-        console.log('|---|---|---:|---:|---:|---:|');
-        for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} |`);
+        console.log('| id | variant | test acc | size | p50 ms | ratio | INT8 choice |');
+        console.log('|---|---|---:|---:|---:|---:|---|');
+        for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} | ${r.int8_choice} |`);
         console.log(`wrote ${runDir}/compression.csv, compression.svg and compressed/`);
       }),
     );

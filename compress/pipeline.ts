@@ -168,7 +168,7 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
     const fp32Path = join(target, 'model.onnx');
     const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number; choice?: string }> = [];
     log(`${id}: quantizing (INT8 variants measured against fp32)`);
-    const quantizeOptions = { calibrationImages: options.calibrationImages, method: options.method, maxAccuracyDrop: options.maxAccuracyDrop, onProgress: log };
+    const quantizeOptions = { calibrationImages: options.calibrationImages, method: options.method, maxAccuracyDrop: options.maxAccuracyDrop, latencyTime: options.latencyTime, onProgress: log };
     const q = await quantizeFile(fp32Path, { ...quantizeOptions, out: join(target, 'model.int8.onnx') }, data);
     variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: accuracyValue(q.fp32Accuracy), bytes: q.fp32Bytes });
     variants.push({ variant: 'int8', params: file.params, macs: file.macs, ...int8Outcome(q, fp32Path) });

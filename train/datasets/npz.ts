@@ -47,7 +47,8 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   const offset = headerStart + headerLength;
   if (descr === '<f4') {
     if (bytes.length - offset !== count * 4) throw new DatasetError(where, `holds ${bytes.length - offset} data bytes but shape (${shape.join(', ')}) of <f4 needs ${count * 4}`);
-    return { dtype: descr, shape, data: new Float32Array(bytes.slice(offset).buffer) };
+    // Copied: a Buffer's slice shares its pool, and float32 needs its own aligned buffer.
+    return { dtype: descr, shape, data: new Float32Array(new Uint8Array(bytes.subarray(offset)).buffer) };
   }
   const dtype = INTEGER_DTYPES[descr];
   if (!dtype) throw new DatasetError(where, `has dtype ${descr}; expected an integer dtype (uint8 images, integer labels) or float32`);
