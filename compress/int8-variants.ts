@@ -86,8 +86,10 @@ export async function chooseInt8(
   const specs = options.measure === false ? INT8_VARIANTS.filter((v) => v.name === 'all') : (options.variants ?? INT8_VARIANTS);
   const variants: VariantResult[] = [];
   const seen = new Set<string>();
+  // Every variant calibrates the same tensors of the same model on the same batches: once is enough.
+  const rangeCache = new Map<string, [number, number]>();
   for (const spec of specs) {
-    const { bytes, report } = await quantizeModel(fp32, name, batches, { ...options.quantize, ...spec.options });
+    const { bytes, report } = await quantizeModel(fp32, name, batches, { ...options.quantize, ...spec.options, rangeCache });
     // A variant that quantizes nothing is fp32; one onnxruntime runs as an earlier one did adds nothing.
     const runs = JSON.stringify([spec.options.perChannel ?? true, spec.options.activations ?? 'uint8', spec.options.reduceRange ?? true, await optimisedOpTypes(bytes)]);
     if (report.weights === 0 || seen.has(runs)) {

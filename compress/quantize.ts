@@ -51,7 +51,14 @@ export interface QuantizeOptions {
   activations?: ActivationType;
   /** Node kinds left in float (e.g. depthwise convolutions, slower in INT8 on some CPUs). @default [] */
   keepFloat?: NodeKind[];
+  /**
+   * Calibrated ranges by tensor, shared by the variants of one model and one
+   * set of batches: tensors found here are not run again, new ones are added.
+   */
+  rangeCache?: Map<string, [number, number]>;
 }
+
+type ResolvedQuantizeOptions = Required<Omit<QuantizeOptions, 'rangeCache'>>;
 
 /** Input batches for calibration, in the model's layout. */
 export interface CalibrationBatch {
@@ -70,7 +77,7 @@ export interface QuantizationReport {
   normalised: NormaliseSummary;
 }
 
-const DEFAULT_QUANTIZE: Required<QuantizeOptions> = { method: 'minmax', percentile: 99.99, reduceRange: true, perChannel: true, activations: 'uint8', keepFloat: [] };
+const DEFAULT_QUANTIZE: Required<Omit<QuantizeOptions, 'rangeCache'>> = { method: 'minmax', percentile: 99.99, reduceRange: true, perChannel: true, activations: 'uint8', keepFloat: [] };
 
 /** Asymmetric u8 (or s8) parameters covering [lo, hi] and 0. */
 export function activationParams(lo: number, hi: number, type: ActivationType = 'uint8'): { scale: number; zeroPoint: number } {
@@ -100,9 +107,15 @@ export function quantizeWeights(values: Float32Array, shape: number[], axis: num
 }
 
 /** Runs the model over the calibration batches, returning each tensor's calibrated range. */
-async function calibrate(model: ModelProto, tensors: string[], batches: CalibrationBatch[], o: Required<QuantizeOptions>): Promise<Map<string, [number, number]>> {
+async function calibrate(name: string, model: ModelProto, tensors: string[], batches: CalibrationBatch[], o: ResolvedQuantizeOptions): Promise<Map<string, [number, number]>> {
   const instrumented = withExtraOutputs(model, tensors.filter((t) => t !== model.graph!.input![0].name));
-  const session = await ort.InferenceSession.create(encodeModel(instrumented), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  const firstLine = (error: unknown) => (error as Error).message.split('\n')[0];
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(instrumented), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  } catch (error) {
+    throw new CompressError(`${name}: not a model onnxruntime can load (${firstLine(error)})`);
+  }
   const inputName = session.inputNames[0];
   const lo = new Map<string, number>();
   const hi = new Map<string, number>();
@@ -125,7 +138,13 @@ async function calibrate(model: ModelProto, tensors: string[], batches: Calibrat
   };
   for (const batch of batches) {
     observe(inputName, batch.data);
-    const out = await session.run({ [inputName]: new ort.Tensor('float32', batch.data, batch.dims) });
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run({ [inputName]: new ort.Tensor('float32', batch.data, batch.dims) });
+    } catch (error) {
+      await session.release();
+      throw new CompressError(`${name}: onnxruntime cannot run calibration inputs of shape [${batch.dims.join(', ')}] (${firstLine(error)})`);
+    }
     for (const t of tensors) if (out[t]) observe(t, out[t].data as Float32Array);
   }
   await session.release();
@@ -144,7 +163,7 @@ async function calibrate(model: ModelProto, tensors: string[], batches: Calibrat
 }
 
 /** Fills the quantization plan: the registry, node by node, then the activations onnxruntime folds. */
-function planQuantization(model: ModelProto, o: Required<QuantizeOptions>): QdqPlan {
+function planQuantization(model: ModelProto, o: ResolvedQuantizeOptions): QdqPlan {
   const graph = model.graph!;
   const inits = initializerMap(model);
   const plan: QdqPlan = { calibrated: new Set(), shared: new Map(), weights: [], biases: [], float: [] };
@@ -182,7 +201,7 @@ export async function quantizeModel(
   batches: CalibrationBatch[],
   options: QuantizeOptions = {},
 ): Promise<{ bytes: Uint8Array; report: QuantizationReport }> {
-  const o: Required<QuantizeOptions> = { ...DEFAULT_QUANTIZE, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  const o: ResolvedQuantizeOptions = { ...DEFAULT_QUANTIZE, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   if (!batches.length) throw new CompressError(`${name}: calibration needs at least one batch of images`);
   const { model, summary } = normaliseGraph(decodeModel(fp32, name));
   const opset = defaultOpset(model);
@@ -191,7 +210,9 @@ export async function quantizeModel(
   const perChannel = o.perChannel && opset >= 13;
   const graph = model.graph!;
   const plan = planQuantization(model, o);
-  const ranges = await calibrate(model, [...plan.calibrated], batches, o);
+  const ranges = options.rangeCache ?? new Map<string, [number, number]>();
+  const missing = [...plan.calibrated].filter((t) => !ranges.has(t));
+  if (missing.length) for (const [t, range] of await calibrate(name, model, missing, batches, o)) ranges.set(t, range);
   const inits = initializerMap(model);
   const newInits: TensorProto[] = [...(graph.initializer ?? [])];
   const nodes: NodeProto[] = [];
