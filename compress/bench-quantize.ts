@@ -12,7 +12,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { candidateModels, mobileNetV2Models } from '../benchmarks/benchmark-models.js';
@@ -89,7 +89,17 @@ for (const m of models) {
 }
 const f = (v: number | null) => (typeof v === 'number' ? v.toFixed(2) : '—');
 const kb = (b: number) => (b / 1024).toFixed(0);
-console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'}; 1 thread; ratios from one interleaved run per model`);
+/** The x86 features that decide onnxruntime's INT8 kernels (VNNI, AVX-512), from /proc/cpuinfo when there is one. */
+function int8Features(): string {
+  try {
+    const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? []);
+    const found = ['avx2', 'avx512f', 'avx512_vnni', 'avx_vnni'].filter((f) => flags.has(f));
+    return found.length ? found.join(', ') : 'none of avx2/avx512/vnni';
+  } catch {
+    return 'features unknown';
+  }
+}
+console.log(`CPU: ${cpus()[0]?.model ?? 'unknown'} (${int8Features()}), ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}; 1 thread; ratios from one interleaved run per model, an INT8 choice confirmed by a second run`);
 console.log('| model | fp32 p50 ms | all-INT8 speed-up | fastest variant | chosen | chosen speed-up | size / fp32 | weights / scales+zp / biases / float / graph (KB) | QLinearConv (all) | float Conv left (all) |');
 console.log('|---|---:|---:|---|---|---:|---:|---|---:|---:|');
 for (const r of rows) {

@@ -54,3 +54,19 @@ export function chooseVariant(variants: VariantMeasurement[], options: ChoiceOpt
   const accuracy = kept.accuracyDrop === null ? 'accuracy not checked' : `${kept.accuracyDrop.toFixed(2)} points lost (budget ${maxDrop})`;
   return { state: 'int8', variant: kept.name, latencyRatio: kept.latencyRatio, accuracyDrop: kept.accuracyDrop, reason: `${kept.name}: fastest INT8 variant at ${times(kept.latencyRatio)}, ${accuracy}` };
 }
+
+/**
+ * The choice after a second interleaved run of fp32 against the chosen
+ * variant alone: the fastest of several noisy ratios is biased low (the
+ * winner of seven draws), so an INT8 choice stands only if it is faster
+ * again. The confirmed ratio replaces the first.
+ */
+export function confirmChoice(choice: Int8Choice, confirmedRatio: number | null, options: ChoiceOptions = {}): Int8Choice {
+  if (choice.state !== 'int8') return choice;
+  const maxRatio = options.maxLatencyRatio ?? DEFAULT_MAX_LATENCY_RATIO;
+  if (confirmedRatio === null || confirmedRatio > maxRatio) {
+    const second = confirmedRatio === null ? 'could not be measured again' : `measured ${times(confirmedRatio)} when run again against fp32 alone`;
+    return { state: 'fp32', reason: `${choice.variant} looked fastest at ${times(choice.latencyRatio)} but ${second}: fp32 kept` };
+  }
+  return { ...choice, latencyRatio: confirmedRatio, reason: choice.reason.replace(times(choice.latencyRatio), `${times(confirmedRatio)} (confirmed)`) };
+}

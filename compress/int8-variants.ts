@@ -8,7 +8,7 @@
  * depends on the CPU; this measures rather than guesses.
  */
 import { compareModels } from '../benchmarks/compare.js';
-import { chooseVariant, DEFAULT_MAX_LATENCY_RATIO, type ChoiceOptions, type Int8Choice } from './int8-choice.js';
+import { chooseVariant, confirmChoice, DEFAULT_MAX_LATENCY_RATIO, type ChoiceOptions, type Int8Choice } from './int8-choice.js';
 import type { AccuracyResult } from './onnx-eval.js';
 import { optimisedOpTypes, quantizeModel, type CalibrationBatch, type QuantizationReport, type QuantizeOptions } from './quantize.js';
 import { sizeBreakdown, type SizeBreakdown } from './size-breakdown.js';
@@ -116,11 +116,18 @@ export async function chooseInt8(
     // Only a variant that can be chosen is worth an accuracy run.
     if (evaluate && (options.measure === false || (v.latencyRatio !== null && v.latencyRatio <= maxRatio))) v.accuracy = await evaluate(v.bytes);
   }
-  const choice = chooseVariant(
+  let choice = chooseVariant(
     variants.map((v) => ({ name: v.name, latencyRatio: options.measure === false ? 0 : v.latencyRatio, accuracyDrop: dropInPoints(fp32Accuracy, v.accuracy), bytes: v.bytes.length })),
     { maxAccuracyDrop: options.maxAccuracyDrop, maxLatencyRatio: maxRatio },
   );
-  const chosen = choice.state === 'int8' ? variants.find((v) => v.name === choice.variant)! : null;
+  if (choice.state === 'int8' && options.measure !== false) {
+    const variant = choice.variant;
+    log(`${name}: confirming ${variant} against fp32 in a second interleaved run`);
+    const again = await compareModels([{ name: 'fp32', source: fp32 }, { name: variant, source: variants.find((v) => v.name === variant)!.bytes }], { time: 2 * (options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME), iterations: 100 });
+    choice = confirmChoice(choice, again[1].ratioToFirst, { maxLatencyRatio: maxRatio });
+  }
+  const picked = choice.state === 'int8' ? choice.variant : null;
+  const chosen = picked === null ? null : variants.find((v) => v.name === picked)!;
   if (options.measure === false && choice.state === 'int8') choice.reason = `${choice.variant}: not measured (speed unchecked)${chosen?.accuracy?.state === 'measured' ? '' : ', accuracy not checked'}`;
   return { fp32: { p50: fp32P50, accuracy: fp32Accuracy }, variants, choice, chosen };
 }

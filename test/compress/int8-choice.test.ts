@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseVariant, type VariantMeasurement } from '../../compress/int8-choice.js';
+import { chooseVariant, confirmChoice, type VariantMeasurement } from '../../compress/int8-choice.js';
 
 const v = (name: string, latencyRatio: number | null, accuracyDrop: number | null, bytes = 100): VariantMeasurement => ({ name, latencyRatio, accuracyDrop, bytes });
 
@@ -35,5 +35,17 @@ describe('choosing an INT8 variant from measurements (never slower)', () => {
     expect(chooseVariant([v('lost', null, 0)])).toEqual({ state: 'fp32', reason: 'no INT8 variant could be measured: fp32 kept' });
     // A stricter noise margin turns a 5% gain into "not faster".
     expect(chooseVariant([v('all', 0.95, 0)], { maxLatencyRatio: 0.9 }).state).toBe('fp32');
+  });
+
+  it('an INT8 choice stands only if a second run against fp32 confirms it (the fastest of noisy draws is biased low)', () => {
+    const first = chooseVariant([v('all', 1.02, 0), v('spatial-convs', 0.86, 0)]);
+    expect(confirmChoice(first, 1.1)).toEqual({
+      state: 'fp32',
+      reason: "spatial-convs looked fastest at 0.86× fp32's time but measured 1.10× fp32's time when run again against fp32 alone: fp32 kept",
+    });
+    expect(confirmChoice(first, null).state).toBe('fp32');
+    expect(confirmChoice(first, 0.9)).toMatchObject({ state: 'int8', variant: 'spatial-convs', latencyRatio: 0.9, reason: "spatial-convs: fastest INT8 variant at 0.90× fp32's time (confirmed), 0.00 points lost (budget 0.5)" });
+    const kept = chooseVariant([v('all', 1.2, 0)]);
+    expect(confirmChoice(kept, 0.5)).toBe(kept); // fp32 stays fp32
   });
 });
