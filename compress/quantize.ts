@@ -280,7 +280,7 @@ export async function quantizeModel(
         const bq = Int32Array.from(bias, (v, c) => Math.round(v / bScales[perChannel ? c : 0]));
         // A bias shared by nodes with different input scales needs one copy each.
         let bKey = `${bName}_quantized`;
-        for (let k = 2; newInits.some((t) => t.name === bKey); k++) bKey = `${bName}_quantized${k}`;
+        for (let k = 2; newInits.some((t) => t.name === bKey); k++) bKey = `${bName}_${k}_quantized`;
         newInits.push(tensorProto(bKey, [bias.length], bq, 'int32'), tensorProto(`${bKey}_scale`, perChannel ? [bias.length] : [], bScales, 'float'));
         nodes.push(newNode({ op: 'DequantizeLinear', inputs: [bKey, `${bKey}_scale`], outputs: [`${bKey}_dq`], name: '', attributes: perChannel ? [intAttribute('axis', 0)] : [] }));
         inputs[b.input] = `${bKey}_dq`;

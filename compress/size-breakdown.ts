@@ -26,7 +26,7 @@ export function sizeBreakdown(bytes: Uint8Array, name = 'model'): SizeBreakdown 
     const role = t.name ?? '';
     if (role.endsWith('_scale') || role.endsWith('_zero_point')) out.scalesAndZeroPoints += size;
     else if (t.dataType === D.INT8) out.weights += size;
-    else if (t.dataType === D.INT32 && role.endsWith('_quantized')) out.biases += size;
+    else if (t.dataType === D.INT32) out.biases += size; // int32 initializers are quantized biases
     else out.floatInitializers += size;
   }
   out.graph = out.total - out.weights - out.scalesAndZeroPoints - out.biases - out.floatInitializers;

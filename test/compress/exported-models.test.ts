@@ -58,6 +58,10 @@ describe('INT8 of PyTorch-exported models: every Conv and Gemm fused, graph vali
     // One byte per fp32 weight element: a quarter of the fp32 weights.
     const fp32Weights = (decodeModel(fp32, 'm').graph!.initializer ?? []).filter((t) => t.dims!.length >= 2).reduce((n, t) => n + t.rawData!.length / 4, 0);
     expect(size.weights).toBe(fp32Weights);
+    // Every bias became int32 (shared biases, as PyTorch shares zero biases through Identity nodes, get one copy per conv).
+    const biasElements = (decodeModel(fp32, 'm').graph!.node ?? []).filter((n) => n.opType === 'Conv' || n.opType === 'Gemm').length;
+    expect(size.biases).toBeGreaterThan(4 * biasElements);
+    expect(size.floatInitializers).toBeLessThan(1024);
     expect(bytes.length / fp32.length).toBeLessThan(0.33); // measured 31.8%
     const perTensor = await quantizeModel(fp32, 'mobilenet', batches, { perChannel: false });
     expect(perTensor.bytes.length / fp32.length).toBeLessThan(0.3); // measured 28.9%
