@@ -67,7 +67,8 @@ export interface QdqOperator {
   plan(node: NodeProto, ctx: PlanContext, plan: QdqPlan): void;
 }
 
-const nodeName = (node: NodeProto) => node.name || `${node.opType}(${node.output?.[0]})`;
+/** A node's name for reports (exporters may leave it empty). */
+export const nodeName = (node: NodeProto) => node.name || `${node.opType}(${node.output?.[0]})`;
 const keepFloat = (plan: QdqPlan, node: NodeProto, reason: string): void => {
   plan.float.push({ node: nodeName(node), opType: node.opType!, reason });
 };
@@ -156,4 +157,3 @@ export function unregisteredReason(opType: string): string {
   return `onnxruntime's CPU provider has no integer ${opType}; it runs in float between its neighbours' QDQ pairs`;
 }
 
-export { nodeName };
