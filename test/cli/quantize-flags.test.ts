@@ -23,7 +23,7 @@ describe('nas quantize flags', () => {
     expect(await quantize('m.onnx', '--input-scale', 'percent')).toEqual({ stderr: "error: --input-scale must be one of standardised, unit, imagenet, raw, got 'percent'", exitCode: 2 });
     expect(await quantize('m.onnx', '--layout', 'CHW')).toEqual({ stderr: "error: --layout must be NCHW or NHWC, got 'CHW'", exitCode: 2 });
     const program = buildProgram();
-    program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+    for (const command of [program, ...program.commands]) command.configureOutput({ writeErr: () => {}, writeOut: () => {} });
     await expect(program.parseAsync(['node', 'nas', 'quantize', 'm.onnx', '--max-accuracy-drop', '-1'])).rejects.toThrow('--max-accuracy-drop must be ≥ 0');
   });
 
