@@ -20,9 +20,9 @@ export function quantizeReport(r: QuantizeFileResult): string[] {
   if (skipped?.state === 'skipped') lines.push(`accuracy skipped: ${skipped.reason}`);
   if (r.size) {
     const s = r.size;
-    lines.push(`size: ${r.fp32Bytes} → ${r.int8Bytes} bytes (${pct(r.int8Bytes / r.fp32Bytes)}): int8 weights ${kb(s.weights)}, scales/zero points ${kb(s.scalesAndZeroPoints)}, int32 biases ${kb(s.biases)}, float initializers ${kb(s.floatInitializers)}, graph ${kb(s.graph)}`);
+    lines.push(`size${r.output ? '' : ` of variant ${r.shownVariant}`}: ${r.fp32Bytes} → ${r.int8Bytes} bytes (${pct(r.int8Bytes / r.fp32Bytes)}): int8 weights ${kb(s.weights)}, scales/zero points ${kb(s.scalesAndZeroPoints)}, int32 biases ${kb(s.biases)}, float initializers ${kb(s.floatInitializers)}, graph ${kb(s.graph)}`);
   }
-  lines.push(`onnxruntime runs ${r.qlinearOps} integer kernels: ${Object.entries(r.opTypes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+  lines.push(`onnxruntime runs ${r.qlinearOps} integer kernels${r.output ? '' : ` in variant ${r.shownVariant}`}: ${Object.entries(r.opTypes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
   if (r.floatNodes.length) {
     lines.push(`${r.floatNodes.length} node(s) stay float:`);
     for (const n of r.floatNodes) lines.push(`  ${n.node} (${n.opType}): ${n.reason}`);

@@ -46,7 +46,8 @@ export interface QuantizeFileResult {
   fp32Bytes: number;
   /** Every variant built, with what was measured of it. */
   variants: Array<Omit<VariantResult, 'bytes'> & { fileBytes: number }>;
-  /** The chosen variant's (or, with fp32 kept, the `all` variant's) figures. */
+  /** The variant the figures below describe: the chosen one, or with fp32 kept the first built (`all`). */
+  shownVariant: string;
   int8Bytes: number;
   size: SizeBreakdown | null;
   qlinearOps: number;
@@ -84,6 +85,7 @@ export async function quantizeFile(path: string, options: QuantizeFileOptions = 
     output,
     fp32Bytes: fp32.length,
     variants: selection.variants.map(({ bytes, ...v }) => ({ ...v, fileBytes: bytes.length })),
+    shownVariant: shown.name,
     int8Bytes: shown.bytes.length,
     size: shown.size,
     qlinearOps: Object.entries(opTypes).filter(([op]) => op.startsWith('QLinear') || op === 'QGemm').reduce((n, [, c]) => n + c, 0),
