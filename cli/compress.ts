@@ -3,7 +3,11 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { toFloat16Model } from '../compress/fp16.js';
 import { CompressError } from '../compress/onnx-model.js';
-import { compressRun, quantizeFile } from '../compress/pipeline.js';
+import { compressRun } from '../compress/compress-run.js';
+import { DEFAULT_MAX_ACCURACY_DROP } from '../compress/int8-choice.js';
+import { DEFAULT_CALIBRATION_IMAGES, quantizeFile } from '../compress/quantize-file.js';
+import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
+import { quantizeReport } from './quantize-report.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
 import { DEFAULT_DATASET } from '../train/datasets/load.js';
@@ -11,24 +15,53 @@ import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
+interface QuantizeFlags {
+  data: string;
+  calibration: number;
+  calibrationData?: string;
+  inputScale: string;
+  layout?: string;
+  method: string;
+  percentile: number;
+  maxAccuracyDrop: number;
+  measure: boolean;
+  out?: string;
+}
+
 export function registerCompress(program: Command): void {
   program
     .command('quantize')
-    .description('INT8 static quantization (QDQ) of an ONNX model, calibrated on training images; reports accuracy and size')
-    .argument('<model.onnx>', 'a float32 model with an NCHW input (as nas-edge writes them)')
+    .description('INT8 static quantization (QDQ) of an ONNX model: builds variants, measures them against fp32 here and keeps the fastest that holds accuracy (or fp32)')
+    .argument('<model.onnx>', 'a float32 model with an image input (NCHW or NHWC), from nas-edge or any exporter')
     .option('--data <name|path>', 'data for calibration and the test-accuracy check', DEFAULT_DATASET)
-    .option('--calibration <n>', 'calibration images from the training split', positiveInt('--calibration'), 256)
+    .option('--calibration <n>', 'calibration images', positiveInt('--calibration'), DEFAULT_CALIBRATION_IMAGES)
+    .option('--calibration-data <path>', 'calibrate on a directory of PNG/JPEG images, or a .npy/.npz tensor in the model\'s input layout')
+    .option('--input-scale <scale>', `how the model expects pixels: ${INPUT_SCALES.join(', ')}`, 'standardised')
+    .option('--layout <layout>', 'NCHW or NHWC, when the input shape does not tell')
     .option('--method <method>', 'minmax or percentile', 'minmax')
     .option('--percentile <p>', 'for --method percentile', numberFlag('--percentile', (n) => n > 50 && n <= 100, 'in (50, 100]'), 99.99)
+    .option('--max-accuracy-drop <points>', 'accuracy an INT8 variant may lose, in points', numberFlag('--max-accuracy-drop', (n) => n >= 0, '≥ 0'), DEFAULT_MAX_ACCURACY_DROP)
+    .option('--no-measure', 'quantize everything without measuring speed (no variant choice)')
     .option('--out <file>', 'output file (default <model>.int8.onnx)')
     .action(
-      action(async (model: string, o: { data: string; calibration: number; method: string; percentile: number; out?: string }) => {
+      action(async (model: string, o: QuantizeFlags) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
-        const r = await quantizeFile(model, { data: o.data, calibrationImages: o.calibration, method: o.method, percentile: o.percentile, out: o.out });
-        console.log(`wrote ${r.output}`);
-        console.log(`size: ${r.fp32Bytes} → ${r.int8Bytes} bytes (${pct(r.int8Bytes / r.fp32Bytes)})`);
-        console.log(`test accuracy: fp32 ${pct(r.fp32Accuracy)}, int8 ${pct(r.int8Accuracy)}`);
-        console.log(`onnxruntime runs ${r.qlinearOps} QLinear* kernels: ${Object.entries(r.opTypes).map(([k, v]) => `${k}×${v}`).join(' ')}`);
+        if (!(INPUT_SCALES as readonly string[]).includes(o.inputScale)) throw new UsageError(`--input-scale must be one of ${INPUT_SCALES.join(', ')}, got '${o.inputScale}'`);
+        if (o.layout !== undefined && o.layout !== 'NCHW' && o.layout !== 'NHWC') throw new UsageError(`--layout must be NCHW or NHWC, got '${o.layout}'`);
+        const r = await quantizeFile(model, {
+          data: o.data,
+          calibrationImages: o.calibration,
+          calibrationData: o.calibrationData,
+          inputScale: o.inputScale as InputScale,
+          layout: o.layout,
+          method: o.method,
+          percentile: o.percentile,
+          maxAccuracyDrop: o.maxAccuracyDrop,
+          measure: o.measure,
+          out: o.out,
+          onProgress: (l) => console.error(l),
+        });
+        for (const line of quantizeReport(r)) console.log(line);
       }),
     );
 
@@ -63,8 +96,9 @@ export function registerCompress(program: Command): void {
     .option('--fine-tune-epochs <n>', 'distillation epochs after pruning', numberFlag('--fine-tune-epochs', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), 1)
     .option('--no-prune', 'quantize only')
     .option('--max-models <n>', 'only the N most accurate front members', positiveInt('--max-models'))
+    .option('--max-accuracy-drop <points>', 'accuracy an INT8 variant may lose, in points', numberFlag('--max-accuracy-drop', (n) => n >= 0, '≥ 0'), DEFAULT_MAX_ACCURACY_DROP)
     .action(
-      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number }) => {
+      action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number; maxAccuracyDrop: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
         await selectBackend(program.opts().backend);
         const rows = await compressRun(runDir, {
@@ -72,12 +106,13 @@ export function registerCompress(program: Command): void {
           maxModels: o.maxModels,
           calibrationImages: o.calibration,
           method: o.method,
+          maxAccuracyDrop: o.maxAccuracyDrop,
           prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,
           onProgress: (l) => console.error(l),
         });
-        console.log('| id | variant | test acc | size | p50 ms | ratio |');
-        console.log('|---|---|---:|---:|---:|---:|');
-        for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} |`);
+        console.log('| id | variant | test acc | size | p50 ms | ratio | INT8 choice |');
+        console.log('|---|---|---:|---:|---:|---:|---|');
+        for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} | ${r.int8_choice} |`);
         console.log(`wrote ${runDir}/compression.csv, compression.svg and compressed/`);
       }),
     );

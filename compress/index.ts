@@ -3,10 +3,13 @@
  * distillation fine-tuning, INT8 QDQ quantization, float16 copies, each
  * variant measured.
  */
-export { compressRun, quantizeFile } from './pipeline.js';
+export { compressRun } from './compress-run.js';
+export { quantizeFile } from './quantize-file.js';
+export type { QuantizeFileOptions, QuantizeFileResult } from './quantize-file.js';
 export type { CompressOptions, CompressionRow, PruneOptions } from './types.js';
 export { quantizeModel } from './quantize.js';
 export type { QuantizeOptions, QuantizationReport, CalibrationBatch, CalibrationMethod } from './quantize.js';
-export { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
+export { onnxAccuracy } from './onnx-eval.js';
+export type { AccuracyResult } from './onnx-eval.js';
 export { toFloat16Model } from './fp16.js';
 export { CompressError } from './onnx-model.js';

@@ -1,45 +1,52 @@
 /**
- * Feeding our data to an exported model: NCHW batches at the model's
- * resolution (resized exactly as training resized them), and top-1 accuracy
- * of an ONNX model run by onnxruntime over a whole split.
+ * Top-1 accuracy of an ONNX model run by onnxruntime over a whole split,
+ * each batch adapted to the model's input (train/input-adapter.ts) exactly
+ * as the ONNX teacher feeds it. A model whose outputs do not match the
+ * data's classes gets a `skipped` result with the reason, never a crash.
  */
 import * as ort from 'onnxruntime-node';
-import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../train/backend.js';
-import { accuracyFromLogits, toResolution } from '../train/evaluate.js';
+import type { PreparedData } from '../train/datasets/prepared.js';
+import { accuracyFromLogits } from '../train/evaluate.js';
+import { adaptBatch, type InputScale, type OnnxInputPlan } from '../train/input-adapter.js';
 import type { TensorSplit } from '../train/types.js';
-import type { CalibrationBatch } from './quantize.js';
+import { batchDims } from './calibration-data.js';
 
-/** Images [start, start + n) of a split as an NCHW batch at `resolution`. */
-export async function nchwBatch(split: TensorSplit, start: number, n: number, resolution: number): Promise<CalibrationBatch> {
-  await selectBackend();
-  const size = split.height * split.width * split.channels;
-  const data = tf.tidy(() => {
-    const x = tf.tensor4d(split.images.subarray(start * size, (start + n) * size), [n, split.height, split.width, split.channels]);
-    return tf.transpose(toResolution(x, resolution), [0, 3, 1, 2]).dataSync() as Float32Array;
-  });
-  return { data, dims: [n, split.channels, resolution, resolution] };
-}
+/** Batch size for accuracy runs when the model's is free. */
+const EVAL_BATCH = 256;
 
-/** Calibration batches: the first `images` of a split (callers pass a seeded shuffle if they want one). */
-export async function calibrationBatches(split: TensorSplit, images: number, resolution: number, batchSize = 32): Promise<CalibrationBatch[]> {
-  const batches: CalibrationBatch[] = [];
-  for (let start = 0; start < Math.min(images, split.count); start += batchSize) {
-    batches.push(await nchwBatch(split, start, Math.min(batchSize, Math.min(images, split.count) - start), resolution));
-  }
-  return batches;
-}
+export type AccuracyResult = { state: 'measured'; accuracy: number } | { state: 'skipped'; reason: string };
 
-/** Top-1 accuracy of an ONNX model (input `input`, output `logits` or its first output) over a split. */
-export async function onnxAccuracy(model: Uint8Array | string, split: TensorSplit, resolution: number, classes: number): Promise<number> {
+/** Top-1 accuracy of an ONNX model (its first output) over a split. */
+export async function onnxAccuracy(
+  model: Uint8Array | string,
+  split: TensorSplit,
+  plan: OnnxInputPlan,
+  data: Pick<PreparedData, 'normalisation' | 'numClasses'>,
+  scale: InputScale = 'standardised',
+): Promise<AccuracyResult> {
   const session = typeof model === 'string' ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
-  const logits = new Float32Array(split.count * classes);
-  for (let start = 0; start < split.count; start += 256) {
-    const n = Math.min(256, split.count - start);
-    const batch = await nchwBatch(split, start, n, resolution);
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', batch.data, batch.dims) });
-    logits.set(out[session.outputNames[0]].data as Float32Array, start * classes);
+  try {
+    const size = plan.batch ?? EVAL_BATCH;
+    const h = plan.height ?? split.height;
+    const w = plan.width ?? split.width;
+    const logits = new Float32Array(split.count * data.numClasses);
+    for (let start = 0; start < split.count; start += size) {
+      const n = Math.min(size, split.count - start);
+      let input = adaptBatch(split, start, n, plan, data, scale);
+      if (plan.batch && n < plan.batch) {
+        const padded = new Float32Array((input.length / n) * plan.batch);
+        padded.set(input);
+        input = padded;
+      }
+      const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, batchDims(plan, plan.batch ?? n, h, w)) }))[session.outputNames[0]];
+      if (out.dims.length !== 2) return { state: 'skipped', reason: `output has shape [${out.dims.join(', ')}], not [batch, classes]: accuracy not checked` };
+      if (out.dims[1] !== data.numClasses) {
+        return { state: 'skipped', reason: `the model has ${out.dims[1]} outputs and the data ${data.numClasses} classes: accuracy not checked` };
+      }
+      logits.set((out.data as Float32Array).subarray(0, n * data.numClasses), start * data.numClasses);
+    }
+    return { state: 'measured', accuracy: accuracyFromLogits(logits, split.labels, data.numClasses) };
+  } finally {
+    await session.release();
   }
-  await session.release();
-  return accuracyFromLogits(logits, split.labels, classes);
 }

@@ -1,14 +1,12 @@
 /**
  * Static INT8 quantization to ONNX QDQ form, as onnxruntime's CPU provider
- * wants it: per-channel symmetric int8 weights, asymmetric uint8
- * activations calibrated on sample images (min/max or percentile), int32
- * conv biases at scale x_scale·w_scale. ORT then fuses DequantizeLinear →
- * Conv → QuantizeLinear into QLinearConv (and Add, Mul, GlobalAveragePool
- * into their QLinear forms).
- *
- * A Clip or Relu whose input feeds nothing else is left between its producer
- * and the next QuantizeLinear, so ORT can drop it (its range is already
- * enforced by the quantization range) and fuse the producer.
+ * wants it: int8 weights (per output channel, or per tensor), uint8 (U8S8)
+ * or int8 (S8S8) activations calibrated on sample images (min/max or
+ * percentile), int32 biases at scale x_scale·w_scale. Which tensors get a
+ * QDQ pair is decided per op type by the registry in qdq-operators.ts, on
+ * the exporter's graph as normalised by qdq-graph.ts (Constant nodes folded,
+ * Identity nodes bypassed). onnxruntime then fuses each DequantizeLinear →
+ * op → QuantizeLinear group into its integer kernel.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,10 +25,15 @@ import {
   withExtraOutputs,
   type ModelProto,
   type NodeProto,
+  type TensorProto,
 } from './onnx-model.js';
+import { consumerMap, defaultOpset, nodeKind, normaliseGraph, type NodeKind, type NormaliseSummary } from './qdq-graph.js';
+import { nodeName, QDQ_REGISTRY, REMOVABLE_ACTIVATIONS, unregisteredReason, type FloatNode, type QdqPlan } from './qdq-operators.js';
 
 /** How activation ranges are calibrated. */
 export type CalibrationMethod = 'minmax' | 'percentile';
+/** Activation type: uint8 (U8S8, onnxruntime's x86 default) or int8 (S8S8). */
+export type ActivationType = 'uint8' | 'int8';
 
 /** How {@link quantizeModel} quantizes; all optional. */
 export interface QuantizeOptions {
@@ -44,7 +47,20 @@ export interface QuantizeOptions {
    * saturate at 8-bit weights; at 7 bits they cannot. @default true
    */
   reduceRange?: boolean;
+  /** One weight scale per output channel (false: one per tensor). Forced off below opset 13. @default true */
+  perChannel?: boolean;
+  /** @default 'uint8' */
+  activations?: ActivationType;
+  /** Node kinds left in float (e.g. depthwise convolutions, slower in INT8 on some CPUs). @default [] */
+  keepFloat?: NodeKind[];
+  /**
+   * Calibrated ranges by tensor, shared by the variants of one model and one
+   * set of batches: tensors found here are not run again, new ones are added.
+   */
+  rangeCache?: Map<string, [number, number]>;
 }
+
+type ResolvedQuantizeOptions = Required<Omit<QuantizeOptions, 'rangeCache'>>;
 
 /** Input batches for calibration, in the model's layout. */
 export interface CalibrationBatch {
@@ -58,17 +74,21 @@ export interface QuantizationReport {
   weights: number;
   method: CalibrationMethod;
   calibrationImages: number;
+  perChannel: boolean;
+  /** Nodes the quantizer left in float, and why. */
+  float: FloatNode[];
+  normalised: NormaliseSummary;
 }
 
-/** Ops whose outputs we leave float because a following Clip/Relu will carry the Q. */
-const RANGE_OPS = new Set(['Clip', 'Relu']);
+const DEFAULT_QUANTIZE: Required<Omit<QuantizeOptions, 'rangeCache'>> = { method: 'minmax', percentile: 99.99, reduceRange: true, perChannel: true, activations: 'uint8', keepFloat: [] };
 
-/** u8 asymmetric parameters covering [lo, hi] and 0. */
-export function activationParams(lo: number, hi: number): { scale: number; zeroPoint: number } {
+/** Asymmetric u8 (or s8) parameters covering [lo, hi] and 0. */
+export function activationParams(lo: number, hi: number, type: ActivationType = 'uint8'): { scale: number; zeroPoint: number } {
+  const [qmin, qmax] = type === 'uint8' ? [0, 255] : [-128, 127];
   const rmin = Math.min(0, lo);
   const rmax = Math.max(0, hi);
   const scale = rmax > rmin ? (rmax - rmin) / 255 : 1;
-  return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-rmin / scale))) };
+  return { scale, zeroPoint: Math.min(qmax, Math.max(qmin, Math.round(qmin - rmin / scale))) };
 }
 
 /** Per-output-channel symmetric int8 of a weight tensor laid out with the channel on `axis`. */
@@ -89,26 +109,16 @@ export function quantizeWeights(values: Float32Array, shape: number[], axis: num
   return { q, scales };
 }
 
-/** Activation tensors to quantize: the input and node outputs, except graph outputs and tensors only a Clip/Relu reads. */
-function activationTensors(model: ModelProto): string[] {
-  const graph = model.graph!;
-  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-  const outputs = new Set((graph.output ?? []).map((o) => o.name));
-  const consumers = new Map<string, NodeProto[]>();
-  for (const node of graph.node ?? []) for (const i of node.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), node]);
-  const candidates = [...(graph.input ?? []).map((i) => i.name!).filter((n) => !inits.has(n)), ...(graph.node ?? []).flatMap((n) => n.output ?? [])];
-  return candidates.filter((t) => {
-    if (outputs.has(t)) return false;
-    const users = consumers.get(t) ?? [];
-    if (users.length === 0) return false;
-    return !users.every((u) => RANGE_OPS.has(u.opType!));
-  });
-}
-
 /** Runs the model over the calibration batches, returning each tensor's calibrated range. */
-async function calibrate(model: ModelProto, tensors: string[], batches: CalibrationBatch[], o: Required<QuantizeOptions>): Promise<Map<string, [number, number]>> {
+async function calibrate(name: string, model: ModelProto, tensors: string[], batches: CalibrationBatch[], o: ResolvedQuantizeOptions): Promise<Map<string, [number, number]>> {
   const instrumented = withExtraOutputs(model, tensors.filter((t) => t !== model.graph!.input![0].name));
-  const session = await ort.InferenceSession.create(encodeModel(instrumented), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  const firstLine = (error: unknown) => (error as Error).message.split('\n')[0];
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(encodeModel(instrumented), { graphOptimizationLevel: 'disabled', logSeverityLevel: 3 });
+  } catch (error) {
+    throw new CompressError(`${name}: not a model onnxruntime can load (${firstLine(error)})`);
+  }
   const inputName = session.inputNames[0];
   const lo = new Map<string, number>();
   const hi = new Map<string, number>();
@@ -131,7 +141,13 @@ async function calibrate(model: ModelProto, tensors: string[], batches: Calibrat
   };
   for (const batch of batches) {
     observe(inputName, batch.data);
-    const out = await session.run({ [inputName]: new ort.Tensor('float32', batch.data, batch.dims) });
+    let out: ort.InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run({ [inputName]: new ort.Tensor('float32', batch.data, batch.dims) });
+    } catch (error) {
+      await session.release();
+      throw new CompressError(`${name}: onnxruntime cannot run calibration inputs of shape [${batch.dims.join(', ')}] (${firstLine(error)})`);
+    }
     for (const t of tensors) if (out[t]) observe(t, out[t].data as Float32Array);
   }
   await session.release();
@@ -149,6 +165,38 @@ async function calibrate(model: ModelProto, tensors: string[], batches: Calibrat
   return ranges;
 }
 
+/** Fills the quantization plan: the registry, node by node, then the activations onnxruntime folds. */
+function planQuantization(model: ModelProto, o: ResolvedQuantizeOptions): QdqPlan {
+  const graph = model.graph!;
+  const inits = initializerMap(model);
+  const plan: QdqPlan = { calibrated: new Set(), shared: new Map(), weights: [], biases: [], float: [] };
+  const ctx = { inits, isQuantized: (t: string) => plan.calibrated.has(t) || plan.shared.has(t) };
+  const keep = new Set(o.keepFloat);
+  for (const node of graph.node ?? []) {
+    const operator = QDQ_REGISTRY.get(node.opType!);
+    const kind = nodeKind(node, inits);
+    if (!operator) {
+      plan.float.push({ node: nodeName(node), opType: node.opType!, reason: unregisteredReason(node.opType!) });
+    } else if (kind && keep.has(kind)) {
+      plan.float.push({ node: nodeName(node), opType: node.opType!, reason: `${kind} kept in float by this variant` });
+    } else {
+      operator.plan(node, ctx, plan);
+    }
+  }
+  const outputs = new Set((graph.output ?? []).map((t) => t.name!));
+  const consumers = consumerMap(graph.node ?? []);
+  for (const t of [...plan.calibrated]) {
+    // A tensor read only by Relu/Clip whose outputs are quantized carries no pair: onnxruntime drops the activation.
+    const users = consumers.get(t) ?? [];
+    if (users.length && users.every((u) => REMOVABLE_ACTIVATIONS.has(u.opType!) && plan.calibrated.has(u.output![0]))) plan.calibrated.delete(t);
+  }
+  // Map order is graph order, so a chain of shares is settled front to back.
+  for (const [t, source] of plan.shared) {
+    if (outputs.has(t) || !(plan.calibrated.has(source) || plan.shared.has(source))) plan.shared.delete(t);
+  }
+  return plan;
+}
+
 /** Quantizes a float32 ONNX model; see the file comment. */
 export async function quantizeModel(
   fp32: Uint8Array,
@@ -156,63 +204,93 @@ export async function quantizeModel(
   batches: CalibrationBatch[],
   options: QuantizeOptions = {},
 ): Promise<{ bytes: Uint8Array; report: QuantizationReport }> {
-  const o: Required<QuantizeOptions> = { method: options.method ?? 'minmax', percentile: options.percentile ?? 99.99, reduceRange: options.reduceRange ?? true };
+  const o: ResolvedQuantizeOptions = { ...DEFAULT_QUANTIZE, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   if (!batches.length) throw new CompressError(`${name}: calibration needs at least one batch of images`);
-  const model = decodeModel(fp32, name);
+  const { model, summary } = normaliseGraph(decodeModel(fp32, name));
+  const opset = defaultOpset(model);
+  if (opset < 10) throw new CompressError(`${name}: opset ${opset}; QuantizeLinear needs opset 10 or later`);
+  // Per-axis DequantizeLinear arrived in opset 13.
+  const perChannel = o.perChannel && opset >= 13;
   const graph = model.graph!;
-  const tensors = activationTensors(model);
-  const ranges = await calibrate(model, tensors, batches, o);
+  const plan = planQuantization(model, o);
+  const ranges = options.rangeCache ?? new Map<string, [number, number]>();
+  const missing = [...plan.calibrated].filter((t) => !ranges.has(t));
+  if (missing.length) for (const [t, range] of await calibrate(name, model, missing, batches, o)) ranges.set(t, range);
   const inits = initializerMap(model);
-  const newInits = [...(graph.initializer ?? [])];
+  const newInits: TensorProto[] = [...(graph.initializer ?? [])];
   const nodes: NodeProto[] = [];
   const rename = new Map<string, string>();
   const scaleOf = new Map<string, number>();
+  const zeroType = o.activations;
+  const root = (t: string): string => (plan.shared.has(t) ? root(plan.shared.get(t)!) : t);
 
+  const outputs = new Set((graph.output ?? []).map((t) => t.name!));
+  // Short ids for the tensors this pass adds: exporters' names run to 60 characters, and each
+  // quantized tensor adds four of them, a few percent of a small model's file.
+  const ids = new Map<string, string>();
+  const id = (t: string) => ids.get(t) ?? (ids.set(t, `qdq${ids.size}`), ids.get(t)!);
+  /** Q/DQ after tensor `t`; a graph output keeps its name on the DequantizeLinear (the producer writes `t_float`). */
   const qdq = (t: string) => {
-    const [lo, hi] = ranges.get(t)!;
-    const { scale, zeroPoint } = activationParams(lo, hi);
-    scaleOf.set(t, scale);
-    newInits.push(tensorProto(`${t}_scale`, [], [scale], 'float'), tensorProto(`${t}_zero_point`, [], [zeroPoint], 'uint8'));
-    nodes.push(newNode({ op: 'QuantizeLinear', inputs: [t, `${t}_scale`, `${t}_zero_point`], outputs: [`${t}_q`], name: `${t}_QuantizeLinear` }));
-    nodes.push(newNode({ op: 'DequantizeLinear', inputs: [`${t}_q`, `${t}_scale`, `${t}_zero_point`], outputs: [`${t}_dq`], name: `${t}_DequantizeLinear` }));
-    rename.set(t, `${t}_dq`);
+    const source = root(t);
+    const input = outputs.has(t) ? `${t}_float` : t;
+    const output = outputs.has(t) ? t : `${id(t)}_dq`;
+    const params = [`${id(source)}_scale`, `${id(source)}_zero_point`];
+    if (!scaleOf.has(source)) {
+      const [lo, hi] = ranges.get(source)!;
+      const { scale, zeroPoint } = activationParams(lo, hi, o.activations);
+      scaleOf.set(source, scale);
+      newInits.push(tensorProto(params[0], [], [scale], 'float'), tensorProto(params[1], [], [zeroPoint], zeroType));
+    }
+    scaleOf.set(t, scaleOf.get(source)!);
+    nodes.push(newNode({ op: 'QuantizeLinear', inputs: [input, ...params], outputs: [`${id(t)}_q`], name: '' }));
+    nodes.push(newNode({ op: 'DequantizeLinear', inputs: [`${id(t)}_q`, ...params], outputs: [output], name: '' }));
+    rename.set(t, output);
   };
+  const quantized = (t: string) => plan.calibrated.has(t) || plan.shared.has(t);
 
-  const inputName = graph.input![0].name!;
-  if (tensors.includes(inputName)) qdq(inputName);
-  let weights = 0;
-  const quantizedInit = new Set<string>();
+  for (const input of graph.input ?? []) if (quantized(input.name!) && !outputs.has(input.name!)) qdq(input.name!);
+  const weightOf = new Map(plan.weights.map((w) => [w.node, w]));
+  const biasOf = new Map(plan.biases.map((b) => [b.node, b]));
+  const weightScales = new Map<string, Float32Array>();
+  const qmax = o.reduceRange ? 63 : 127;
   for (const node of graph.node ?? []) {
     const inputs = (node.input ?? []).map((i) => rename.get(i) ?? i);
-    if ((node.opType === 'Conv' || node.opType === 'Gemm') && inits.has(node.input![1])) {
-      const wName = node.input![1];
-      const w = inits.get(wName)!;
-      const shape = dims(w);
-      const transB = node.attribute?.find((a) => a.name === 'transB')?.i;
-      const axis = node.opType === 'Conv' ? 0 : Number(transB ?? 0) ? 0 : 1;
-      const { q, scales } = quantizeWeights(floatValues(w), shape, axis, o.reduceRange ? 63 : 127);
-      const qName = `${wName}_quantized`;
-      if (!quantizedInit.has(wName)) {
-        // Symmetric: zero points are 0, which is DequantizeLinear's default, so none are stored.
-        newInits.push(tensorProto(qName, shape, q, 'int8'), tensorProto(`${qName}_scale`, [scales.length], scales, 'float'));
-        nodes.push(newNode({ op: 'DequantizeLinear', inputs: [qName, `${qName}_scale`], outputs: [`${wName}_dq`], name: `${wName}_DequantizeLinear`, attributes: [intAttribute('axis', axis)] }));
-        quantizedInit.add(wName);
-        weights++;
+    const w = weightOf.get(node);
+    if (w) {
+      const wName = node.input![w.input];
+      const key = `${wName}_quantized${perChannel ? `_axis${w.axis}` : ''}`;
+      if (!weightScales.has(key)) {
+        const t = inits.get(wName)!;
+        const shape = dims(t);
+        // Per tensor: the whole weight as one channel.
+        const { q, scales } = perChannel ? quantizeWeights(floatValues(t), shape, w.axis, qmax) : quantizeWeights(floatValues(t), [1, floatValues(t).length], 0, qmax);
+        const scaleShape = perChannel ? [scales.length] : [];
+        newInits.push(tensorProto(key, shape, q, 'int8'), tensorProto(`${key}_scale`, scaleShape, scales, 'float'));
+        // Symmetric: zero points are 0, DequantizeLinear's default, so they are stored only where a fusion needs them.
+        if (w.zeroPoint) newInits.push(tensorProto(`${key}_zero_point`, scaleShape, new Int8Array(scales.length), 'int8'));
+        const dqInputs = [key, `${key}_scale`, ...(w.zeroPoint ? [`${key}_zero_point`] : [])];
+        nodes.push(newNode({ op: 'DequantizeLinear', inputs: dqInputs, outputs: [`${key}_dq`], name: '', attributes: perChannel ? [intAttribute('axis', w.axis)] : [] }));
+        weightScales.set(key, scales);
       }
-      inputs[1] = `${wName}_dq`;
+      inputs[w.input] = `${key}_dq`;
+      const b = biasOf.get(node);
       const xScale = scaleOf.get(node.input![0]);
-      const bName = node.input![2];
-      if (node.opType === 'Conv' && bName && inits.has(bName) && xScale !== undefined) {
-        const bias = floatValues(inits.get(bName)!);
-        const bScales = scales.map((s) => s * xScale);
-        const bq = Int32Array.from(bias, (b, c) => Math.round(b / bScales[c]));
-        newInits.push(tensorProto(`${bName}_quantized`, [bias.length], bq, 'int32'), tensorProto(`${bName}_quantized_scale`, [bias.length], bScales, 'float'));
-        nodes.push(newNode({ op: 'DequantizeLinear', inputs: [`${bName}_quantized`, `${bName}_quantized_scale`], outputs: [`${bName}_dq`], name: `${bName}_DequantizeLinear`, attributes: [intAttribute('axis', 0)] }));
-        inputs[2] = `${bName}_dq`;
+      const bName = b ? node.input![b.input] : undefined;
+      const bias = bName ? floatValues(inits.get(bName)!) : undefined;
+      const scales = weightScales.get(key)!;
+      if (b && bName && bias && xScale !== undefined && (scales.length === 1 || scales.length === bias.length)) {
+        const bScales = Float32Array.from(perChannel ? scales : [scales[0]], (s) => s * xScale);
+        const bq = Int32Array.from(bias, (v, c) => Math.round(v / bScales[perChannel ? c : 0]));
+        // A bias shared by nodes with different input scales needs one copy each.
+        let bKey = `${bName}_quantized`;
+        for (let k = 2; newInits.some((t) => t.name === bKey); k++) bKey = `${bName}_${k}_quantized`;
+        newInits.push(tensorProto(bKey, [bias.length], bq, 'int32'), tensorProto(`${bKey}_scale`, perChannel ? [bias.length] : [], bScales, 'float'));
+        nodes.push(newNode({ op: 'DequantizeLinear', inputs: [bKey, `${bKey}_scale`], outputs: [`${bKey}_dq`], name: '', attributes: perChannel ? [intAttribute('axis', 0)] : [] }));
+        inputs[b.input] = `${bKey}_dq`;
       }
     }
-    nodes.push({ ...node, input: inputs });
-    for (const out of node.output ?? []) if (tensors.includes(out)) qdq(out);
+    nodes.push({ ...node, input: inputs, output: (node.output ?? []).map((t) => (outputs.has(t) && quantized(t) ? `${t}_float` : t)) });
+    for (const out of node.output ?? []) if (quantized(out)) qdq(out);
   }
   // Float weights no longer read by any node are dropped.
   const used = new Set(nodes.flatMap((n) => n.input ?? []));
@@ -220,21 +298,52 @@ export async function quantizeModel(
   graph.node = nodes;
   return {
     bytes: encodeModel(model),
-    report: { activations: scaleOf.size, weights, method: o.method, calibrationImages: batches.reduce((n, b) => n + b.dims[0], 0) },
+    report: {
+      activations: new Set([...plan.calibrated].map(root)).size,
+      weights: weightScales.size,
+      method: o.method,
+      calibrationImages: batches.reduce((n, b) => n + b.dims[0], 0),
+      perChannel,
+      float: plan.float,
+      normalised: summary,
+    },
   };
 }
 
-/** Op types of the graph ORT actually runs after its optimisations (to confirm QLinear fusion). */
-export async function optimisedOpTypes(model: Uint8Array): Promise<Record<string, number>> {
+/** The graph onnxruntime actually runs after its optimisations (where QDQ groups became integer kernels). */
+export async function optimisedGraph(model: Uint8Array): Promise<NodeProto[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ort-optimised-'));
   const path = join(dir, 'optimised.onnx');
   try {
     const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', optimizedModelFilePath: path, logSeverityLevel: 3, intraOpNumThreads: 1 });
     await session.release();
-    const counts: Record<string, number> = {};
-    for (const node of decodeModel(readFileSync(path), path).graph!.node ?? []) counts[node.opType!] = (counts[node.opType!] ?? 0) + 1;
-    return counts;
+    return decodeModel(readFileSync(path), path).graph!.node ?? [];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Op types of the optimised graph, counted (to confirm QLinear fusion). */
+export async function optimisedOpTypes(model: Uint8Array): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const node of await optimisedGraph(model)) counts[node.opType!] = (counts[node.opType!] ?? 0) + 1;
+  return counts;
+}
+
+/** Ops with integer kernels that still run in float after onnxruntime's optimisations. */
+const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+const FUSABLE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'GlobalAveragePool', 'AveragePool', 'Concat', 'Sigmoid']);
+
+/** Fusable nodes of a QDQ model that onnxruntime left in float, read from its optimised graph. */
+export async function floatNodesAfterOptimisation(model: Uint8Array): Promise<FloatNode[]> {
+  const graph = await optimisedGraph(model);
+  const dequantized = new Set(graph.filter((n) => n.opType === 'DequantizeLinear').flatMap((n) => n.output ?? []));
+  return graph
+    .filter((n) => {
+      if (!FUSABLE_OPS.has(n.opType!)) return false;
+      // A weighted op counts when both its data and weight are dequantized (a kept-float node's weight is float).
+      const operands = WEIGHTED_OPS.has(n.opType!) ? (n.input ?? []).slice(0, 2) : (n.input ?? []).filter(Boolean);
+      return operands.every((i) => dequantized.has(i));
+    })
+    .map((n) => ({ node: n.name || n.opType!, opType: n.opType!, reason: 'quantized, but onnxruntime did not fuse it into an integer kernel' }));
 }

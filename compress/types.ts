@@ -36,6 +36,8 @@ export interface CompressOptions {
   epochs?: number;
   calibrationImages?: number;
   method?: CalibrationMethod;
+  /** Accuracy an INT8 variant may lose, in points. @default DEFAULT_MAX_ACCURACY_DROP */
+  maxAccuracyDrop?: number;
   /** Latency measurement time per model (ms), interleaved. @default 2000 */
   latencyTime?: number;
   onProgress?: (line: string) => void;
@@ -53,4 +55,6 @@ export interface CompressionRow {
   latency_p90_ms: number | '';
   latency_ratio_to_fp32: number | '';
   file: string;
+  /** On INT8 rows: `int8:<variant>` chosen by measurement, or `fp32 kept: <reason>`. */
+  int8_choice: string;
 }

@@ -14,7 +14,7 @@ import { DatasetError } from './errors.js';
 export interface NpyArray {
   dtype: string;
   shape: number[];
-  data: Uint8Array | Int32Array;
+  data: Uint8Array | Int32Array | Float32Array;
 }
 
 const INTEGER_DTYPES: Record<string, { bytes: number; read: (v: DataView, o: number) => number }> = {
@@ -28,7 +28,7 @@ const INTEGER_DTYPES: Record<string, { bytes: number; read: (v: DataView, o: num
   '<i8': { bytes: 8, read: (v, o) => Number(v.getBigInt64(o, true)) },
 };
 
-/** Parses a `.npy` v1–v3 byte array of an integer dtype, C order. */
+/** Parses a `.npy` v1–v3 byte array of an integer dtype or float32 (`<f4`, for calibration tensors), C order. */
 export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   const magic = String.fromCharCode(...bytes.subarray(1, 6));
   if (bytes[0] !== 0x93 || magic !== 'NUMPY') throw new DatasetError(where, 'is not a .npy array (bad magic)');
@@ -43,10 +43,15 @@ export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
   if (!descr || !fortran || shapeText === undefined) throw new DatasetError(where, `has an unreadable .npy header: ${header.trim()}`);
   if (fortran === 'True') throw new DatasetError(where, 'is in Fortran order; expected C order');
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const dtype = INTEGER_DTYPES[descr];
-  if (!dtype) throw new DatasetError(where, `has dtype ${descr}; expected an integer dtype (uint8 images, integer labels)`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLength;
+  if (descr === '<f4') {
+    if (bytes.length - offset !== count * 4) throw new DatasetError(where, `holds ${bytes.length - offset} data bytes but shape (${shape.join(', ')}) of <f4 needs ${count * 4}`);
+    // Copied: a Buffer's slice shares its pool, and float32 needs its own aligned buffer.
+    return { dtype: descr, shape, data: new Float32Array(new Uint8Array(bytes.subarray(offset)).buffer) };
+  }
+  const dtype = INTEGER_DTYPES[descr];
+  if (!dtype) throw new DatasetError(where, `has dtype ${descr}; expected an integer dtype (uint8 images, integer labels) or float32`);
   if (bytes.length - offset !== count * dtype.bytes) {
     throw new DatasetError(where, `holds ${bytes.length - offset} data bytes but shape (${shape.join(', ')}) of ${descr} needs ${count * dtype.bytes}`);
   }

@@ -18,73 +18,17 @@ import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
-import { prepareData, type PreparedData } from '../train/datasets/prepared.js';
+import { prepareData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
-import { calibrationBatches, onnxAccuracy } from './onnx-eval.js';
-import { CompressError, decodeModel } from './onnx-model.js';
+import { CompressError } from './onnx-model.js';
 import { candidateSeed } from '../search/candidate-seed.js';
 import { refreshReportHtml } from '../search/report.js';
 import { renderCompressionSvg } from './plot.js';
 import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
 import type { CompressionRow, CompressOptions } from './types.js';
-import { optimisedOpTypes, quantizeModel, type CalibrationMethod } from './quantize.js';
-
-export interface QuantizeFileOptions {
-  data?: string;
-  /** Calibration images from the training split. @default 256 */
-  calibrationImages?: number;
-  method?: CalibrationMethod;
-  percentile?: number;
-  out?: string;
-}
-
-export interface QuantizeFileResult {
-  output: string;
-  fp32Bytes: number;
-  int8Bytes: number;
-  qlinearOps: number;
-  opTypes: Record<string, number>;
-  fp32Accuracy: number;
-  int8Accuracy: number;
-}
-
-/** The model's input resolution and channels, from its first input's shape. */
-export function inputGeometry(bytes: Uint8Array, name: string): { channels: number; resolution: number } {
-  const model = decodeModel(bytes, name);
-  const dims = model.graph!.input![0].type?.tensorType?.shape?.dim ?? [];
-  const value = (i: number) => Number(dims[i]?.dimValue ?? 0);
-  if (dims.length !== 4 || !value(1) || !value(2) || value(2) !== value(3)) {
-    throw new CompressError(`${name}: expected an NCHW input with fixed square size, got [${dims.map((d) => d.dimValue ?? d.dimParam).join(', ')}]`);
-  }
-  return { channels: value(1), resolution: value(2) };
-}
-
-/** Quantizes one ONNX file with calibration images from `data`, and measures both on its test split. */
-export async function quantizeFile(path: string, options: QuantizeFileOptions = {}, data?: PreparedData): Promise<QuantizeFileResult> {
-  if (!existsSync(path)) throw new CompressError(`${path}: file not found`);
-  const fp32 = readFileSync(path);
-  const { channels, resolution } = inputGeometry(fp32, path);
-  const prepared = data ?? prepareData(loadDataset(options.data));
-  if (prepared.train.channels !== channels) {
-    throw new CompressError(`${path}: input has ${channels} channel(s), the data ${prepared.train.channels}`);
-  }
-  const batches = await calibrationBatches(prepared.train, options.calibrationImages ?? 256, resolution);
-  const { bytes } = await quantizeModel(fp32, path, batches, { method: options.method, percentile: options.percentile });
-  const output = options.out ?? path.replace(/\.onnx$/, '') + '.int8.onnx';
-  writeFileAtomic(output, bytes);
-  const opTypes = await optimisedOpTypes(bytes);
-  return {
-    output,
-    fp32Bytes: fp32.length,
-    int8Bytes: bytes.length,
-    qlinearOps: Object.entries(opTypes).filter(([op]) => op.startsWith('QLinear')).reduce((n, [, c]) => n + c, 0),
-    opTypes,
-    fp32Accuracy: await onnxAccuracy(fp32, prepared.test, resolution, prepared.numClasses),
-    int8Accuracy: await onnxAccuracy(bytes, prepared.test, resolution, prepared.numClasses),
-  };
-}
+import { accuracyValue, int8Outcome, quantizeFile } from './quantize-file.js';
 
 /** Runs the compression stage over a search run's front; writes compression.csv and compressed/. */
 export async function compressRun(runDir: string, options: CompressOptions = {}): Promise<CompressionRow[]> {
@@ -131,11 +75,12 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       writeFileSync(join(target, 'genome.json'), readFileSync(join(source, 'genome.json')));
     }
     const fp32Path = join(target, 'model.onnx');
-    const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number }> = [];
-    log(`${id}: quantizing`);
-    const q = await quantizeFile(fp32Path, { calibrationImages: options.calibrationImages, method: options.method, out: join(target, 'model.int8.onnx') }, data);
-    variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: q.fp32Accuracy, bytes: q.fp32Bytes });
-    variants.push({ variant: 'int8', path: q.output, params: file.params, macs: file.macs, accuracy: q.int8Accuracy, bytes: q.int8Bytes });
+    const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number; choice?: string }> = [];
+    log(`${id}: quantizing (INT8 variants measured against fp32)`);
+    const quantizeOptions = { calibrationImages: options.calibrationImages, method: options.method, maxAccuracyDrop: options.maxAccuracyDrop, latencyTime: options.latencyTime, onProgress: log };
+    const q = await quantizeFile(fp32Path, { ...quantizeOptions, out: join(target, 'model.int8.onnx') }, data);
+    variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: accuracyValue(q.fp32Accuracy), bytes: q.fp32Bytes });
+    variants.push({ variant: 'int8', params: file.params, macs: file.macs, ...int8Outcome(q, fp32Path) });
     if (options.prune !== false) {
       log(`${id}: pruning (sensitivity sweep, then fine-tuning)`);
       const loaded = await loadCandidateModel(options.epochs ? target : source);
@@ -149,9 +94,9 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
       await saveCandidate(prunedDir, pruned.file, pruned.model);
       pruned.model.dispose();
       log(`${id}: pruned ${file.macs} → ${pruned.file.macs} MACs (${[...pruned.ratios].map(([g, r]) => `${g} ${r}`).join(', ')}); quantizing`);
-      const pq = await quantizeFile(join(prunedDir, 'model.onnx'), { calibrationImages: options.calibrationImages, method: options.method, out: join(prunedDir, 'model.int8.onnx') }, data);
-      variants.push({ variant: 'pruned', path: join(prunedDir, 'model.onnx'), params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.fp32Accuracy, bytes: pq.fp32Bytes });
-      variants.push({ variant: 'pruned+int8', path: pq.output, params: pruned.file.params, macs: pruned.file.macs, accuracy: pq.int8Accuracy, bytes: pq.int8Bytes });
+      const pq = await quantizeFile(join(prunedDir, 'model.onnx'), { ...quantizeOptions, out: join(prunedDir, 'model.int8.onnx') }, data);
+      variants.push({ variant: 'pruned', path: join(prunedDir, 'model.onnx'), params: pruned.file.params, macs: pruned.file.macs, accuracy: accuracyValue(pq.fp32Accuracy), bytes: pq.fp32Bytes });
+      variants.push({ variant: 'pruned+int8', params: pruned.file.params, macs: pruned.file.macs, ...int8Outcome(pq, join(prunedDir, 'model.onnx')) });
     }
     log(`${id}: measuring ${variants.map((v) => v.variant).join(', ')}, interleaved`);
     const latencies = await compareModels(
@@ -171,6 +116,7 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
         latency_p90_ms: m.state === 'errored' ? '' : m.stats.p90,
         latency_ratio_to_fp32: m.ratioToFirst ?? '',
         file: v.path.slice(runDir.length + 1),
+        int8_choice: v.choice ?? '',
       });
     });
   }
