@@ -15,6 +15,7 @@ export const EXIT_CODES: Record<string, number> = {
   E_SEARCH_CONFIG: 7,
   E_JOURNAL: 8,
   E_COMPRESS: 9,
+  E_QUEUE: 10,
 };
 
 /** A bad flag value: names the flag and what was expected. */

@@ -9,6 +9,7 @@ import { registerExport } from './export.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
+import { registerWorker } from './worker.js';
 
 /** Builds the program; exported so tests can parse flags without running anything. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerTeacher(program);
   registerBench(program);
   registerCompress(program);
+  registerWorker(program);
   return program;
 }
 
