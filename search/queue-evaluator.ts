@@ -41,14 +41,17 @@ export class QueueTrainer implements CandidateTrainer {
   readonly #waiters = new Set<Waiter>();
   readonly #collected: string[] = [];
   readonly #poll: NodeJS.Timeout;
+  /** BullMQ does not close connections it was handed: they are closed here. */
+  readonly #clients: Redis[];
 
   private constructor(
     private readonly o: QueueTrainerOptions,
     private readonly client: Redis,
   ) {
     this.queueName = queueNameFor(o.runId);
-    this.#queue = new Queue(this.queueName, { connection: newRedisClient(o.redisUrl) });
-    this.#events = new QueueEvents(this.queueName, { connection: newRedisClient(o.redisUrl) });
+    this.#clients = [newRedisClient(o.redisUrl), newRedisClient(o.redisUrl)];
+    this.#queue = new Queue(this.queueName, { connection: this.#clients[0] });
+    this.#events = new QueueEvents(this.queueName, { connection: this.#clients[1] });
     const wake = ({ jobId }: { jobId: string }) => {
       for (const w of this.#waiters) if (w.jobId === jobId) w.check();
     };
@@ -163,6 +166,7 @@ export class QueueTrainer implements CandidateTrainer {
       }
     } finally {
       await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+      for (const c of this.#clients) c.disconnect();
       this.client.disconnect();
     }
   }

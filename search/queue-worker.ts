@@ -58,6 +58,8 @@ export type QueueWorkerEvent =
 export class QueueWorker {
   readonly name = `${hostname()}:${process.pid}`;
   readonly #workers = new Map<string, Worker>();
+  /** BullMQ does not close connections it was handed: they are closed here. */
+  readonly #clients: Redis[] = [];
   readonly #pool: TrainingPool;
   readonly #hashes = new Map<string, string>();
   readonly #discovery: NodeJS.Timeout;
@@ -98,8 +100,10 @@ export class QueueWorker {
     const queues = (await this.client.smembers(RUNS_KEY)).filter(isRunQueueName);
     for (const queue of queues) {
       if (this.#workers.has(queue) || this.#closing) continue;
+      const connection = newRedisClient(this.o.redisUrl);
+      this.#clients.push(connection);
       const worker = new Worker(queue, (job: Job) => this.#process(queue, job), {
-        connection: newRedisClient(this.o.redisUrl),
+        connection,
         concurrency: this.o.concurrency ?? 1,
         lockDuration: this.o.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
         stalledInterval: this.o.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS,
@@ -159,7 +163,8 @@ export class QueueWorker {
     if (!this.#refusal) {
       this.#refusal = error;
       this.o.onEvent?.({ kind: 'refused', error });
-      setTimeout(() => void this.close(), 100);
+      // Closing at once takes no further job (not even this one's retry); the failure is still recorded.
+      void this.close();
     }
     return error;
   }
@@ -170,6 +175,7 @@ export class QueueWorker {
       clearInterval(this.#discovery);
       await Promise.allSettled([...this.#workers.values()].map((w) => w.close()));
       await this.#pool.close();
+      for (const c of this.#clients) c.disconnect();
       this.client.disconnect();
       this.#resolveStopped(this.#refusal);
     })();

@@ -124,7 +124,8 @@ export async function connectRedis(url: string, source = '--redis'): Promise<Red
   } catch (error) {
     client.disconnect();
     if (error instanceof QueueError) throw error;
-    const message = (error as Error).message;
+    // An AUTH refusal closes the connection: the reason is in the last error event.
+    const message = [(error as Error).message, (lastError as Error | null)?.message].filter(Boolean).join('; ');
     if (/WRONGPASS|NOAUTH|NOPERM/.test(message)) {
       throw new QueueError(`${where}: Redis refused the credentials (${message}); give the user in the URL and the password in the URL or ${REDIS_PASSWORD_ENV}`);
     }
