@@ -39,14 +39,19 @@ export function registerWorker(program: Command): void {
             if (e.kind === 'ready') console.error(`worker: connected to ${e.redis}; data ${e.data ?? "(the search's, when built in)"}${e.contentHash ? ` (content hash ${e.contentHash})` : ''}`);
             else if (e.kind === 'watching') console.error(`worker: watching ${e.queue}`);
             else if (e.kind === 'started') console.error(`worker: training ${e.candidate} (${e.jobId})`);
-            else if (e.kind === 'completed') console.error(`worker: ${e.candidate} done in ${e.seconds.toFixed(1)} s, accuracy ${(e.accuracy * 100).toFixed(2)}%`);
+            else if (e.kind === 'completed') console.error(`worker: ${e.candidate} done in ${e.seconds.toFixed(1)} s, accuracy ${(e.accuracy * 100).toFixed(2)}% (${e.jobId})`);
             else if (e.kind === 'failed') console.error(`worker: job ${e.jobId} failed: ${e.error}`);
             else if (e.kind === 'refused') console.error(`worker: stopping: ${e.error.message}`);
           },
         });
-        const stop = () => void worker.close();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        let signals = 0;
+        const stop = () => {
+          if (++signals > 1) process.exit(130);
+          console.error('worker: finishing the jobs in progress (Ctrl-C again to quit at once; a job cut short goes back to the queue)…');
+          void worker.close();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
         const refusal = await worker.stopped();
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

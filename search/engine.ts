@@ -29,7 +29,7 @@ import { Nsga2 } from './nsga2.js';
 import { QueueTrainer } from './queue-evaluator.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
-import { redisUrlProblem } from './redis-connection.js';
+import { connectRedis, redisUrlProblem } from './redis-connection.js';
 import { writeRunReport } from './report.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, Searcher, StopReason } from './types.js';
 
@@ -138,6 +138,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     const problem = redisUrlProblem(redisUrl);
     if (problem) throw new SearchConfigError(`redis: ${problem}`);
   }
+  // Connected (and its settings checked) before the data and any teacher training: a bad Redis fails at once.
+  const redisClient = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator ? await connectRedis(redisUrl, 'redis') : null;
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   const started = performance.now();
@@ -166,8 +168,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (!evaluator) {
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;
-    if (redisUrl !== undefined) {
-      const queue = await QueueTrainer.open({ ...context, runId, redisUrl, sharedDir: options.sharedDir }).catch((error: unknown) => {
+    if (redisUrl !== undefined && redisClient) {
+      const queue = await QueueTrainer.open({ ...context, runId, redisUrl, sharedDir: options.sharedDir }, redisClient).catch((error: unknown) => {
         journal.close();
         throw error;
       });

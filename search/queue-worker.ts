@@ -98,6 +98,13 @@ export class QueueWorker {
   async #discover(): Promise<void> {
     if (this.#closing) return;
     const queues = (await this.client.smembers(RUNS_KEY)).filter(isRunQueueName);
+    // A run that finished left the set: stop watching its queue.
+    for (const [queue, worker] of this.#workers) {
+      if (!queues.includes(queue)) {
+        this.#workers.delete(queue);
+        void worker.close();
+      }
+    }
     for (const queue of queues) {
       if (this.#workers.has(queue) || this.#closing) continue;
       const connection = newRedisClient(this.o.redisUrl);
@@ -111,6 +118,11 @@ export class QueueWorker {
         name: this.name,
       });
       worker.on('error', () => {});
+      // Reported once BullMQ has recorded the result (a worker that lost its lock has not).
+      worker.on('completed', (job, result: QueuedResult) => {
+        const seconds = job.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : 0;
+        this.o.onEvent?.({ kind: 'completed', queue, jobId: job.id ?? '?', candidate: result.id, accuracy: result.accuracy, seconds });
+      });
       worker.on('failed', (job, error) => {
         if (job) this.o.onEvent?.({ kind: 'failed', queue, jobId: job.id ?? '?', error: error.message });
       });
@@ -149,13 +161,10 @@ export class QueueWorker {
     }
     if (training.teacherKey) await ensureTeacher(this.client, training.teacherKey);
     const backend = training.backend === 'auto' ? (this.o.backend ?? 'auto') : training.backend;
-    const started = performance.now();
     const candidate = job.id?.split('_')[1] ?? '?';
     this.o.onEvent?.({ kind: 'started', queue, jobId: job.id ?? '?', candidate });
     const result = await this.#pool.run({ job: { ...training, backend }, dataSpec }, new AbortController().signal, queued.timeLimitSeconds);
-    const sent = encodeResult(result, { worker: this.name, queueName: queue, sharedDir: this.o.sharedDir, maxBytes: this.o.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES });
-    this.o.onEvent?.({ kind: 'completed', queue, jobId: job.id ?? '?', candidate: result.id, accuracy: result.accuracy, seconds: (performance.now() - started) / 1000 });
-    return sent;
+    return encodeResult(result, { worker: this.name, queueName: queue, sharedDir: this.o.sharedDir, maxBytes: this.o.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES });
   }
 
   /** Fails the job with `error` and stops taking jobs (after the job's failure is recorded). */
