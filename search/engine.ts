@@ -138,8 +138,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     const problem = redisUrlProblem(redisUrl);
     if (problem) throw new SearchConfigError(`redis: ${problem}`);
   }
-  // Connected (and its settings checked) before the data and any teacher training: a bad Redis fails at once.
-  const redisClient = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator ? await connectRedis(redisUrl, 'redis') : null;
+  const distributed = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator;
+  // Reached and its settings checked before the data and any teacher training: a bad Redis fails at once.
+  if (distributed) (await connectRedis(redisUrl, 'redis')).disconnect();
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   const started = performance.now();
@@ -168,8 +169,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (!evaluator) {
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;
-    if (redisUrl !== undefined && redisClient) {
-      const queue = await QueueTrainer.open({ ...context, runId, redisUrl, sharedDir: options.sharedDir }, redisClient).catch((error: unknown) => {
+    if (distributed) {
+      const queue = await QueueTrainer.open({ ...context, runId, redisUrl: redisUrl!, sharedDir: options.sharedDir }).catch((error: unknown) => {
         journal.close();
         throw error;
       });
@@ -180,7 +181,6 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     }
     evaluator = new RealEvaluator({ space, config, runDir, trainer, measureLatency: options.measureLatency });
   }
-  const distributed = redisUrl !== undefined && !options.evaluator && config.evaluator === 'real';
   const seen = new Set<string>();
   const searcher = makeSearcher(config, space, (id) => seen.has(id));
   const records: CandidateRecord[] = [];

@@ -60,14 +60,9 @@ export class QueueTrainer implements CandidateTrainer {
     this.#poll = setInterval(() => this.#waiters.forEach((w) => w.check()), JOB_POLL_MS);
   }
 
-  /**
-   * Registers the run's queue and publishes the teacher logits. `client` is
-   * from {@link connectRedis} (which refuses a Redis without AOF and
-   * noeviction), connected early so a bad Redis fails before any teacher
-   * training; the trainer closes it.
-   */
-  static async open(o: QueueTrainerOptions, connected?: Redis): Promise<QueueTrainer> {
-    const client = connected ?? (await connectRedis(o.redisUrl, 'redis'));
+  /** Connects (refusing a Redis without AOF and noeviction), registers the run's queue and publishes the teacher logits. */
+  static async open(o: QueueTrainerOptions): Promise<QueueTrainer> {
+    const client = await connectRedis(o.redisUrl, 'redis');
     try {
       if (o.teacherKey) await publishTeacher(client, o.teacherKey);
       const trainer = new QueueTrainer(o, client);
