@@ -141,9 +141,11 @@ export class QueueTrainer implements CandidateTrainer {
       return null;
     }
     const state = await job.getState();
-    if (state === 'completed') return { state, value: job.returnvalue };
-    if (state === 'failed') return { state, reason: job.failedReason || 'the job failed without a reason' };
-    return null;
+    if (state !== 'completed' && state !== 'failed') return null;
+    // Read again: the job may have finished between the first read and getState(); finishing is atomic and final.
+    const done = await Job.fromId(this.#queue, jobId);
+    if (!done) return null;
+    return state === 'completed' ? { state, value: done.returnvalue } : { state, reason: done.failedReason || 'the job failed without a reason' };
   }
 
   async #removeCollected(): Promise<void> {
