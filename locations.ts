@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The environment variable that overrides the cache directory. */
@@ -69,4 +69,18 @@ export function userCacheDir(env: NodeJS.ProcessEnv = process.env, platform: Nod
 /** Where runs go when no directory is given: `results/` under `cwd` (the current directory). */
 export function defaultResultsDir(cwd: string = process.cwd()): string {
   return join(cwd, RESULTS_DIR_NAME);
+}
+
+/**
+ * A built JavaScript file given relative to a module's own `import.meta.url`:
+ * Piscina and BullMQ load worker entries as JavaScript, so from the
+ * TypeScript sources (tests) the same relative path is taken under dist/.
+ */
+export function builtFile(moduleUrl: string, relativePath: string): string {
+  const here = dirname(fileURLToPath(moduleUrl));
+  const root = packageRoot();
+  const dir = fileURLToPath(moduleUrl).endsWith('.ts') ? join(root, 'dist', relative(root, here)) : here;
+  const file = resolve(dir, relativePath);
+  if (!existsSync(file)) throw new Error(`${file} not found: run 'npm run build' first`);
+  return file;
 }

@@ -5,11 +5,8 @@
  * fails only that measurement, with an error saying which; Piscina replaces
  * the worker and the pool keeps serving.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { packageRoot } from '../locations.js';
+import { builtFile } from '../locations.js';
 import type { ComparedMeasurement } from './compare.js';
 import { DEFAULT_TASK_TIMEOUT } from './constants.js';
 import type { Measurement, MeasureOptions } from './types.js';
@@ -27,10 +24,7 @@ export interface LatencyPoolOptions {
 
 /** The built worker: Piscina cannot load TypeScript, so from sources we point at dist/. */
 export function defaultWorkerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.ts') ? join(packageRoot(), 'dist', 'benchmarks', 'worker.js') : join(here, '..', 'worker.js');
-  if (!existsSync(file)) throw new Error(`${file} not found: run 'npm run build' first`);
-  return file;
+  return builtFile(import.meta.url, 'worker.js');
 }
 
 /** Latency measurements in worker threads (Piscina), one at a time by default, with a timeout that replaces a stuck worker. */

@@ -17,6 +17,7 @@ export const EXIT_CODES: Record<string, number> = {
   E_COMPRESS: 9,
   E_BACKEND: 10,
   E_PREDICTOR: 11,
+  E_QUEUE: 12,
   /** A second Ctrl-C: the shell's convention for death by SIGINT. */
   E_INTERRUPTED: 130,
 };

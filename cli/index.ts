@@ -13,6 +13,7 @@ import { registerPredictor } from './predictor.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
+import { registerWorker } from './worker.js';
 
 /** Builds the program; exported so tests can parse flags without running anything. */
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerCompress(program);
   registerPredictor(program);
+  registerWorker(program);
   return program;
 }
 

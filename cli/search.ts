@@ -24,6 +24,8 @@ interface SearchFlags {
   workers?: number;
   maxLatency?: number;
   evaluator?: string;
+  redis?: string;
+  sharedDir?: string;
 }
 
 /** Deep-merges plain objects; `over` wins. */
@@ -47,6 +49,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     data: o.data,
     workers: o.workers,
     evaluator: o.evaluator,
+    redis: o.redis,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
   };
@@ -103,6 +106,8 @@ export function registerSearch(program: Command): void {
     .option('--workers <n>', 'training workers (one candidate each)', positiveInt('--workers'))
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
+    .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
+    .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)')
     .action(
       action(async (o: SearchFlags) => {
         const controller = new AbortController();
@@ -130,6 +135,10 @@ export function registerSearch(program: Command): void {
             // A preset's default name (e.g. quickstart) may be run again: number the next run.
             uniqueRunDir: !o.resume && !o.dir && !o.name && !o.config,
             signal: controller.signal,
+            backend: program.opts().backend,
+            // On resume the saved config's Redis is used unless another is given.
+            redis: o.resume ? o.redis : undefined,
+            sharedDir: o.sharedDir,
             log: (line) => bar.log(line),
             onCandidate: (r) => {
               seen++;

@@ -11,6 +11,7 @@ import { NAMED_SPACES } from '../space/defaults.js';
 import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
+import { redisUrlProblem } from './redis-connection.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
 export function parseDuration(value: string | number): number {
@@ -111,6 +112,15 @@ export const searchConfigSchema = z.strictObject({
       agent: z.url().optional(),
     })
     .prefault({}),
+  /**
+   * Train on the `nas worker`s of this Redis (redis://[user@]host[:port][/db], or rediss:// for TLS)
+   * instead of local threads. Its password comes from NAS_REDIS_PASSWORD, never the config.
+   */
+  redis: z
+    .string()
+    .refine((url) => redisUrlProblem(url) === null, { message: 'expected redis://[user@]host[:port][/db] or rediss://…' })
+    .refine((url) => !URL.canParse(url) || new URL(url).password === '', { message: 'holds a password: set NAS_REDIS_PASSWORD instead, so it is not written into the run directory' })
+    .optional(),
   /** Training workers; one candidate per worker. */
   workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
   /** `proxy`: cheap analytic stand-ins for latency and accuracy (tests, algorithm benchmarks). */
@@ -177,9 +187,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** sha256 of the resolved configuration (name aside), 16 hex characters. */
+/** sha256 of the resolved configuration (name and where its Redis is aside), 16 hex characters. */
 export function configHash(config: SearchConfig): string {
-  const { name: _name, ...rest } = config;
+  const { name: _name, redis: _redis, ...rest } = config;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 

@@ -7,31 +7,36 @@
  * replays the journal through the same seeded searcher, so it asks for the
  * same genomes and re-runs only those that were in flight.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { defaultResultsDir } from '../locations.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
+import type { BackendName } from '../train/backend.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
+import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
 import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
 import { captureRunEnvironment } from './environment.js';
-import { ProxyEvaluator, RealEvaluator } from './evaluators.js';
+import { LocalTrainer, ProxyEvaluator, RealEvaluator } from './evaluators.js';
 import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
-import { Nsga2 } from './nsga2.js';
 import { decideLatency } from './latency-decision.js';
+import { Nsga2 } from './nsga2.js';
+import { QueueTrainer } from './queue-evaluator.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
+import { connectRedis, redisUrlProblem } from './redis-connection.js';
 import { writeRunReport } from './report.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, Searcher, StopReason } from './types.js';
 
 export const CONFIG_FILE = 'config.json';
 
-/** How {@link runSearch} runs; all optional. */
 export interface RunSearchOptions {
   /** Where the run writes. @default results/<config.name or a timestamp> under the current directory */
   runDir?: string;
@@ -49,9 +54,16 @@ export interface RunSearchOptions {
   evaluator?: CandidateEvaluator;
   /** Training worker override (tests). */
   trainWorkerFile?: string;
+  /** Latency override for the real evaluator (tests: analytic latency with real training, so runs compare exactly). */
+  measureLatency?: CandidateEvaluator['latency'];
+  /** tfjs backend of the training workers (the global `nas --backend`); a queue worker's own applies when 'auto'. @default 'auto' */
+  backend?: BackendName | 'auto';
+  /** Train through the Redis queue at this URL; overrides config.redis (e.g. a resumed run whose Redis moved). */
+  redis?: string;
+  /** With Redis: the directory the workers write candidates' files to. @default files come back through Redis */
+  sharedDir?: string;
 }
 
-/** A finished (or interrupted) search: where it wrote, what it evaluated, its front. */
 export interface SearchResult {
   runDir: string;
   config: SearchConfig;
@@ -87,16 +99,23 @@ function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResoluti
   return trainedTeacherSpec(space, t.train.epochs, dataResolution, config.seed);
 }
 
+/** A new run's id: names its queue; unique to this run directory and moment. */
+function newRunId(runDir: string, config: SearchConfig): string {
+  return createHash('sha256').update(`${configHash(config)}:${resolve(runDir)}:${hostname()}:${new Date().toISOString()}`).digest('hex').slice(0, 16);
+}
+
 /** Opens (or, on resume, reopens) a run directory and its saved configuration. */
-function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { runDir: string; config: SearchConfig } {
+function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { runDir: string; config: SearchConfig; runId: string } {
   if (options.resume) {
     if (!options.runDir) throw new SearchConfigError('resume needs the run directory');
     const file = join(options.runDir, CONFIG_FILE);
     if (!existsSync(file)) throw new SearchConfigError(`${file}: not found; is ${options.runDir} a run directory?`);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { config: unknown; configHash: string };
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { config: unknown; configHash: string; runId?: unknown };
     const config = resolveSearchConfig(saved.config, file);
     if (configHash(config) !== saved.configHash) throw new SearchConfigError(`${file}: configHash does not match its config; the file was edited`);
-    return { runDir: options.runDir, config };
+    // Runs written before run ids existed get one from their configuration and place.
+    const runId = typeof saved.runId === 'string' && /^[0-9a-f]{16}$/.test(saved.runId) ? saved.runId : createHash('sha256').update(`${saved.configHash}:${resolve(options.runDir)}`).digest('hex').slice(0, 16);
+    return { runDir: options.runDir, config, runId };
   }
   const config = input!;
   let runDir = options.runDir ?? defaultRunDir(config);
@@ -108,13 +127,22 @@ function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { ru
     throw new SearchConfigError(`${runDir} already holds a run; resume it with --resume ${runDir}, or choose another name`);
   }
   mkdirSync(runDir, { recursive: true });
-  writeFileSync(join(runDir, CONFIG_FILE), JSON.stringify({ config, configHash: configHash(config), seed: config.seed }, null, 2) + '\n');
-  return { runDir, config };
+  const runId = newRunId(runDir, config);
+  writeFileSync(join(runDir, CONFIG_FILE), JSON.stringify({ config, configHash: configHash(config), seed: config.seed, runId }, null, 2) + '\n');
+  return { runDir, config, runId };
 }
 
 /** Runs (or resumes) a search; see the file comment. */
 export async function runSearch(input: SearchConfig | null, options: RunSearchOptions = {}): Promise<SearchResult> {
-  const { runDir, config } = openRunDir(input, options);
+  const { runDir, config, runId } = openRunDir(input, options);
+  const redisUrl = options.redis ?? config.redis;
+  if (redisUrl !== undefined) {
+    const problem = redisUrlProblem(redisUrl);
+    if (problem) throw new SearchConfigError(`redis: ${problem}`);
+  }
+  const distributed = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator;
+  // Reached and its settings checked before the data and any teacher training: a bad Redis fails at once.
+  if (distributed) (await connectRedis(redisUrl, 'redis')).disconnect();
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   const started = performance.now();
@@ -139,11 +167,22 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
   const journaled = new Map<string, JournalEntry>(entries.map((e) => [e.id, e]));
 
-  const evaluator =
-    options.evaluator ??
-    (config.evaluator === 'proxy'
-      ? new ProxyEvaluator(space, config.proxyDelayMs)
-      : new RealEvaluator({ space, config, runDir, teacherKey, trainWorkerFile: options.trainWorkerFile }));
+  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, config.proxyDelayMs) : null);
+  if (!evaluator) {
+    const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
+    let trainer;
+    if (distributed) {
+      const queue = await QueueTrainer.open({ ...context, runId, redisUrl: redisUrl!, sharedDir: options.sharedDir }).catch((error: unknown) => {
+        journal.close();
+        throw error;
+      });
+      log(`training through ${queue.describe()}: start 'nas worker --redis <url>' on each machine`);
+      trainer = queue;
+    } else {
+      trainer = new LocalTrainer({ ...context, trainWorkerFile: options.trainWorkerFile });
+    }
+    evaluator = new RealEvaluator({ space, config, runDir, trainer, measureLatency: options.measureLatency });
+  }
   const seen = new Set<string>();
   const searcher = makeSearcher(config, space, (id) => seen.has(id));
   const records: CandidateRecord[] = [];
@@ -183,7 +222,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       }
       const pending = genomes.map((genome, i) => ({ genome, id: ids[i] })).filter(({ id }) => !done.has(id));
       const complete = await evaluateGeneration(pending, generation, {
-        config, space, evaluator, signal, deadline,
+        config, space, evaluator, signal, deadline, distributed,
         remainingBudget: budget.evaluations === undefined ? Infinity : budget.evaluations - trained(),
         onRecord: (r) => {
           done.set(r.id, r);
@@ -217,7 +256,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     }
   } finally {
     journal.close();
-    await evaluator.close();
+    await evaluator.close(stopReason !== null && stopReason !== 'interrupted');
   }
   await writeRunReport(runDir, config, records, { final: true });
   return {
@@ -237,6 +276,8 @@ interface GenerationContext {
   evaluator: CandidateEvaluator;
   signal: AbortSignal;
   deadline: number;
+  /** Training on a queue: every candidate of the generation is queued at once, the workers pull them. */
+  distributed: boolean;
   remainingBudget: number;
   onRecord: (record: CandidateRecord) => void;
 }
@@ -301,7 +342,7 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
   ctx.signal.addEventListener('abort', stop);
   let skipped = 0;
   try {
-    await forEachLimited(allowed, ctx.config.evaluator === 'proxy' ? allowed.length : ctx.config.workers, async (c) => {
+    await forEachLimited(allowed, ctx.config.evaluator === 'proxy' || ctx.distributed ? allowed.length : ctx.config.workers, async (c) => {
       const base = { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs };
       // The time budget stops new training, not training under way.
       if (performance.now() >= ctx.deadline) {

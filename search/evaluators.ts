@@ -1,14 +1,13 @@
 /**
  * The two candidate evaluators. `RealEvaluator` measures the untrained ONNX
- * model with the latency harness and trains in a pool of worker threads (one
- * candidate per worker). `ProxyEvaluator` stands in analytic functions of the
- * genome for both, for tests and for comparing search algorithms cheaply.
+ * model with the latency harness and trains through a {@link CandidateTrainer}:
+ * `LocalTrainer`, a pool of worker threads here (one candidate per thread),
+ * or the queue's (queue-evaluator.ts). `ProxyEvaluator` stands in analytic
+ * functions of the genome for both, for tests and for comparing search
+ * algorithms cheaply.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
 import { LatencyPool } from '../benchmarks/pool.js';
 import { LatencyPredictor } from '../benchmarks/predictor.js';
 import { localTarget, remoteTarget } from '../benchmarks/predictor-build.js';
@@ -18,35 +17,90 @@ import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
-import { packageRoot } from '../locations.js';
+import type { BackendName } from '../train/backend.js';
+import { writeCandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
+import { TrainingPool } from '../train/training-pool.js';
 import { candidateSeed } from './candidate-seed.js';
 import type { SearchConfig } from './config.js';
-import type { TrainTask, TrainTaskResult } from './train-worker.js';
 import type { PredictedLatency } from './latency-decision.js';
-import type { CandidateEvaluator, EvaluatedRecord, LatencyFigures } from './types.js';
+import type { CandidateEvaluator, CandidateTrainer, LatencyFigures, TrainingOutcome } from './types.js';
 
-type TrainOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
+/** What every candidate's training job shares within a run. */
+export interface TrainingContext {
+  space: MobileNetSpace;
+  config: SearchConfig;
+  teacherKey: string | null;
+  /** datasetContentHash of the run's data. */
+  dataContentHash: string;
+  /** The global `nas --backend`. @default 'auto' */
+  backend?: BackendName | 'auto';
+}
 
+/** The training job of one candidate: data only, the same locally and on the queue. */
+export function trainingJobFor(ctx: TrainingContext, genome: Genome, id: string): TrainingJob {
+  const c = ctx.config;
+  const t = c.training;
+  return {
+    space: ctx.space.config,
+    genome,
+    data: { name: c.data, contentHash: ctx.dataContentHash, validationFraction: c.validationFraction, seed: c.seed, ...(t.subset ? { subset: t.subset } : {}) },
+    teacherKey: ctx.teacherKey,
+    options: {
+      budget: t.images !== undefined ? { images: t.images } : { epochs: t.epochs ?? 1 },
+      batchSize: t.batchSize,
+      optimizer: t.optimizer,
+      ...(t.learningRate !== undefined ? { learningRate: t.learningRate } : {}),
+      distillation: { temperature: t.temperature, alpha: ctx.teacherKey ? t.alpha : 0 },
+      augment: t.augment,
+      seed: candidateSeed(c.seed, id),
+    },
+    backend: ctx.backend ?? 'auto',
+  };
+}
 
-function builtFile(name: string): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.ts') ? join(packageRoot(), 'dist', 'search', name) : join(here, '..', name);
-  if (!existsSync(file)) throw new Error(`${file} not found: run 'npm run build' first`);
-  return file;
+/** The outcome the journal keeps, once the candidate's files are written under `<runDir>/candidates/<id>/`. */
+export function keepTrainingResult(runDir: string, id: string, result: TrainingJobResult): TrainingOutcome {
+  if (result.id !== id) throw new Error(`training returned candidate ${result.id} for ${id}`);
+  writeCandidateFiles(join(runDir, 'candidates', id), result.files);
+  return { accuracy: result.accuracy, trainSeconds: result.trainSeconds, imagesPerSecond: result.imagesPerSecond, lossCurve: result.lossCurve };
+}
+
+export interface LocalTrainerOptions extends TrainingContext {
+  runDir: string;
+  /** Training worker entry; tests substitute one. @default the built train/train-worker.js */
+  trainWorkerFile?: string;
+}
+
+/** Trains in a pool of threads on this machine: `config.workers` at once. */
+export class LocalTrainer implements CandidateTrainer {
+  readonly #pool: TrainingPool;
+
+  constructor(private readonly o: LocalTrainerOptions) {
+    this.#pool = new TrainingPool({ threads: o.config.workers, workerFile: o.trainWorkerFile });
+  }
+
+  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+    const task = { job: trainingJobFor(this.o, genome, id), dataSpec: this.o.config.data };
+    const result = await this.#pool.run(task, signal, this.o.config.training.timeLimit);
+    return keepTrainingResult(this.o.runDir, id, result);
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
 }
 
 export interface RealEvaluatorOptions {
   space: MobileNetSpace;
   config: SearchConfig;
   runDir: string;
-  teacherKey: string | null;
-  /** Training worker entry; tests substitute one. @default the built search/train-worker.js */
-  trainWorkerFile?: string;
+  trainer: CandidateTrainer;
+  /** Latency override (tests: analytic latency, so that runs compare exactly while training is real). */
+  measureLatency?: CandidateEvaluator['latency'];
 }
 
 export class RealEvaluator implements CandidateEvaluator {
   readonly #latencyPool = new LatencyPool();
-  readonly #trainPool: Piscina;
   readonly #predictor: LatencyPredictor | null;
   readonly #tablePath: string;
   /** The calibrated predictor (latency.predictor), checked against the target before first use. */
@@ -54,13 +108,6 @@ export class RealEvaluator implements CandidateEvaluator {
   #calibratedChecked = false;
 
   constructor(private readonly o: RealEvaluatorOptions) {
-    this.#trainPool = new Piscina({
-      filename: o.trainWorkerFile ?? builtFile('train-worker.js'),
-      minThreads: o.config.workers,
-      maxThreads: o.config.workers,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
-    });
     this.#tablePath = join(o.runDir, 'latency-table.json');
     this.#predictor = o.config.latency.predictorSlack ? LatencyPredictor.load(this.#tablePath) : null;
     this.#calibrated = o.config.latency.predictor ? loadPredictor(o.config.latency.predictor) : null;
@@ -91,6 +138,7 @@ export class RealEvaluator implements CandidateEvaluator {
   }
 
   async latency(genome: Genome, id: string): Promise<LatencyFigures> {
+    if (this.o.measureLatency) return this.o.measureLatency(genome, id);
     const plan = this.o.space.plan(genome);
     const { latency } = this.o.config;
     const options = { iterations: latency.iterations, time: latency.time, session: { intraOpThreads: latency.threads } };
@@ -102,37 +150,12 @@ export class RealEvaluator implements CandidateEvaluator {
     return { p50: m.stats.p50, p90: m.stats.p90, source: 'measured' };
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainOutcome> {
-    const c = this.o.config;
-    const t = c.training;
-    const task: TrainTask = {
-      genome,
-      strides: { stem: this.o.space.config.stemStride, stages: this.o.space.config.stages.map((s) => s.stride) },
-      data: { spec: c.data, validationFraction: c.validationFraction, seed: c.seed, subset: t.subset },
-      teacherKey: this.o.teacherKey,
-      options: {
-        budget: t.images !== undefined ? { images: t.images } : { epochs: t.epochs ?? 1 },
-        batchSize: t.batchSize,
-        optimizer: t.optimizer,
-        learningRate: t.learningRate,
-        distillation: { temperature: t.temperature, alpha: this.o.teacherKey ? t.alpha : 0 },
-        augment: t.augment ? undefined : false,
-        seed: candidateSeed(c.seed, id),
-      },
-      saveDir: join(this.o.runDir, 'candidates'),
-    };
-    const timeout = AbortSignal.timeout(t.timeLimit * 1000);
-    try {
-      const r = (await this.#trainPool.run(task, { signal: AbortSignal.any([signal, timeout]) })) as TrainTaskResult;
-      return { accuracy: r.accuracy, trainSeconds: r.trainSeconds, imagesPerSecond: r.imagesPerSecond, lossCurve: r.lossCurve };
-    } catch (error) {
-      if (timeout.aborted) throw new Error(`training passed its time limit of ${t.timeLimit} s`);
-      throw error;
-    }
+  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+    return this.o.trainer.train(genome, id, signal);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.#latencyPool.close(), this.#trainPool.destroy()]);
+  async close(finished?: boolean): Promise<void> {
+    await Promise.all([this.#latencyPool.close(), this.o.trainer.close(finished)]);
   }
 }
 
@@ -167,7 +190,7 @@ export class ProxyEvaluator implements CandidateEvaluator {
     return { p50, p90: p50 * 1.05, source: 'measured' };
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainOutcome> {
+  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
     if (this.delayMs) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, this.delayMs);

@@ -93,8 +93,24 @@ export interface CandidateEvaluator {
   /** A calibrated prediction with its interval, or null; see search/latency-decision.ts. */
   predictLatencyInterval?(genome: Genome): PredictedLatency | null;
   /** Trains and validates; throws (or rejects) when training fails. */
-  train(genome: Genome, id: string, signal: AbortSignal): Promise<Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>>;
-  close(): Promise<void>;
+  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome>;
+  /** `finished`: the run ended (not interrupted), so nothing of it needs keeping for a resume. */
+  close(finished?: boolean): Promise<void>;
+}
+
+/** What training one candidate adds to its record. */
+export type TrainingOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
+
+/**
+ * Where candidates train: a pool of threads here (evaluators.ts) or the
+ * workers of a Redis queue (queue-evaluator.ts). Either writes the trained
+ * candidate's files under `<runDir>/candidates/<id>/` before resolving.
+ */
+export interface CandidateTrainer {
+  /** Trains one candidate; aborting `signal` drops it (not a failure: it re-runs on resume). */
+  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome>;
+  /** See {@link CandidateEvaluator.close}. */
+  close(finished?: boolean): Promise<void>;
 }
 
 /** Reported after every generation. */

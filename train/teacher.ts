@@ -28,6 +28,11 @@ function teacherCacheDir(): string {
   return join(userCacheDir(), 'teacher');
 }
 
+/** The two files of one cache entry: metadata (JSON) and logits (raw float32). Other machines receive exactly these. */
+export function teacherCacheFiles(key: string): { meta: string; logits: string } {
+  return { meta: join(teacherCacheDir(), `${key}.json`), logits: join(teacherCacheDir(), `${key}.f32`) };
+}
+
 /** Cache key: the data's fingerprint and everything that identifies the teacher. */
 export function teacherKey(data: PreparedData, spec: TeacherSpec): string {
   const hash = createHash('sha256').update(`data:${data.fingerprint};classes:${data.numClasses};`);
@@ -50,8 +55,7 @@ const cacheMetaSchema = z.object({
 
 /** Cached logits by key, or null when absent or damaged. */
 export function readCachedTeacher(key: string): TeacherResult | null {
-  const meta = join(teacherCacheDir(), `${key}.json`);
-  const bin = join(teacherCacheDir(), `${key}.f32`);
+  const { meta, logits: bin } = teacherCacheFiles(key);
   if (!existsSync(meta) || !existsSync(bin)) return null;
   const parsed = cacheMetaSchema.safeParse(JSON.parse(readFileSync(meta, 'utf8')));
   const bytes = readFileSync(bin);
@@ -61,11 +65,11 @@ export function readCachedTeacher(key: string): TeacherResult | null {
 }
 
 function writeCache(result: TeacherResult, count: number): void {
-  const dir = teacherCacheDir();
-  mkdirSync(dir, { recursive: true });
-  writeFileAtomic(join(dir, `${result.key}.f32`), new Uint8Array(result.logits.buffer, result.logits.byteOffset, result.logits.byteLength));
+  const files = teacherCacheFiles(result.key);
+  mkdirSync(teacherCacheDir(), { recursive: true });
+  writeFileAtomic(files.logits, new Uint8Array(result.logits.buffer, result.logits.byteOffset, result.logits.byteLength));
   const { key, classes, testAccuracy, description } = result;
-  writeFileAtomic(join(dir, `${key}.json`), JSON.stringify({ key, count, classes, testAccuracy, description }, null, 2));
+  writeFileAtomic(files.meta, JSON.stringify({ key, count, classes, testAccuracy, description }, null, 2));
 }
 
 /**

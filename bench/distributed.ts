@@ -1,0 +1,162 @@
+/**
+ * `npm run bench:distributed`: evaluations per hour of candidate training
+ * through the local pool (1 and 2 threads) and through the Redis queue with
+ * 1 and 2 `nas worker` processes (one candidate each) on this machine, and
+ * the queue's overhead per job: the search's wall time for a job minus the
+ * worker's processing time of it, jobs sent one at a time.
+ *
+ * Every setting trains the same seeded genomes after a warm-up candidate per
+ * thread or worker (thread start, data load, wasm compile are not counted).
+ * It starts its own redis-server (Debian's) on a free port in a temp dir.
+ *
+ * usage: node dist/bench/distributed.js [--candidates 8] [--images 1024]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Job, Queue } from 'bullmq';
+import { stringify } from 'csv-stringify/sync';
+import seedrandom from 'seedrandom';
+import { resolveSearchConfig } from '../search/config.js';
+import { trainingJobFor, type TrainingContext } from '../search/evaluators.js';
+import { QueueTrainer } from '../search/queue-evaluator.js';
+import { jobIdFor } from '../search/queue-protocol.js';
+import { newRedisClient } from '../search/redis-connection.js';
+import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
+import { MobileNetSpace } from '../space/space.js';
+import type { Genome } from '../space/types.js';
+import { loadDataset } from '../train/datasets/load.js';
+import { packageRoot } from '../locations.js';
+import { datasetContentHash } from '../train/training-job.js';
+import { TrainingPool } from '../train/training-pool.js';
+
+const flag = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const CANDIDATES = flag('--candidates', 8);
+const IMAGES = flag('--images', 1024);
+const OVERHEAD_JOBS = 4;
+
+const out = join(packageRoot(), 'results', 'bench');
+mkdirSync(out, { recursive: true });
+const scratch = mkdtempSync(join(tmpdir(), 'bench-distributed-'));
+const cli = join(packageRoot(), 'dist', 'cli', 'bin.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort();
+  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', scratch, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('Ready to accept connections') && resolve());
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+function startWorkers(url: string, n: number): ChildProcess[] {
+  return Array.from({ length: n }, () => spawn(process.execPath, [cli, 'worker', '--redis', url, '--concurrency', '1'], { stdio: 'ignore' }));
+}
+
+const config = resolveSearchConfig({ seed: 1, training: { images: IMAGES, subset: 2000, batchSize: 64 }, teacher: null, workers: 2 });
+const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+const rng = seedrandom('bench-distributed');
+const genomes: Genome[] = Array.from({ length: CANDIDATES + 2 + OVERHEAD_JOBS }, () => space.sample(rng));
+const context: TrainingContext = { space, config, teacherKey: null, dataContentHash: datasetContentHash(loadDataset(config.data)) };
+
+/** Runs `items` with `lanes` at once; wall seconds. */
+async function timed<T>(items: T[], lanes: number, fn: (item: T) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: lanes }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+  return (performance.now() - started) / 1000;
+}
+
+const measured = genomes.slice(0, CANDIDATES);
+const warmUp = genomes.slice(CANDIDATES, CANDIDATES + 2);
+const rows: Array<Record<string, string | number>> = [];
+const never = new AbortController().signal;
+
+for (const threads of [1, 2]) {
+  const pool = new TrainingPool({ threads });
+  const train = (g: Genome) => pool.run({ job: trainingJobFor(context, g, space.id(g)), dataSpec: config.data }, never, 3600);
+  await timed(warmUp.slice(0, threads), threads, train);
+  const seconds = await timed(measured, threads, train);
+  await pool.close();
+  rows.push({ setting: `local pool, ${threads} thread${threads > 1 ? 's' : ''}`, candidates: CANDIDATES, seconds, evaluations_per_hour: (CANDIDATES / seconds) * 3600 });
+  console.error(rows.at(-1));
+}
+
+const redis = await startRedis();
+let overhead: { meanMs: number; meanProcessingMs: number; share: number } | null = null;
+try {
+  for (const n of [1, 2]) {
+    const runId = (n === 1 ? 'a' : 'b').repeat(16);
+    const runDir = join(scratch, `queue-${n}`);
+    const trainer = await QueueTrainer.open({ ...context, runDir, runId, redisUrl: redis.url });
+    const workers = startWorkers(redis.url, n);
+    try {
+      const train = (g: Genome) => trainer.train(g, space.id(g), never);
+      await timed(warmUp.slice(0, n), n, train);
+      const seconds = await timed(measured, CANDIDATES, train);
+      rows.push({ setting: `queue, ${n} worker process${n > 1 ? 'es' : ''}`, candidates: CANDIDATES, seconds, evaluations_per_hour: (CANDIDATES / seconds) * 3600 });
+      console.error(rows.at(-1));
+      if (n === 1) {
+        // One job at a time: what the queue adds to each job beyond the worker's processing.
+        const queue = new Queue(trainer.queueName, { connection: newRedisClient(redis.url) });
+        const extra: number[] = [];
+        const processing: number[] = [];
+        for (const g of genomes.slice(CANDIDATES + 2)) {
+          const started = performance.now();
+          await trainer.train(g, space.id(g), never);
+          const wall = performance.now() - started;
+          const job = await Job.fromId(queue, jobIdFor(runId, space.id(g), trainingJobFor(context, g, space.id(g))));
+          const worked = job!.finishedOn! - job!.processedOn!;
+          extra.push(wall - worked);
+          processing.push(worked);
+        }
+        await queue.close();
+        const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+        overhead = { meanMs: mean(extra), meanProcessingMs: mean(processing), share: mean(extra) / mean(processing) };
+        console.error({ overhead });
+      }
+    } finally {
+      workers.forEach((w) => w.kill('SIGTERM'));
+      await trainer.close(true);
+    }
+  }
+} finally {
+  redis.stop();
+}
+
+const local1 = Number(rows[0].evaluations_per_hour);
+const queue1 = Number(rows[2].evaluations_per_hour);
+for (const r of rows) {
+  r.vs_local_1_thread = Number(r.evaluations_per_hour) / local1;
+  r.vs_queue_1_worker = Number(r.evaluations_per_hour) / queue1;
+}
+console.log(`${CANDIDATES} candidates, ${IMAGES} images each (subset 2000 of the bundled sample), after a warm-up candidate per thread/worker`);
+console.log('| setting | wall s | evaluations / hour | vs local 1 thread | vs 1 worker |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.setting} | ${Number(r.seconds).toFixed(1)} | ${Number(r.evaluations_per_hour).toFixed(0)} | ${Number(r.vs_local_1_thread).toFixed(2)}× | ${Number(r.vs_queue_1_worker).toFixed(2)}× |`);
+}
+if (overhead) {
+  const o = overhead as { meanMs: number; meanProcessingMs: number; share: number };
+  console.log(`\nqueue overhead per job (${OVERHEAD_JOBS} jobs one at a time): ${o.meanMs.toFixed(0)} ms over ${o.meanProcessingMs.toFixed(0)} ms of worker processing (${(o.share * 100).toFixed(2)}%)`);
+}
+writeFileSync(join(out, 'distributed.csv'), stringify(rows, { header: true }));
+writeFileSync(join(out, 'distributed.json'), JSON.stringify({ date: new Date().toISOString(), candidates: CANDIDATES, images: IMAGES, rows, overhead }, null, 2));
+console.error(`wrote ${join(out, 'distributed.csv')} and distributed.json`);

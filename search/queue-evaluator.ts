@@ -1,0 +1,175 @@
+/**
+ * The coordinator's side of distributed training: `QueueTrainer` trains
+ * candidates by adding BullMQ jobs to the run's queue and waiting for the
+ * `nas worker`s to finish them. The journal stays the one source of truth:
+ * job ids come from (run, candidate, budget), so a resumed coordinator adds
+ * the same ids again (a no-op) and collects what finished while it was down.
+ * A collected job is removed once the engine has journaled it (at the next
+ * train() or close()), so Redis holds only results not yet collected.
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Genome } from '../space/types.js';
+import { keepTrainingResult, trainingJobFor, type TrainingContext } from './evaluators.js';
+import { DEFAULT_MAX_RESULT_BYTES, decodeResult, JOB_ATTEMPTS, jobIdFor, publishTeacher, queueNameFor, RUNS_KEY, type QueuedJob } from './queue-protocol.js';
+import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
+import type { CandidateTrainer, TrainingOutcome } from './types.js';
+
+/** How often waiting jobs are looked at besides the queue's events (which a Redis restart may drop). */
+export const JOB_POLL_MS = 1000;
+
+export interface QueueTrainerOptions extends TrainingContext {
+  runDir: string;
+  /** The run's id (config.json): names its queue. */
+  runId: string;
+  redisUrl: string;
+  /** The directory workers write candidates' files to (same path on every machine). @default files come back through Redis */
+  sharedDir?: string;
+  /** @default DEFAULT_MAX_RESULT_BYTES */
+  maxResultBytes?: number;
+}
+
+interface Waiter {
+  jobId: string;
+  check: () => void;
+}
+
+export class QueueTrainer implements CandidateTrainer {
+  readonly queueName: string;
+  readonly #queue: Queue;
+  readonly #events: QueueEvents;
+  readonly #waiters = new Set<Waiter>();
+  readonly #collected: string[] = [];
+  readonly #poll: NodeJS.Timeout;
+  /** BullMQ does not close connections it was handed: they are closed here. */
+  readonly #clients: Redis[];
+
+  private constructor(
+    private readonly o: QueueTrainerOptions,
+    private readonly client: Redis,
+  ) {
+    this.queueName = queueNameFor(o.runId);
+    this.#clients = [newRedisClient(o.redisUrl), newRedisClient(o.redisUrl)];
+    this.#queue = new Queue(this.queueName, { connection: this.#clients[0] });
+    this.#events = new QueueEvents(this.queueName, { connection: this.#clients[1] });
+    const wake = ({ jobId }: { jobId: string }) => {
+      for (const w of this.#waiters) if (w.jobId === jobId) w.check();
+    };
+    this.#events.on('completed', wake);
+    this.#events.on('failed', wake);
+    this.#poll = setInterval(() => this.#waiters.forEach((w) => w.check()), JOB_POLL_MS);
+  }
+
+  /** Connects (refusing a Redis without AOF and noeviction), registers the run's queue and publishes the teacher logits. */
+  static async open(o: QueueTrainerOptions): Promise<QueueTrainer> {
+    const client = await connectRedis(o.redisUrl, 'redis');
+    try {
+      if (o.teacherKey) await publishTeacher(client, o.teacherKey);
+      const trainer = new QueueTrainer(o, client);
+      await client.sadd(RUNS_KEY, trainer.queueName);
+      await trainer.#events.waitUntilReady();
+      return trainer;
+    } catch (error) {
+      client.disconnect();
+      throw error;
+    }
+  }
+
+  /** Where this trainer sends jobs, for the log. */
+  describe(): string {
+    return `queue ${this.queueName} on ${redactRedisUrl(this.o.redisUrl)}`;
+  }
+
+  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+    await this.#removeCollected();
+    const training = trainingJobFor(this.o, genome, id);
+    const jobId = jobIdFor(this.o.runId, id, training);
+    const payload: QueuedJob = { training, timeLimitSeconds: this.o.config.training.timeLimit };
+    const add = () =>
+      this.#queue.add('train', payload, { jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
+    await add();
+    const job = await this.#settled(jobId, signal, add);
+    if (job.state === 'failed') throw new Error(job.reason);
+    const result = decodeResult(job.value, {
+      source: `job ${jobId}`,
+      queueName: this.queueName,
+      sharedDir: this.o.sharedDir,
+      maxBytes: this.o.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+    });
+    const outcome = keepTrainingResult(this.o.runDir, id, result);
+    this.#collected.push(jobId);
+    return outcome;
+  }
+
+  /** Resolves when the job is completed or has failed all its attempts; re-adds it if Redis lost it. */
+  #settled(jobId: string, signal: AbortSignal, add: () => Promise<unknown>): Promise<{ state: 'completed'; value: unknown } | { state: 'failed'; reason: string }> {
+    return new Promise((resolve, reject) => {
+      let busy = false;
+      const waiter: Waiter = {
+        jobId,
+        check: () => {
+          if (busy) return;
+          busy = true;
+          this.#look(jobId, add)
+            .then((settled) => {
+              if (settled) finish(() => resolve(settled));
+            })
+            // Redis unreachable for now: the next poll tries again.
+            .catch(() => {})
+            .finally(() => {
+              busy = false;
+            });
+        },
+      };
+      const onAbort = () => finish(() => reject(signal.reason ?? new Error('aborted')));
+      const finish = (then: () => void) => {
+        this.#waiters.delete(waiter);
+        signal.removeEventListener('abort', onAbort);
+        then();
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort);
+      this.#waiters.add(waiter);
+      waiter.check();
+    });
+  }
+
+  async #look(jobId: string, add: () => Promise<unknown>): Promise<{ state: 'completed'; value: unknown } | { state: 'failed'; reason: string } | null> {
+    const job = await Job.fromId(this.#queue, jobId);
+    if (!job) {
+      await add();
+      return null;
+    }
+    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return null;
+    // Read again: the job may have finished between the first read and getState(); finishing is atomic and final.
+    const done = await Job.fromId(this.#queue, jobId);
+    if (!done) return null;
+    return state === 'completed' ? { state, value: done.returnvalue } : { state, reason: done.failedReason || 'the job failed without a reason' };
+  }
+
+  async #removeCollected(): Promise<void> {
+    for (const jobId of this.#collected.splice(0)) {
+      await this.#queue.remove(jobId).catch(() => {});
+    }
+  }
+
+  /**
+   * Stops waiting. With `finished` (the run ended, not interrupted) the
+   * queue is unregistered and emptied; otherwise its jobs stay for a resume.
+   */
+  async close(finished = false): Promise<void> {
+    clearInterval(this.#poll);
+    try {
+      await this.#removeCollected();
+      if (finished) {
+        await this.client.srem(RUNS_KEY, this.queueName);
+        await this.#queue.obliterate({ force: true });
+      }
+    } finally {
+      await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+      for (const c of this.#clients) c.disconnect();
+      this.client.disconnect();
+    }
+  }
+}

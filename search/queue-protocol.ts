@@ -1,0 +1,179 @@
+/**
+ * What the coordinator (queue-evaluator.ts) and `nas worker`
+ * (queue-worker.ts) agree on: queue and job names, the job payload and the
+ * result (zod schemas: each side validates what the other sent), the bytes
+ * limit of results, where `--shared-dir` files go, and teacher logits kept
+ * in Redis by their content hash.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { writeFileAtomic } from '../space/candidate-files.js';
+import { readCachedTeacher, teacherCacheFiles } from '../train/teacher.js';
+import { CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
+import { QueueError } from './redis-connection.js';
+
+/** Redis set of the queues of runs in progress; workers watch every queue listed. */
+export const RUNS_KEY = 'nas:runs';
+/** Training attempts per job: a second worker retries a failure once before it is the candidate's. */
+export const JOB_ATTEMPTS = 2;
+/** Largest result (a candidate's files) sent back through Redis; larger ones need --shared-dir. @default 64 MiB */
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 2 ** 20;
+
+const QUEUE_NAME = /^nas-run-[0-9a-f]{16}$/;
+
+/** The queue of one run. */
+export function queueNameFor(runId: string): string {
+  const name = `nas-run-${runId}`;
+  if (!QUEUE_NAME.test(name)) throw new QueueError(`run id '${runId}' is not 16 hex digits`);
+  return name;
+}
+
+/** Whether a name read from Redis is a run's queue (anything else there is ignored). */
+export function isRunQueueName(name: string): boolean {
+  return QUEUE_NAME.test(name);
+}
+
+/** The budget part of a job id: `e1` (epochs) or `i2000` (images). */
+function budgetKey(budget: TrainingJob['options']['budget']): string {
+  return 'epochs' in budget ? `e${budget.epochs}` : `i${budget.images}`;
+}
+
+/** Job id from (run, candidate, budget): adding it again is a no-op, and a resumed run finds it. BullMQ forbids ':'. */
+export function jobIdFor(runId: string, candidateId: string, job: TrainingJob): string {
+  return `${runId}_${candidateId}_${budgetKey(job.options.budget)}`;
+}
+
+/** The payload of a queue job. */
+export interface QueuedJob {
+  training: TrainingJob;
+  /** A candidate still training after this long fails. */
+  timeLimitSeconds: number;
+}
+
+const queuedJobSchema = z.strictObject({ training: z.unknown(), timeLimitSeconds: z.number().positive() });
+
+/** Validates a payload read from the queue; errors name the job and field. */
+export function parseQueuedJob(value: unknown, source: string): QueuedJob {
+  const parsed = queuedJobSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys[0] : issue.path.join('.') || '(root)';
+    throw new TrainingJobError(field, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message, source);
+  }
+  return { training: parseTrainingJob(parsed.data.training, `${source}: training`), timeLimitSeconds: parsed.data.timeLimitSeconds };
+}
+
+/** A job's result as it travels: the candidate's files inline (base64) or in the shared directory with their sha256. */
+const resultSchema = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{12}$/),
+  accuracy: z.number().min(0).max(1),
+  trainSeconds: z.number().min(0),
+  imagesPerSecond: z.number().min(0),
+  lossCurve: z.array(z.number()),
+  backend: z.string(),
+  worker: z.string(),
+  files: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('inline'), base64: z.record(z.enum(CANDIDATE_FILE_NAMES), z.string()) }),
+    z.strictObject({ kind: z.literal('shared'), sha256: z.record(z.enum(CANDIDATE_FILE_NAMES), z.string().regex(/^[0-9a-f]{64}$/)) }),
+  ]),
+});
+export type QueuedResult = z.output<typeof resultSchema>;
+
+/** Where `--shared-dir` holds a candidate's files: names from the validated queue name and the computed genome id only. */
+export function sharedCandidateDir(sharedDir: string, queueName: string, id: string): string {
+  if (!isRunQueueName(queueName) || !/^[0-9a-f]{12}$/.test(id)) throw new QueueError(`not a run queue and candidate id: ${queueName} ${id}`);
+  return join(sharedDir, queueName, id);
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Worker side: the result to return, with the files inline (within `maxBytes`) or written to the shared directory. */
+export function encodeResult(
+  result: TrainingJobResult,
+  where: { worker: string; queueName: string; sharedDir?: string; maxBytes: number },
+): QueuedResult {
+  const { files, ...figures } = result;
+  const names = CANDIDATE_FILE_NAMES;
+  const missing = names.find((n) => !files[n]);
+  if (missing) throw new QueueError(`candidate ${result.id}: training produced no ${missing}`);
+  type ByName = Record<(typeof CANDIDATE_FILE_NAMES)[number], string>;
+  if (where.sharedDir) {
+    const dir = sharedCandidateDir(where.sharedDir, where.queueName, result.id);
+    mkdirSync(dir, { recursive: true });
+    for (const name of names) writeFileAtomic(join(dir, name), files[name]);
+    return { ...figures, worker: where.worker, files: { kind: 'shared', sha256: Object.fromEntries(names.map((n) => [n, sha256(files[n])])) as ByName } };
+  }
+  const total = names.reduce((sum, n) => sum + files[n].byteLength, 0);
+  if (total > where.maxBytes) {
+    throw new QueueError(
+      `candidate ${result.id}: its files are ${(total / 2 ** 20).toFixed(1)} MiB, over the ${(where.maxBytes / 2 ** 20).toFixed(1)} MiB a result may carry through Redis; ` +
+        `give the workers and the search a shared directory with --shared-dir, or raise --max-result-mib`,
+    );
+  }
+  return { ...figures, worker: where.worker, files: { kind: 'inline', base64: Object.fromEntries(names.map((n) => [n, Buffer.from(files[n]).toString('base64')])) as ByName } };
+}
+
+/** Coordinator side: validates a job's return value and gets its files back (checking sizes and hashes). */
+export function decodeResult(value: unknown, where: { source: string; queueName: string; sharedDir?: string; maxBytes: number }): TrainingJobResult & { worker: string } {
+  const parsed = resultSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new QueueError(`${where.source}: result ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const { files: sent, ...figures } = parsed.data;
+  const files: CandidateFiles = {};
+  if (sent.kind === 'inline') {
+    let total = 0;
+    for (const [name, text] of Object.entries(sent.base64)) {
+      files[name] = Buffer.from(text, 'base64');
+      total += files[name].byteLength;
+    }
+    if (total > where.maxBytes) throw new QueueError(`${where.source}: result carries ${total} bytes, over the limit of ${where.maxBytes}`);
+  } else {
+    if (!where.sharedDir) throw new QueueError(`${where.source}: the worker wrote its files to its --shared-dir; give the search the same directory with --shared-dir`);
+    const dir = sharedCandidateDir(where.sharedDir, where.queueName, figures.id);
+    for (const [name, hash] of Object.entries(sent.sha256)) {
+      const file = join(dir, name);
+      if (!existsSync(file)) throw new QueueError(`${where.source}: ${file} is not there: is --shared-dir the directory the workers write to?`);
+      files[name] = readFileSync(file);
+      if (sha256(files[name]) !== hash) throw new QueueError(`${where.source}: ${file} does not have the content the worker wrote (sha256 differs)`);
+    }
+  }
+  return { ...figures, files };
+}
+
+// Teacher logits. The files are the teacher cache's own (train/teacher.ts:
+// teacherCacheFiles: `<key>.json` and `.f32`), carried as opaque bytes with
+// their sha256; readCachedTeacher validates them after the download.
+
+const teacherFiles = teacherCacheFiles;
+const teacherRedisKey = (key: string) => `nas:teacher:${key}`;
+
+/** Coordinator: puts cached teacher logits into Redis once (a hash of meta, logits and their sha256). */
+export async function publishTeacher(client: Redis, key: string): Promise<void> {
+  const redisKey = teacherRedisKey(key);
+  if (await client.exists(redisKey)) return;
+  const files = teacherFiles(key);
+  if (!readCachedTeacher(key)) throw new QueueError(`teacher logits ${key} are not in the cache (${files.logits})`);
+  const meta = readFileSync(files.meta);
+  const logits = readFileSync(files.logits);
+  await client.hset(redisKey, { meta, logits, sha256: sha256(Buffer.concat([meta, logits])) });
+}
+
+/** Worker: makes sure teacher logits `key` are in this machine's cache, downloading them from Redis when not. */
+export async function ensureTeacher(client: Redis, key: string): Promise<void> {
+  if (!/^[0-9a-f]{20}$/.test(key)) throw new QueueError(`teacher key '${key}' is not 20 hex digits`);
+  if (readCachedTeacher(key)) return;
+  const redisKey = teacherRedisKey(key);
+  const [meta, logits, hash] = await client.hmgetBuffer(redisKey, 'meta', 'logits', 'sha256');
+  if (!meta || !logits || !hash) throw new QueueError(`teacher logits ${key} are neither in this machine's cache nor in Redis (${redisKey})`);
+  if (sha256(Buffer.concat([meta, logits])) !== hash.toString()) throw new QueueError(`teacher logits ${key} from Redis do not match their sha256`);
+  const files = teacherFiles(key);
+  mkdirSync(dirname(files.logits), { recursive: true });
+  writeFileAtomic(files.logits, logits);
+  writeFileAtomic(files.meta, meta);
+  if (!readCachedTeacher(key)) throw new QueueError(`teacher logits ${key} from Redis are not a valid cache entry`);
+}

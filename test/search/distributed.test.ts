@@ -1,0 +1,286 @@
+/**
+ * Distributed training on a real redis-server (started here, stopped after)
+ * with `nas worker` processes: the same journal and pareto.csv as the local
+ * pool, a SIGKILLed worker's candidate finished by another, Redis restarted
+ * while the coordinator was down, wrong data and bad payloads refused, and
+ * the Redis settings and credentials checked. Latency is the analytic proxy's
+ * so that runs compare exactly; training is real (tiny budgets).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import seedrandom from 'seedrandom';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
+import { runSearch } from '../../search/engine.js';
+import { ProxyEvaluator } from '../../search/evaluators.js';
+import { queueNameFor, RUNS_KEY } from '../../search/queue-protocol.js';
+import { connectRedis, newRedisClient, QueueError, redisOptionsFromUrl, REDIS_CA_ENV, REDIS_PASSWORD_ENV } from '../../search/redis-connection.js';
+import { buildOnnxModel } from '../../space/build-onnx.js';
+import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
+import { randomWeights } from '../../space/random-weights.js';
+import { MobileNetSpace } from '../../space/space.js';
+import { startRedis, type RunningRedis } from '../redis-server.js';
+
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
+const root = mkdtempSync(join(tmpdir(), 'distributed-'));
+const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+const proxy = new ProxyEvaluator(space);
+const measureLatency = (genome: Parameters<ProxyEvaluator['latency']>[0], id: string) => proxy.latency(genome, id);
+
+// A tiny random ONNX teacher: its logits must reach the workers through Redis (their caches start empty).
+const teacherFile = join(root, 'teacher.onnx');
+const teacherPlan = space.plan(space.sample(seedrandom('teacher')));
+writeFileSync(teacherFile, buildOnnxModel(teacherPlan, randomWeights(teacherPlan, 1)));
+const config = resolveSearchConfig({
+  seed: 3,
+  searcher: { population: 3 },
+  budget: { generations: 2 },
+  validationFraction: 0.05,
+  training: { images: 96, subset: 200, batchSize: 32 },
+  teacher: { onnx: teacherFile },
+  workers: 2,
+});
+// Lock 2 s, stalled check every 1 s: a killed worker's job is back in the queue within 3 s.
+const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(url: string, extra: string[] = [], env: Record<string, string> = {}): WorkerProcess {
+  const cache = mkdtempSync(join(root, 'worker-cache-'));
+  const child = spawn(process.execPath, [cli, 'worker', '--redis', url, ...FAST_STALL, ...extra], {
+    env: { ...process.env, NAS_CACHE_DIR: cache, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function stopWorker(w: WorkerProcess): Promise<void> {
+  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
+  await w.exited;
+}
+
+// Generous: the machine may be shared; nothing here asserts on time.
+const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 240_000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+const journalIds = (dir: string) => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id as string).sort();
+const journalLines = (dir: string) => (existsSync(join(dir, 'journal.jsonl')) ? readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+const pareto = (dir: string) => readFileSync(join(dir, 'pareto.csv'), 'utf8');
+const runIdOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { runId: string }).runId;
+
+describe('distributed training on BullMQ and a real redis-server', { timeout: 400_000 }, () => {
+  let redis: RunningRedis;
+  let workers: WorkerProcess[] = [];
+  const local = join(root, 'local');
+  const previousCache = process.env.NAS_CACHE_DIR;
+
+  beforeAll(async () => {
+    process.env.NAS_CACHE_DIR = join(root, 'coordinator-cache');
+    redis = await startRedis();
+    await runSearch(config, { runDir: local, measureLatency });
+    workers = [startWorker(redis.url), startWorker(redis.url)];
+  }, 400_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map(stopWorker));
+    await redis?.stop();
+    if (previousCache === undefined) delete process.env.NAS_CACHE_DIR;
+    else process.env.NAS_CACHE_DIR = previousCache;
+  }, 60_000);
+
+  it('two worker processes give the same journal ids and pareto.csv as the local pool, and the queue is gone after', async () => {
+    const dir = join(root, 'queued');
+    const result = await runSearch(config, { runDir: dir, redis: redis.url, measureLatency });
+    expect(result.records.every((r) => r.state === 'evaluated')).toBe(true);
+    expect(journalIds(dir)).toEqual(journalIds(local));
+    expect(pareto(dir)).toBe(pareto(local));
+    for (const r of result.front) expect(readFileSync(join(dir, 'front', r.id, 'model.onnx')).equals(readFileSync(join(local, 'front', r.id, 'model.onnx')))).toBe(true);
+    // Teacher logits came from Redis into each worker's empty cache.
+    expect(workers.map((w) => w.output()).join('')).toMatch(/done in/);
+    const client = newRedisClient(redis.url);
+    expect(await client.smembers(RUNS_KEY)).toEqual([]);
+    // No job or result is left (a worker may still touch the queue's meta and stalled-check keys until it drops the queue).
+    const runId = runIdOf(dir);
+    expect((await client.keys(`bull:${queueNameFor(runId)}:*`)).filter((k) => k.includes(`${runId}_`) || /:(wait|active|completed|failed)$/.test(k))).toEqual([]);
+    client.disconnect();
+  });
+
+  it('coordinator stopped and Redis restarted mid-search: the resumed run collects what finished meanwhile, trains nothing twice', async () => {
+    const dir = join(root, 'restarted');
+    const stop = new AbortController();
+    const first = runSearch(config, { runDir: dir, redis: redis.url, measureLatency, signal: stop.signal });
+    await until('a first journaled candidate', () => journalLines(dir) >= 1);
+    stop.abort();
+    expect((await first).stopReason).toBe('interrupted');
+    const runId = runIdOf(dir);
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    await redis.start();
+    // The workers reconnect and finish the jobs left in the queue while no coordinator waits.
+    const queue = new Queue(queueNameFor(runId), { connection: newRedisClient(redis.url) });
+    await until('the queue to drain', async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
+      return counts.waiting + counts.active + counts.delayed === 0;
+    });
+    await queue.close();
+    const mark = workers.map((w) => w.output().length);
+    const doneBeforeResume = workers.flatMap((w) => [...w.output().matchAll(new RegExp(`(\\w+) done in .*\\(${runId}_`, 'g'))].map((m) => m[1]));
+    expect(doneBeforeResume.length).toBeGreaterThan(0);
+    const resumed = await runSearch(null, { runDir: dir, resume: true, redis: redis.url, measureLatency });
+    expect(resumed.stopReason).toBe('generations');
+    expect(journalIds(dir)).toEqual(journalIds(local));
+    expect(pareto(dir)).toBe(pareto(local));
+    const startedAfter = workers.flatMap((w, i) => [...w.output().slice(mark[i]).matchAll(new RegExp(`training (\\w+) \\(${runId}_`, 'g'))].map((m) => m[1]));
+    // Collected, not trained again. (A job in progress while Redis was down may have run twice: its 2 s test lock expired.)
+    expect(startedAfter.filter((id) => doneBeforeResume.includes(id))).toEqual([]);
+    const startedAll = workers.flatMap((w) => [...w.output().matchAll(new RegExp(`training (\\w+) \\(${runId}_`, 'g'))].map((m) => m[1]));
+    expect([...new Set(startedAll)].sort()).toEqual(journalIds(dir));
+  });
+
+  it('a SIGKILLed worker\'s candidate is finished by the other worker', async () => {
+    const dir = join(root, 'killed');
+    const [victim, survivor] = workers;
+    const before = victim.output().length;
+    const search = runSearch(config, { runDir: dir, redis: redis.url, measureLatency });
+    let killedId = '';
+    await until('the victim to start training', () => {
+      const m = /training (\w+) \(/.exec(victim.output().slice(before));
+      if (m) killedId = m[1];
+      return m !== null;
+    });
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const result = await search;
+    expect(result.records.every((r) => r.state === 'evaluated')).toBe(true);
+    expect(journalIds(dir)).toEqual(journalIds(local));
+    expect(pareto(dir)).toBe(pareto(local));
+    expect(survivor.output()).toContain(`${killedId} done in`);
+  });
+});
+
+/** An IDX directory of 20 random images: data that is not the search's. */
+function wrongData(): string {
+  const dir = join(root, 'wrong-data');
+  mkdirSync(dir, { recursive: true });
+  const rng = seedrandom('wrong');
+  for (const split of ['train', 't10k']) {
+    const images = Buffer.alloc(16 + 20 * 28 * 28);
+    images.writeUInt32BE(0x803, 0);
+    images.writeUInt32BE(20, 4);
+    images.writeUInt32BE(28, 8);
+    images.writeUInt32BE(28, 12);
+    for (let i = 16; i < images.length; i++) images[i] = Math.floor(rng() * 256);
+    const labels = Buffer.alloc(8 + 20);
+    labels.writeUInt32BE(0x801, 0);
+    labels.writeUInt32BE(20, 4);
+    for (let i = 0; i < 20; i++) labels[8 + i] = i % 10;
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), images);
+    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), labels);
+  }
+  return dir;
+}
+
+describe('what a worker refuses', { timeout: 300_000 }, () => {
+  it('a job with a bad genome fails at once naming the field; a job for other data stops the worker with a clear error', async () => {
+    const redis = await startRedis();
+    const runId = 'abcdef0123456789';
+    const name = queueNameFor(runId);
+    const client = newRedisClient(redis.url);
+    await client.sadd(RUNS_KEY, name);
+    const queue = new Queue(name, { connection: newRedisClient(redis.url) });
+    const worker = startWorker(redis.url, ['--data', wrongData()]);
+    try {
+      const genome = space.sample(seedrandom('job'));
+      const training = {
+        space: SMALL_IMAGE_SPACE,
+        genome,
+        data: { name: 'fashion-mnist-sample', contentHash: '0123456789abcdef', validationFraction: 0.1, seed: 0 },
+        teacherKey: null,
+        options: { budget: { images: 32 }, batchSize: 32, optimizer: 'sgd', distillation: { temperature: 4, alpha: 0 }, augment: true, seed: 1 },
+        backend: 'auto',
+      };
+      const bad = structuredClone(training);
+      (bad.genome.stages[1] as { width: unknown }).width = 'wide';
+      const badJob = await queue.add('train', { training: bad, timeLimitSeconds: 60 }, { jobId: 'bad', attempts: 2 });
+      await until('the bad job to fail', async () => (await badJob.getState()) === 'failed');
+      const failed = (await queue.getJob('bad'))!;
+      expect(failed.failedReason).toMatch(/genome\.stages\[1\]\.width: .*expected number/);
+      expect(failed.attemptsMade).toBe(1); // not retried
+      const outOfSpace = structuredClone(training);
+      outOfSpace.genome.stages[1].width = 999;
+      const outJob = await queue.add('train', { training: outOfSpace, timeLimitSeconds: 60 }, { jobId: 'out-of-space', attempts: 2 });
+      await until('the out-of-space job to fail', async () => (await outJob.getState()) === 'failed');
+      expect((await queue.getJob('out-of-space'))!.failedReason).toMatch(/genome\.stages\[1\]\.width: 999 is not one of/);
+
+      // Valid, but for data this worker does not have: the job fails and the worker stops (exit code 3).
+      const job = await queue.add('train', { training, timeLimitSeconds: 60 }, { jobId: 'other-data', attempts: 2 });
+      expect(await worker.exited).toBe(3);
+      expect(worker.output()).toMatch(/this worker's data \(content hash [0-9a-f]{16}\) is not the search's data 'fashion-mnist-sample' \(content hash 0123456789abcdef\); start the worker with --data/);
+      const after = (await queue.getJob('other-data'))!;
+      expect(after.failedReason).toMatch(/is not the search's data/);
+      expect(await job.getState()).not.toBe('completed');
+    } finally {
+      await stopWorker(worker);
+      await queue.close();
+      client.disconnect();
+      await redis.stop();
+    }
+  });
+});
+
+describe('Redis settings and credentials', () => {
+  it('refuses a Redis without AOF or with an evicting policy, saying what to set', async () => {
+    const noAof = await startRedis({ args: ['--appendonly', 'no'] });
+    await expect(connectRedis(noAof.url)).rejects.toThrow(/AOF persistence is off.*--appendonly yes/);
+    await noAof.stop();
+    const evicting = await startRedis({ args: ['--maxmemory-policy', 'allkeys-lru'] });
+    await expect(connectRedis(evicting.url)).rejects.toThrow(/maxmemory-policy is allkeys-lru.*--maxmemory-policy noeviction/);
+    // A search refuses it before training anything.
+    await expect(runSearch(config, { runDir: join(root, 'evicting'), redis: evicting.url, measureLatency })).rejects.toThrow(QueueError);
+    await evicting.stop();
+  });
+
+  it('an ACL user with a password over TLS (rediss://) connects; a wrong password is refused; a config may not hold a password', async () => {
+    const dir = mkdtempSync(join(root, 'tls-'));
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    const server = await startRedis({ tls: { cert, key, ca: cert }, args: ['--user', 'default', 'off', '--user', 'nas', 'on', '>s3cret@pw', '~*', '&*', '+@all'] });
+    const url = `rediss://nas@127.0.0.1:${server.port}`;
+    process.env[REDIS_CA_ENV] = cert;
+    try {
+      process.env[REDIS_PASSWORD_ENV] = 's3cret@pw';
+      const client = await connectRedis(url);
+      expect(await client.acl('WHOAMI')).toBe('nas');
+      client.disconnect();
+      // The password may also sit in the URL (percent-encoded), for `nas worker`.
+      const inline = await connectRedis(`rediss://nas:s3cret%40pw@127.0.0.1:${server.port}`);
+      inline.disconnect();
+      process.env[REDIS_PASSWORD_ENV] = 'wrong';
+      await expect(connectRedis(url)).rejects.toThrow(/refused the credentials/);
+    } finally {
+      delete process.env[REDIS_PASSWORD_ENV];
+      delete process.env[REDIS_CA_ENV];
+      await server.stop();
+    }
+    expect(redisOptionsFromUrl('rediss://u@h:7000/2')).toMatchObject({ host: 'h', port: 7000, db: 2, username: 'u', tls: { servername: 'h' } });
+    expect(() => redisOptionsFromUrl('http://h')).toThrow(/--redis: http: is not redis: or rediss:/);
+    expect(() => resolveSearchConfig({ redis: 'redis://u:pw@h' })).toThrow(SearchConfigError);
+    expect(() => resolveSearchConfig({ redis: 'redis://u:pw@h' })).toThrow(/redis: holds a password: set NAS_REDIS_PASSWORD/);
+  });
+});

@@ -1,0 +1,219 @@
+/**
+ * One candidate's training as one plain function: a job (data only) in, the
+ * training result and the candidate's files as bytes out. The local Piscina
+ * pool (train-worker.ts) and the queue workers of `nas worker` run this same
+ * function. A job is validated with zod — its genome with the space schema
+ * and against the space's choices — before anything is built; nothing in it
+ * is used as a path or executed: the data comes from where this machine was
+ * told (`dataSpec`), and must have the content hash the job names.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { buildTfjsModel } from '../space/build-tfjs.js';
+import { describeGenome, exportOnnx, writeFileAtomic, GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsArtifacts } from '../space/candidate-files.js';
+import { genomeId } from '../space/genome.js';
+import { planNetwork } from '../space/plan.js';
+import { genomeSchema, parseGenome, parseSearchSpace, searchSpaceSchema, SpaceConfigError } from '../space/schema.js';
+import { BACKENDS, selectBackend } from './backend.js';
+import { DatasetError } from './datasets/errors.js';
+import { loadDataset } from './datasets/load.js';
+import { fingerprint, prepareData, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
+import { trainCandidate } from './distill.js';
+import { onnxEvaluator } from './onnx-evaluate.js';
+import { readCachedTeacher, type TeacherResult } from './teacher.js';
+import type { Dataset } from './types.js';
+
+const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits`);
+
+/** A training job: everything is data, checked field by field. */
+export const trainingJobSchema = z.strictObject({
+  /** The search space the genome belongs to: the genome's choices are checked against it, strides come from it. */
+  space: searchSpaceSchema,
+  genome: genomeSchema,
+  data: z.strictObject({
+    /** The search's data as the user named it: for messages, and used to load only when it is a built-in name. */
+    name: z.string().max(4096),
+    /** {@link datasetContentHash} of the search's data. */
+    contentHash: hex(16),
+    validationFraction: z.number().gt(0).lt(1),
+    seed: z.number().int(),
+    subset: z.number().int().positive().optional(),
+  }),
+  /** Teacher logits by their cache key (a content hash), or null for no distillation. */
+  teacherKey: hex(20).nullable(),
+  options: z.strictObject({
+    budget: z.union([z.strictObject({ epochs: z.number().positive().max(1000) }), z.strictObject({ images: z.number().int().positive() })]),
+    batchSize: z.number().int().positive().max(65536),
+    optimizer: z.enum(['sgd', 'adam']),
+    learningRate: z.number().positive().optional(),
+    distillation: z.strictObject({ temperature: z.number().positive(), alpha: z.number().min(0).max(1) }),
+    augment: z.boolean(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1),
+  }),
+  backend: z.enum([...BACKENDS, 'auto']),
+});
+export type TrainingJob = z.output<typeof trainingJobSchema>;
+
+/** A job payload that is not what it must be: names the field. */
+export class TrainingJobError extends Error {
+  readonly code = 'E_TRAINING_JOB';
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly source = 'training job',
+  ) {
+    super(`${source}: ${field}: ${problem}`);
+    this.name = 'TrainingJobError';
+  }
+}
+
+/** Validates a job payload: its shape, the space's own checks, and the genome against the space. */
+export function parseTrainingJob(value: unknown, source = 'training job'): TrainingJob {
+  const parsed = trainingJobSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    let field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    let problem = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      field = [field, (issue as { keys: string[] }).keys[0]].filter(Boolean).join('.');
+      problem = 'unknown field';
+    }
+    throw new TrainingJobError(field || '(root)', problem, source);
+  }
+  try {
+    parseSearchSpace(parsed.data.space);
+  } catch (error) {
+    if (error instanceof SpaceConfigError) throw new TrainingJobError(`space.${error.field}`, error.problem, source);
+    throw error;
+  }
+  try {
+    parseGenome(parsed.data.genome, parsed.data.space);
+  } catch (error) {
+    if (error instanceof SpaceConfigError) throw new TrainingJobError(`genome.${error.field}`, error.problem, source);
+    throw error;
+  }
+  return parsed.data;
+}
+
+/**
+ * Content hash of a dataset: every split's pixels and labels (16 hex digits).
+ * Equal only when a worker trains and validates on exactly the search's images.
+ */
+export function datasetContentHash(dataset: Dataset): string {
+  const hash = createHash('sha256').update(`classes:${dataset.numClasses};train:${fingerprint(dataset.train)};test:${fingerprint(dataset.test)}`);
+  if (dataset.validation) hash.update(`;validation:${fingerprint(dataset.validation)}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** What a training thread runs: a job, and where this machine reads the data from. */
+export interface TrainingTask {
+  job: TrainingJob;
+  /** `--data` of this machine: an alias or a path given by its user, never taken from a job. */
+  dataSpec: string;
+}
+
+/** A candidate directory's files by name (genome.json, model.onnx, model.json, weights.bin). */
+export type CandidateFiles = Record<string, Uint8Array>;
+
+/** What training one job yields. */
+export interface TrainingJobResult {
+  id: string;
+  accuracy: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  lossCurve: number[];
+  backend: string;
+  files: CandidateFiles;
+}
+
+/** The files a candidate directory holds; see space/candidate-files.ts. */
+export const CANDIDATE_FILE_NAMES = [GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE] as const;
+
+// Loaded once per thread (or process) and reused by every job with the same data.
+let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
+let cachedTeacher: { key: string; teacher: TeacherResult } | null = null;
+
+function dataFor(task: TrainingTask): PreparedData {
+  const { job, dataSpec } = task;
+  const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed, job.data.subset]);
+  if (cachedData?.key !== key) {
+    const dataset = loadDataset(dataSpec);
+    const contentHash = datasetContentHash(dataset);
+    const full = prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed });
+    const data = job.data.subset ? withTrainingSubset(full, job.data.subset, job.data.seed) : full;
+    cachedData = { key, contentHash, data };
+  }
+  if (cachedData.contentHash !== job.data.contentHash) {
+    throw new DatasetError(
+      dataSpec,
+      `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash}); give this worker the search's data with --data`,
+    );
+  }
+  return cachedData.data;
+}
+
+function teacherFor(key: string | null): TeacherResult | null {
+  if (key === null) return null;
+  if (cachedTeacher?.key !== key) {
+    const teacher = readCachedTeacher(key);
+    if (!teacher) throw new Error(`teacher logits ${key} are not in the cache`);
+    cachedTeacher = { key, teacher };
+  }
+  return cachedTeacher.teacher;
+}
+
+/** Trains one candidate: see the file comment. Throws {@link TrainingJobError} or {@link DatasetError} before building anything. */
+export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobResult> {
+  const job = parseTrainingJob(task.job);
+  const data = dataFor({ job, dataSpec: task.dataSpec });
+  const teacher = teacherFor(job.teacherKey);
+  await selectBackend(job.backend);
+  const strides = { stem: job.space.stemStride, stages: job.space.stages.map((s) => s.stride) };
+  const plan = planNetwork(job.genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
+  const model = buildTfjsModel(plan, job.options.seed);
+  try {
+    const { augment, ...options } = job.options;
+    const result = await trainCandidate(model, data, teacher, { ...options, augment: augment ? undefined : false, evaluateTest: false, evaluator: onnxEvaluator(plan) });
+    const file = describeGenome(job.genome, strides, {
+      numClasses: data.numClasses,
+      inputChannels: data.train.channels,
+      mean: data.normalisation.mean,
+      std: data.normalisation.std,
+      classNames: data.classNames,
+    });
+    const { json, weights } = await tfjsArtifacts(model);
+    const files: CandidateFiles = {
+      [TFJS_WEIGHTS_FILE]: weights,
+      [TFJS_MODEL_FILE]: Buffer.from(json),
+      [ONNX_FILE]: exportOnnx(file, model),
+      [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
+    };
+    return {
+      id: genomeId(job.genome),
+      accuracy: result.validationAccuracy,
+      trainSeconds: result.trainSeconds,
+      imagesPerSecond: result.trainImagesPerSecond,
+      lossCurve: result.lossCurve,
+      backend: result.backend.name,
+      files,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Writes a candidate's files into `dir`, each atomically, in an order that
+ * leaves genome.json last (a directory with it is complete). Only the known
+ * names are written, whatever else `files` holds.
+ */
+export function writeCandidateFiles(dir: string, files: CandidateFiles): void {
+  mkdirSync(dir, { recursive: true });
+  for (const name of [TFJS_WEIGHTS_FILE, TFJS_MODEL_FILE, ONNX_FILE, GENOME_FILE]) {
+    const bytes = files[name];
+    if (!bytes) throw new Error(`candidate files for ${dir} lack ${name}`);
+    writeFileAtomic(join(dir, name), bytes);
+  }
+}
