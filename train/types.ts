@@ -2,7 +2,9 @@
  * Contracts of the training stage: data in memory, teacher logits, and what
  * training a candidate returns. Types and docs only.
  */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BackendChoice } from './backend.js';
+import type { TrainingCheckpoint } from './checkpoint.js';
 
 /** Images of one split, uint8 as read from disk, NHWC. */
 export interface ImageSet {
@@ -87,8 +89,20 @@ export interface TrainOptions {
   seed?: number;
   /** Also measure test accuracy (the search skips it: test is for final reports). @default true */
   evaluateTest?: boolean;
+  /** Linear learning-rate warm-up over this many epochs before the cosine. @default 0 */
+  warmupEpochs?: number;
+  /** Label smoothing of the cross-entropy term, 0–1. @default 0 */
+  labelSmoothing?: number;
   /** Called after each batch with progress; must not throw. */
   onProgress?: (progress: TrainingProgress) => void;
+  /**
+   * Called after the batch that completes each epoch (and after the last
+   * batch) with a checkpoint from which {@link resumeFrom} continues exactly.
+   * Training waits for it (e.g. to write the checkpoint).
+   */
+  onEpoch?: (checkpoint: TrainingCheckpoint, model: LayersModel) => void | Promise<void>;
+  /** Continue from this checkpoint (same model, data, options) instead of from the start. */
+  resumeFrom?: TrainingCheckpoint | null;
 }
 
 export interface TrainingProgress {
