@@ -15,6 +15,9 @@ export const EXIT_CODES: Record<string, number> = {
   E_SEARCH_CONFIG: 7,
   E_JOURNAL: 8,
   E_COMPRESS: 9,
+  E_FINALIZE: 10,
+  E_RUN_DIRECTORY: 11,
+  E_CHECKPOINT: 12,
 };
 
 /** A bad flag value: names the flag and what was expected. */

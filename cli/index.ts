@@ -6,6 +6,7 @@ import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
 import { registerCompress } from './compress.js';
 import { registerExport } from './export.js';
+import { registerFinalize } from './finalize.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
 import { registerTeacher } from './teacher.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerTeacher(program);
   registerBench(program);
+  registerFinalize(program);
   registerCompress(program);
   return program;
 }

@@ -16,6 +16,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { packageRoot } from '../train/paths.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { teacherProgressLines } from '../train/teacher-progress.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { AgingEvolution } from './aging-evolution.js';
 import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
@@ -65,7 +66,7 @@ function defaultRunDir(config: SearchConfig): string {
 }
 
 /** The space a config names or holds. */
-function spaceConfigOf(config: SearchConfig) {
+export function spaceConfigOf(config: SearchConfig) {
   return typeof config.space === 'string' ? NAMED_SPACES[config.space] : config.space;
 }
 
@@ -77,7 +78,7 @@ function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: 
   return new RandomSearch(space, s, config.seed, isSeen);
 }
 
-function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
+export function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
   const t = config.teacher;
   if (t === null) return null;
   if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
@@ -122,7 +123,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
   if (teacherSpec && config.evaluator === 'real') {
     const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
-    const teacher = await teacherLogits(data, teacherSpec);
+    const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log));
     teacherKey = teacher.key;
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
   }
