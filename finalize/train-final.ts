@@ -142,8 +142,9 @@ export async function trainFinalModel(task: FinalTrainTask, onEvent: (event: Fin
       onEpoch: (checkpoint, trained) => {
         const validationAccuracy = evaluateAccuracy(trained, data.validation);
         curve.push(validationAccuracy);
-        writeCheckpoint(checkpointPath, checkpoint);
+        // Progress first: a kill between the two leaves a curve one epoch ahead of the checkpoint, which resume trims.
         writeFileAtomic(progressPath, JSON.stringify({ epoch: checkpoint.epoch, validationCurve: curve, sessions }) + '\n');
+        writeCheckpoint(checkpointPath, checkpoint);
         const perEpoch = checkpoint.trainSeconds / Math.max(1, checkpoint.epoch);
         const loss = checkpoint.stepLosses.at(-1) ?? NaN;
         onEvent({ type: 'epoch', id, name, epoch: checkpoint.epoch, epochs, loss, validationAccuracy, elapsedSeconds: checkpoint.trainSeconds, etaSeconds: perEpoch * (epochs - checkpoint.epoch) });
