@@ -1,7 +1,6 @@
 /**
- * Teacher progress as lines: one per epoch of a trained teacher (one per
- * quarter for an ONNX teacher's inference), with elapsed time and ETA, for
- * logs that are not a terminal (nohup, CI) and for the search's log.
+ * Teacher progress as lines, with elapsed time and ETA, for logs that are
+ * not a terminal (nohup, CI) and for the search's log.
  */
 import type { TeacherSpec } from './teacher-types.js';
 
@@ -16,18 +15,20 @@ export function formatDuration(seconds: number): string {
   return `${s}s`;
 }
 
-/** A `teacherLogits` progress callback that calls `line` at each epoch (or quarter) boundary. */
+/**
+ * A `teacherLogits` progress callback that calls `line` at each tenth of the
+ * work (each epoch of a 10-epoch teacher), so a log never goes quiet for long.
+ */
 export function teacherProgressLines(spec: TeacherSpec, line: (text: string) => void, now: () => number = () => performance.now()): (done: number, total: number) => void {
-  const steps = spec.kind === 'trained' ? spec.epochs : 4;
-  const unit = spec.kind === 'trained' ? 'epoch' : 'quarter';
   const started = now();
   let reported = 0;
   return (done, total) => {
-    const reached = Math.floor((done / total) * steps + 1e-9);
-    if (reached <= reported) return;
-    reported = reached;
+    const tenths = Math.floor((done / total) * 10 + 1e-9);
+    if (tenths <= reported) return;
+    reported = tenths;
     const elapsed = (now() - started) / 1000;
     const eta = (elapsed / done) * (total - done);
-    line(`teacher: ${unit} ${reached}/${steps} (${done}/${total} images), elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
+    const where = spec.kind === 'trained' ? `epoch ${((done / total) * spec.epochs).toFixed(1)}/${spec.epochs}` : 'logits';
+    line(`teacher: ${tenths * 10}% (${where}, ${done}/${total} images), elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
   };
 }

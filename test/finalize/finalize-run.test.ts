@@ -17,8 +17,8 @@ import { prepareData } from '../../train/datasets/prepared.js';
 import { onnxFullCheck } from '../helpers.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'index.js');
-// Small budgets: 3 epochs on 600 images, the best front member and the plain CNN.
-const args = ['--epochs', '3', '--subset', '600', '--top', '1', '--baselines', 'plain-cnn', '--workers', '2', '--latency-time', '100'];
+// Small budgets: 2 epochs on 256 images, the best front member and the plain CNN.
+const args = ['--epochs', '2', '--subset', '256', '--top', '1', '--baselines', 'plain-cnn', '--workers', '2', '--latency-time', '100'];
 let root: string;
 let run: string;
 
@@ -65,7 +65,7 @@ describe('nas finalize on a short search', () => {
 
     const full = finalize(whole);
     expect(full.status, full.stderr).toBe(0);
-    expect(full.stderr).toMatch(/plain-cnn: epoch 2\/3 loss [\d.]+ validation [\d.]+% elapsed \S+ ETA \S+/); // not a TTY: one line per epoch
+    expect(full.stderr).toMatch(/plain-cnn: epoch 1\/2 loss [\d.]+ validation [\d.]+% elapsed \S+ ETA \S+/); // not a TTY: one line per epoch
     expect(full.stdout).toMatch(/plain-cnn \([\d.]+%, [\d.]+ ms\) is dominated by|SEARCH FAILED against plain-cnn/);
 
     // finalized.csv: the columns, one front member, the baseline, the teacher.
@@ -79,7 +79,7 @@ describe('nas finalize on a short search', () => {
       expect(r.test_images).toBe(1000);
       expect(Number(r.latency_p50_ms)).toBeGreaterThan(0);
       expect(Number(r.latency_p90_ms)).toBeGreaterThanOrEqual(Number(r.latency_p50_ms));
-      expect(r.epochs).toBe(3);
+      expect(r.epochs).toBe(2);
       // The deployed ONNX file, run by onnxruntime over the test split, scores what training measured with tfjs.
       const onnx = join(whole, String(r.files), 'model.onnx');
       onnxFullCheck(readFileSync(onnx));
@@ -117,7 +117,7 @@ describe('nas finalize on a short search', () => {
     expect(again.stderr).toMatch(/plan\.json exists: continue with --resume/);
     const resumed = finalize(killed, '--resume');
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(resumed.stderr).toMatch(/resuming from epoch [12]/);
+    expect(resumed.stderr).toMatch(/resuming from epoch 1/);
     for (const id of readdirSync(join(whole, 'final')).filter((d) => d !== 'plan.json')) {
       const bytes = (dir: string) => readFileSync(join(dir, 'final', id, 'weights.bin'));
       expect(Buffer.compare(bytes(killed), bytes(whole)), `final/${id}/weights.bin`).toBe(0);
@@ -125,5 +125,5 @@ describe('nas finalize on a short search', () => {
       expect(record(killed).validationCurve).toEqual(record(whole).validationCurve);
       expect(record(killed).testAccuracy).toBe(record(whole).testAccuracy);
     }
-  });
+  }, 900_000);
 });
