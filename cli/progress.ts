@@ -24,7 +24,9 @@ export function progressBar(label: string, format = '{bar} {percentage}% | {valu
       }
     },
     stop() {
+      // A stopped bar starts again on the next update (e.g. after a log line was printed under it).
       if (started) bar.stop();
+      started = false;
     },
   };
 }

@@ -83,7 +83,9 @@ describe('nas finalize on a short search', () => {
       // The deployed ONNX file, run by onnxruntime over the test split, scores what training measured with tfjs.
       const onnx = join(whole, String(r.files), 'model.onnx');
       onnxFullCheck(readFileSync(onnx));
-      expect(await onnxAccuracy(onnx, data.test, 28, 10)).toBeCloseTo(Number(r.test_accuracy), 2);
+      const genomeFile = join(whole, String(r.files), 'genome.json');
+      const resolution = existsSync(genomeFile) ? JSON.parse(readFileSync(genomeFile, 'utf8')).genome.resolution : 28;
+      expect(await onnxAccuracy(onnx, data.test, resolution, 10)).toBeCloseTo(Number(r.test_accuracy), 2);
       expect(existsSync(join(whole, String(r.files), 'model.json'))).toBe(true);
     }
     expect(existsSync(join(whole, 'final', String(rows[0].id), 'genome.json'))).toBe(true);
