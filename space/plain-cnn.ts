@@ -63,7 +63,7 @@ export function buildPlainCnnTfjs(spec: PlainCnnSpec, data: DataShape, seed = 0)
   let x: tfl.SymbolicTensor = input;
   convs.forEach((c, i) => {
     x = tfl.layers
-      .conv2d({ filters: c.outChannels, kernelSize: c.kernel, padding: 'same', useBias: false, name: c.name, kernelInitializer: tfl.initializers.heNormal({ seed: seed * 10007 + layerIndex++ }) })
+      .conv2d({ filters: c.outChannels, kernelSize: c.kernel, padding: 'same', useBias: false, name: c.name, kernelInitializer: tfl.initializers.heNormal({ seed: seed * 10007 + 1 + layerIndex++ }) })
       .apply(x) as tfl.SymbolicTensor;
     x = new FusedBatchNormalization({ name: `${c.name}_bn`, momentum: 0.9, epsilon: 1e-3 }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.reLU({ name: `${c.name}_relu` }).apply(x) as tfl.SymbolicTensor;
@@ -71,7 +71,7 @@ export function buildPlainCnnTfjs(spec: PlainCnnSpec, data: DataShape, seed = 0)
   });
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as tfl.SymbolicTensor;
   const logits = tfl.layers
-    .dense({ units: data.numClasses, name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 10007 + layerIndex++ }) })
+    .dense({ units: data.numClasses, name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 10007 + 1 + layerIndex++ }) })
     .apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name: 'plain_cnn' });
 }
