@@ -136,6 +136,9 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   if (options.resume) {
     plan = readPlan(planPath);
     if (plan.configHash !== run.configHash) throw new FinalizeError(`${planPath}: configHash ${plan.configHash} is not the run's ${run.configHash}`);
+    if (options.epochs !== undefined && options.epochs !== plan.recipe.epochs) {
+      throw new FinalizeError(`${planPath}: this finalization trains for ${plan.recipe.epochs} epochs, not ${options.epochs}; --resume continues it as planned (delete final/ to start another)`);
+    }
   } else {
     if (existsSync(planPath)) throw new FinalizeError(`${planPath} exists: continue with --resume, or delete ${finalDir} to start over`);
     const teacher = await ensureTeacher(run, onEvent);
@@ -152,7 +155,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   }
   const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
   if (teacher) onEvent({ type: 'teacher', description: teacher.description, testAccuracy: teacher.testAccuracy });
-  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${plan.recipe.warmupEpochs} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}` });
+  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}` });
 
   const started = performance.now();
   const records = new Map<string, FinalRecord>();

@@ -123,7 +123,7 @@ export function summarySection(result: FinalizeResult, dominance: readonly Domin
     SECTION_START,
     '## Finalized models (`nas finalize`)',
     '',
-    `Recipe ${recipeHash(r)}: ${r.epochs} epochs on the training split, batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${r.warmupEpochs} warm-up epoch(s) then cosine, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
+    `Recipe ${recipeHash(r)}: ${r.epochs} epochs on the training split, batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${Number(r.warmupEpochs.toFixed(3))} warm-up epoch(s) then cosine, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
     result.teacher ? `Teacher: ${result.teacher.description}; test accuracy ${pct(result.teacher.testAccuracy)}.` : 'Teacher: none (plain training).',
     '',
     '| id | kind | name | test accuracy (95% interval) | p50 ms | p90 ms | params | MMACs | epochs | train s |',
