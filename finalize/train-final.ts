@@ -128,6 +128,8 @@ export async function trainFinalModel(task: FinalTrainTask, onEvent: (event: Fin
   const epochs = task.recipe.epochs;
   onEvent({ type: 'start', id, name, fromEpoch: resume?.epoch ?? 0, epochs });
   let lastProgress = 0;
+  const firstEpoch = resume?.epoch ?? 0;
+  const sessionStarted = performance.now();
   try {
     const result = await trainCandidate(model, data, teacher, {
       ...recipeTrainOptions(task.recipe),
@@ -145,9 +147,11 @@ export async function trainFinalModel(task: FinalTrainTask, onEvent: (event: Fin
         // Progress first: a kill between the two leaves a curve one epoch ahead of the checkpoint, which resume trims.
         writeFileAtomic(progressPath, JSON.stringify({ epoch: checkpoint.epoch, validationCurve: curve, sessions }) + '\n');
         writeCheckpoint(checkpointPath, checkpoint);
-        const perEpoch = checkpoint.trainSeconds / Math.max(1, checkpoint.epoch);
+        // ETA from this session's wall-clock per epoch, validation included.
+        const wall = (performance.now() - sessionStarted) / 1000;
+        const perEpoch = wall / Math.max(1, checkpoint.epoch - firstEpoch);
         const loss = checkpoint.stepLosses.at(-1) ?? NaN;
-        onEvent({ type: 'epoch', id, name, epoch: checkpoint.epoch, epochs, loss, validationAccuracy, elapsedSeconds: checkpoint.trainSeconds, etaSeconds: perEpoch * (epochs - checkpoint.epoch) });
+        onEvent({ type: 'epoch', id, name, epoch: checkpoint.epoch, epochs, loss, validationAccuracy, elapsedSeconds: (resume?.trainSeconds ?? 0) + wall, etaSeconds: perEpoch * (epochs - checkpoint.epoch) });
       },
     });
     await saveFinalModel(task, data, model);
