@@ -18,6 +18,9 @@ export const EXIT_CODES: Record<string, number> = {
   E_BACKEND: 10,
   E_PREDICTOR: 11,
   E_QUEUE: 12,
+  E_FINALIZE: 13,
+  E_RUN_DIRECTORY: 14,
+  E_CHECKPOINT: 15,
   /** A second Ctrl-C: the shell's convention for death by SIGINT. */
   E_INTERRUPTED: 130,
 };

@@ -9,6 +9,7 @@ import { EXIT_CODES, reportError } from './errors.js';
 import { registerBench } from './bench.js';
 import { registerCompress } from './compress.js';
 import { registerExport } from './export.js';
+import { registerFinalize } from './finalize.js';
 import { registerPredictor } from './predictor.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerTeacher(program);
   registerBench(program);
+  registerFinalize(program);
   registerCompress(program);
   registerPredictor(program);
   registerWorker(program);

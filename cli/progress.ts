@@ -81,6 +81,7 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
       if (running) bar.render();
     },
     stop() {
+      // A stopped bar starts again on the next update (e.g. after a log line was printed under it).
       if (running) bar.stop();
       running = false;
     },

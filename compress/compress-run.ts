@@ -51,7 +51,10 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
   const log = options.onProgress ?? (() => {});
 
   for (const id of ids) {
-    const source = join(frontDir, id);
+    // A model finalized by `nas finalize` (final/<id>/) is the one worth compressing; else the search's weights.
+    const finalized = join(runDir, 'final', id);
+    const source = existsSync(join(finalized, 'genome.json')) ? finalized : join(frontDir, id);
+    if (source === finalized) log(`${id}: starting from the finalized model in final/${id}`);
     const file = readGenomeFile(source);
     const target = join(outDir, id);
     if (options.epochs) {

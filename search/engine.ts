@@ -19,6 +19,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { teacherProgressLines } from '../train/teacher-progress.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
@@ -80,7 +81,7 @@ function defaultRunDir(config: SearchConfig): string {
 }
 
 /** The space a config names or holds. */
-function spaceConfigOf(config: SearchConfig) {
+export function spaceConfigOf(config: SearchConfig) {
   return typeof config.space === 'string' ? NAMED_SPACES[config.space] : config.space;
 }
 
@@ -92,7 +93,7 @@ function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: 
   return new RandomSearch(space, s, config.seed, isSeen);
 }
 
-function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
+export function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
   const t = config.teacher;
   if (t === null) return null;
   if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
@@ -153,7 +154,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
   if (teacherSpec && config.evaluator === 'real') {
     const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
-    const teacher = await teacherLogits(data, teacherSpec);
+    const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log));
     teacherKey = teacher.key;
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
   }

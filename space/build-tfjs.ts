@@ -12,8 +12,9 @@ type SymbolicTensor = tfl.SymbolicTensor;
 
 /** Builds the model of a plan; the same plan and seed give the same weights. */
 export function buildTfjsModel(plan: NetworkPlan, seed = 0): tfl.LayersModel {
+  // tfjs reads a seed of 0 as "no seed" (Math.random), so layer seeds start at 1.
   let layerIndex = 0;
-  const init = () => tfl.initializers.heNormal({ seed: seed * 10007 + layerIndex++ });
+  const init = () => tfl.initializers.heNormal({ seed: seed * 10007 + 1 + layerIndex++ });
 
   const activate = (x: SymbolicTensor, activation: ConvSpec['activation'], name: string): SymbolicTensor => {
     if (activation === null) return x;
@@ -63,7 +64,7 @@ export function buildTfjsModel(plan: NetworkPlan, seed = 0): tfl.LayersModel {
     .dense({
       units: plan.numClasses,
       name: plan.classifier.name,
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 10007 + layerIndex++ }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 10007 + 1 + layerIndex++ }),
     })
     .apply(x) as SymbolicTensor;
   return tfl.model({ inputs: input, outputs: logits, name: 'candidate' });

@@ -19,6 +19,7 @@ import {
   LOSS_CURVE_POINTS,
   SGD_MOMENTUM,
 } from './constants.js';
+import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
 import { accuracyFromLogits, tfjsEvaluator, toResolution } from './evaluate.js';
@@ -36,9 +37,10 @@ export function distillationLoss(
   labelsOneHot: tf.Tensor2D,
   teacherLogits: tf.Tensor2D | null,
   { temperature: T, alpha }: DistillationOptions,
+  labelSmoothing = 0,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const ce = tf.losses.softmaxCrossEntropy(labelsOneHot, studentLogits) as tf.Scalar;
+    const ce = tf.losses.softmaxCrossEntropy(labelsOneHot, studentLogits, undefined, labelSmoothing) as tf.Scalar;
     if (!teacherLogits || alpha === 0) return ce;
     const teacherProbs = tf.softmax(tf.div(teacherLogits, T));
     const teacherLogProbs = tf.logSoftmax(tf.div(teacherLogits, T));
@@ -57,6 +59,8 @@ interface ResolvedTrainOptions {
   distillation: DistillationOptions;
   augment: AugmentOptions | false;
   seed: number;
+  warmupSteps: number;
+  labelSmoothing: number;
 }
 
 function resolve(options: TrainOptions, trainCount: number): ResolvedTrainOptions {
@@ -76,7 +80,19 @@ function resolve(options: TrainOptions, trainCount: number): ResolvedTrainOption
     distillation,
     augment: options.augment === false ? false : { ...DEFAULT_AUGMENT, ...options.augment },
     seed: options.seed ?? 0,
+    warmupSteps: Math.round(((options.warmupEpochs ?? 0) * trainCount) / (options.batchSize ?? DEFAULT_BATCH_SIZE)),
+    labelSmoothing: options.labelSmoothing ?? 0,
   };
+}
+
+/**
+ * The learning rate at `step` of `steps`: a linear warm-up over the first
+ * `warmupSteps`, then a cosine from the peak down to 0.
+ */
+export function scheduledLearningRate(peak: number, step: number, steps: number, warmupSteps = 0): number {
+  if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+  const progress = (step - warmupSteps) / Math.max(1, steps - warmupSteps);
+  return 0.5 * peak * (1 + Math.cos(Math.PI * progress));
 }
 
 /** Conv and dense kernels: the weights weight decay applies to (not BN, not biases). */
@@ -102,7 +118,11 @@ export async function trainCandidate(
     throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
   }
   const useTeacher = teacher !== null && o.distillation.alpha > 0;
-  const rng = seedrandom(`train:${o.seed}`);
+  const resume = options.resumeFrom ?? null;
+  // The generator's state is part of a checkpoint, so a resumed run draws what an uninterrupted one would.
+  const rng = (
+    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
+  ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
   const resolution = model.inputs[0].shape[1] as number;
   const { height, width, channels, count } = data.train;
   const imageSize = height * width * channels;
@@ -116,13 +136,15 @@ export async function trainCandidate(
   const decayed = decayedWeights(model);
   const steps = Math.ceil(o.totalImages / o.batchSize);
   const batchBuffer = new Float32Array(o.batchSize * imageSize);
-  const stepLosses: number[] = [];
-  let order = permutation(count, rng);
-  let cursor = 0;
-  let imagesSeen = 0;
+  const stepLosses: number[] = resume ? [...resume.stepLosses] : [];
+  let order = resume ? resume.order : permutation(count, rng);
+  let cursor = resume?.cursor ?? 0;
+  let imagesSeen = resume?.imagesSeen ?? 0;
+  if (resume) await restoreCheckpoint(model, optimizer, resume);
+  const previousSeconds = resume?.trainSeconds ?? 0;
   const started = performance.now();
 
-  for (let step = 0; step < steps; step++) {
+  for (let step = resume?.step ?? 0; step < steps; step++) {
     const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
     const indices = new Int32Array(n);
     for (let k = 0; k < n; k++) {
@@ -134,7 +156,7 @@ export async function trainCandidate(
     }
     const batch = batchBuffer.subarray(0, n * imageSize);
     gatherAugmented(data.train, indices, batch, o.augment, rng);
-    setLearningRate(0.5 * o.learningRate * (1 + Math.cos((Math.PI * step) / steps)));
+    setLearningRate(scheduledLearningRate(o.learningRate, step, steps, o.warmupSteps));
 
     const loss = tf.tidy(() => {
       const x = toResolution(tf.tensor4d(batch, [n, height, width, channels]), resolution);
@@ -150,7 +172,7 @@ export async function trainCandidate(
       }
       const { value, grads } = tf.variableGrads(() => {
         const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-        let total = distillationLoss(logits, labels, teacherBatch, o.distillation);
+        let total = distillationLoss(logits, labels, teacherBatch, o.distillation, o.labelSmoothing);
         if (o.weightDecay > 0 && decayed.length) {
           const l2 = tf.addN(decayed.map((w) => tf.sum(tf.square(w))));
           total = tf.add(total, tf.mul(l2, o.weightDecay / 2));
@@ -164,10 +186,16 @@ export async function trainCandidate(
     loss.dispose();
     if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);
     stepLosses.push(lossValue);
+    const epochBefore = Math.floor(imagesSeen / count);
     imagesSeen += n;
     options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
+    const epoch = Math.floor(imagesSeen / count);
+    if (options.onEpoch && (epoch > epochBefore || step === steps - 1)) {
+      const loop = { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
+      await options.onEpoch(await captureCheckpoint(model, optimizer, loop, epoch), model);
+    }
   }
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = previousSeconds + (performance.now() - started) / 1000;
   optimizer.dispose();
 
   const lossCurve: number[] = [];

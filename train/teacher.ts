@@ -6,7 +6,7 @@
  * changed dataset or teacher never reuses stale logits.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { userCacheDir } from '../locations.js';
@@ -85,8 +85,12 @@ export async function teacherLogits(
   const key = teacherKey(data, spec);
   const cached = readCachedTeacher(key);
   if (cached) return cached;
-  const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, onProgress);
+  // A trained teacher checkpoints each epoch beside the cache entry it will become.
+  const checkpoint = join(teacherCacheDir(), `${key}.ckpt`);
+  if (spec.kind === 'trained') mkdirSync(teacherCacheDir(), { recursive: true });
+  const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, onProgress, checkpoint);
   const result: TeacherResult = { ...computed, key, fromCache: false };
   writeCache(result, data.fullTrain().count);
+  rmSync(checkpoint, { force: true });
   return result;
 }

@@ -8,6 +8,7 @@ import { planNetwork } from '../space/plan.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { Genome, SearchSpaceConfig } from '../space/types.js';
 import { selectBackend } from './backend.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator, onnxLogits } from './onnx-evaluate.js';
@@ -51,11 +52,17 @@ export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, dataRe
   };
 }
 
-/** Trains the teacher of `spec` (plain cross-entropy) and returns its logits over the full training split. */
+/**
+ * Trains the teacher of `spec` (plain cross-entropy) and returns its logits
+ * over the full training split. With `checkpointPath`, training is
+ * checkpointed after every epoch there and continues from it when it exists,
+ * so a killed teacher loses at most one epoch.
+ */
 export async function trainedTeacher(
   data: PreparedData,
   spec: Extract<TeacherSpec, { kind: 'trained' }>,
   onProgress?: (done: number, total: number) => void,
+  checkpointPath?: string,
 ): Promise<Omit<TeacherResult, 'key' | 'fromCache'>> {
   await selectBackend();
   const plan = planNetwork(spec.genome, spec.strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
@@ -66,6 +73,8 @@ export async function trainedTeacher(
     distillation: { alpha: 0 },
     onProgress: (p) => onProgress?.(p.imagesSeen, p.imagesTotal),
     evaluator: onnxEvaluator(plan),
+    resumeFrom: checkpointPath ? readCheckpoint(checkpointPath) : null,
+    onEpoch: checkpointPath ? (c) => writeCheckpoint(checkpointPath, c) : undefined,
   });
   const [logits] = await onnxLogits(plan, model, [data.fullTrain()]);
   const params = model.countParams();

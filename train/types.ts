@@ -4,6 +4,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { BackendChoice } from './backend.js';
+import type { TrainingCheckpoint } from './checkpoint.js';
 
 /** Images of one split, uint8 as read from disk, NHWC. */
 export interface ImageSet {
@@ -89,6 +90,10 @@ export interface TrainOptions {
   seed?: number;
   /** Also measure test accuracy (the search skips it: test is for final reports). @default true */
   evaluateTest?: boolean;
+  /** Linear learning-rate warm-up over this many epochs before the cosine. @default 0 */
+  warmupEpochs?: number;
+  /** Label smoothing of the cross-entropy term, 0–1. @default 0 */
+  labelSmoothing?: number;
   /** Called after each batch with progress; must not throw. */
   onProgress?: (progress: TrainingProgress) => void;
   /**
@@ -97,6 +102,14 @@ export interface TrainOptions {
    * which is faster. @default tfjs predict ({@link SplitEvaluator} `tfjsEvaluator`)
    */
   evaluator?: SplitEvaluator;
+  /**
+   * Called after the batch that completes each epoch (and after the last
+   * batch) with a checkpoint from which {@link resumeFrom} continues exactly.
+   * Training waits for it (e.g. to write the checkpoint).
+   */
+  onEpoch?: (checkpoint: TrainingCheckpoint, model: LayersModel) => void | Promise<void>;
+  /** Continue from this checkpoint (same model, data, options) instead of from the start. */
+  resumeFrom?: TrainingCheckpoint | null;
 }
 
 /** Computes a model's logits over whole splits: tfjs predict, or onnxruntime on its export. */

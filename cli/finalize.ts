@@ -1,0 +1,116 @@
+/** `nas finalize`: train the front's best and the hand-designed baselines with one recipe, measure, compare. */
+import type { Command } from 'commander';
+import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
+import { finalizeRun } from '../finalize/finalize-run.js';
+import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
+import { wilsonInterval } from '../finalize/interval.js';
+import type { FinalizeEvent } from '../finalize/types.js';
+import { formatDuration } from '../train/teacher-progress.js';
+import { action, positiveInt, UsageError } from './errors.js';
+import { progressBar } from './progress.js';
+
+interface FinalizeFlags {
+  top?: number;
+  epochs?: number;
+  baselines: boolean | string;
+  resume?: boolean;
+  subset?: number;
+  workers?: number;
+  latencyTime?: number;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function baselineList(value: boolean | string): readonly BaselineName[] | false {
+  if (value === false) return false;
+  if (value === true) return BASELINE_NAMES;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(BASELINE_NAMES as readonly string[]).includes(n)) throw new UsageError(`--baselines: '${n}' is not one of ${BASELINE_NAMES.join(', ')}`);
+  }
+  return names as BaselineName[];
+}
+
+/**
+ * Progress: a bar with ETA over every model's images on a terminal; one
+ * line per epoch per model otherwise (nohup, CI).
+ */
+function progressPrinter(): { onEvent: (e: FinalizeEvent) => void; stop: () => void } {
+  const tty = process.stderr.isTTY === true;
+  const bar = tty ? progressBar('finalize', { format: '{bar} {percentage}% | {models} | ETA {eta_formatted}' }) : null;
+  const seen = new Map<string, { seen: number; total: number }>();
+  let pending = 1;
+  let finished = 0;
+  const line = (text: string) => {
+    if (bar) bar.stop();
+    console.error(text);
+  };
+  return {
+    onEvent(e) {
+      if (e.type === 'plan') pending = Math.max(1, e.pending);
+      else if (e.type === 'log') line(e.line);
+      else if (e.type === 'teacher') line(`teacher: ${e.description}${e.testAccuracy === null ? '' : `; test accuracy ${pct(e.testAccuracy)}`}`);
+      else if (e.type === 'start') line(`${e.name}: ${e.fromEpoch ? `resuming from epoch ${e.fromEpoch}` : 'starting'} (${e.epochs} epochs)`);
+      else if (e.type === 'progress' && bar) {
+        seen.set(e.id, { seen: e.imagesSeen, total: e.imagesTotal });
+        const total = Math.max(...[...seen.values()].map((v) => v.total)) * (e.id === 'teacher' ? 1 : pending);
+        const done = [...seen.entries()].filter(([id]) => e.id === 'teacher' || id !== 'teacher').reduce((n, [, v]) => n + v.seen, 0);
+        bar.update(done, Math.max(total, done, 1), { models: e.id === 'teacher' ? 'teacher' : `${finished}/${pending} models done` });
+      } else if (e.type === 'epoch' && !bar) {
+        line(`${e.name}: epoch ${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)} validation ${pct(e.validationAccuracy)} elapsed ${formatDuration(e.elapsedSeconds)} ETA ${formatDuration(e.etaSeconds)}`);
+      } else if (e.type === 'done') {
+        finished++;
+        const r = e.record;
+        line(r.state === 'trained' ? `${r.name}: test accuracy ${pct(r.testAccuracy)} after ${r.epochs} epochs (${formatDuration(r.trainSeconds)})` : `${r.name}: FAILED: ${r.error}`);
+      } else if (e.type === 'latency') line(`measuring latency of ${e.models} models, interleaved…`);
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+export function registerFinalize(program: Command): void {
+  program
+    .command('finalize')
+    .description('train the front\'s best members and hand-designed baselines with one real recipe; test accuracy, latency in one run, who beats whom')
+    .argument('<run dir>', 'a results/<run> directory of a finished search')
+    .option('--top <k>', 'the K most accurate front members (default: the best of each third of the latency range, plus the knee)', positiveInt('--top'))
+    .option('--epochs <n>', 'training epochs for every model (default 30)', positiveInt('--epochs'))
+    .option('--baselines <names>', `comma-separated subset of ${BASELINE_NAMES.join(', ')}`)
+    .option('--no-baselines', 'train no hand-designed baselines')
+    .option('--subset <n>', 'train on this many images of the training split (scaled-down runs)', positiveInt('--subset'))
+    .option('--workers <n>', 'models trained at once, one per worker (default: the run\'s)', positiveInt('--workers'))
+    .option('--latency-time <ms>', 'latency measuring time per model, interleaved', positiveInt('--latency-time'), 2000)
+    .option('--resume', 'continue a killed finalization from its checkpoints')
+    .action(
+      action(async (runDir: string, o: FinalizeFlags) => {
+        const progress = progressPrinter();
+        try {
+          const result = await finalizeRun(runDir, {
+            top: o.top,
+            epochs: o.epochs,
+            baselines: baselineList(o.baselines ?? true),
+            subset: o.subset,
+            workers: o.workers,
+            resume: o.resume,
+            latencyTime: o.latencyTime,
+            onEvent: progress.onEvent,
+          });
+          progress.stop();
+          const dominance = await writeFinalizeReport(result);
+          console.log('| id | kind | test accuracy (95% interval) | p50 ms | params | MMACs | train |');
+          console.log('|---|---|---|---:|---:|---:|---:|');
+          for (const m of result.models) {
+            const i = wilsonInterval(m.record.testAccuracy, m.record.testCount);
+            const p50 = m.latency.state === 'errored' ? '—' : m.latency.stats.p50.toFixed(4);
+            console.log(`| ${m.record.kind === 'front' ? m.record.id : m.record.name} | ${m.record.kind} | ${pct(m.record.testAccuracy)} (${pct(i.low)}–${pct(i.high)}) | ${p50} | ${m.record.params} | ${(m.record.macs / 1e6).toFixed(2)} | ${formatDuration(m.record.trainSeconds)} |`);
+          }
+          if (result.teacher) console.log(`teacher: ${pct(result.teacher.testAccuracy)} test accuracy (${result.teacher.description})`);
+          for (const l of dominanceLines(dominance)) console.log(l);
+          for (const f of result.failed) console.log(`${f.id}: training failed: ${f.error}`);
+          console.log(`wrote ${runDir}/finalized.csv, finalized.svg, summary.md and final/<id>/ (model.onnx, tfjs model, genome.json)`);
+        } finally {
+          progress.stop();
+        }
+      }),
+    );
+}

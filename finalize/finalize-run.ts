@@ -1,0 +1,215 @@
+/**
+ * `nas finalize <run>`: the front's best members and the hand-designed
+ * baselines trained with one recipe on the full training split, one model
+ * per worker, checkpointed every epoch; then all of them measured in one
+ * interleaved latency run, compared (dominance) and reported.
+ *
+ * `final/plan.json` fixes what a finalization trains (models, recipe, data);
+ * `--resume` reads it back, skips models whose `record.json` exists and
+ * continues the others from their checkpoints.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { z } from 'zod';
+import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
+import { BASELINE_NAMES, baselines as handDesigned, type BaselineName } from '../space/baselines.js';
+import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
+import { MobileNetSpace } from '../space/space.js';
+import { spaceConfigOf, teacherSpecOf } from '../search/engine.js';
+import { readRunDirectory, type RunDirectory } from '../search/run-directory.js';
+import { loadDataset } from '../train/datasets/load.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { builtFile } from '../locations.js';
+import { readCachedTeacher, teacherLogits } from '../train/teacher.js';
+import { finalRecipe, recipeHash, type FinalRecipe } from './recipe.js';
+import { selectFront } from './select.js';
+import { readFinalRecord, type FinalTrainTask } from './train-final.js';
+import { FinalizeError, type FinalizeEvent, type FinalModel, type FinalRecord } from './types.js';
+
+export const FINAL_DIR = 'final';
+export const PLAN_FILE = 'plan.json';
+
+export interface FinalizeOptions {
+  /** The K most accurate front members instead of the default selection (best per latency third + knee). */
+  top?: number;
+  /** @default DEFAULT_FINAL_EPOCHS (recipe.ts) */
+  epochs?: number;
+  /** Which baselines to train; `false` for none. @default every one of BASELINE_NAMES */
+  baselines?: readonly BaselineName[] | false;
+  /** Train on this many images of the training split (seeded) instead of all: for tests and scaled-down measurements. */
+  subset?: number;
+  /** Continue a finalization from final/plan.json. @default false */
+  resume?: boolean;
+  /** Models trained at once, one per worker. @default the run's `workers` */
+  workers?: number;
+  /** Latency: total measuring time per model (ms) and minimum runs, models interleaved. @default 2000 and 200 */
+  latencyTime?: number;
+  latencyIterations?: number;
+  onEvent?: (event: FinalizeEvent) => void;
+  /** Worker entry file; tests may substitute one. @default the built finalize/finalize-worker.js */
+  workerFile?: string;
+}
+
+/** A trained model with its latency from the interleaved run. */
+export interface FinalizedModel {
+  record: Extract<FinalRecord, { state: 'trained' }>;
+  latency: ComparedMeasurement;
+  files: string;
+}
+
+export interface FinalizeResult {
+  runDir: string;
+  recipe: FinalRecipe;
+  models: FinalizedModel[];
+  failed: Array<Extract<FinalRecord, { state: 'failed' }>>;
+  teacher: { description: string; testAccuracy: number; testCount: number } | null;
+  /** Training wall-clock of this session, seconds. */
+  wallSeconds: number;
+}
+
+const planSchema = z.object({
+  configHash: z.string(),
+  recipe: z.custom<FinalRecipe>((v) => typeof v === 'object' && v !== null),
+  subset: z.number().int().positive().nullable(),
+  teacherKey: z.string().nullable(),
+  models: z.array(z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v)),
+});
+type Plan = z.infer<typeof planSchema>;
+
+function builtWorker(): string {
+  return builtFile(import.meta.url, 'finalize-worker.js');
+}
+
+/** The front members to finalize, with their genomes from front/<id>/genome.json. */
+function frontModels(run: RunDirectory, top: number | undefined): FinalModel[] {
+  const available = run.front.filter((r) => r.frontDir !== null);
+  if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
+  const chosen = selectFront(available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 })), top);
+  return chosen.map((p) => {
+    const file = readGenomeFile(join(run.dir, 'front', p.id));
+    return { kind: 'front', id: p.id, name: `front ${p.id}`, genome: file.genome, strides: file.strides };
+  });
+}
+
+/** The run's teacher logits: from the cache, or computed again (resumably) when the cache lost them. */
+async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => void): Promise<{ key: string | null; description: string; testAccuracy: number } | null> {
+  if (run.teacherKey === null) return null;
+  const cached = readCachedTeacher(run.teacherKey);
+  if (cached) return { key: run.teacherKey, description: cached.description, testAccuracy: cached.testAccuracy };
+  const dataset = loadDataset(run.config.data);
+  const space = new MobileNetSpace(spaceConfigOf(run.config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+  const spec = teacherSpecOf(run.config, space, dataset.train.height);
+  if (!spec) return null;
+  onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: computing them again (checkpointed each epoch)` });
+  const data = prepareData(dataset, { validationFraction: run.config.validationFraction, seed: run.config.seed });
+  let last = 0;
+  const result = await teacherLogits(data, spec, (done, total) => {
+    if (done - last >= total / 50 || done === total) {
+      last = done;
+      onEvent({ type: 'progress', id: 'teacher', imagesSeen: done, imagesTotal: total });
+    }
+  });
+  return { key: result.key, description: result.description, testAccuracy: result.testAccuracy };
+}
+
+function readPlan(file: string): Plan {
+  if (!existsSync(file)) throw new FinalizeError(`${file}: not found; nothing to resume (start with nas finalize <run>)`);
+  const parsed = planSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new FinalizeError(`${file}: ${parsed.error.issues[0].path.join('.') || '(root)'}: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
+
+/** Trains, measures and returns every model of the plan (see the file comment). The report is written by report.ts. */
+export async function finalizeRun(runDir: string, options: FinalizeOptions = {}): Promise<FinalizeResult> {
+  const onEvent = options.onEvent ?? (() => {});
+  const run = readRunDirectory(runDir);
+  const finalDir = join(runDir, FINAL_DIR);
+  const planPath = join(finalDir, PLAN_FILE);
+  let plan: Plan;
+  if (options.resume) {
+    plan = readPlan(planPath);
+    if (plan.configHash !== run.configHash) throw new FinalizeError(`${planPath}: configHash ${plan.configHash} is not the run's ${run.configHash}`);
+    if (options.epochs !== undefined && options.epochs !== plan.recipe.epochs) {
+      throw new FinalizeError(`${planPath}: this finalization trains for ${plan.recipe.epochs} epochs, not ${options.epochs}; --resume continues it as planned (delete final/ to start another)`);
+    }
+  } else {
+    if (existsSync(planPath)) throw new FinalizeError(`${planPath} exists: continue with --resume, or delete ${finalDir} to start over`);
+    const teacher = await ensureTeacher(run, onEvent);
+    const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature });
+    const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
+    const resolution = loadDataset(run.config.data).train.height;
+    const models: FinalModel[] = [
+      ...frontModels(run, options.top),
+      ...handDesigned(resolution, names).map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
+    ];
+    plan = { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models };
+    mkdirSync(finalDir, { recursive: true });
+    writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
+  }
+  const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
+  if (teacher) onEvent({ type: 'teacher', description: teacher.description, testAccuracy: teacher.testAccuracy });
+  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}` });
+
+  const started = performance.now();
+  const records = new Map<string, FinalRecord>();
+  const pending: FinalModel[] = [];
+  for (const m of plan.models) {
+    const done = readFinalRecord(join(finalDir, m.id));
+    if (done?.state === 'trained' && done.recipeHash === recipeHash(plan.recipe)) records.set(m.id, done);
+    else pending.push(m);
+  }
+  if (records.size) onEvent({ type: 'log', line: `resuming: ${records.size} of ${plan.models.length} models already finalized` });
+  onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
+
+  const workers = Math.max(1, Math.min(options.workers ?? run.config.workers, pending.length || 1));
+  const pool = new Piscina({ filename: options.workerFile ?? builtWorker(), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
+  try {
+    await Promise.all(
+      pending.map(async (m) => {
+        const { port1, port2 } = new MessageChannel();
+        port1.on('message', (e: FinalizeEvent) => onEvent(e));
+        const task: FinalTrainTask = {
+          model: m,
+          data: { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: plan.subset ?? undefined },
+          teacherKey: plan.teacherKey,
+          recipe: plan.recipe,
+          outDir: join(finalDir, m.id),
+        };
+        try {
+          // piscina's TransferList type disagrees with @types/node's MessagePort; the value is what it expects.
+          const transfer = { transferList: [port2] } as unknown as Parameters<typeof pool.run>[1];
+          records.set(m.id, (await pool.run({ ...task, port: port2 }, transfer)) as FinalRecord);
+        } catch (error) {
+          const record: FinalRecord = { state: 'failed', id: m.id, kind: m.kind, name: m.name, error: (error as Error).message };
+          records.set(m.id, record);
+          onEvent({ type: 'done', record });
+        } finally {
+          port1.close();
+        }
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+  const wallSeconds = (performance.now() - started) / 1000;
+
+  const trained = plan.models.map((m) => records.get(m.id)!).filter((r): r is Extract<FinalRecord, { state: 'trained' }> => r?.state === 'trained');
+  onEvent({ type: 'latency', models: trained.length });
+  const latencies = trained.length
+    ? await compareModels(
+        trained.map((r) => ({ name: r.id, source: join(finalDir, r.id, 'model.onnx') })),
+        { time: options.latencyTime ?? 2000, iterations: options.latencyIterations ?? 200, session: { intraOpThreads: run.config.latency.threads } },
+      )
+    : [];
+  const testCount = trained[0]?.testCount ?? 0;
+  return {
+    runDir,
+    recipe: plan.recipe,
+    models: trained.map((record, i) => ({ record, latency: latencies[i], files: join(FINAL_DIR, record.id) })),
+    failed: [...records.values()].filter((r): r is Extract<FinalRecord, { state: 'failed' }> => r.state === 'failed'),
+    teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, testCount } : null,
+    wallSeconds,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Which front members to finalize (pure): by default the most accurate model
+ * in each third of the front's latency range, plus the knee; or the K most
+ * accurate.
+ */
+
+export interface FrontPoint {
+  id: string;
+  accuracy: number;
+  latency: number;
+}
+
+/**
+ * The knee: the point farthest above the straight line from the fastest to
+ * the most accurate point, with both axes scaled to [0, 1] — where extra
+ * latency stops buying much accuracy. Null with fewer than three points.
+ */
+export function kneePoint(points: readonly FrontPoint[]): FrontPoint | null {
+  if (points.length < 3) return null;
+  const byLatency = [...points].sort((a, b) => a.latency - b.latency || b.accuracy - a.accuracy);
+  const first = byLatency[0];
+  const last = byLatency.reduce((best, p) => (p.accuracy > best.accuracy ? p : best), byLatency[0]);
+  const lSpan = last.latency - first.latency || 1;
+  const aSpan = last.accuracy - first.accuracy || 1;
+  const x = (p: FrontPoint) => (p.latency - first.latency) / lSpan;
+  const y = (p: FrontPoint) => (p.accuracy - first.accuracy) / aSpan;
+  // Distance above the line y = x (from the first point at 0,0 to the last at 1,1).
+  let best: FrontPoint | null = null;
+  let bestDistance = 0;
+  for (const p of byLatency) {
+    const d = (y(p) - x(p)) / Math.SQRT2;
+    if (d > bestDistance + 1e-12) [best, bestDistance] = [p, d];
+  }
+  return best;
+}
+
+/**
+ * The default selection: for each third of [fastest, slowest] latency, its
+ * most accurate member, then the knee; each id once, fastest first.
+ */
+export function selectFront(points: readonly FrontPoint[], top?: number): FrontPoint[] {
+  if (top !== undefined) {
+    return [...points].sort((a, b) => b.accuracy - a.accuracy || a.latency - b.latency).slice(0, top);
+  }
+  if (!points.length) return [];
+  const lo = Math.min(...points.map((p) => p.latency));
+  const hi = Math.max(...points.map((p) => p.latency));
+  const span = hi - lo;
+  const chosen = new Map<string, FrontPoint>();
+  for (let band = 0; band < 3; band++) {
+    const inBand = points.filter((p) => {
+      const b = span === 0 ? 0 : Math.min(2, Math.floor(((p.latency - lo) / span) * 3));
+      return b === band;
+    });
+    const best = inBand.reduce<FrontPoint | null>((m, p) => (!m || p.accuracy > m.accuracy || (p.accuracy === m.accuracy && p.latency < m.latency) ? p : m), null);
+    if (best) chosen.set(best.id, best);
+  }
+  const knee = kneePoint(points);
+  if (knee) chosen.set(knee.id, knee);
+  return [...chosen.values()].sort((a, b) => a.latency - b.latency);
+}

@@ -1,0 +1,54 @@
+/**
+ * Contracts of the finalize stage: which models it trains, what training one
+ * yields (a record keyed on `state`), the events it reports and how it
+ * fails. Types and docs only.
+ */
+import type { Baseline } from '../space/baselines.js';
+import type { Genome } from '../space/types.js';
+
+/** A model to finalize: a front member, or a hand-designed baseline. */
+export type FinalModel =
+  | { kind: 'front'; id: string; name: string; genome: Genome; strides: { stem: number; stages: number[] } }
+  | { kind: 'baseline'; id: string; name: string; baseline: Baseline };
+
+/** One model's outcome, as `final/<id>/record.json` holds it. */
+export type FinalRecord =
+  | {
+      state: 'trained';
+      id: string;
+      kind: FinalModel['kind'];
+      name: string;
+      /** Top-1 test accuracy of the trained model (tfjs, the whole test split), 0–1. */
+      testAccuracy: number;
+      testCount: number;
+      validationAccuracy: number;
+      /** Validation accuracy after each epoch: where the curve flattens. */
+      validationCurve: number[];
+      params: number;
+      macs: number;
+      epochs: number;
+      trainSeconds: number;
+      /** Training sessions: 1, plus one per resume. */
+      sessions: number;
+      recipeHash: string;
+    }
+  | { state: 'failed'; id: string; kind: FinalModel['kind']; name: string; error: string };
+
+/** What the stage reports while it runs; the CLI prints it. */
+export type FinalizeEvent =
+  | { type: 'plan'; models: number; pending: number }
+  | { type: 'teacher'; description: string; testAccuracy: number | null }
+  | { type: 'start'; id: string; name: string; fromEpoch: number; epochs: number }
+  | { type: 'progress'; id: string; imagesSeen: number; imagesTotal: number }
+  | { type: 'epoch'; id: string; name: string; epoch: number; epochs: number; loss: number; validationAccuracy: number; elapsedSeconds: number; etaSeconds: number }
+  | { type: 'done'; record: FinalRecord }
+  | { type: 'latency'; models: number }
+  | { type: 'log'; line: string };
+
+export class FinalizeError extends Error {
+  readonly code = 'E_FINALIZE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'FinalizeError';
+  }
+}

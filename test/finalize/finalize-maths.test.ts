@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { compareWithBaselines, dominatesBaseline, type ScoredModel } from '../../finalize/dominance.js';
+import { wilsonInterval } from '../../finalize/interval.js';
+import { finalRecipe, recipeHash, recipeTrainOptions } from '../../finalize/recipe.js';
+import { withSummarySection } from '../../finalize/report.js';
+import { kneePoint, selectFront, type FrontPoint } from '../../finalize/select.js';
+
+const model = (id: string, accuracy: number, latency: number, half = 0.005): ScoredModel => ({ id, name: id, accuracy, accuracyLow: accuracy - half, accuracyHigh: accuracy + half, latency });
+
+describe('the 95% interval of a test accuracy (Wilson score)', () => {
+  it('matches hand-computed intervals', () => {
+    // 90/100: the textbook [0.8256, 0.9448]; 5/10: [0.2366, 0.7634]; 20/20: [0.8389, 1].
+    const cases: Array<[number, number, number, number]> = [
+      [0.9, 100, 0.825634, 0.944771],
+      [0.5, 10, 0.236593, 0.763407],
+      [1, 20, 0.838875, 1],
+      [0.9312, 10000, 0.926072, 0.935997],
+    ];
+    for (const [p, n, low, high] of cases) {
+      const i = wilsonInterval(p, n);
+      expect(i.low).toBeCloseTo(low, 5);
+      expect(i.high).toBeCloseTo(high, 5);
+    }
+  });
+
+  it('refuses an empty test split and an accuracy outside [0, 1]', () => {
+    expect(() => wilsonInterval(0.5, 0)).toThrow(/at least one test image/);
+    expect(() => wilsonInterval(1.2, 10)).toThrow(/\[0, 1\]/);
+  });
+});
+
+describe('which front members are finalized', () => {
+  // Latency range 0.10–0.40 ms: thirds [0.1, 0.2), [0.2, 0.3), [0.3, 0.4].
+  const front: FrontPoint[] = [
+    { id: 'a', latency: 0.1, accuracy: 0.8 },
+    { id: 'b', latency: 0.15, accuracy: 0.85 },
+    { id: 'c', latency: 0.22, accuracy: 0.89 },
+    { id: 'd', latency: 0.28, accuracy: 0.895 },
+    { id: 'e', latency: 0.35, accuracy: 0.9 },
+    { id: 'f', latency: 0.4, accuracy: 0.905 },
+  ];
+
+  it('the knee is the point farthest above the line from fastest to most accurate (both axes scaled)', () => {
+    // Scaled: a(0,0) b(1/6,0.476) c(0.4,0.857) d(0.6,0.905) e(0.833,0.952) f(1,1); y − x is largest at c (0.457).
+    expect(kneePoint(front)?.id).toBe('c');
+    expect(kneePoint(front.slice(0, 2))).toBeNull();
+  });
+
+  it('default: the most accurate of each latency third plus the knee, fastest first; --top K: the K most accurate', () => {
+    expect(selectFront(front).map((p) => p.id)).toEqual(['b', 'c', 'd', 'f']);
+    expect(selectFront(front, 2).map((p) => p.id)).toEqual(['f', 'e']);
+    expect(selectFront([{ id: 'x', latency: 1, accuracy: 0.5 }]).map((p) => p.id)).toEqual(['x']);
+  });
+});
+
+describe('front against hand design', () => {
+  it('dominance: at least as accurate within the baseline\'s interval, no slower within the latency noise', () => {
+    const baseline = model('mbv2', 0.9, 0.2, 0.006);
+    expect(dominatesBaseline(model('f', 0.895, 0.209), baseline)).toBe(true); // within interval, +4.5% latency
+    expect(dominatesBaseline(model('f', 0.893, 0.15), baseline)).toBe(false); // below 0.894
+    expect(dominatesBaseline(model('f', 0.95, 0.211), baseline)).toBe(false); // +5.5% latency
+  });
+
+  it('names the most accurate dominating front model, or the band that failed and why', () => {
+    const front = [model('fast', 0.86, 0.08), model('mid', 0.9, 0.12), model('slow', 0.93, 0.3)];
+    const [v2, cnn, tiny] = compareWithBaselines(front, [model('mbv2', 0.904, 0.2), model('cnn', 0.92, 0.15), model('tiny', 0.7, 0.05)]);
+    expect(v2.state).toBe('dominated'); // mid: 0.900 ≥ 0.899 (mbv2's lower bound), 0.12 ≤ 0.2 ms; slow is too slow
+    if (v2.state === 'dominated') {
+      expect(v2.by.id).toBe('mid');
+      expect(v2.accuracyGain).toBeCloseTo(-0.004, 10);
+      expect(v2.latencyRatio).toBeCloseTo(0.6, 10);
+    }
+    expect(cnn.state).toBe('not-dominated');
+    if (cnn.state === 'not-dominated') {
+      expect(cnn.bestAtLatency?.id).toBe('mid');
+      expect(cnn.reason).toMatch(/latency ≤ 0\.1500 ms.*mid at 90\.00%.*below cnn's 92\.00%/);
+    }
+    expect(tiny.state).toBe('not-dominated');
+    if (tiny.state === 'not-dominated') expect(tiny.reason).toMatch(/no front model is as fast as tiny/);
+  });
+});
+
+describe('the final recipe', () => {
+  it('is one object for every model: warm-up, KD only with a teacher, a stable hash', () => {
+    const r = finalRecipe({ epochs: 30 });
+    expect(r.warmupEpochs).toBe(1);
+    expect(r.distillation.alpha).toBe(0.9);
+    expect(finalRecipe({ epochs: 4 }).warmupEpochs).toBeCloseTo(0.2, 12);
+    const plain = finalRecipe({ epochs: 30, teacher: false });
+    expect(plain.distillation.alpha).toBe(0);
+    expect(plain.labelSmoothing).toBe(0.1);
+    expect(recipeHash(r)).toBe(recipeHash(finalRecipe({ epochs: 30 })));
+    expect(recipeHash(r)).not.toBe(recipeHash(plain));
+    expect(recipeTrainOptions(r)).toMatchObject({ budget: { epochs: 30 }, warmupEpochs: 1, learningRate: 0.05, distillation: { alpha: 0.9, temperature: 4 } });
+    expect(() => finalRecipe({ epochs: 0 })).toThrow(/positive integer/);
+  });
+
+  it('summary.md: the finalize section replaces its earlier self and leaves the search\'s text alone', () => {
+    const search = '# Search summary\n\nfront table\n';
+    const once = withSummarySection(search, '<!-- nas finalize: start -->\nA\n<!-- nas finalize: end -->\n');
+    const twice = withSummarySection(once, '<!-- nas finalize: start -->\nB\n<!-- nas finalize: end -->\n');
+    expect(twice).toBe('# Search summary\n\nfront table\n\n<!-- nas finalize: start -->\nB\n<!-- nas finalize: end -->\n');
+  });
+});

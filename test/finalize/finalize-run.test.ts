@@ -1,0 +1,131 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { onnxAccuracy } from '../../compress/onnx-eval.js';
+import { FINALIZED_COLUMNS } from '../../finalize/report.js';
+import { resolveSearchConfig } from '../../search/config.js';
+import { runSearch } from '../../search/engine.js';
+import { readRunDirectory } from '../../search/run-directory.js';
+import { buildOnnxModel } from '../../space/build-onnx.js';
+import { planNetwork } from '../../space/plan.js';
+import { randomWeights } from '../../space/random-weights.js';
+import { loadDataset } from '../../train/datasets/load.js';
+import { prepareData } from '../../train/datasets/prepared.js';
+import { onnxFullCheck } from '../helpers.js';
+
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
+// Small budgets: 2 epochs on 256 images, the best front member and the plain CNN.
+const args = ['--epochs', '2', '--subset', '256', '--top', '1', '--baselines', 'plain-cnn', '--workers', '2', '--latency-time', '100'];
+let root: string;
+let run: string;
+
+function finalize(dir: string, ...extra: string[]) {
+  return spawnSync(process.execPath, [cli, 'finalize', dir, ...args, ...extra], { encoding: 'utf8', env: process.env });
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'finalize-'));
+  process.env.NAS_CACHE_DIR = join(root, 'cache');
+  // A fixed ONNX teacher: its logits are computed in seconds, and KD runs on them.
+  const teacherGenome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 8, activation: 'relu6' as const, squeezeExcite: false, blocks: [{ kernel: 3 as const, expand: 1 }] }] };
+  const plan = planNetwork(teacherGenome, { stem: 2, stages: [2] }, { numClasses: 10, inputChannels: 1 });
+  writeFileSync(join(root, 'teacher.onnx'), buildOnnxModel(plan, randomWeights(plan)));
+  run = join(root, 'run');
+  await runSearch(
+    resolveSearchConfig({ seed: 3, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 128, subset: 300, batchSize: 32 }, teacher: { onnx: join(root, 'teacher.onnx') }, latency: { iterations: 20, time: 50 }, workers: 1 }),
+    { runDir: run },
+  );
+});
+
+describe('nas finalize on a short search', () => {
+  it('the run directory reader checks config.json\'s hash and parses pareto.csv', () => {
+    const r = readRunDirectory(run);
+    expect(r.front.length).toBeGreaterThan(0);
+    expect(r.front[0].frontDir).toBe(`front/${r.front[0].id}`);
+    expect(r.teacherKey).toMatch(/^[0-9a-f]{20}$/);
+    const edited = join(root, 'edited');
+    cpSync(run, edited, { recursive: true });
+    const config = JSON.parse(readFileSync(join(edited, 'config.json'), 'utf8'));
+    config.config.seed = 4;
+    writeFileSync(join(edited, 'config.json'), JSON.stringify(config));
+    expect(() => readRunDirectory(edited)).toThrow(/config\.json: configHash does not match/);
+    writeFileSync(join(edited, 'pareto.csv'), 'id,accuracy\nnot-an-id,0.5\n');
+    writeFileSync(join(edited, 'config.json'), readFileSync(join(run, 'config.json')));
+    expect(() => readRunDirectory(edited)).toThrow(/pareto\.csv: row 1: id: expected a 12-hex-digit genome id/);
+  });
+
+  it('writes finalized.csv, the plot, summary.md and final/<id>/; SIGKILL then --resume ends with the same weights', async () => {
+    const whole = join(root, 'whole');
+    const killed = join(root, 'killed');
+    cpSync(run, whole, { recursive: true });
+    cpSync(run, killed, { recursive: true });
+
+    const full = finalize(whole);
+    expect(full.status, full.stderr).toBe(0);
+    expect(full.stderr).toMatch(/plain-cnn: epoch 1\/2 loss [\d.]+ validation [\d.]+% elapsed \S+ ETA \S+/); // not a TTY: one line per epoch
+    expect(full.stdout).toMatch(/plain-cnn \([\d.]+%, [\d.]+ ms\) is dominated by|SEARCH FAILED against plain-cnn/);
+
+    // finalized.csv: the columns, one front member, the baseline, the teacher.
+    const rows = parse(readFileSync(join(whole, 'finalized.csv')), { columns: true, cast: true }) as Array<Record<string, string | number>>;
+    expect(Object.keys(rows[0])).toEqual([...FINALIZED_COLUMNS]);
+    expect(rows.map((r) => r.kind)).toEqual(['front', 'baseline', 'teacher']);
+    const data = prepareData(loadDataset('fashion-mnist-sample'));
+    for (const r of rows.slice(0, 2)) {
+      expect(Number(r.test_accuracy_low)).toBeLessThanOrEqual(Number(r.test_accuracy));
+      expect(Number(r.test_accuracy_high)).toBeGreaterThanOrEqual(Number(r.test_accuracy));
+      expect(r.test_images).toBe(1000);
+      expect(Number(r.latency_p50_ms)).toBeGreaterThan(0);
+      expect(Number(r.latency_p90_ms)).toBeGreaterThanOrEqual(Number(r.latency_p50_ms));
+      expect(r.epochs).toBe(2);
+      // The deployed ONNX file, run by onnxruntime over the test split, scores what training measured with tfjs.
+      const onnx = join(whole, String(r.files), 'model.onnx');
+      onnxFullCheck(readFileSync(onnx));
+      const genomeFile = join(whole, String(r.files), 'genome.json');
+      const resolution = existsSync(genomeFile) ? JSON.parse(readFileSync(genomeFile, 'utf8')).genome.resolution : 28;
+      expect(await onnxAccuracy(onnx, data.test, resolution, 10)).toBeCloseTo(Number(r.test_accuracy), 2);
+      expect(existsSync(join(whole, String(r.files), 'model.json'))).toBe(true);
+    }
+    expect(existsSync(join(whole, 'final', String(rows[0].id), 'genome.json'))).toBe(true);
+    expect(existsSync(join(whole, 'final', 'plain-cnn', 'baseline.json'))).toBe(true);
+    expect(readFileSync(join(whole, 'finalized.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hand-designed baseline[\s\S]*front \(finalized\)[\s\S]*<\/svg>\s*$/);
+    const summary = readFileSync(join(whole, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/^# Search summary[\s\S]*## Finalized models[\s\S]*\| plain-cnn \| baseline \|/);
+
+    // The same finalization killed once a checkpoint exists, then resumed.
+    mkdirSync(join(killed, 'final'), { recursive: true });
+    const child = spawn(process.execPath, [cli, 'finalize', killed, ...args], { stdio: 'ignore', env: process.env });
+    const checkpoints = () => readdirSync(join(killed, 'final')).filter((id) => existsSync(join(killed, 'final', id, 'checkpoint.bin')));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(killed, 'final')) && checkpoints().length) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('finalize finished before it could be killed'));
+      });
+    });
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(existsSync(join(killed, 'finalized.csv'))).toBe(false);
+
+    const again = finalize(killed);
+    expect(again.status).not.toBe(0); // plan.json exists: it must be resumed, not restarted
+    expect(again.stderr).toMatch(/plan\.json exists: continue with --resume/);
+    const resumed = finalize(killed, '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming from epoch 1/);
+    for (const id of readdirSync(join(whole, 'final')).filter((d) => d !== 'plan.json')) {
+      const bytes = (dir: string) => readFileSync(join(dir, 'final', id, 'weights.bin'));
+      expect(Buffer.compare(bytes(killed), bytes(whole)), `final/${id}/weights.bin`).toBe(0);
+      const record = (dir: string) => JSON.parse(readFileSync(join(dir, 'final', id, 'record.json'), 'utf8'));
+      expect(record(killed).validationCurve).toEqual(record(whole).validationCurve);
+      expect(record(killed).testAccuracy).toBe(record(whole).testAccuracy);
+    }
+  }, 900_000);
+});

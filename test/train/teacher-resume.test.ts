@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildTfjsModel } from '../../space/build-tfjs.js';
+import { planNetwork } from '../../space/plan.js';
+import type { Genome } from '../../space/types.js';
+import { selectBackend } from '../../train/backend.js';
+import { writeCheckpoint } from '../../train/checkpoint.js';
+import { loadDataset } from '../../train/datasets/load.js';
+import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
+import { trainCandidate } from '../../train/distill.js';
+import { teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
+import { teacherProgressLines } from '../../train/teacher-progress.js';
+
+const genome: Genome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 16, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 2 }] }] };
+const spec: TeacherSpec = { kind: 'trained', genome, strides: { stem: 2, stages: [2] }, epochs: 2, seed: 0 };
+
+describe('a trained teacher is checkpointed in the cache and resumes', () => {
+  it('killed after epoch 1, it continues from its checkpoint to the same logits as an uninterrupted teacher', async () => {
+    await selectBackend('wasm');
+    const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample')), 200, 0);
+
+    process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'teacher-a-'));
+    const whole = await teacherLogits(data, spec);
+
+    // The same teacher killed after its first epoch: its checkpoint is where teacherLogits keeps it.
+    const cache = mkdtempSync(join(tmpdir(), 'teacher-b-'));
+    process.env.NAS_CACHE_DIR = cache;
+    const checkpoint = join(cache, 'teacher', `${teacherKey(data, spec)}.ckpt`);
+    mkdirSync(join(cache, 'teacher'), { recursive: true });
+    const model = buildTfjsModel(planNetwork(genome, spec.strides, { numClasses: 10, inputChannels: 1 }), 0);
+    await expect(
+      trainCandidate(model, data, null, {
+        budget: { epochs: 2 },
+        seed: 0,
+        distillation: { alpha: 0 },
+        onEpoch: (c) => {
+          writeCheckpoint(checkpoint, c);
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const seen: number[] = [];
+    const resumed = await teacherLogits(data, spec, (done) => seen.push(done));
+    expect(seen[0]).toBeGreaterThan(200); // the first reported batch is in epoch 2
+    expect(existsSync(checkpoint)).toBe(false);
+    expect(resumed.testAccuracy).toBe(whole.testAccuracy);
+    expect(Buffer.compare(Buffer.from(resumed.logits.buffer), Buffer.from(whole.logits.buffer))).toBe(0);
+  });
+
+  it('progress lines every tenth, with elapsed time and ETA', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const report = teacherProgressLines(spec, (l) => lines.push(l), () => t);
+    for (let done = 25; done <= 400; done += 25) {
+      t = done * 10; // 10 ms per image
+      report(done, 400);
+    }
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toBe('teacher: 10% (epoch 0.3/2, 50/400 images), elapsed 1s, ETA 4s'); // 0.25 epochs and 0.5 s round up
+    expect(lines.at(-1)).toBe('teacher: 100% (epoch 2.0/2, 400/400 images), elapsed 4s, ETA 0s');
+  });
+});

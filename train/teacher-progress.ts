@@ -1,0 +1,34 @@
+/**
+ * Teacher progress as lines, with elapsed time and ETA, for logs that are
+ * not a terminal (nohup, CI) and for the search's log.
+ */
+import type { TeacherSpec } from './teacher-types.js';
+
+/** "1h02m", "4m05s", "12s". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * A `teacherLogits` progress callback that calls `line` at each tenth of the
+ * work (each epoch of a 10-epoch teacher), so a log never goes quiet for long.
+ */
+export function teacherProgressLines(spec: TeacherSpec, line: (text: string) => void, now: () => number = () => performance.now()): (done: number, total: number) => void {
+  const started = now();
+  let reported = 0;
+  return (done, total) => {
+    const tenths = Math.floor((done / total) * 10 + 1e-9);
+    if (tenths <= reported) return;
+    reported = tenths;
+    const elapsed = (now() - started) / 1000;
+    const eta = (elapsed / done) * (total - done);
+    const where = spec.kind === 'trained' ? `epoch ${((done / total) * spec.epochs).toFixed(1)}/${spec.epochs}` : 'logits';
+    line(`teacher: ${tenths * 10}% (${where}, ${done}/${total} images), elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
+  };
+}
