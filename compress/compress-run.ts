@@ -10,7 +10,7 @@
  * validation accuracy without fine-tuning), ratios chosen for a MACs
  * reduction target with the least loss, then distillation fine-tuning.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { compareModels } from '../benchmarks/compare.js';
@@ -24,6 +24,7 @@ import { onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { CompressError } from './onnx-model.js';
 import { candidateSeed } from '../search/candidate-seed.js';
+import { readRunDirectory } from '../search/run-directory.js';
 import { refreshReportHtml } from '../search/report.js';
 import { renderCompressionSvg } from './plot.js';
 import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
@@ -32,19 +33,16 @@ import { accuracyValue, int8Outcome, quantizeFile } from './quantize-file.js';
 
 /** Runs the compression stage over a search run's front; writes compression.csv and compressed/. */
 export async function compressRun(runDir: string, options: CompressOptions = {}): Promise<CompressionRow[]> {
+  // config.json validated (and its hash checked), pareto.csv parsed, front/ checked: one reader for every later stage.
+  const run = readRunDirectory(runDir);
   const frontDir = join(runDir, 'front');
-  if (!existsSync(frontDir)) throw new CompressError(`${frontDir}: not found; run the search (or nas report) first`);
-  const present = new Set(readdirSync(frontDir).filter((id) => existsSync(join(frontDir, id, 'genome.json'))));
-  // pareto.csv lists the front best accuracy first; its first column is the id.
-  const ordered = readFileSync(join(runDir, 'pareto.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]).filter((id) => present.has(id));
+  const ordered = run.front.filter((r) => r.frontDir !== null).map((r) => r.id);
   const ids = ordered.slice(0, options.maxModels ?? ordered.length);
-  if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories`);
-  const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')).config as { data: string; validationFraction: number; seed: number; training: { temperature: number; alpha: number; batchSize: number; optimizer: 'sgd' | 'adam'; learningRate?: number } };
-  const env = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8')) as { sessions: Array<{ teacherLogitsKey: string | null }> };
+  if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories; run the search (or nas report) first`);
+  const config = run.config;
   await selectBackend();
   const data = prepareData(loadDataset(config.data), { validationFraction: config.validationFraction, seed: config.seed });
-  const teacherKey = env.sessions.at(-1)?.teacherLogitsKey ?? null;
-  const teacher = teacherKey ? readCachedTeacher(teacherKey) : null;
+  const teacher = run.teacherKey ? readCachedTeacher(run.teacherKey) : null;
   const outDir = join(runDir, 'compressed');
   mkdirSync(outDir, { recursive: true });
   const rows: CompressionRow[] = [];

@@ -11,7 +11,8 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { summariseGenome } from '../space/genome.js';
-import { objectivesOf, resolveSearchConfig, type SearchConfig } from './config.js';
+import { objectivesOf, type SearchConfig } from './config.js';
+import { readRunConfig } from './run-directory.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
 import { renderParetoSvg } from './plot.js';
@@ -192,9 +193,7 @@ export function writeReportHtml(runDir: string, config: SearchConfig, records: r
 }
 
 function readRun(runDir: string): { records: CandidateRecord[]; config: SearchConfig } {
-  const configFile = join(runDir, 'config.json');
-  if (!existsSync(configFile)) throw new Error(`${configFile}: not found; is ${runDir} a run directory?`);
-  const config = resolveSearchConfig((JSON.parse(readFileSync(configFile, 'utf8')) as { config: unknown }).config, configFile);
+  const { config } = readRunConfig(runDir);
   const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
   journal.close();
   const records = entries.map(({ at: _at, ...r }) => r as CandidateRecord);

@@ -78,8 +78,11 @@ function field(issue: z.core.$ZodIssue): string {
   return issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
 }
 
-/** Reads and checks a run directory; the first problem throws {@link RunDirectoryError}. */
-export function readRunDirectory(dir: string): RunDirectory {
+/**
+ * A run's config.json alone, validated and its hash checked: what resuming
+ * and `nas report` need (they run before pareto.csv exists).
+ */
+export function readRunConfig(dir: string): { config: SearchConfig; configHash: string } {
   const configPath = join(dir, 'config.json');
   const saved = configFileSchema.safeParse(readJson(configPath));
   if (!saved.success) throw new RunDirectoryError(configPath, `${field(saved.error.issues[0])}: ${saved.error.issues[0].message}`);
@@ -90,6 +93,12 @@ export function readRunDirectory(dir: string): RunDirectory {
     throw new RunDirectoryError(configPath, (error as Error).message.replace(`${configPath}: `, ''));
   }
   if (configHash(config) !== saved.data.configHash) throw new RunDirectoryError(configPath, 'configHash does not match its config; the file was edited');
+  return { config, configHash: saved.data.configHash };
+}
+
+/** Reads and checks a run directory; the first problem throws {@link RunDirectoryError}. */
+export function readRunDirectory(dir: string): RunDirectory {
+  const { config, configHash: hash } = readRunConfig(dir);
 
   const envPath = join(dir, 'environment.json');
   const env = environmentSchema.safeParse(readJson(envPath));
@@ -120,5 +129,5 @@ export function readRunDirectory(dir: string): RunDirectory {
     };
   });
   const sessions = env.data.sessions;
-  return { dir, config, configHash: saved.data.configHash, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, front };
+  return { dir, config, configHash: hash, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, front };
 }
