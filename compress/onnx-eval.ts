@@ -14,6 +14,7 @@ import { batchDims } from './calibration-data.js';
 /** Batch size for accuracy runs when the model's is free. */
 const EVAL_BATCH = 256;
 
+/** Test accuracy of a model, or why it was not measured (e.g. its classes differ from the data's). */
 export type AccuracyResult = { state: 'measured'; accuracy: number } | { state: 'skipped'; reason: string };
 
 /** Top-1 accuracy of an ONNX model (its first output) over a split. */

@@ -22,6 +22,7 @@ import type { SizeBreakdown } from './size-breakdown.js';
 /** Calibration images taken from the dataset's training split. */
 export const DEFAULT_CALIBRATION_IMAGES = 256;
 
+/** How `nas quantize` (and compress, per model) quantizes one file: calibration, accuracy gate, variants. */
 export interface QuantizeFileOptions extends Omit<ChooseInt8Options, 'quantize'> {
   /** Dataset for calibration (unless `calibrationData`) and the accuracy check. @default DEFAULT_DATASET */
   data?: string;
@@ -39,6 +40,7 @@ export interface QuantizeFileOptions extends Omit<ChooseInt8Options, 'quantize'>
   out?: string;
 }
 
+/** One file quantized: the choice made (INT8 variant or fp32 kept), sizes, op types and accuracies. */
 export interface QuantizeFileResult {
   choice: Int8Choice;
   /** The INT8 file written, or null when fp32 is kept. */

@@ -38,6 +38,7 @@ import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEv
 
 export const CONFIG_FILE = 'config.json';
 
+/** How {@link runSearch} runs; all optional. */
 export interface RunSearchOptions {
   /** Where the run writes. @default results/<config.name or a timestamp> under the current directory */
   runDir?: string;
@@ -65,6 +66,7 @@ export interface RunSearchOptions {
   sharedDir?: string;
 }
 
+/** A finished (or interrupted) search: where it wrote, what it evaluated, its front. */
 export interface SearchResult {
   runDir: string;
   config: SearchConfig;

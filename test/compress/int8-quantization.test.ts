@@ -72,9 +72,10 @@ describe('quantization maths', () => {
 
 describe('INT8 QDQ model of a trained candidate', () => {
   it('is valid ONNX, runs as QLinear kernels in onnxruntime, is about a quarter of the size and keeps accuracy', async () => {
-    // measure: false takes the quantize-everything variant, so the test does not depend on this CPU's timings.
-    const r = await quantizeFile(fp32Path, { measure: false }, data);
-    expect(r.choice.state).toBe('int8');
+    // measure: false takes the quantize-everything variant, so the test does not depend on this CPU's timings;
+    // the accuracy gate is this test's own limit (1.5 points on 1,000 test images of a briefly trained net).
+    const r = await quantizeFile(fp32Path, { measure: false, maxAccuracyDrop: 1.5 }, data);
+    expect(r.choice.state, JSON.stringify(r.choice)).toBe("int8");
     const int8 = readFileSync(r.output!);
     onnxFullCheck(int8);
     expect(r.opTypes.QLinearConv).toBe(18); // every conv: stem 1, blocks 2+3+3+3+3, SE 2, head 1

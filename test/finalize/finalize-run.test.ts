@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modelInput } from '../../compress/calibration-data.js';
 import { onnxAccuracy } from '../../compress/onnx-eval.js';
 import { FINALIZED_COLUMNS } from '../../finalize/report.js';
 import { resolveSearchConfig } from '../../search/config.js';
@@ -83,9 +84,9 @@ describe('nas finalize on a short search', () => {
       // The deployed ONNX file, run by onnxruntime over the test split, scores what training measured with tfjs.
       const onnx = join(whole, String(r.files), 'model.onnx');
       onnxFullCheck(readFileSync(onnx));
-      const genomeFile = join(whole, String(r.files), 'genome.json');
-      const resolution = existsSync(genomeFile) ? JSON.parse(readFileSync(genomeFile, 'utf8')).genome.resolution : 28;
-      expect(await onnxAccuracy(onnx, data.test, resolution, 10)).toBeCloseTo(Number(r.test_accuracy), 2);
+      const bytes = readFileSync(onnx);
+      const accuracy = await onnxAccuracy(bytes, data.test, modelInput(bytes, onnx).plan, data);
+      expect(accuracy.state === 'measured' ? accuracy.accuracy : Number.NaN).toBeCloseTo(Number(r.test_accuracy), 2);
       expect(existsSync(join(whole, String(r.files), 'model.json'))).toBe(true);
     }
     expect(existsSync(join(whole, 'final', String(rows[0].id), 'genome.json'))).toBe(true);
