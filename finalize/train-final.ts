@@ -19,7 +19,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, withTrainingSubset, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
-import { readCachedTeacher, type TeacherResult } from '../train/teacher.js';
+import { requireCachedTeacher, type TeacherResult } from '../train/teacher.js';
 import { recipeHash, recipeTrainOptions, type FinalRecipe } from './recipe.js';
 import type { FinalizeEvent, FinalModel, FinalRecord } from './types.js';
 
@@ -42,7 +42,6 @@ export interface FinalTrainTask {
 const progressSchema = z.object({ epoch: z.number().int(), validationCurve: z.array(z.number()), sessions: z.number().int() });
 
 let cachedData: { key: string; data: PreparedData } | null = null;
-let cachedTeacher: { key: string; teacher: TeacherResult } | null = null;
 
 function dataFor(task: FinalTrainTask): PreparedData {
   const key = JSON.stringify(task.data);
@@ -54,13 +53,7 @@ function dataFor(task: FinalTrainTask): PreparedData {
 }
 
 function teacherFor(key: string | null): TeacherResult | null {
-  if (key === null) return null;
-  if (cachedTeacher?.key !== key) {
-    const teacher = readCachedTeacher(key);
-    if (!teacher) throw new Error(`teacher logits ${key} are not in the cache`);
-    cachedTeacher = { key, teacher };
-  }
-  return cachedTeacher.teacher;
+  return key === null ? null : requireCachedTeacher(key);
 }
 
 /** The untrained model of a task, and its analytic size. */

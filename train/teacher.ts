@@ -64,6 +64,22 @@ export function readCachedTeacher(key: string): TeacherResult | null {
   return { ...parsed.data, logits, fromCache: true };
 }
 
+let lastUsed: { key: string; teacher: TeacherResult } | null = null;
+
+/**
+ * Cached logits that must be there (a training worker's teacher), kept in
+ * memory for the next call with the same key: a worker trains many models
+ * with one teacher and should read its logits once.
+ */
+export function requireCachedTeacher(key: string): TeacherResult {
+  if (lastUsed?.key !== key) {
+    const teacher = readCachedTeacher(key);
+    if (!teacher) throw new TeacherError(`teacher logits ${key} are not in the cache (${teacherCacheFiles(key).logits})`);
+    lastUsed = { key, teacher };
+  }
+  return lastUsed.teacher;
+}
+
 function writeCache(result: TeacherResult, count: number): void {
   const files = teacherCacheFiles(result.key);
   mkdirSync(teacherCacheDir(), { recursive: true });

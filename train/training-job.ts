@@ -22,7 +22,7 @@ import { loadDataset } from './datasets/load.js';
 import { fingerprint, prepareData, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
-import { readCachedTeacher, type TeacherResult } from './teacher.js';
+import { requireCachedTeacher, type TeacherResult } from './teacher.js';
 import type { Dataset } from './types.js';
 
 const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits`);
@@ -133,7 +133,6 @@ export const CANDIDATE_FILE_NAMES = [GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TF
 
 // Loaded once per thread (or process) and reused by every job with the same data.
 let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
-let cachedTeacher: { key: string; teacher: TeacherResult } | null = null;
 
 function dataFor(task: TrainingTask): PreparedData {
   const { job, dataSpec } = task;
@@ -155,13 +154,7 @@ function dataFor(task: TrainingTask): PreparedData {
 }
 
 function teacherFor(key: string | null): TeacherResult | null {
-  if (key === null) return null;
-  if (cachedTeacher?.key !== key) {
-    const teacher = readCachedTeacher(key);
-    if (!teacher) throw new Error(`teacher logits ${key} are not in the cache`);
-    cachedTeacher = { key, teacher };
-  }
-  return cachedTeacher.teacher;
+  return key === null ? null : requireCachedTeacher(key);
 }
 
 /** Trains one candidate: see the file comment. Throws {@link TrainingJobError} or {@link DatasetError} before building anything. */
