@@ -14,7 +14,8 @@ import { describeGenome, saveCandidate, tfjsArtifacts, writeFileAtomic, ONNX_FIL
 import { planCost, planNetwork } from '../space/plan.js';
 import { buildPlainCnnOnnx, buildPlainCnnTfjs, plainCnnCost } from '../space/plain-cnn.js';
 import { selectBackend, type BackendName } from '../train/backend.js';
-import { readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from '../train/checkpoint.js';
+export { CHECKPOINT_FILE };
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData, withTrainingSubset, type PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
@@ -23,7 +24,6 @@ import { requireCachedTeacher, type TeacherResult } from '../train/teacher.js';
 import { recipeHash, recipeTrainOptions, type FinalRecipe } from './recipe.js';
 import type { FinalizeEvent, FinalModel, FinalRecord } from './types.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.bin';
 export const RECORD_FILE = 'record.json';
 export const PROGRESS_FILE = 'progress.json';
 /** The plain CNN's description, in place of genome.json. */

@@ -49,6 +49,12 @@ export class AgingEvolution implements Searcher {
     return drawUnseen(this.space, population, this.isSeen, () => this.space.mutate(this.#parent(), this.#rng, mutationProbability));
   }
 
+  /** A member's better-trained result replaces its old one (its age stays). */
+  update(record: EvaluatedRecord): void {
+    const at = this.#queue.findIndex((r) => r.id === record.id);
+    if (at >= 0) this.#queue[at] = record;
+  }
+
   tell(records: CandidateRecord[]): void {
     for (const r of records) if (r.state === 'evaluated') this.#queue.push(r);
     while (this.#queue.length > this.options.agingPopulation) this.#queue.shift();

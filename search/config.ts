@@ -61,6 +61,8 @@ export const searchConfigSchema = z.strictObject({
       /** Wall-clock time; no new training starts after it. */
       time: duration.optional(),
       generations: z.number().int().positive().optional(),
+      /** Images trained, every rung counted: the compute of a multi-fidelity search. */
+      images: z.number().int().positive().optional(),
     })
     .prefault({}),
   /** A third objective to minimise beside accuracy and latency. */
@@ -120,6 +122,18 @@ export const searchConfigSchema = z.strictObject({
     .string()
     .refine((url) => redisUrlProblem(url) === null, { message: 'expected redis://[user@]host[:port][/db] or rediss://…' })
     .refine((url) => !URL.canParse(url) || new URL(url).password === '', { message: 'holds a password: set NAS_REDIS_PASSWORD instead, so it is not written into the run directory' })
+    .optional(),
+  /**
+   * Multi-fidelity search (asynchronous successive halving, search/promotion.ts): every
+   * candidate trains for `training`'s budget (rung 0); the best 1/eta of each rung so far
+   * train on from their weights to eta× the images of the rung below, up to `rungs` rungs.
+   * Absent (or rungs 1): every candidate trains once.
+   */
+  fidelity: z
+    .strictObject({
+      rungs: z.number().int().min(1).max(6).default(3),
+      eta: z.number().gt(1).default(3),
+    })
     .optional(),
   /** Training workers; one candidate per worker. */
   workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),

@@ -25,6 +25,7 @@ import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
 import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
 import { captureRunEnvironment } from './environment.js';
+import { baseTrainingImages, journalKey, ledgerFor, rungOf } from './fidelity.js';
 import { LocalTrainer, ProxyEvaluator, RealEvaluator } from './evaluators.js';
 import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
 import { decideLatency } from './latency-decision.js';
@@ -34,7 +35,7 @@ import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
 import { connectRedis, redisUrlProblem } from './redis-connection.js';
 import { writeRunReport } from './report.js';
-import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, Searcher, StopReason } from './types.js';
+import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, RungBudget, Searcher, StopReason } from './types.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -70,7 +71,12 @@ export interface RunSearchOptions {
 export interface SearchResult {
   runDir: string;
   config: SearchConfig;
+  /** One record per candidate, at its highest rung. */
   records: CandidateRecord[];
+  /** Every journal line in order: with multi-fidelity, a candidate's result at each rung. */
+  lines: CandidateRecord[];
+  /** Images trained in all, every rung counted: the run's compute. */
+  imagesTrained: number;
   front: EvaluatedRecord[];
   hypervolume: number;
   generations: number;
@@ -154,8 +160,11 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const space = new MobileNetSpace(spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
   let teacherKey: string | null = null;
   const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
+  const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
+  const objectives = objectivesOf(config);
+  const baseImages = baseTrainingImages(config, data.train.count);
+  const ledger = ledgerFor(config, baseImages, objectives);
   if (teacherSpec && config.evaluator === 'real') {
-    const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
     const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log));
     teacherKey = teacher.key;
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
@@ -168,9 +177,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const { journal, entries, repairedTornLine } = Journal.open(join(runDir, JOURNAL_FILE));
   if (repairedTornLine) log(`journal: dropped a torn last line (the previous run was killed mid-write)`);
   if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
-  const journaled = new Map<string, JournalEntry>(entries.map((e) => [e.id, e]));
+  const journaled = new Map<string, JournalEntry>(entries.map((e) => [journalKey(e), e]));
 
-  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, config.proxyDelayMs) : null);
+  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, config.proxyDelayMs, baseImages) : null);
   if (!evaluator) {
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;
@@ -188,13 +197,26 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   }
   const seen = new Set<string>();
   const searcher = makeSearcher(config, space, (id) => seen.has(id));
+  // `lines`: every journal line in order (all rungs); `records`: one per candidate, at its highest rung.
+  const lines: CandidateRecord[] = [];
   const records: CandidateRecord[] = [];
+  const position = new Map<string, number>();
+  let imagesTrained = 0;
   const budget = config.budget;
   const deadline = budget.time !== undefined ? started + budget.time * 1000 : Infinity;
   const trained = () => records.filter((r) => r.state === 'evaluated' || (r.state === 'failed' && r.stage === 'training')).length;
   const finish = (record: CandidateRecord, fromJournal: boolean) => {
     if (!fromJournal) journal.append(record);
-    records.push(record);
+    lines.push(record);
+    const rung = rungOf(record);
+    if (rung === 0) {
+      position.set(record.id, records.length);
+      records.push(record);
+    } else if (record.state === 'evaluated') {
+      records[position.get(record.id)!] = record;
+    }
+    if (record.state === 'evaluated') ledger?.add(record);
+    if (record.state === 'evaluated' || (record.state === 'failed' && record.stage === 'training')) imagesTrained += ledger ? ledger.sessionImages(rung) : baseImages;
     options.onCandidate?.(record);
   };
 
@@ -205,6 +227,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       if (signal.aborted) stopReason = 'interrupted';
       else if (budget.generations !== undefined && generation >= budget.generations) stopReason = 'generations';
       else if (budget.evaluations !== undefined && trained() >= budget.evaluations) stopReason = 'evaluations';
+      else if (budget.images !== undefined && imagesTrained >= budget.images) stopReason = 'images';
       else if (performance.now() >= deadline) stopReason = 'time';
       if (stopReason) break;
 
@@ -214,6 +237,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
         break;
       }
       const ids = genomes.map((g) => space.id(g));
+      // Promotions are decided here, from every result of the generations before (so before
+      // this generation's journaled results are replayed): the same results give the same promotions.
+      const promotions = ledger?.takePromotions() ?? [];
       const done = new Map<string, CandidateRecord>();
       for (const id of ids) {
         const entry = journaled.get(id);
@@ -224,11 +250,27 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
         }
       }
       const pending = genomes.map((genome, i) => ({ genome, id: ids[i] })).filter(({ id }) => !done.has(id));
+      const promoted = new Map<string, CandidateRecord>();
+      const toPromote: PromotionWork[] = [];
+      for (const p of promotions) {
+        const key = `${p.id}@${p.to}`;
+        const entry = journaled.get(key);
+        if (entry) {
+          const { at: _at, ...record } = entry;
+          promoted.set(key, record as CandidateRecord);
+          finish(record as CandidateRecord, true);
+        } else {
+          toPromote.push({ from: records[position.get(p.id)!] as EvaluatedRecord, rung: ledger!.budget(p.to) });
+        }
+      }
       const complete = await evaluateGeneration(pending, generation, {
         config, space, evaluator, signal, deadline, distributed,
         remainingBudget: budget.evaluations === undefined ? Infinity : budget.evaluations - trained(),
+        firstRung: ledger?.budget(0),
+        promotions: toPromote,
         onRecord: (r) => {
-          done.set(r.id, r);
+          if (rungOf(r) > 0) promoted.set(journalKey(r), r);
+          else done.set(r.id, r);
           finish(r, false);
         },
       });
@@ -237,9 +279,14 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
         break;
       }
       for (const id of ids) seen.add(id);
+      // Better-trained results reach selection in the order promotions were decided, not as they finished.
+      for (const p of promotions) {
+        const result = promoted.get(`${p.id}@${p.to}`);
+        if (result?.state === 'evaluated') searcher.update?.(result);
+      }
       searcher.tell(ids.map((id) => done.get(id)!));
-      await writeRunReport(runDir, config, records, { final: false });
-      const frontSize = frontOf(records, objectivesOf(config)).length;
+      await writeRunReport(runDir, config, lines, { final: false });
+      const frontSize = frontOf(records, objectives).length;
       const elapsedSeconds = (performance.now() - started) / 1000;
       const perEvaluation = trained() ? elapsedSeconds / trained() : null;
       const byEvaluations = budget.evaluations !== undefined && perEvaluation !== null ? (budget.evaluations - trained()) * perEvaluation : Infinity;
@@ -249,6 +296,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       options.onGeneration?.({
         generation,
         evaluations: trained(),
+        imagesTrained,
+        ...(ledger ? { rungCounts: ledger.counts() } : {}),
         candidates: records.length,
         frontSize,
         hypervolume: hypervolumeOf(records, config),
@@ -261,12 +310,14 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     journal.close();
     await evaluator.close(stopReason !== null && stopReason !== 'interrupted');
   }
-  await writeRunReport(runDir, config, records, { final: true });
+  await writeRunReport(runDir, config, lines, { final: true });
   return {
     runDir,
     config,
     records,
-    front: frontOf(records, objectivesOf(config)),
+    lines,
+    imagesTrained,
+    front: frontOf(records, objectives),
     hypervolume: hypervolumeOf(records, config),
     generations: generation,
     stopReason,
@@ -282,7 +333,17 @@ interface GenerationContext {
   /** Training on a queue: every candidate of the generation is queued at once, the workers pull them. */
   distributed: boolean;
   remainingBudget: number;
+  /** Multi-fidelity: the first rung's budget (new candidates keep their checkpoint for a promotion). */
+  firstRung?: RungBudget;
+  /** Multi-fidelity: candidates to train on to a higher rung, alongside the generation's new ones. */
+  promotions: PromotionWork[];
   onRecord: (record: CandidateRecord) => void;
+}
+
+/** A promotion to run: the candidate's current (highest-rung) result and the rung to train it to. */
+interface PromotionWork {
+  from: EvaluatedRecord;
+  rung: RungBudget;
 }
 
 /**
@@ -344,20 +405,25 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
   const stop = () => cancel.abort();
   ctx.signal.addEventListener('abort', stop);
   let skipped = 0;
+  // Promotions first (they are the longest), then the new candidates; a free worker takes the next.
+  const work = [
+    ...ctx.promotions.map(({ from, rung }) => ({ genome: from.genome, id: from.id, latency: from.latency, rung, base: { id: from.id, generation: from.generation, genome: from.genome, params: from.params, macs: from.macs } })),
+    ...allowed.map((c) => ({ genome: c.genome, id: c.id, latency: c.latency, rung: ctx.firstRung, base: { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs } })),
+  ];
   try {
-    await forEachLimited(allowed, ctx.config.evaluator === 'proxy' || ctx.distributed ? allowed.length : ctx.config.workers, async (c) => {
-      const base = { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs };
+    await forEachLimited(work, ctx.config.evaluator === 'proxy' || ctx.distributed ? work.length : ctx.config.workers, async (c) => {
       // The time budget stops new training, not training under way.
       if (performance.now() >= ctx.deadline) {
         skipped++;
         return;
       }
+      const rung = c.rung ? { rung: c.rung.rung, imagesTrained: c.rung.images } : {};
       try {
-        const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal);
-        if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'evaluated', latency: c.latency, ...outcome });
+        const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal, c.rung);
+        if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'evaluated', latency: c.latency, ...outcome, ...rung });
       } catch (error) {
         // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
-        if (!cancel.signal.aborted) ctx.onRecord({ ...base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message });
+        if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message, ...(c.rung ? { rung: c.rung.rung } : {}) });
       }
     });
   } finally {

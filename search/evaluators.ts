@@ -7,6 +7,7 @@
  * algorithms cheaply.
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LatencyPool } from '../benchmarks/pool.js';
 import { LatencyPredictor } from '../benchmarks/predictor.js';
@@ -18,12 +19,13 @@ import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';
 import type { BackendName } from '../train/backend.js';
+import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import { writeCandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { candidateSeed } from './candidate-seed.js';
 import type { SearchConfig } from './config.js';
 import type { PredictedLatency } from './latency-decision.js';
-import type { CandidateEvaluator, CandidateTrainer, LatencyFigures, TrainingOutcome } from './types.js';
+import type { CandidateEvaluator, CandidateTrainer, LatencyFigures, RungBudget, TrainingOutcome } from './types.js';
 
 /** What every candidate's training job shares within a run. */
 export interface TrainingContext {
@@ -36,26 +38,43 @@ export interface TrainingContext {
   backend?: BackendName | 'auto';
 }
 
-/** The training job of one candidate: data only, the same locally and on the queue. */
-export function trainingJobFor(ctx: TrainingContext, genome: Genome, id: string): TrainingJob {
+/**
+ * The training job of one candidate: data only, the same locally and on the queue.
+ * With `rung` (a multi-fidelity search) it trains to that rung's images, on from
+ * `continueFrom` (the previous rung's checkpoint file) above rung 0, and keeps its
+ * checkpoint for the next rung unless it is the top one.
+ */
+export function trainingJobFor(ctx: TrainingContext, genome: Genome, id: string, rung?: RungBudget, continueFrom?: Uint8Array): TrainingJob {
   const c = ctx.config;
   const t = c.training;
+  if (rung && rung.rung > 0 && !continueFrom) throw new Error(`candidate ${id}: rung ${rung.rung} needs the checkpoint of rung ${rung.rung - 1}`);
+  const keepCheckpoint = rung !== undefined && rung.rung < (c.fidelity?.rungs ?? 1) - 1;
   return {
     space: ctx.space.config,
     genome,
     data: { name: c.data, contentHash: ctx.dataContentHash, validationFraction: c.validationFraction, seed: c.seed, ...(t.subset ? { subset: t.subset } : {}) },
     teacherKey: ctx.teacherKey,
     options: {
-      budget: t.images !== undefined ? { images: t.images } : { epochs: t.epochs ?? 1 },
+      budget: rung && rung.rung > 0 ? { images: rung.images } : t.images !== undefined ? { images: t.images } : { epochs: t.epochs ?? 1 },
       batchSize: t.batchSize,
       optimizer: t.optimizer,
       ...(t.learningRate !== undefined ? { learningRate: t.learningRate } : {}),
       distillation: { temperature: t.temperature, alpha: ctx.teacherKey ? t.alpha : 0 },
       augment: t.augment,
       seed: candidateSeed(c.seed, id),
+      ...(keepCheckpoint ? { keepCheckpoint } : {}),
     },
+    ...(rung && rung.rung > 0 ? { continueFrom: Buffer.from(continueFrom!).toString('base64') } : {}),
     backend: ctx.backend ?? 'auto',
   };
+}
+
+/** The checkpoint a candidate's previous rung left in its directory (what a promotion trains on from). */
+export function previousRungCheckpoint(runDir: string, id: string, rung: RungBudget | undefined): Uint8Array | undefined {
+  if (!rung || rung.rung === 0) return undefined;
+  const file = join(runDir, 'candidates', id, CHECKPOINT_FILE);
+  if (!existsSync(file)) throw new Error(`${file}: not found; rung ${rung.rung} of candidate ${id} trains on from it`);
+  return readFileSync(file);
 }
 
 /** The outcome the journal keeps, once the candidate's files are written under `<runDir>/candidates/<id>/`. */
@@ -79,8 +98,8 @@ export class LocalTrainer implements CandidateTrainer {
     this.#pool = new TrainingPool({ threads: o.config.workers, workerFile: o.trainWorkerFile });
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
-    const task = { job: trainingJobFor(this.o, genome, id), dataSpec: this.o.config.data };
+  async train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
+    const task = { job: trainingJobFor(this.o, genome, id, rung, previousRungCheckpoint(this.o.runDir, id, rung)), dataSpec: this.o.config.data };
     const result = await this.#pool.run(task, signal, this.o.config.training.timeLimit);
     return keepTrainingResult(this.o.runDir, id, result);
   }
@@ -150,8 +169,8 @@ export class RealEvaluator implements CandidateEvaluator {
     return { p50: m.stats.p50, p90: m.stats.p90, source: 'measured' };
   }
 
-  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
-    return this.o.trainer.train(genome, id, signal);
+  train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
+    return this.o.trainer.train(genome, id, signal, rung);
   }
 
   async close(finished?: boolean): Promise<void> {
@@ -165,14 +184,36 @@ function idNoise(id: string, salt: string): number {
 }
 
 /**
+ * The proxy's learning curve: accuracy after b images is
+ *   acc(b) = acc(b₀) + G·(1 − (b/b₀)^(−k)) + σ·(b/b₀)^(−k)·(u_b − ½),
+ * i.e. a − c·b^(−k) + noise shrinking with b, where b₀ is a candidate's first
+ * training budget, G the accuracy still to gain (larger for larger models, so
+ * a short training misranks them), u_b id-seeded uniform noise per budget.
+ * See the README's "Proxy fidelity" for the curves G and k were chosen from.
+ */
+export const PROXY_LEARNING_CURVE = {
+  /** Most accuracy a model gains from training far beyond its first budget. */
+  gainMax: 0.04,
+  /** Parameters at which a model has ~63% of gainMax still to gain. */
+  gainParams: 100_000,
+  /** Exponent of the power law in the budget ratio. */
+  k: 0.5,
+  /** Noise amplitude at the first budget (the same as the single-fidelity proxy's). */
+  noise: 0.01,
+} as const;
+
+/**
  * Analytic stand-ins: latency grows with MACs and depth; accuracy saturates
- * with capacity and resolution, with a little id-seeded noise. Cheap and
+ * with capacity and resolution, with a little id-seeded noise, and grows
+ * with the images trained along {@link PROXY_LEARNING_CURVE}. Cheap and
  * deterministic, so search behaviour can be tested and compared exactly.
  */
 export class ProxyEvaluator implements CandidateEvaluator {
   constructor(
     private readonly space: MobileNetSpace,
     private readonly delayMs = 0,
+    /** Images of a candidate's first training (b₀ of the learning curve). */
+    private readonly baseImages = 1,
   ) {}
 
   #latencyMs(genome: Genome): number {
@@ -190,7 +231,19 @@ export class ProxyEvaluator implements CandidateEvaluator {
     return { p50, p90: p50 * 1.05, source: 'measured' };
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+  /** Proxy accuracy after `images` images (the first budget when omitted). */
+  accuracyAt(genome: Genome, id: string, images = this.baseImages): number {
+    const { params, macs } = this.space.cost(genome);
+    const se = genome.stages.filter((s) => s.squeezeExcite).length;
+    const atBase = 0.93 - 0.25 * Math.exp(-params / 80_000) - 0.08 * Math.exp(-macs / 3e6) + 0.004 * se + 0.01 * (genome.resolution / 32);
+    const c = PROXY_LEARNING_CURVE;
+    const left = (images / this.baseImages) ** -c.k;
+    const gain = c.gainMax * (1 - Math.exp(-params / c.gainParams)) * (1 - left);
+    const u = images === this.baseImages ? idNoise(id, 'accuracy') : idNoise(id, `accuracy@${images}`);
+    return Math.min(0.99, Math.max(0, atBase + gain + c.noise * left * (u - 0.5)));
+  }
+
+  async train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
     if (this.delayMs) {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, this.delayMs);
@@ -200,11 +253,8 @@ export class ProxyEvaluator implements CandidateEvaluator {
         });
       });
     }
-    const { params, macs } = this.space.cost(genome);
-    const se = genome.stages.filter((s) => s.squeezeExcite).length;
-    const accuracy =
-      0.93 - 0.25 * Math.exp(-params / 80_000) - 0.08 * Math.exp(-macs / 3e6) + 0.004 * se + 0.01 * (genome.resolution / 32) + 0.01 * (idNoise(id, 'accuracy') - 0.5);
-    return { accuracy: Math.min(0.99, Math.max(0, accuracy)), trainSeconds: this.delayMs / 1000, imagesPerSecond: 0, lossCurve: [] };
+    const images = rung && rung.rung > 0 ? rung.images : this.baseImages;
+    return { accuracy: this.accuracyAt(genome, id, images), trainSeconds: this.delayMs / 1000, imagesPerSecond: 0, lossCurve: [] };
   }
 
   async close(): Promise<void> {}

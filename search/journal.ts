@@ -22,11 +22,12 @@ export class JournalError extends Error {
 }
 
 const latency = z.object({ p50: z.number(), p90: z.number(), source: z.enum(['measured', 'predicted']) });
+const rung = z.number().int().min(0);
 const base = { id: z.string(), generation: z.number().int(), genome: genomeSchema, params: z.number(), macs: z.number(), at: z.string() };
 const recordSchema = z.discriminatedUnion('state', [
   z.object({ ...base, state: z.literal('rejected'), constraint: z.enum(['maxLatencyMs', 'maxParams', 'maxMacs']), value: z.number(), limit: z.number(), latency: latency.optional() }),
-  z.object({ ...base, state: z.literal('evaluated'), latency, accuracy: z.number(), trainSeconds: z.number(), imagesPerSecond: z.number(), lossCurve: z.array(z.number()) }),
-  z.object({ ...base, state: z.literal('failed'), stage: z.enum(['latency', 'training']), error: z.string(), latency: latency.optional() }),
+  z.object({ ...base, state: z.literal('evaluated'), latency, accuracy: z.number(), trainSeconds: z.number(), imagesPerSecond: z.number(), lossCurve: z.array(z.number()), rung: rung.optional(), imagesTrained: z.number().int().positive().optional() }),
+  z.object({ ...base, state: z.literal('failed'), stage: z.enum(['latency', 'training']), error: z.string(), latency: latency.optional(), rung: rung.optional() }),
 ]);
 
 /** A journal line: the record plus when it was written. */

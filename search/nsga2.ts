@@ -8,7 +8,7 @@ import seedrandom from 'seedrandom';
 import type { EvolutionarySearchSpace, Genome } from '../space/types.js';
 import { pointOf } from './objectives.js';
 import { crowdingDistance, nonDominatedSort } from './pareto.js';
-import type { CandidateRecord, ObjectiveName, Searcher } from './types.js';
+import type { CandidateRecord, EvaluatedRecord, ObjectiveName, Searcher } from './types.js';
 import { drawUnseen } from './unseen.js';
 
 export interface Nsga2Options {
@@ -57,6 +57,11 @@ export class Nsga2 implements Searcher {
       const child = this.#rng() < crossoverProbability ? this.space.crossover(first, second, this.#rng) : first;
       return this.space.mutate(child, this.#rng, mutationProbability);
     });
+  }
+
+  /** A member's better-trained result replaces its old one; ranks are recomputed at the next tell. */
+  update(record: EvaluatedRecord): void {
+    for (const member of this.#population) if (member.record.id === record.id) member.record = record;
   }
 
   tell(records: CandidateRecord[]): void {

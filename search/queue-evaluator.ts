@@ -10,10 +10,10 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Genome } from '../space/types.js';
-import { keepTrainingResult, trainingJobFor, type TrainingContext } from './evaluators.js';
+import { keepTrainingResult, previousRungCheckpoint, trainingJobFor, type TrainingContext } from './evaluators.js';
 import { DEFAULT_MAX_RESULT_BYTES, decodeResult, JOB_ATTEMPTS, jobIdFor, publishTeacher, queueNameFor, RUNS_KEY, type QueuedJob } from './queue-protocol.js';
 import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
-import type { CandidateTrainer, TrainingOutcome } from './types.js';
+import type { CandidateTrainer, RungBudget, TrainingOutcome } from './types.js';
 
 /** How often waiting jobs are looked at besides the queue's events (which a Redis restart may drop). */
 export const JOB_POLL_MS = 1000;
@@ -80,9 +80,9 @@ export class QueueTrainer implements CandidateTrainer {
     return `queue ${this.queueName} on ${redactRedisUrl(this.o.redisUrl)}`;
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+  async train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
     await this.#removeCollected();
-    const training = trainingJobFor(this.o, genome, id);
+    const training = trainingJobFor(this.o, genome, id, rung, previousRungCheckpoint(this.o.runDir, id, rung));
     const jobId = jobIdFor(this.o.runId, id, training);
     const payload: QueuedJob = { training, timeLimitSeconds: this.o.config.training.timeLimit };
     const add = () =>

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { readCachedTeacher, teacherCacheFiles } from '../train/teacher.js';
-import { CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
+import { CANDIDATE_FILE_NAMES, OPTIONAL_CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
 import { QueueError } from './redis-connection.js';
 
 /** Redis set of the queues of runs in progress; workers watch every queue listed. */
@@ -66,6 +66,14 @@ export function parseQueuedJob(value: unknown, source: string): QueuedJob {
   return { training: parseTrainingJob(parsed.data.training, `${source}: training`), timeLimitSeconds: parsed.data.timeLimitSeconds };
 }
 
+/** Every candidate file by name, the optional ones (a multi-fidelity checkpoint) when present. */
+function filesRecord<T extends z.ZodType>(value: T) {
+  return z.partialRecord(z.enum([...CANDIDATE_FILE_NAMES, ...OPTIONAL_CANDIDATE_FILE_NAMES]), value).superRefine((files, ctx) => {
+    const missing = CANDIDATE_FILE_NAMES.find((name) => files[name] === undefined);
+    if (missing) ctx.addIssue({ code: 'custom', message: `lacks ${missing}` });
+  });
+}
+
 /** A job's result as it travels: the candidate's files inline (base64) or in the shared directory with their sha256. */
 const resultSchema = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{12}$/),
@@ -76,8 +84,8 @@ const resultSchema = z.strictObject({
   backend: z.string(),
   worker: z.string(),
   files: z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('inline'), base64: z.record(z.enum(CANDIDATE_FILE_NAMES), z.string()) }),
-    z.strictObject({ kind: z.literal('shared'), sha256: z.record(z.enum(CANDIDATE_FILE_NAMES), z.string().regex(/^[0-9a-f]{64}$/)) }),
+    z.strictObject({ kind: z.literal('inline'), base64: filesRecord(z.string()) }),
+    z.strictObject({ kind: z.literal('shared'), sha256: filesRecord(z.string().regex(/^[0-9a-f]{64}$/)) }),
   ]),
 });
 export type QueuedResult = z.output<typeof resultSchema>;
@@ -96,10 +104,10 @@ export function encodeResult(
   where: { worker: string; queueName: string; sharedDir?: string; maxBytes: number },
 ): QueuedResult {
   const { files, ...figures } = result;
-  const names = CANDIDATE_FILE_NAMES;
-  const missing = names.find((n) => !files[n]);
+  const names = [...CANDIDATE_FILE_NAMES, ...OPTIONAL_CANDIDATE_FILE_NAMES.filter((n) => files[n])];
+  const missing = CANDIDATE_FILE_NAMES.find((n) => !files[n]);
   if (missing) throw new QueueError(`candidate ${result.id}: training produced no ${missing}`);
-  type ByName = Record<(typeof CANDIDATE_FILE_NAMES)[number], string>;
+  type ByName = Record<string, string>;
   if (where.sharedDir) {
     const dir = sharedCandidateDir(where.sharedDir, where.queueName, result.id);
     mkdirSync(dir, { recursive: true });

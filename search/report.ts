@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { summariseGenome } from '../space/genome.js';
 import { objectivesOf, type SearchConfig } from './config.js';
+import { latestRecords, rungResults } from './fidelity.js';
 import { readRunConfig } from './run-directory.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
@@ -40,8 +41,14 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
     images_per_second: r.state === 'evaluated' ? round(r.imagesPerSecond, 1) : '',
     constraint: r.state === 'rejected' ? `${r.constraint} ${r.value} > ${r.limit}` : '',
     error: r.state === 'failed' ? `${r.stage}: ${r.error}` : '',
+    rung: r.state === 'evaluated' ? (r.rung ?? '') : '',
+    images_trained: r.state === 'evaluated' ? (r.imagesTrained ?? '') : '',
   }));
-  return stringify(rows, { header: true, cast: { boolean: (v) => (v ? 'true' : 'false') }, columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error'] });
+  return stringify(rows, {
+    header: true,
+    cast: { boolean: (v) => (v ? 'true' : 'false') },
+    columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained'],
+  });
 }
 
 export function paretoCsv(records: readonly CandidateRecord[], config: SearchConfig): string {
@@ -55,8 +62,26 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
     generation: r.generation,
     genome: summariseGenome(r.genome),
     files: `front/${r.id}`,
+    rung: r.rung ?? '',
+    images_trained: r.imagesTrained ?? '',
   }));
-  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'params', 'macs', 'generation', 'genome', 'files'] });
+  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'params', 'macs', 'generation', 'genome', 'files', 'rung', 'images_trained'] });
+}
+
+/** rungs.csv (multi-fidelity runs): every rung result in the order it was journaled. */
+export function rungsCsv(lines: readonly CandidateRecord[]): string {
+  const rows = rungResults(lines).map((r) => ({
+    id: r.id,
+    rung: r.rung,
+    images_trained: r.imagesTrained ?? '',
+    accuracy: round(r.accuracy, 5),
+    latency_p50_ms: round(r.latency.p50, 5),
+    params: r.params,
+    macs: r.macs,
+    generation: r.generation,
+    train_seconds: round(r.trainSeconds, 2),
+  }));
+  return stringify(rows, { header: true, columns: ['id', 'rung', 'images_trained', 'accuracy', 'latency_p50_ms', 'params', 'macs', 'generation', 'train_seconds'] });
 }
 
 /** Hypervolume and front size after each generation, recomputed from the records. */
@@ -122,7 +147,10 @@ function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConf
  * Writes the CSVs and plot; with `final`, also summary.md and front/ (copies
  * of the front members' candidate directories, where training saved them).
  */
-export async function writeRunReport(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], options: { final: boolean }): Promise<void> {
+export async function writeRunReport(runDir: string, config: SearchConfig, lines: readonly CandidateRecord[], options: { final: boolean }): Promise<void> {
+  // One record per candidate at its highest rung; rungs.csv keeps every rung's result.
+  const records = latestRecords(lines);
+  if (lines.some((r) => r.state === 'evaluated' && r.rung !== undefined)) writeFileAtomic(join(runDir, 'rungs.csv'), rungsCsv(lines));
   const front = frontOf(records, objectivesOf(config));
   const frontIds = new Set(front.map((r) => r.id));
   writeFileAtomic(join(runDir, 'candidates.csv'), candidatesCsv(records, frontIds));
@@ -148,7 +176,7 @@ export async function writeRunReport(runDir: string, config: SearchConfig, recor
 const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
 
 /** Files of a run the page links to, when they are there. */
-const RUN_FILES = ['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'compression.svg', 'compressed/', 'config.json', 'journal.jsonl'];
+const RUN_FILES = ['pareto.csv', 'candidates.csv', 'generations.csv', 'rungs.csv', 'summary.md', 'pareto.svg', 'front/', 'compression.svg', 'compressed/', 'config.json', 'journal.jsonl'];
 
 /** Tables other stages write into a run directory, shown by report.html when present. */
 export const REPORT_TABLE_FILES = ['compression.csv', 'finalized.csv'] as const;
@@ -192,19 +220,19 @@ export function writeReportHtml(runDir: string, config: SearchConfig, records: r
   writeFileAtomic(join(runDir, 'report.html'), renderReportHtml(page, vegaBrowserRuntime()));
 }
 
-function readRun(runDir: string): { records: CandidateRecord[]; config: SearchConfig } {
+function readRun(runDir: string): { records: CandidateRecord[]; lines: CandidateRecord[]; config: SearchConfig } {
   const { config } = readRunConfig(runDir);
   const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
   journal.close();
-  const records = entries.map(({ at: _at, ...r }) => r as CandidateRecord);
-  return { records, config };
+  const lines = entries.map(({ at: _at, ...r }) => r as CandidateRecord);
+  return { records: latestRecords(lines), lines, config };
 }
 
 /** `nas report`: regenerates everything from a run directory's journal. */
 export async function reportFromJournal(runDir: string): Promise<{ records: CandidateRecord[]; config: SearchConfig }> {
-  const run = readRun(runDir);
-  await writeRunReport(runDir, run.config, run.records, { final: true });
-  return run;
+  const { records, lines, config } = readRun(runDir);
+  await writeRunReport(runDir, config, lines, { final: true });
+  return { records, config };
 }
 
 /** Rewrites only report.html (after compress or finalize add their tables). */

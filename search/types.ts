@@ -56,6 +56,10 @@ export interface EvaluatedRecord extends RecordBase {
   trainSeconds: number;
   imagesPerSecond: number;
   lossCurve: number[];
+  /** Multi-fidelity rung this result is from (0: the first training); absent in runs without fidelity. */
+  rung?: number;
+  /** Images the candidate has trained on in all, every rung counted. */
+  imagesTrained?: number;
 }
 
 /** Latency or training threw, ran out of memory, or passed its time limit. The search goes on. */
@@ -64,6 +68,8 @@ export interface FailedRecord extends RecordBase {
   stage: 'latency' | 'training';
   error: string;
   latency?: LatencyFigures;
+  /** The rung whose training failed (a failed promotion keeps the candidate's lower-rung result). */
+  rung?: number;
 }
 
 /** A candidate’s outcome, keyed on `state`. */
@@ -80,6 +86,20 @@ export interface Searcher {
   ask(): Genome[];
   /** The records of the last ask's genomes, in the same order. */
   tell(records: CandidateRecord[]): void;
+  /**
+   * A candidate told earlier has a better-trained result (a multi-fidelity
+   * promotion): selection uses it from now on. Called before the next tell.
+   */
+  update?(record: EvaluatedRecord): void;
+}
+
+/**
+ * One training of a candidate in a multi-fidelity search: to `images` in all,
+ * on from the candidate's previous rung when `rung` > 0.
+ */
+export interface RungBudget {
+  rung: number;
+  images: number;
 }
 
 /** What the engine needs to evaluate genomes; tests plug in cheap fixtures. */
@@ -92,8 +112,8 @@ export interface CandidateEvaluator {
   predictLatency?(genome: Genome): number | null;
   /** A calibrated prediction with its interval, or null; see search/latency-decision.ts. */
   predictLatencyInterval?(genome: Genome): PredictedLatency | null;
-  /** Trains and validates; throws (or rejects) when training fails. */
-  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome>;
+  /** Trains and validates (to `rung`'s budget when given); throws (or rejects) when training fails. */
+  train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome>;
   /** `finished`: the run ended (not interrupted), so nothing of it needs keeping for a resume. */
   close(finished?: boolean): Promise<void>;
 }
@@ -107,8 +127,11 @@ export type TrainingOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' 
  * candidate's files under `<runDir>/candidates/<id>/` before resolving.
  */
 export interface CandidateTrainer {
-  /** Trains one candidate; aborting `signal` drops it (not a failure: it re-runs on resume). */
-  train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome>;
+  /**
+   * Trains one candidate (to `rung`'s budget, on from its previous rung's
+   * checkpoint, when given); aborting `signal` drops it (not a failure: it re-runs on resume).
+   */
+  train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome>;
   /** See {@link CandidateEvaluator.close}. */
   close(finished?: boolean): Promise<void>;
 }
@@ -118,6 +141,10 @@ export interface GenerationEvent {
   generation: number;
   /** Candidates trained so far (evaluated or failed in training). */
   evaluations: number;
+  /** Images trained so far, every rung counted. */
+  imagesTrained: number;
+  /** Multi-fidelity: results at each rung so far, lowest first. */
+  rungCounts?: number[];
   candidates: number;
   frontSize: number;
   hypervolume: number;
@@ -127,4 +154,4 @@ export interface GenerationEvent {
 }
 
 /** How a run ended. */
-export type StopReason = 'evaluations' | 'time' | 'generations' | 'interrupted' | 'exhausted';
+export type StopReason = 'evaluations' | 'images' | 'time' | 'generations' | 'interrupted' | 'exhausted';

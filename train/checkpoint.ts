@@ -11,6 +11,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 
+/** A checkpoint's file name in a model's directory (a finalized model's, a search candidate's). */
+export const CHECKPOINT_FILE = 'checkpoint.bin';
+
 /** Where the training loop stands: what the loop itself needs to go on. */
 export interface LoopState {
   step: number;
@@ -128,7 +131,10 @@ export function decodeCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Trai
   const sizes = [...header.weights.map(([n]) => n), ...header.optimizer.map((w) => w.shape.reduce((a, b) => a * b, 1))];
   const expected = padded + 4 * (sizes.reduce((a, b) => a + b, 0) + header.orderLength);
   if (bytes.length !== expected) throw new CheckpointError(source, `is ${bytes.length} bytes, its header says ${expected}: truncated or damaged`);
-  const copy = bytes.slice(padded); // aligned copy
+  // A fresh, aligned copy: `bytes` may be a view at any offset into a larger buffer (a Node
+  // Buffer from base64 or a file), and Buffer#slice would return a view, not a copy.
+  const copy = new Uint8Array(bytes.length - padded);
+  copy.set(bytes.subarray(padded));
   let offset = 0;
   const take = (n: number) => {
     const block = new Float32Array(copy.buffer, offset, n).slice();

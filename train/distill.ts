@@ -118,7 +118,12 @@ export async function trainCandidate(
     throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
   }
   const useTeacher = teacher !== null && o.distillation.alpha > 0;
-  const resume = options.resumeFrom ?? null;
+  if (options.resumeFrom && options.continueFrom) throw new Error('trainCandidate: give resumeFrom or continueFrom, not both');
+  const continued = options.continueFrom ?? null;
+  if (continued && !(o.totalImages > continued.imagesSeen)) {
+    throw new RangeError(`training budget of ${o.totalImages} images is not beyond the ${continued.imagesSeen} the continued session already trained`);
+  }
+  const resume = options.resumeFrom ?? continued;
   // The generator's state is part of a checkpoint, so a resumed run draws what an uninterrupted one would.
   const rng = (
     resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
@@ -134,12 +139,17 @@ export async function trainCandidate(
   };
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const decayed = decayedWeights(model);
-  const steps = Math.ceil(o.totalImages / o.batchSize);
+  // A continued session is a new schedule segment starting at the checkpoint's step.
+  const segmentStart = continued?.step ?? 0;
+  const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);
   const batchBuffer = new Float32Array(o.batchSize * imageSize);
   const stepLosses: number[] = resume ? [...resume.stepLosses] : [];
   let order = resume ? resume.order : permutation(count, rng);
   let cursor = resume?.cursor ?? 0;
   let imagesSeen = resume?.imagesSeen ?? 0;
+  if (resume && resume.order.length !== count) {
+    throw new RangeError(`the checkpoint's data order covers ${resume.order.length} images but this training split has ${count}: not the same data`);
+  }
   if (resume) await restoreCheckpoint(model, optimizer, resume);
   const previousSeconds = resume?.trainSeconds ?? 0;
   const started = performance.now();
@@ -156,7 +166,7 @@ export async function trainCandidate(
     }
     const batch = batchBuffer.subarray(0, n * imageSize);
     gatherAugmented(data.train, indices, batch, o.augment, rng);
-    setLearningRate(scheduledLearningRate(o.learningRate, step, steps, o.warmupSteps));
+    setLearningRate(scheduledLearningRate(o.learningRate, step - segmentStart, steps - segmentStart, continued ? 0 : o.warmupSteps));
 
     const loss = tf.tidy(() => {
       const x = toResolution(tf.tensor4d(batch, [n, height, width, channels]), resolution);

@@ -8,7 +8,7 @@
  * told (`dataSpec`), and must have the content hash the job names.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { buildTfjsModel } from '../space/build-tfjs.js';
@@ -20,6 +20,7 @@ import { BACKENDS, selectBackend } from './backend.js';
 import { DatasetError } from './datasets/errors.js';
 import { loadDataset } from './datasets/load.js';
 import { fingerprint, prepareData, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
+import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
 import { requireCachedTeacher, type TeacherResult } from './teacher.js';
@@ -51,7 +52,14 @@ export const trainingJobSchema = z.strictObject({
     distillation: z.strictObject({ temperature: z.number().positive(), alpha: z.number().min(0).max(1) }),
     augment: z.boolean(),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
+    /** Return the end-of-training checkpoint among the files (a later promotion trains on from it). */
+    keepCheckpoint: z.boolean().optional(),
   }),
+  /**
+   * A promotion: the checkpoint (base64 of train/checkpoint.ts's format) of this
+   * candidate's previous rung, trained on to `options.budget` images in all.
+   */
+  continueFrom: z.base64().optional(),
   backend: z.enum([...BACKENDS, 'auto']),
 });
 export type TrainingJob = z.output<typeof trainingJobSchema>;
@@ -130,6 +138,8 @@ export interface TrainingJobResult {
 
 /** The files a candidate directory holds; see space/candidate-files.ts. */
 export const CANDIDATE_FILE_NAMES = [GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE] as const;
+/** Files a candidate directory may also hold: the end-of-training checkpoint of a multi-fidelity search. */
+export const OPTIONAL_CANDIDATE_FILE_NAMES = [CHECKPOINT_FILE] as const;
 
 // Loaded once per thread (or process) and reused by every job with the same data.
 let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
@@ -167,8 +177,17 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
   const plan = planNetwork(job.genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
   const model = buildTfjsModel(plan, job.options.seed);
   try {
-    const { augment, ...options } = job.options;
-    const result = await trainCandidate(model, data, teacher, { ...options, augment: augment ? undefined : false, evaluateTest: false, evaluator: onnxEvaluator(plan) });
+    const { augment, keepCheckpoint, ...options } = job.options;
+    const continueFrom = job.continueFrom === undefined ? null : decodeCheckpoint(Buffer.from(job.continueFrom, 'base64'), 'training job: continueFrom');
+    let last: TrainingCheckpoint | null = null;
+    const result = await trainCandidate(model, data, teacher, {
+      ...options,
+      augment: augment ? undefined : false,
+      evaluateTest: false,
+      evaluator: onnxEvaluator(plan),
+      continueFrom,
+      ...(keepCheckpoint ? { onEpoch: (checkpoint: TrainingCheckpoint) => void (last = checkpoint) } : {}),
+    });
     const file = describeGenome(job.genome, strides, {
       numClasses: data.numClasses,
       inputChannels: data.train.channels,
@@ -183,6 +202,7 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
       [ONNX_FILE]: exportOnnx(file, model),
       [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
     };
+    if (last) files[CHECKPOINT_FILE] = encodeCheckpoint(last);
     return {
       id: genomeId(job.genome),
       accuracy: result.validationAccuracy,
@@ -204,6 +224,11 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
  */
 export function writeCandidateFiles(dir: string, files: CandidateFiles): void {
   mkdirSync(dir, { recursive: true });
+  // An optional file the new files lack is stale (a top-rung result keeps no checkpoint): removed.
+  for (const name of OPTIONAL_CANDIDATE_FILE_NAMES) {
+    if (files[name]) writeFileAtomic(join(dir, name), files[name]);
+    else rmSync(join(dir, name), { force: true });
+  }
   for (const name of [TFJS_WEIGHTS_FILE, TFJS_MODEL_FILE, ONNX_FILE, GENOME_FILE]) {
     const bytes = files[name];
     if (!bytes) throw new Error(`candidate files for ${dir} lack ${name}`);

@@ -110,6 +110,14 @@ export interface TrainOptions {
   onEpoch?: (checkpoint: TrainingCheckpoint, model: LayersModel) => void | Promise<void>;
   /** Continue from this checkpoint (same model, data, options) instead of from the start. */
   resumeFrom?: TrainingCheckpoint | null;
+  /**
+   * Train on from the end of an earlier, finished session of this model (a
+   * multi-fidelity promotion): its weights, optimizer state, data order and
+   * losses carry over, and `budget` counts images in all, so this session
+   * trains `budget − checkpoint.imagesSeen` more on a new cosine segment from
+   * the peak learning rate (a warm restart, as in SGDR) without warm-up.
+   */
+  continueFrom?: TrainingCheckpoint | null;
 }
 
 /** Computes a model's logits over whole splits: tfjs predict, or onnxruntime on its export. */
