@@ -26,6 +26,7 @@ interface SearchFlags {
   evaluator?: string;
   redis?: string;
   sharedDir?: string;
+  rungs?: number;
 }
 
 /** Deep-merges plain objects; `over` wins. */
@@ -52,6 +53,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     redis: o.redis,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
+    fidelity: o.rungs === undefined ? undefined : { rungs: o.rungs },
   };
   const budgetFlags = { evaluations: o.evaluations, time: o.time, generations: o.generations };
   // A budget on the command line replaces the file's or preset's budget as a whole.
@@ -79,7 +81,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
 export function describeRecord(r: CandidateRecord): string {
   switch (r.state) {
     case 'evaluated':
-      return `evaluated: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms, ${r.params} params`;
+      return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms, ${r.params} params`;
     case 'rejected':
       return `rejected: ${r.constraint} ${r.value} > ${r.limit}`;
     case 'failed':
@@ -105,6 +107,7 @@ export function registerSearch(program: Command): void {
     .option('--algorithm <name>', 'nsga2, aging or random')
     .option('--workers <n>', 'training workers (one candidate each)', positiveInt('--workers'))
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
+    .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)')
@@ -147,7 +150,7 @@ export function registerSearch(program: Command): void {
             onGeneration: (e) => {
               eta = e.etaSeconds;
               if (lines) {
-                console.error(`generation ${e.generation} done: ${e.evaluations} trained of ${e.candidates} candidates, front ${e.frontSize}, HV ${e.hypervolume.toFixed(4)} | ${stamp()}`);
+                console.error(`generation ${e.generation} done: ${e.evaluations} trained of ${e.candidates} candidates, front ${e.frontSize}, HV ${e.hypervolume.toFixed(4)}${e.rungCounts ? `, per rung ${e.rungCounts.join('/')}` : ''} | ${stamp()}`);
                 return;
               }
               total = Math.max(total, e.evaluations + (e.etaSeconds && e.elapsedSeconds ? Math.round((e.etaSeconds / e.elapsedSeconds) * e.evaluations) : 0));

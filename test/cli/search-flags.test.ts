@@ -25,6 +25,14 @@ describe('nas search flags', () => {
     expect(over.budget).toEqual({ generations: 2 }); // a budget flag replaces the file's budget
   });
 
+  it('the overnight preset promotes through 3 rungs; --rungs sets how many, 1 turns promotion off', () => {
+    expect(configFromFlags({ preset: 'overnight' }).fidelity).toEqual({ rungs: 3, eta: 3 });
+    expect(configFromFlags({ preset: 'overnight', rungs: 1 }).fidelity).toEqual({ rungs: 1, eta: 3 });
+    expect(configFromFlags({ rungs: 2 }).fidelity).toEqual({ rungs: 2, eta: 3 });
+    expect(configFromFlags({}).fidelity).toBeUndefined();
+    expect(() => buildProgram().configureOutput({ writeErr: () => {} }).parse(['node', 'nas', 'search', '--rungs', '0'])).toThrow('--rungs must be a positive integer.');
+  });
+
   it('an unknown preset and a bad number are named', () => {
     expect(() => configFromFlags({ preset: 'weekend' })).toThrow("--preset: 'weekend' is not one of quickstart, overnight");
     const program = buildProgram();
