@@ -12,7 +12,13 @@
  *    evaluation budget: how many evaluations each needs to reach random
  *    search's final hypervolume.
  *
- * usage: node dist/bench/search.js [EVALS=16] [--skip-throughput]
+ * 3. Multi-fidelity against single-fidelity NSGA-II at equal compute
+ *    (images trained), on the proxy evaluator's learning curve
+ *    (search/evaluators.ts PROXY_LEARNING_CURVE): the hypervolume of the
+ *    front each run would hand over, every front member measured at the top
+ *    rung's budget, as compute grows; 3 seeds.
+ *
+ * usage: node dist/bench/search.js [EVALS=16] [--skip-throughput] [--only-fidelity]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +29,12 @@ import { packageRoot } from '../locations.js';
 import { DEBIAN_FASHION_MNIST_DIR } from '../train/paths.js';
 import { resolveSearchConfig, type SearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
-import { hypervolumeOf } from '../search/objectives.js';
+import { frontOf, hypervolumeOf } from '../search/objectives.js';
+import { objectivesOf } from '../search/config.js';
+import { ProxyEvaluator, PROXY_LEARNING_CURVE } from '../search/evaluators.js';
+import { latestRecords, ledgerFor, rungOf } from '../search/fidelity.js';
+import { NAMED_SPACES } from '../space/defaults.js';
+import { MobileNetSpace } from '../space/space.js';
 import { OVERNIGHT } from '../search/presets.js';
 import type { CandidateRecord } from '../search/types.js';
 
@@ -33,7 +44,8 @@ mkdirSync(out, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), 'bench-search-'));
 const summary: Record<string, unknown> = { date: new Date().toISOString() };
 
-if (!process.argv.includes('--skip-throughput')) {
+const onlyFidelity = process.argv.includes('--only-fidelity');
+if (!process.argv.includes('--skip-throughput') && !onlyFidelity) {
   const fullData = isIdxDirectory(DEBIAN_FASHION_MNIST_DIR);
   const config = resolveSearchConfig({
     ...OVERNIGHT,
@@ -66,7 +78,7 @@ function evaluationsToReach(records: CandidateRecord[], config: SearchConfig, ta
 
 const BUDGET = 240;
 const rows = [];
-for (const seed of [1, 2, 3]) {
+for (const seed of onlyFidelity ? [] : [1, 2, 3]) {
   const base = { evaluator: 'proxy' as const, seed, budget: { evaluations: BUDGET }, hypervolumeReference: { latencyMs: 0.6 } };
   const random = await runSearch(resolveSearchConfig({ ...base, searcher: { algorithm: 'random', population: 12 } }), { runDir: join(scratch, `random-${seed}`) });
   const target = random.hypervolume;
@@ -77,11 +89,81 @@ for (const seed of [1, 2, 3]) {
     rows.push({ seed, algorithm, random_final_hv: target, final_hv: result.hypervolume, evaluations_to_random_final: reached ?? `not in ${BUDGET}` });
   }
 }
-console.log(`\nproxy objectives, ${BUDGET} evaluations, 12 per generation; random search's final hypervolume reached after:`);
-console.log('| seed | algorithm | random final HV | final HV | evaluations to reach random\'s final HV |');
-console.log('|---:|---|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.seed} | ${r.algorithm} | ${r.random_final_hv.toFixed(4)} | ${r.final_hv.toFixed(4)} | ${r.evaluations_to_random_final} |`);
-summary.quality = rows;
-writeFileSync(join(out, 'search-quality.csv'), stringify(rows, { header: true }));
+if (!onlyFidelity) {
+  console.log(`\nproxy objectives, ${BUDGET} evaluations, 12 per generation; random search's final hypervolume reached after:`);
+  console.log('| seed | algorithm | random final HV | final HV | evaluations to reach random\'s final HV |');
+  console.log('|---:|---|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.seed} | ${r.algorithm} | ${r.random_final_hv.toFixed(4)} | ${r.final_hv.toFixed(4)} | ${r.evaluations_to_random_final} |`);
+  summary.quality = rows;
+  writeFileSync(join(out, 'search-quality.csv'), stringify(rows, { header: true }));
+}
+
+// 3. Multi- vs single-fidelity at equal compute, on the proxy's learning curve.
+const BASE_IMAGES = 8000; // the overnight preset's first training: 1 epoch of 8,000 images
+const RUNGS = 3;
+const ETA = 3;
+const TOP_IMAGES = BASE_IMAGES * ETA ** (RUNGS - 1);
+const COMPUTE = 600 * BASE_IMAGES; // images trained in all, every rung counted
+const CHECKPOINTS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1].map((f) => f * COMPUTE);
+const space = new MobileNetSpace(NAMED_SPACES.small, { numClasses: 10, inputChannels: 1 });
+const proxyAt = new ProxyEvaluator(space, 0, BASE_IMAGES);
+const variants = {
+  'single, base budget': { training: { images: BASE_IMAGES } },
+  'single, top budget': { training: { images: TOP_IMAGES } },
+  'multi-fidelity 3 rungs, η 3': { training: { images: BASE_IMAGES }, fidelity: { rungs: RUNGS, eta: ETA } },
+} as const;
+
+/** The hypervolume of the front a run would hand over after `compute` images, its members measured at the top budget. */
+function topRungHypervolume(lines: readonly CandidateRecord[], config: SearchConfig, compute: number, sessionImages: (r: CandidateRecord) => number): number {
+  let spent = 0;
+  const prefix: CandidateRecord[] = [];
+  for (const line of lines) {
+    const cost = line.state === 'evaluated' || (line.state === 'failed' && line.stage === 'training') ? sessionImages(line) : 0;
+    if (spent + cost > compute) break;
+    spent += cost;
+    prefix.push(line);
+  }
+  const front = frontOf(latestRecords(prefix), objectivesOf(config));
+  const measured = front.map((r) => ({ ...r, accuracy: proxyAt.accuracyAt(r.genome, r.id, TOP_IMAGES) }));
+  return hypervolumeOf(measured, config);
+}
+
+const fidelityRows: Array<Record<string, string | number>> = [];
+for (const seed of [1, 2, 3]) {
+  for (const [variant, over] of Object.entries(variants)) {
+    const config = resolveSearchConfig({
+      evaluator: 'proxy',
+      seed,
+      searcher: { algorithm: 'nsga2', population: 24 },
+      budget: { images: COMPUTE },
+      hypervolumeReference: { latencyMs: 0.6 },
+      ...over,
+    });
+    // One learning curve for every variant: anchored at BASE_IMAGES, whatever the run's first training.
+    const evaluator = new ProxyEvaluator(space, 0, BASE_IMAGES, config.training.images);
+    const result = await runSearch(config, { runDir: join(scratch, `fidelity-${seed}-${variant.replace(/\W+/g, '-')}`), evaluator });
+    const ledger = ledgerFor(config, BASE_IMAGES, objectivesOf(config));
+    const perLine = (r: CandidateRecord) => (ledger ? ledger.sessionImages(rungOf(r)) : config.training.images!);
+    for (const compute of CHECKPOINTS) {
+      fidelityRows.push({ seed, variant, compute_images: compute, compute_base_trainings: compute / BASE_IMAGES, top_rung_hv: Number(topRungHypervolume(result.lines, config, compute, perLine).toFixed(6)) });
+    }
+  }
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const hvAt = (variant: string, compute: number) => mean(fidelityRows.filter((r) => r.variant === variant && r.compute_images === compute).map((r) => r.top_rung_hv as number));
+console.log(`\nproxy learning curve: front members measured at ${TOP_IMAGES} images; mean top-rung hypervolume of 3 seeds by compute (in first trainings of ${BASE_IMAGES} images):`);
+console.log(`| compute | ${Object.keys(variants).join(' | ')} |`);
+console.log(`|---:|${Object.keys(variants).map(() => '---:').join('|')}|`);
+for (const compute of CHECKPOINTS) console.log(`| ${compute / BASE_IMAGES} | ${Object.keys(variants).map((v) => hvAt(v, compute).toFixed(4)).join(' | ')} |`);
+const multi = 'multi-fidelity 3 rungs, η 3';
+const reach: Record<string, string> = {};
+for (const single of ['single, base budget', 'single, top budget']) {
+  const target = hvAt(single, COMPUTE);
+  const first = CHECKPOINTS.find((c) => hvAt(multi, c) >= target - 1e-9);
+  reach[single] = first === undefined ? 'not within the budget' : `${Math.round((100 * first) / COMPUTE)}% of its compute`;
+  console.log(`multi-fidelity reaches "${single}"'s final top-rung hypervolume (${target.toFixed(4)}) with ${reach[single]}`);
+}
+summary.fidelity = { baseImages: BASE_IMAGES, topImages: TOP_IMAGES, compute: COMPUTE, curve: PROXY_LEARNING_CURVE, reach, rows: fidelityRows };
+writeFileSync(join(out, 'search-fidelity.csv'), stringify(fidelityRows, { header: true }));
 writeFileSync(join(out, 'search.json'), JSON.stringify(summary, null, 2));
-console.error(`wrote ${join(out, 'search-quality.csv')} and search.json`);
+console.error(`wrote ${join(out, 'search-quality.csv')}, search-fidelity.csv and search.json`);

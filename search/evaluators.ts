@@ -212,8 +212,10 @@ export class ProxyEvaluator implements CandidateEvaluator {
   constructor(
     private readonly space: MobileNetSpace,
     private readonly delayMs = 0,
-    /** Images of a candidate's first training (b₀ of the learning curve). */
+    /** b₀ of the learning curve: the images at which accuracy is the analytic formula's. */
     private readonly baseImages = 1,
+    /** Images of a candidate's first training in this run (rung 0, or every training without fidelity). @default baseImages */
+    private readonly firstImages = baseImages,
   ) {}
 
   #latencyMs(genome: Genome): number {
@@ -253,7 +255,7 @@ export class ProxyEvaluator implements CandidateEvaluator {
         });
       });
     }
-    const images = rung && rung.rung > 0 ? rung.images : this.baseImages;
+    const images = rung && rung.rung > 0 ? rung.images : this.firstImages;
     return { accuracy: this.accuracyAt(genome, id, images), trainSeconds: this.delayMs / 1000, imagesPerSecond: 0, lossCurve: [] };
   }
 
