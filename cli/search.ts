@@ -25,6 +25,7 @@ interface SearchFlags {
   maxLatency?: number;
   evaluator?: string;
   redis?: string;
+  redisRunTtl?: string;
   sharedDir?: string;
 }
 
@@ -50,6 +51,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     workers: o.workers,
     evaluator: o.evaluator,
     redis: o.redis,
+    redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
   };
@@ -107,6 +109,7 @@ export function registerSearch(program: Command): void {
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
+    .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)")
     .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)')
     .action(
       action(async (o: SearchFlags) => {

@@ -121,6 +121,12 @@ export const searchConfigSchema = z.strictObject({
     .refine((url) => redisUrlProblem(url) === null, { message: 'expected redis://[user@]host[:port][/db] or rediss://…' })
     .refine((url) => !URL.canParse(url) || new URL(url).password === '', { message: 'holds a password: set NAS_REDIS_PASSWORD instead, so it is not written into the run directory' })
     .optional(),
+  /**
+   * With redis: how long the run stays listed after the search was last heard from. Workers
+   * train a killed search's queued jobs this long at most, then unlist the run until
+   * `nas search --resume` lists it again. Default DEFAULT_RUN_TTL_SECONDS (search/queue-protocol.ts), 60 s.
+   */
+  redisRunTtl: duration.refine((seconds) => seconds > 0, { message: 'expected a duration over 0 s (e.g. 60s)' }).optional(),
   /** Training workers; one candidate per worker. */
   workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
   /** `proxy`: cheap analytic stand-ins for latency and accuracy (tests, algorithm benchmarks). */
@@ -187,9 +193,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** sha256 of the resolved configuration (name and where its Redis is aside), 16 hex characters. */
+/** sha256 of the resolved configuration (name, where its Redis is and the run's TTL there aside), 16 hex characters. */
 export function configHash(config: SearchConfig): string {
-  const { name: _name, redis: _redis, ...rest } = config;
+  const { name: _name, redis: _redis, redisRunTtl: _redisRunTtl, ...rest } = config;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { ProxyEvaluator } from '../../search/evaluators.js';
-import { queueNameFor, RUNS_KEY } from '../../search/queue-protocol.js';
+import { queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
 import { connectRedis, newRedisClient, QueueError, redisOptionsFromUrl, REDIS_CA_ENV, REDIS_PASSWORD_ENV } from '../../search/redis-connection.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
@@ -197,11 +197,13 @@ function wrongData(): string {
 }
 
 describe('what a worker refuses', { timeout: 300_000 }, () => {
-  it('a job with a bad genome fails at once naming the field; a job for other data stops the worker with a clear error', async () => {
+  it('a job with a bad genome fails at once naming the field; a job for other data goes back to the queue untouched and stops the worker with a clear error', async () => {
     const redis = await startRedis();
     const runId = 'abcdef0123456789';
     const name = queueNameFor(runId);
     const client = newRedisClient(redis.url);
+    // Listed and alive (no TTL here), as a coordinator does.
+    await client.set(runAliveKey(name), 'test');
     await client.sadd(RUNS_KEY, name);
     const queue = new Queue(name, { connection: newRedisClient(redis.url) });
     const worker = startWorker(redis.url, ['--data', wrongData()]);
@@ -228,13 +230,15 @@ describe('what a worker refuses', { timeout: 300_000 }, () => {
       await until('the out-of-space job to fail', async () => (await outJob.getState()) === 'failed');
       expect((await queue.getJob('out-of-space'))!.failedReason).toMatch(/genome\.stages\[1\]\.width: 999 is not one of/);
 
-      // Valid, but for data this worker does not have: the job fails and the worker stops (exit code 3).
+      // Valid, but for data this worker does not have: the worker stops (exit code 3) and gives the job back unused.
       const job = await queue.add('train', { training, timeLimitSeconds: 60 }, { jobId: 'other-data', attempts: 2 });
       expect(await worker.exited).toBe(3);
       expect(worker.output()).toMatch(/this worker's data \(content hash [0-9a-f]{16}\) is not the search's data 'fashion-mnist-sample' \(content hash 0123456789abcdef\); start the worker with --data/);
       const after = (await queue.getJob('other-data'))!;
-      expect(after.failedReason).toMatch(/is not the search's data/);
-      expect(await job.getState()).not.toBe('completed');
+      expect(await job.getState()).toBe('waiting');
+      expect(after.attemptsMade).toBe(0);
+      expect(after.failedReason ?? '').toBe('');
+      expect(after.attemptsStarted).toBe(1); // it was taken, then given back
     } finally {
       await stopWorker(worker);
       await queue.close();
