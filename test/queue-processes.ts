@@ -6,8 +6,9 @@
  * would otherwise hang.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import seedrandom from 'seedrandom';
 
 export const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'bin.js');
 /** Lock 2 s, stalled check every 1 s: a killed worker's job is back in the queue within 3 s. */
@@ -69,4 +70,26 @@ export function runIdOf(dir: string): string {
 /** Candidate ids a worker printed `training <id> (<runId>_…` for, in order (repeats kept). */
 export function trainedBy(output: string, runId: string): string[] {
   return [...output.matchAll(new RegExp(`training (\\w+) \\(${runId}_`, 'g'))].map((m) => m[1]);
+}
+
+/** An IDX directory (under `root`) of 20 seeded random images: data that is not the search's. */
+export function wrongData(root: string): string {
+  const dir = join(root, 'wrong-data');
+  mkdirSync(dir, { recursive: true });
+  const rng = seedrandom('wrong');
+  for (const split of ['train', 't10k']) {
+    const images = Buffer.alloc(16 + 20 * 28 * 28);
+    images.writeUInt32BE(0x803, 0);
+    images.writeUInt32BE(20, 4);
+    images.writeUInt32BE(28, 8);
+    images.writeUInt32BE(28, 12);
+    for (let i = 16; i < images.length; i++) images[i] = Math.floor(rng() * 256);
+    const labels = Buffer.alloc(8 + 20);
+    labels.writeUInt32BE(0x801, 0);
+    labels.writeUInt32BE(20, 4);
+    for (let i = 0; i < 20; i++) labels[8 + i] = i % 10;
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), images);
+    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), labels);
+  }
+  return dir;
 }

@@ -6,11 +6,10 @@
  * search goes on; a worker with the wrong data gives its job back without
  * using an attempt, so wrong workers cannot fail a candidate.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
@@ -19,7 +18,7 @@ import { JOB_ATTEMPTS, queueNameFor } from '../../search/queue-protocol.js';
 import { newRedisClient } from '../../search/redis-connection.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
-import { journalRecords, runIdOf, startWorker, stopProcess, until, type CliProcess } from '../queue-processes.js';
+import { journalRecords, runIdOf, startWorker, stopProcess, until, wrongData, type CliProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'queue-failures-'));
@@ -27,28 +26,6 @@ const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChann
 const proxy = new ProxyEvaluator(space);
 const measureLatency = (genome: Parameters<ProxyEvaluator['latency']>[0], id: string) => proxy.latency(genome, id);
 const base = { seed: 5, validationFraction: 0.05, training: { images: 64, subset: 200, batchSize: 32 }, teacher: null, workers: 2 };
-
-/** An IDX directory of 20 random images: data that is not the search's. */
-function wrongData(): string {
-  const dir = join(root, 'wrong-data');
-  mkdirSync(dir, { recursive: true });
-  const rng = seedrandom('wrong');
-  for (const split of ['train', 't10k']) {
-    const images = Buffer.alloc(16 + 20 * 28 * 28);
-    images.writeUInt32BE(0x803, 0);
-    images.writeUInt32BE(20, 4);
-    images.writeUInt32BE(28, 8);
-    images.writeUInt32BE(28, 12);
-    for (let i = 16; i < images.length; i++) images[i] = Math.floor(rng() * 256);
-    const labels = Buffer.alloc(8 + 20);
-    labels.writeUInt32BE(0x801, 0);
-    labels.writeUInt32BE(20, 4);
-    for (let i = 0; i < 20; i++) labels[8 + i] = i % 10;
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), images);
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), labels);
-  }
-  return dir;
-}
 
 describe('failures on the queue', { timeout: 300_000 }, () => {
   let redis: RunningRedis;
@@ -114,7 +91,7 @@ describe('failures on the queue', { timeout: 300_000 }, () => {
     try {
       await until('both jobs queued', async () => (await queue.getJobCounts('waiting')).waiting === 2);
       // More wrong workers than a job has attempts: with failures counted, they would fail the candidate.
-      const data = wrongData();
+      const data = wrongData(root);
       for (let i = 0; i < JOB_ATTEMPTS + 1; i++) {
         const wrong = startWorker(root, redis.url, ['--data', data]);
         expect(await wrong.exited).toBe(3);
