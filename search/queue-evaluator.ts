@@ -24,6 +24,7 @@ import {
   DEFAULT_MAX_RESULT_BYTES,
   DEFAULT_RUN_TTL_SECONDS,
   decodeResult,
+  EVENTS_MAX_LEN,
   JOB_ATTEMPTS,
   jobIdFor,
   publishTeacher,
@@ -73,7 +74,7 @@ export class QueueTrainer implements CandidateTrainer {
   ) {
     this.queueName = queueNameFor(o.runId);
     this.#clients = [newRedisClient(o.redisUrl), newRedisClient(o.redisUrl)];
-    this.#queue = new Queue(this.queueName, { connection: this.#clients[0] });
+    this.#queue = new Queue(this.queueName, { connection: this.#clients[0], streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     this.#events = new QueueEvents(this.queueName, { connection: this.#clients[1] });
     const wake = ({ jobId }: { jobId: string }) => {
       for (const w of this.#waiters) if (w.jobId === jobId) w.check();
@@ -167,14 +168,13 @@ export class QueueTrainer implements CandidateTrainer {
   }
 
   async #look(jobId: string, add: () => Promise<unknown>): Promise<{ state: 'completed'; value: unknown } | { state: 'failed'; reason: string } | null> {
-    const job = await Job.fromId(this.#queue, jobId);
-    if (!job) {
+    const state = await this.#queue.getJobState(jobId);
+    if (state === 'unknown') {
       await add();
       return null;
     }
-    const state = await job.getState();
     if (state !== 'completed' && state !== 'failed') return null;
-    // Read again: the job may have finished between the first read and getState(); finishing is atomic and final.
+    // Read once it is finished (finishing is atomic and final): the result, up to megabytes, crosses the network once.
     const done = await Job.fromId(this.#queue, jobId);
     if (!done) return null;
     return state === 'completed' ? { state, value: done.returnvalue } : { state, reason: done.failedReason || 'the job failed without a reason' };

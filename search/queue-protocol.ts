@@ -29,6 +29,16 @@ export const DEFAULT_RUN_TTL_SECONDS = 60;
 export const RUN_REFRESHES_PER_TTL = 3;
 /** Training attempts per job: a second worker retries a failure once before it is the candidate's. */
 export const JOB_ATTEMPTS = 2;
+/**
+ * Entries kept in a run queue's event stream (BullMQ's default is 10,000).
+ * BullMQ copies each job's return value — a candidate's files, about 1.7 MB
+ * of base64 in the small space — into its `completed` event, so the default
+ * could hold gigabytes of Redis memory over a long search. The coordinator
+ * uses events only to wake up early (it also polls), so few are needed;
+ * Redis trims whole stream nodes (100 entries each), so up to about this
+ * plus 100 stay.
+ */
+export const EVENTS_MAX_LEN = 100;
 /** Largest result (a candidate's files) sent back through Redis; larger ones need --shared-dir. @default 64 MiB */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 2 ** 20;
 

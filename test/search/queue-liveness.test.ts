@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configHash, resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
-import { queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
+import { EVENTS_MAX_LEN, queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
 import { newRedisClient } from '../../search/redis-connection.js';
 import { journalRecords, runIdOf, startCli, startWorker, stopProcess, trainedBy, until, type CliProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
@@ -76,10 +76,12 @@ describe('a killed search\'s run on the queue', { timeout: 300_000 }, () => {
     expect(w.output().slice(killed)).toContain(`worker: unlisted ${queueName}: its search was not heard from within its TTL`);
     const client = newRedisClient(redis.url);
     const connection = newRedisClient(redis.url);
-    const queue = new Queue(queueName, { connection });
+    const queue = new Queue(queueName, { connection, skipMetasUpdate: true });
     try {
       expect(await client.sismember(RUNS_KEY, queueName)).toBe(0);
       expect(await client.exists(runAliveKey(queueName))).toBe(0);
+      // Completed events carry whole results: the coordinator capped the run's event stream.
+      expect(await client.hget(`bull:${queueName}:meta`, 'opts.maxLenEvents')).toBe(String(EVENTS_MAX_LEN));
       const left = await queue.getJobCounts('waiting', 'active', 'completed');
       expect(left.active).toBe(0);
 
