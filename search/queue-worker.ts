@@ -65,9 +65,10 @@ export type QueueWorkerEvent =
 
 export class QueueWorker {
   readonly name = `${hostname()}:${process.pid}`;
-  readonly #workers = new Map<string, Worker>();
-  /** BullMQ does not close connections it was handed: they are closed here. */
-  readonly #clients: Redis[] = [];
+  /** The BullMQ worker of each watched queue, with its connection (BullMQ does not close connections it was handed). */
+  readonly #workers = new Map<string, { worker: Worker; connection: Redis }>();
+  /** Queues no longer watched whose jobs in progress are still finishing. */
+  readonly #retiring = new Set<Promise<void>>();
   readonly #pool: TrainingPool;
   readonly #hashes = new Map<string, string>();
   readonly #discovery: NodeJS.Timeout;
@@ -108,16 +109,22 @@ export class QueueWorker {
     const { live: queues, unlisted } = await liveRuns(this.client);
     for (const queue of unlisted) this.o.onEvent?.({ kind: 'unlisted', queue });
     // A run that finished left the set, an abandoned one was unlisted: stop watching its queue.
-    for (const [queue, worker] of this.#workers) {
+    for (const [queue, watched] of this.#workers) {
       if (!queues.includes(queue)) {
         this.#workers.delete(queue);
-        void worker.close().then(() => this.o.onEvent?.({ kind: 'unwatched', queue }));
+        const retiring = watched.worker
+          .close()
+          .then(() => this.o.onEvent?.({ kind: 'unwatched', queue }))
+          .finally(() => {
+            watched.connection.disconnect();
+            this.#retiring.delete(retiring);
+          });
+        this.#retiring.add(retiring);
       }
     }
     for (const queue of queues) {
       if (this.#workers.has(queue) || this.#closing) continue;
       const connection = newRedisClient(this.o.redisUrl);
-      this.#clients.push(connection);
       const worker = new Worker(queue, (job: Job, token?: string) => this.#process(queue, job, token), {
         connection,
         concurrency: this.o.concurrency ?? 1,
@@ -135,7 +142,7 @@ export class QueueWorker {
       worker.on('failed', (job, error) => {
         if (job) this.o.onEvent?.({ kind: 'failed', queue, jobId: job.id ?? '?', error: error.message });
       });
-      this.#workers.set(queue, worker);
+      this.#workers.set(queue, { worker, connection });
       this.o.onEvent?.({ kind: 'watching', queue });
     }
   }
@@ -198,9 +205,9 @@ export class QueueWorker {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#discovery);
-      await Promise.allSettled([...this.#workers.values()].map((w) => w.close()));
+      await Promise.allSettled([...[...this.#workers.values()].map((w) => w.worker.close()), ...this.#retiring]);
       await this.#pool.close();
-      for (const c of this.#clients) c.disconnect();
+      for (const { connection } of this.#workers.values()) connection.disconnect();
       this.client.disconnect();
       this.#resolveStopped(this.#refusal);
     })();
