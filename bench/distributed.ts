@@ -7,6 +7,11 @@
  *
  * Every setting trains the same seeded genomes after a warm-up candidate per
  * thread or worker (thread start, data load, wasm compile are not counted).
+ * Where the time goes: the share of the lanes' time (wall × threads or
+ * workers) spent training in the training thread (the rest is per-job work
+ * around it — model build, ONNX export and evaluation, the queue — and
+ * lanes idle at the end), and for the queue the mean gap between a worker's
+ * consecutive jobs (from BullMQ's processedOn / finishedOn).
  * It starts its own redis-server (Debian's) on a free port in a temp dir.
  *
  * usage: node dist/bench/distributed.js [--candidates 8] [--images 1024]
@@ -74,14 +79,25 @@ const rng = seedrandom('bench-distributed');
 const genomes: Genome[] = Array.from({ length: CANDIDATES + 2 + OVERHEAD_JOBS }, () => space.sample(rng));
 const context: TrainingContext = { space, config, teacherKey: null, dataContentHash: datasetContentHash(loadDataset(config.data)) };
 
-/** Runs `items` with `lanes` at once; wall seconds. */
-async function timed<T>(items: T[], lanes: number, fn: (item: T) => Promise<unknown>): Promise<number> {
+/** Runs `items` with `lanes` at once; wall seconds and the training threads' seconds summed. */
+async function timed<T>(items: T[], lanes: number, fn: (item: T) => Promise<{ trainSeconds: number }>): Promise<{ seconds: number; trainSeconds: number }> {
   const started = performance.now();
   let next = 0;
+  let trainSeconds = 0;
   await Promise.all(Array.from({ length: lanes }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length) trainSeconds += (await fn(items[next++])).trainSeconds;
   }));
-  return (performance.now() - started) / 1000;
+  return { seconds: (performance.now() - started) / 1000, trainSeconds };
+}
+
+/** Mean ms between the end of a worker's job and the start of its next one (jobs of one batch). */
+function meanGapMs(jobs: Array<{ worker: string; start: number; end: number }>): number | null {
+  const gaps: number[] = [];
+  for (const worker of new Set(jobs.map((j) => j.worker))) {
+    const own = jobs.filter((j) => j.worker === worker).sort((a, b) => a.start - b.start);
+    for (let i = 1; i < own.length; i++) gaps.push(own[i].start - own[i - 1].end);
+  }
+  return gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null;
 }
 
 const measured = genomes.slice(0, CANDIDATES);
@@ -93,9 +109,16 @@ for (const threads of [1, 2]) {
   const pool = new TrainingPool({ threads });
   const train = (g: Genome) => pool.run({ job: trainingJobFor(context, g, space.id(g)), dataSpec: config.data }, never, 3600);
   await timed(warmUp.slice(0, threads), threads, train);
-  const seconds = await timed(measured, threads, train);
+  const { seconds, trainSeconds } = await timed(measured, threads, train);
   await pool.close();
-  rows.push({ setting: `local pool, ${threads} thread${threads > 1 ? 's' : ''}`, candidates: CANDIDATES, seconds, evaluations_per_hour: (CANDIDATES / seconds) * 3600 });
+  rows.push({
+    setting: `local pool, ${threads} thread${threads > 1 ? 's' : ''}`,
+    candidates: CANDIDATES,
+    seconds,
+    evaluations_per_hour: (CANDIDATES / seconds) * 3600,
+    training_share: trainSeconds / (seconds * threads),
+    gap_between_jobs_ms: '',
+  });
   console.error(rows.at(-1));
 }
 
@@ -110,12 +133,32 @@ try {
     try {
       const train = (g: Genome) => trainer.train(g, space.id(g), never);
       await timed(warmUp.slice(0, n), n, train);
-      const seconds = await timed(measured, CANDIDATES, train);
-      rows.push({ setting: `queue, ${n} worker process${n > 1 ? 'es' : ''}`, candidates: CANDIDATES, seconds, evaluations_per_hour: (CANDIDATES / seconds) * 3600 });
+      const { seconds, trainSeconds } = await timed(measured, CANDIDATES, train);
+      // Read before the next train() removes the collected jobs.
+      const inspectConnection = newRedisClient(redis.url);
+      const inspect = new Queue(trainer.queueName, { connection: inspectConnection, skipMetasUpdate: true });
+      const jobs = await Promise.all(
+        measured.map(async (g) => {
+          const job = (await Job.fromId(inspect, jobIdFor(runId, space.id(g), trainingJobFor(context, g, space.id(g)))))!;
+          return { worker: (job.returnvalue as { worker: string }).worker, start: job.processedOn!, end: job.finishedOn! };
+        }),
+      );
+      await inspect.close();
+      inspectConnection.disconnect();
+      const gap = meanGapMs(jobs);
+      rows.push({
+        setting: `queue, ${n} worker process${n > 1 ? 'es' : ''}`,
+        candidates: CANDIDATES,
+        seconds,
+        evaluations_per_hour: (CANDIDATES / seconds) * 3600,
+        training_share: trainSeconds / (seconds * n),
+        gap_between_jobs_ms: gap === null ? '' : gap,
+      });
       console.error(rows.at(-1));
       if (n === 1) {
         // One job at a time: what the queue adds to each job beyond the worker's processing.
-        const queue = new Queue(trainer.queueName, { connection: newRedisClient(redis.url) });
+        const connection = newRedisClient(redis.url);
+        const queue = new Queue(trainer.queueName, { connection, skipMetasUpdate: true });
         const extra: number[] = [];
         const processing: number[] = [];
         for (const g of genomes.slice(CANDIDATES + 2)) {
@@ -128,6 +171,7 @@ try {
           processing.push(worked);
         }
         await queue.close();
+        connection.disconnect();
         const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
         overhead = { meanMs: mean(extra), meanProcessingMs: mean(processing), share: mean(extra) / mean(processing) };
         console.error({ overhead });
@@ -148,10 +192,13 @@ for (const r of rows) {
   r.vs_queue_1_worker = Number(r.evaluations_per_hour) / queue1;
 }
 console.log(`${CANDIDATES} candidates, ${IMAGES} images each (subset 2000 of the bundled sample), after a warm-up candidate per thread/worker`);
-console.log('| setting | wall s | evaluations / hour | vs local 1 thread | vs 1 worker |');
-console.log('|---|---:|---:|---:|---:|');
+console.log('| setting | wall s | evaluations / hour | vs local 1 thread | vs 1 worker | lane time training | gap between a worker\'s jobs |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.setting} | ${Number(r.seconds).toFixed(1)} | ${Number(r.evaluations_per_hour).toFixed(0)} | ${Number(r.vs_local_1_thread).toFixed(2)}× | ${Number(r.vs_queue_1_worker).toFixed(2)}× |`);
+  const gap = r.gap_between_jobs_ms === '' ? '' : `${Number(r.gap_between_jobs_ms).toFixed(0)} ms`;
+  console.log(
+    `| ${r.setting} | ${Number(r.seconds).toFixed(1)} | ${Number(r.evaluations_per_hour).toFixed(0)} | ${Number(r.vs_local_1_thread).toFixed(2)}× | ${Number(r.vs_queue_1_worker).toFixed(2)}× | ${(Number(r.training_share) * 100).toFixed(1)}% | ${gap} |`,
+  );
 }
 if (overhead) {
   const o = overhead as { meanMs: number; meanProcessingMs: number; share: number };

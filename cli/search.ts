@@ -25,6 +25,7 @@ interface SearchFlags {
   maxLatency?: number;
   evaluator?: string;
   redis?: string;
+  redisRunTtl?: string;
   sharedDir?: string;
   rungs?: number;
 }
@@ -51,6 +52,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     workers: o.workers,
     evaluator: o.evaluator,
     redis: o.redis,
+    redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
     fidelity: o.rungs === undefined ? undefined : { rungs: o.rungs },
@@ -110,6 +112,7 @@ export function registerSearch(program: Command): void {
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
+    .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)")
     .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)')
     .action(
       action(async (o: SearchFlags) => {

@@ -38,6 +38,8 @@ export function registerWorker(program: Command): void {
           onEvent: (e) => {
             if (e.kind === 'ready') console.error(`worker: connected to ${e.redis}; data ${e.data ?? "(the search's, when built in)"}${e.contentHash ? ` (content hash ${e.contentHash})` : ''}`);
             else if (e.kind === 'watching') console.error(`worker: watching ${e.queue}`);
+            else if (e.kind === 'unlisted') console.error(`worker: unlisted ${e.queue}: its search was not heard from within its TTL (killed?); 'nas search --resume' lists it again`);
+            else if (e.kind === 'unwatched') console.error(`worker: stopped watching ${e.queue}`);
             else if (e.kind === 'started') console.error(`worker: training ${e.candidate} (${e.jobId})`);
             else if (e.kind === 'completed') console.error(`worker: ${e.candidate} done in ${e.seconds.toFixed(1)} s, accuracy ${(e.accuracy * 100).toFixed(2)}% (${e.jobId})`);
             else if (e.kind === 'failed') console.error(`worker: job ${e.jobId} failed: ${e.error}`);

@@ -135,6 +135,12 @@ export const searchConfigSchema = z.strictObject({
       eta: z.number().gt(1).default(3),
     })
     .optional(),
+  /**
+   * With redis: how long the run stays listed after the search was last heard from. Workers
+   * train a killed search's queued jobs this long at most, then unlist the run until
+   * `nas search --resume` lists it again. Default DEFAULT_RUN_TTL_SECONDS (search/queue-protocol.ts), 60 s.
+   */
+  redisRunTtl: duration.refine((seconds) => seconds > 0, { message: 'expected a duration over 0 s (e.g. 60s)' }).optional(),
   /** Training workers; one candidate per worker. */
   workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
   /** `proxy`: cheap analytic stand-ins for latency and accuracy (tests, algorithm benchmarks). */
@@ -201,9 +207,9 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** sha256 of the resolved configuration (name and where its Redis is aside), 16 hex characters. */
+/** sha256 of the resolved configuration (name, where its Redis is and the run's TTL there aside), 16 hex characters. */
 export function configHash(config: SearchConfig): string {
-  const { name: _name, redis: _redis, ...rest } = config;
+  const { name: _name, redis: _redis, redisRunTtl: _redisRunTtl, ...rest } = config;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
 

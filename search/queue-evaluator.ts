@@ -6,12 +6,34 @@
  * the same ids again (a no-op) and collects what finished while it was down.
  * A collected job is removed once the engine has journaled it (at the next
  * train() or close()), so Redis holds only results not yet collected.
+ *
+ * Liveness: while open, the coordinator refreshes its run's alive key
+ * (queue-protocol.ts: refreshRun) every TTL / RUN_REFRESHES_PER_TTL. A
+ * coordinator killed and never resumed stops refreshing; once the key has
+ * expired, workers stop taking its jobs and unlist the run. A resumed
+ * coordinator lists it again and the jobs left are trained.
  */
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Genome } from '../space/types.js';
 import { keepTrainingResult, previousRungCheckpoint, trainingJobFor, type TrainingContext } from './evaluators.js';
-import { DEFAULT_MAX_RESULT_BYTES, decodeResult, JOB_ATTEMPTS, jobIdFor, publishTeacher, queueNameFor, RUNS_KEY, type QueuedJob } from './queue-protocol.js';
+import {
+  DEFAULT_MAX_RESULT_BYTES,
+  DEFAULT_RUN_TTL_SECONDS,
+  decodeResult,
+  EVENTS_MAX_LEN,
+  JOB_ATTEMPTS,
+  jobIdFor,
+  publishTeacher,
+  queueNameFor,
+  refreshRun,
+  RUN_REFRESHES_PER_TTL,
+  unlistRun,
+  type QueuedJob,
+} from './queue-protocol.js';
 import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
 import type { CandidateTrainer, RungBudget, TrainingOutcome } from './types.js';
 
@@ -41,6 +63,8 @@ export class QueueTrainer implements CandidateTrainer {
   readonly #waiters = new Set<Waiter>();
   readonly #collected: string[] = [];
   readonly #poll: NodeJS.Timeout;
+  readonly #heartbeat: NodeJS.Timeout;
+  readonly #ttlMs: number;
   /** BullMQ does not close connections it was handed: they are closed here. */
   readonly #clients: Redis[];
 
@@ -50,7 +74,7 @@ export class QueueTrainer implements CandidateTrainer {
   ) {
     this.queueName = queueNameFor(o.runId);
     this.#clients = [newRedisClient(o.redisUrl), newRedisClient(o.redisUrl)];
-    this.#queue = new Queue(this.queueName, { connection: this.#clients[0] });
+    this.#queue = new Queue(this.queueName, { connection: this.#clients[0], streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     this.#events = new QueueEvents(this.queueName, { connection: this.#clients[1] });
     const wake = ({ jobId }: { jobId: string }) => {
       for (const w of this.#waiters) if (w.jobId === jobId) w.check();
@@ -58,19 +82,28 @@ export class QueueTrainer implements CandidateTrainer {
     this.#events.on('completed', wake);
     this.#events.on('failed', wake);
     this.#poll = setInterval(() => this.#waiters.forEach((w) => w.check()), JOB_POLL_MS);
+    this.#ttlMs = (o.config.redisRunTtl ?? DEFAULT_RUN_TTL_SECONDS) * 1000;
+    // Redis unreachable for now: the next refresh tries again (workers keep the run until the key expires).
+    this.#heartbeat = setInterval(() => void this.#refresh().catch(() => {}), this.#ttlMs / RUN_REFRESHES_PER_TTL);
   }
 
-  /** Connects (refusing a Redis without AOF and noeviction), registers the run's queue and publishes the teacher logits. */
+  #refresh(): Promise<void> {
+    return refreshRun(this.client, this.queueName, this.#ttlMs, `${hostname()}:${process.pid}`);
+  }
+
+  /** Connects (refusing a Redis without AOF and noeviction), publishes the teacher logits and lists the run (alive). */
   static async open(o: QueueTrainerOptions): Promise<QueueTrainer> {
     const client = await connectRedis(o.redisUrl, 'redis');
+    let trainer: QueueTrainer | null = null;
     try {
       if (o.teacherKey) await publishTeacher(client, o.teacherKey);
-      const trainer = new QueueTrainer(o, client);
-      await client.sadd(RUNS_KEY, trainer.queueName);
+      trainer = new QueueTrainer(o, client);
+      await trainer.#refresh();
       await trainer.#events.waitUntilReady();
       return trainer;
     } catch (error) {
-      client.disconnect();
+      if (trainer) await trainer.close();
+      else client.disconnect();
       throw error;
     }
   }
@@ -135,14 +168,13 @@ export class QueueTrainer implements CandidateTrainer {
   }
 
   async #look(jobId: string, add: () => Promise<unknown>): Promise<{ state: 'completed'; value: unknown } | { state: 'failed'; reason: string } | null> {
-    const job = await Job.fromId(this.#queue, jobId);
-    if (!job) {
+    const state = await this.#queue.getJobState(jobId);
+    if (state === 'unknown') {
       await add();
       return null;
     }
-    const state = await job.getState();
     if (state !== 'completed' && state !== 'failed') return null;
-    // Read again: the job may have finished between the first read and getState(); finishing is atomic and final.
+    // Read once it is finished (finishing is atomic and final): the result, up to megabytes, crosses the network once.
     const done = await Job.fromId(this.#queue, jobId);
     if (!done) return null;
     return state === 'completed' ? { state, value: done.returnvalue } : { state, reason: done.failedReason || 'the job failed without a reason' };
@@ -156,15 +188,20 @@ export class QueueTrainer implements CandidateTrainer {
 
   /**
    * Stops waiting. With `finished` (the run ended, not interrupted) the
-   * queue is unregistered and emptied; otherwise its jobs stay for a resume.
+   * run is unlisted, its queue emptied and its `--shared-dir` files removed;
+   * otherwise its jobs stay for a resume.
    */
   async close(finished = false): Promise<void> {
     clearInterval(this.#poll);
+    // Interrupted: the key is left to expire, so workers finish the jobs queued for up to the TTL, ready for a resume.
+    clearInterval(this.#heartbeat);
     try {
       await this.#removeCollected();
       if (finished) {
-        await this.client.srem(RUNS_KEY, this.queueName);
+        await unlistRun(this.client, this.queueName);
         await this.#queue.obliterate({ force: true });
+        // Every candidate's files are in the run directory now; the shared copies are not needed.
+        if (this.o.sharedDir) rmSync(join(this.o.sharedDir, this.queueName), { recursive: true, force: true });
       }
     } finally {
       await Promise.allSettled([this.#events.close(), this.#queue.close()]);

@@ -1,9 +1,10 @@
 /**
  * What the coordinator (queue-evaluator.ts) and `nas worker`
- * (queue-worker.ts) agree on: queue and job names, the job payload and the
- * result (zod schemas: each side validates what the other sent), the bytes
- * limit of results, where `--shared-dir` files go, and teacher logits kept
- * in Redis by their content hash.
+ * (queue-worker.ts) agree on: queue and job names, the list of runs in
+ * progress and how a run shows it is alive, the job payload and the result
+ * (zod schemas: each side validates what the other sent), the bytes limit
+ * of results, where `--shared-dir` files go, and teacher logits kept in
+ * Redis by their content hash.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -15,10 +16,29 @@ import { readCachedTeacher, teacherCacheFiles } from '../train/teacher.js';
 import { CANDIDATE_FILE_NAMES, OPTIONAL_CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
 import { QueueError } from './redis-connection.js';
 
-/** Redis set of the queues of runs in progress; workers watch every queue listed. */
+/** Redis set of the queues of runs in progress; workers watch every queue listed whose coordinator is alive. */
 export const RUNS_KEY = 'nas:runs';
+/**
+ * How long a run stays listed after its coordinator was last heard from
+ * (config `redisRunTtl`): a killed search's jobs are trained this long at
+ * most, then workers unlist the run until `nas search --resume` lists it again.
+ * @default 60 s
+ */
+export const DEFAULT_RUN_TTL_SECONDS = 60;
+/** The coordinator refreshes its run's key this many times per TTL, so one late refresh does not unlist it. */
+export const RUN_REFRESHES_PER_TTL = 3;
 /** Training attempts per job: a second worker retries a failure once before it is the candidate's. */
 export const JOB_ATTEMPTS = 2;
+/**
+ * Entries kept in a run queue's event stream (BullMQ's default is 10,000).
+ * BullMQ copies each job's return value — a candidate's files, about 1.7 MB
+ * of base64 in the small space — into its `completed` event, so the default
+ * could hold gigabytes of Redis memory over a long search. The coordinator
+ * uses events only to wake up early (it also polls), so few are needed;
+ * Redis trims whole stream nodes (100 entries each), so up to about this
+ * plus 100 stay.
+ */
+export const EVENTS_MAX_LEN = 100;
 /** Largest result (a candidate's files) sent back through Redis; larger ones need --shared-dir. @default 64 MiB */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 2 ** 20;
 
@@ -34,6 +54,49 @@ export function queueNameFor(runId: string): string {
 /** Whether a name read from Redis is a run's queue (anything else there is ignored). */
 export function isRunQueueName(name: string): boolean {
   return QUEUE_NAME.test(name);
+}
+
+const RUN_ALIVE_PREFIX = 'nas:alive:';
+
+/** The key whose presence says a run's coordinator is alive: it sets it with a TTL and keeps refreshing it. */
+export function runAliveKey(queueName: string): string {
+  return `${RUN_ALIVE_PREFIX}${queueName}`;
+}
+
+/**
+ * Coordinator: (re)lists its run and refreshes its alive key, in one
+ * transaction. Listing again on every refresh undoes a worker's unlisting
+ * after the coordinator could not reach Redis for longer than the TTL.
+ */
+export async function refreshRun(client: Redis, queueName: string, ttlMs: number, holder: string): Promise<void> {
+  await client.multi().set(runAliveKey(queueName), holder, 'PX', Math.max(1, Math.round(ttlMs))).sadd(RUNS_KEY, queueName).exec();
+}
+
+/** Coordinator, its run finished: unlisted and its key gone, so no worker waits on it. */
+export async function unlistRun(client: Redis, queueName: string): Promise<void> {
+  await client.multi().srem(RUNS_KEY, queueName).del(runAliveKey(queueName)).exec();
+}
+
+// One script, so that a run listed again between the check and the removal
+// is not unlisted (its coordinator sets the key before it lists the run).
+// Keys are built in the script, as BullMQ's own scripts do: one Redis, not a cluster.
+const LIVE_RUNS_SCRIPT = `
+local live, gone = {}, {}
+for _, queue in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. queue) == 1 then
+    live[#live + 1] = queue
+  else
+    redis.call('SREM', KEYS[1], queue)
+    gone[#gone + 1] = queue
+  end
+end
+return { live, gone }
+`;
+
+/** Worker: the listed runs whose coordinator is alive (to watch), and those it unlisted because their key expired. */
+export async function liveRuns(client: Redis): Promise<{ live: string[]; unlisted: string[] }> {
+  const [live, gone] = (await client.eval(LIVE_RUNS_SCRIPT, 1, RUNS_KEY, RUN_ALIVE_PREFIX)) as [string[], string[]];
+  return { live: live.filter(isRunQueueName), unlisted: gone.filter(isRunQueueName) };
 }
 
 /** The budget part of a job id: `e1` (epochs) or `i2000` (images). */

@@ -1,23 +1,27 @@
 /**
  * `nas worker`'s engine: watches Redis for the queues of runs in progress
  * and trains their jobs in a pool of threads that runs the same function as
- * the search's local pool (train/training-job.ts). Each job is validated
+ * the search's local pool (train/training-job.ts). A listed run whose
+ * coordinator's alive key has expired (killed, not resumed) is not watched
+ * and is unlisted (queue-protocol.ts: liveRuns). Each job is validated
  * before anything is built (a bad payload fails at once, unretried, naming
  * the field); its data must be this worker's data (content hash), else the
- * job fails and the worker stops, since every later job would fail too.
+ * job goes back to the queue untouched (the fault is this worker's, not the
+ * candidate's: no attempt is used) and the worker stops, since every later
+ * job would be refused too.
  * Teacher logits come from Redis by content hash into the local cache.
  * A SIGKILLed worker's job is handed to another worker by BullMQ's stalled-
  * job check: within lockDuration + stalledInterval (60 s by default).
  */
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BackendName } from '../train/backend.js';
 import { DATASET_ALIASES, loadDataset } from '../train/datasets/load.js';
 import { DatasetError } from '../train/datasets/errors.js';
 import { datasetContentHash, TrainingJobError } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
-import { DEFAULT_MAX_RESULT_BYTES, encodeResult, ensureTeacher, isRunQueueName, parseQueuedJob, RUNS_KEY, type QueuedResult } from './queue-protocol.js';
+import { DEFAULT_MAX_RESULT_BYTES, encodeResult, ensureTeacher, liveRuns, parseQueuedJob, type QueuedResult } from './queue-protocol.js';
 import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
 
 /** How often the set of runs in progress is read. */
@@ -50,6 +54,10 @@ export interface QueueWorkerOptions {
 export type QueueWorkerEvent =
   | { kind: 'ready'; redis: string; data: string | null; contentHash: string | null }
   | { kind: 'watching'; queue: string }
+  /** This worker unlisted a run whose coordinator has not refreshed its key within the TTL. */
+  | { kind: 'unlisted'; queue: string }
+  /** No more jobs are taken from a run that finished or was unlisted (its jobs in progress have finished). */
+  | { kind: 'unwatched'; queue: string }
   | { kind: 'started'; queue: string; jobId: string; candidate: string }
   | { kind: 'completed'; queue: string; jobId: string; candidate: string; accuracy: number; seconds: number }
   | { kind: 'failed'; queue: string; jobId: string; error: string }
@@ -57,9 +65,10 @@ export type QueueWorkerEvent =
 
 export class QueueWorker {
   readonly name = `${hostname()}:${process.pid}`;
-  readonly #workers = new Map<string, Worker>();
-  /** BullMQ does not close connections it was handed: they are closed here. */
-  readonly #clients: Redis[] = [];
+  /** The BullMQ worker of each watched queue, with its connection (BullMQ does not close connections it was handed). */
+  readonly #workers = new Map<string, { worker: Worker; connection: Redis }>();
+  /** Queues no longer watched whose jobs in progress are still finishing. */
+  readonly #retiring = new Set<Promise<void>>();
   readonly #pool: TrainingPool;
   readonly #hashes = new Map<string, string>();
   readonly #discovery: NodeJS.Timeout;
@@ -97,19 +106,26 @@ export class QueueWorker {
 
   async #discover(): Promise<void> {
     if (this.#closing) return;
-    const queues = (await this.client.smembers(RUNS_KEY)).filter(isRunQueueName);
-    // A run that finished left the set: stop watching its queue.
-    for (const [queue, worker] of this.#workers) {
+    const { live: queues, unlisted } = await liveRuns(this.client);
+    for (const queue of unlisted) this.o.onEvent?.({ kind: 'unlisted', queue });
+    // A run that finished left the set, an abandoned one was unlisted: stop watching its queue.
+    for (const [queue, watched] of this.#workers) {
       if (!queues.includes(queue)) {
         this.#workers.delete(queue);
-        void worker.close();
+        const retiring = watched.worker
+          .close()
+          .then(() => this.o.onEvent?.({ kind: 'unwatched', queue }))
+          .finally(() => {
+            watched.connection.disconnect();
+            this.#retiring.delete(retiring);
+          });
+        this.#retiring.add(retiring);
       }
     }
     for (const queue of queues) {
       if (this.#workers.has(queue) || this.#closing) continue;
       const connection = newRedisClient(this.o.redisUrl);
-      this.#clients.push(connection);
-      const worker = new Worker(queue, (job: Job) => this.#process(queue, job), {
+      const worker = new Worker(queue, (job: Job, token?: string) => this.#process(queue, job, token), {
         connection,
         concurrency: this.o.concurrency ?? 1,
         lockDuration: this.o.lockDurationMs ?? DEFAULT_LOCK_DURATION_MS,
@@ -126,13 +142,13 @@ export class QueueWorker {
       worker.on('failed', (job, error) => {
         if (job) this.o.onEvent?.({ kind: 'failed', queue, jobId: job.id ?? '?', error: error.message });
       });
-      this.#workers.set(queue, worker);
+      this.#workers.set(queue, { worker, connection });
       this.o.onEvent?.({ kind: 'watching', queue });
     }
   }
 
   /** The BullMQ processor: validate, check the data, fetch the teacher, train in the pool, send the result. */
-  async #process(queue: string, job: Job): Promise<QueuedResult> {
+  async #process(queue: string, job: Job, token: string | undefined): Promise<QueuedResult> {
     let queued;
     try {
       queued = parseQueuedJob(job.data, `job ${job.id}`);
@@ -144,7 +160,7 @@ export class QueueWorker {
     const { training } = queued;
     const dataSpec = this.o.dataSpec ?? training.data.name;
     if (this.o.dataSpec === undefined && !(dataSpec in DATASET_ALIASES)) {
-      throw this.#refuse(new DatasetError('--data', `the search's data is '${training.data.name}', not a built-in name: start this worker with --data <its copy of that data>`));
+      return this.#refuse(job, token, new DatasetError('--data', `the search's data is '${training.data.name}', not a built-in name: start this worker with --data <its copy of that data>`));
     }
     let hash = this.#hashes.get(dataSpec);
     if (!hash) {
@@ -152,7 +168,9 @@ export class QueueWorker {
       this.#hashes.set(dataSpec, hash);
     }
     if (hash !== training.data.contentHash) {
-      throw this.#refuse(
+      return this.#refuse(
+        job,
+        token,
         new DatasetError(
           dataSpec,
           `this worker's data (content hash ${hash}) is not the search's data '${training.data.name}' (content hash ${training.data.contentHash}); start the worker with --data <the search's data>`,
@@ -167,24 +185,29 @@ export class QueueWorker {
     return encodeResult(result, { worker: this.name, queueName: queue, sharedDir: this.o.sharedDir, maxBytes: this.o.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES });
   }
 
-  /** Fails the job with `error` and stops taking jobs (after the job's failure is recorded). */
-  #refuse(error: Error): Error {
+  /**
+   * Gives the job back to the queue as it was (no attempt used: the fault is
+   * this worker's, another worker trains it) and stops taking jobs.
+   */
+  async #refuse(job: Job, token: string | undefined, error: Error): Promise<never> {
     if (!this.#refusal) {
       this.#refusal = error;
       this.o.onEvent?.({ kind: 'refused', error });
-      // Closing at once takes no further job (not even this one's retry); the failure is still recorded.
+      // Closing at once takes no further job; close() waits for this one to be given back.
       void this.close();
     }
-    return error;
+    await job.moveToWait(token);
+    // Tells BullMQ the job was moved (not failed): no attempt counted, no retry delay.
+    throw new WaitingError();
   }
 
   /** Stops: jobs in progress finish first (up to BullMQ's close), then the pool and connections close. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       clearInterval(this.#discovery);
-      await Promise.allSettled([...this.#workers.values()].map((w) => w.close()));
+      await Promise.allSettled([...[...this.#workers.values()].map((w) => w.worker.close()), ...this.#retiring]);
       await this.#pool.close();
-      for (const c of this.#clients) c.disconnect();
+      for (const { connection } of this.#workers.values()) connection.disconnect();
       this.client.disconnect();
       this.#resolveStopped(this.#refusal);
     })();

@@ -6,9 +6,8 @@
  * the Redis settings and credentials checked. Latency is the analytic proxy's
  * so that runs compare exactly; training is real (tiny budgets).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -17,15 +16,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { ProxyEvaluator } from '../../search/evaluators.js';
-import { queueNameFor, RUNS_KEY } from '../../search/queue-protocol.js';
+import { queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
 import { connectRedis, newRedisClient, QueueError, redisOptionsFromUrl, REDIS_CA_ENV, REDIS_PASSWORD_ENV } from '../../search/redis-connection.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { randomWeights } from '../../space/random-weights.js';
 import { MobileNetSpace } from '../../space/space.js';
+import { runIdOf, startWorker as startQueueWorker, stopProcess, until, wrongData, type CliProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
 const root = mkdtempSync(join(tmpdir(), 'distributed-'));
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
 const proxy = new ProxyEvaluator(space);
@@ -44,45 +43,12 @@ const config = resolveSearchConfig({
   teacher: { onnx: teacherFile },
   workers: 2,
 });
-// Lock 2 s, stalled check every 1 s: a killed worker's job is back in the queue within 3 s.
-const FAST_STALL = ['--lock-duration', '2000', '--stalled-interval', '1000'];
-
-interface WorkerProcess {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startWorker(url: string, extra: string[] = [], env: Record<string, string> = {}): WorkerProcess {
-  const cache = mkdtempSync(join(root, 'worker-cache-'));
-  const child = spawn(process.execPath, [cli, 'worker', '--redis', url, ...FAST_STALL, ...extra], {
-    env: { ...process.env, NAS_CACHE_DIR: cache, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function stopWorker(w: WorkerProcess): Promise<void> {
-  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGTERM');
-  await w.exited;
-}
-
-// Generous: the machine may be shared; nothing here asserts on time.
-const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 240_000) => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const startWorker = (url: string, extra: string[] = [], env: Record<string, string> = {}) => startQueueWorker(root, url, extra, env);
+const stopWorker = stopProcess;
+type WorkerProcess = CliProcess;
 const journalIds = (dir: string) => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).id as string).sort();
 const journalLines = (dir: string) => (existsSync(join(dir, 'journal.jsonl')) ? readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
 const pareto = (dir: string) => readFileSync(join(dir, 'pareto.csv'), 'utf8');
-const runIdOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { runId: string }).runId;
 
 describe('distributed training on BullMQ and a real redis-server', { timeout: 400_000 }, () => {
   let redis: RunningRedis;
@@ -115,6 +81,7 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
     expect(workers.map((w) => w.output()).join('')).toMatch(/done in/);
     const client = newRedisClient(redis.url);
     expect(await client.smembers(RUNS_KEY)).toEqual([]);
+    expect(await client.keys(runAliveKey('*'))).toEqual([]);
     // No job or result is left (a worker may still touch the queue's meta and stalled-check keys until it drops the queue).
     const runId = runIdOf(dir);
     expect((await client.keys(`bull:${queueNameFor(runId)}:*`)).filter((k) => k.includes(`${runId}_`) || /:(wait|active|completed|failed)$/.test(k))).toEqual([]);
@@ -124,7 +91,8 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
   it('coordinator stopped and Redis restarted mid-search: the resumed run collects what finished meanwhile, trains nothing twice', async () => {
     const dir = join(root, 'restarted');
     const stop = new AbortController();
-    const first = runSearch(config, { runDir: dir, redis: redis.url, measureLatency, signal: stop.signal });
+    // The run stays listed (workers go on with its jobs) for its TTL after the coordinator stops: long enough here for a slow machine.
+    const first = runSearch({ ...config, redisRunTtl: 600 }, { runDir: dir, redis: redis.url, measureLatency, signal: stop.signal });
     await until('a first journaled candidate', () => journalLines(dir) >= 1);
     stop.abort();
     expect((await first).stopReason).toBe('interrupted');
@@ -133,7 +101,7 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
     await new Promise((r) => setTimeout(r, 500));
     await redis.start();
     // The workers reconnect and finish the jobs left in the queue while no coordinator waits.
-    const queue = new Queue(queueNameFor(runId), { connection: newRedisClient(redis.url) });
+    const queue = new Queue(queueNameFor(runId), { connection: newRedisClient(redis.url), skipMetasUpdate: true });
     await until('the queue to drain', async () => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed');
       return counts.waiting + counts.active + counts.delayed === 0;
@@ -174,37 +142,17 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
   });
 });
 
-/** An IDX directory of 20 random images: data that is not the search's. */
-function wrongData(): string {
-  const dir = join(root, 'wrong-data');
-  mkdirSync(dir, { recursive: true });
-  const rng = seedrandom('wrong');
-  for (const split of ['train', 't10k']) {
-    const images = Buffer.alloc(16 + 20 * 28 * 28);
-    images.writeUInt32BE(0x803, 0);
-    images.writeUInt32BE(20, 4);
-    images.writeUInt32BE(28, 8);
-    images.writeUInt32BE(28, 12);
-    for (let i = 16; i < images.length; i++) images[i] = Math.floor(rng() * 256);
-    const labels = Buffer.alloc(8 + 20);
-    labels.writeUInt32BE(0x801, 0);
-    labels.writeUInt32BE(20, 4);
-    for (let i = 0; i < 20; i++) labels[8 + i] = i % 10;
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), images);
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), labels);
-  }
-  return dir;
-}
-
 describe('what a worker refuses', { timeout: 300_000 }, () => {
-  it('a job with a bad genome fails at once naming the field; a job for other data stops the worker with a clear error', async () => {
+  it('a job with a bad genome fails at once naming the field; a job for other data goes back to the queue untouched and stops the worker with a clear error', async () => {
     const redis = await startRedis();
     const runId = 'abcdef0123456789';
     const name = queueNameFor(runId);
     const client = newRedisClient(redis.url);
+    // Listed and alive (no TTL here), as a coordinator does.
+    await client.set(runAliveKey(name), 'test');
     await client.sadd(RUNS_KEY, name);
     const queue = new Queue(name, { connection: newRedisClient(redis.url) });
-    const worker = startWorker(redis.url, ['--data', wrongData()]);
+    const worker = startWorker(redis.url, ['--data', wrongData(root)]);
     try {
       const genome = space.sample(seedrandom('job'));
       const training = {
@@ -228,13 +176,15 @@ describe('what a worker refuses', { timeout: 300_000 }, () => {
       await until('the out-of-space job to fail', async () => (await outJob.getState()) === 'failed');
       expect((await queue.getJob('out-of-space'))!.failedReason).toMatch(/genome\.stages\[1\]\.width: 999 is not one of/);
 
-      // Valid, but for data this worker does not have: the job fails and the worker stops (exit code 3).
+      // Valid, but for data this worker does not have: the worker stops (exit code 3) and gives the job back unused.
       const job = await queue.add('train', { training, timeLimitSeconds: 60 }, { jobId: 'other-data', attempts: 2 });
       expect(await worker.exited).toBe(3);
       expect(worker.output()).toMatch(/this worker's data \(content hash [0-9a-f]{16}\) is not the search's data 'fashion-mnist-sample' \(content hash 0123456789abcdef\); start the worker with --data/);
       const after = (await queue.getJob('other-data'))!;
-      expect(after.failedReason).toMatch(/is not the search's data/);
-      expect(await job.getState()).not.toBe('completed');
+      expect(await job.getState()).toBe('waiting');
+      expect(after.attemptsMade).toBe(0);
+      expect(after.failedReason ?? '').toBe('');
+      expect(after.attemptsStarted).toBe(1); // it was taken, then given back
     } finally {
       await stopWorker(worker);
       await queue.close();
