@@ -70,6 +70,20 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
     else process.env.NAS_CACHE_DIR = previousCache;
   }, 60_000);
 
+  it('multi-fidelity through the queue: promotions travel with their checkpoint and come back with the same results as locally', async () => {
+    const fidelity = resolveSearchConfig({ ...config, teacher: null, fidelity: { rungs: 2, eta: 3 } });
+    const here = join(root, 'fidelity-local');
+    const there = join(root, 'fidelity-queued');
+    await runSearch(fidelity, { runDir: here, measureLatency });
+    const queued = await runSearch(fidelity, { runDir: there, redis: redis.url, measureLatency });
+    const keys = (dir: string) => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => { const r = JSON.parse(l); return `${r.id}@${r.rung}:${r.state}:${r.accuracy}`; }).sort();
+    expect(queued.lines.filter((r) => r.state === 'evaluated' && r.rung === 1)).toHaveLength(1); // ⌊3/3⌋ promoted
+    expect(keys(there)).toEqual(keys(here)); // the same accuracies at every rung: the checkpoint made the trip
+    expect(pareto(there)).toBe(pareto(here));
+    const rungRows = (dir: string) => readFileSync(join(dir, 'rungs.csv'), 'utf8').trim().split('\n').map((row) => row.split(',').slice(0, -1).join(',')).sort(); // all but train_seconds
+    expect(rungRows(there)).toEqual(rungRows(here));
+  });
+
   it('two worker processes give the same journal ids and pareto.csv as the local pool, and the queue is gone after', async () => {
     const dir = join(root, 'queued');
     const result = await runSearch(config, { runDir: dir, redis: redis.url, measureLatency });
