@@ -33,7 +33,7 @@ import { Nsga2 } from './nsga2.js';
 import { QueueTrainer } from './queue-evaluator.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
-import { connectRedis, redisUrlProblem } from './redis-connection.js';
+import { connectRedis, QueueError, redisUrlProblem } from './redis-connection.js';
 import { writeRunReport } from './report.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, RungBudget, Searcher, StopReason } from './types.js';
 
@@ -410,6 +410,9 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
     ...ctx.promotions.map(({ from, rung }) => ({ genome: from.genome, id: from.id, latency: from.latency, rung, base: { id: from.id, generation: from.generation, genome: from.genome, params: from.params, macs: from.macs } })),
     ...allowed.map((c) => ({ genome: c.genome, id: c.id, latency: c.latency, rung: ctx.firstRung, base: { id: c.id, generation, genome: c.genome, params: c.params, macs: c.macs } })),
   ];
+  // A fault of the set-up (the queue's shared directory, Redis), not of a candidate: the
+  // search stops with it, and the candidates in flight re-run on resume.
+  let setupFault: Error | null = null;
   try {
     await forEachLimited(work, ctx.config.evaluator === 'proxy' || ctx.distributed ? work.length : ctx.config.workers, async (c) => {
       // The time budget stops new training, not training under way.
@@ -422,6 +425,11 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
         const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal, c.rung);
         if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'evaluated', latency: c.latency, ...outcome, ...rung });
       } catch (error) {
+        if (error instanceof QueueError && !cancel.signal.aborted) {
+          setupFault = error;
+          cancel.abort();
+          return;
+        }
         // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
         if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message, ...(c.rung ? { rung: c.rung.rung } : {}) });
       }
@@ -429,6 +437,7 @@ async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>
   } finally {
     ctx.signal.removeEventListener('abort', stop);
   }
+  if (setupFault) throw setupFault;
   return !cancel.signal.aborted && skipped === 0 && allowed.length === toTrain.length;
 }
 

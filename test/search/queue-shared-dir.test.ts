@@ -101,4 +101,17 @@ describe('--shared-dir through a whole search', { timeout: 300_000 }, () => {
     // The run finished: its shared copies are gone (the run directory holds them).
     expect(existsSync(join(shared, queueNameFor(runIdOf(viaShared))))).toBe(false);
   });
+
+  it('a search not given the workers\' shared directory stops with the set-up error; no candidate is journaled as failed', async () => {
+    const shared = join(root, 'shared-2');
+    mkdirSync(shared);
+    const dir = join(root, 'no-shared-dir');
+    const worker = startWorker(root, redis.url, ['--shared-dir', shared]);
+    try {
+      await expect(runSearch(config, { runDir: dir, redis: redis.url, measureLatency })).rejects.toThrow(/give the search the same directory with --shared-dir/);
+    } finally {
+      await stopProcess(worker);
+    }
+    expect(journalRecords(dir).filter((r) => r.state === 'failed')).toEqual([]);
+  });
 });
