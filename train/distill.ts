@@ -19,6 +19,7 @@ import {
   LOSS_CURVE_POINTS,
   SGD_MOMENTUM,
 } from './constants.js';
+import { DEFAULT_BN_RECALIBRATION_IMAGES, recalibrateBatchNorm } from './batch-norm-recalibration.js';
 import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
@@ -207,6 +208,7 @@ export async function trainCandidate(
   }
   const trainSeconds = previousSeconds + (performance.now() - started) / 1000;
   optimizer.dispose();
+  if (options.batchNormRecalibration !== false) recalibrateBatchNorm(model, data.train, options.batchNormRecalibration ?? DEFAULT_BN_RECALIBRATION_IMAGES);
 
   const lossCurve: number[] = [];
   const per = Math.max(1, Math.ceil(stepLosses.length / LOSS_CURVE_POINTS));

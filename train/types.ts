@@ -111,6 +111,12 @@ export interface TrainOptions {
   /** Continue from this checkpoint (same model, data, options) instead of from the start. */
   resumeFrom?: TrainingCheckpoint | null;
   /**
+   * After training, batch-norm statistics are computed again over this many
+   * training images for the final weights (train/batch-norm-recalibration.ts);
+   * false keeps the moving averages training left. @default DEFAULT_BN_RECALIBRATION_IMAGES (512)
+   */
+  batchNormRecalibration?: number | false;
+  /**
    * Train on from the end of an earlier, finished session of this model (a
    * multi-fidelity promotion): its weights, optimizer state, data order and
    * losses carry over, and `budget` counts images in all, so this session
