@@ -1,0 +1,109 @@
+/**
+ * `npm run bench:train-threads [-- --threads 2] [--rounds N] [--images N]`:
+ * training images/s of ONE model, the reference net (bench/reference-net.ts),
+ * on one thread and data-parallel on `--threads` threads
+ * (train/data-parallel.ts), alternated for N rounds in one run (best of
+ * each), and their ratio. Each measurement is a whole `trainCandidate` run —
+ * the loop `nas finalize` and the teacher use: batch 64 of seeded 32×32×3
+ * data, SGD-momentum, augmentation, cosine schedule — over `--images` images;
+ * images/s counts the training loop (the threads' start-up, about a second,
+ * is printed apart). Prints a table, writes results/bench/train-threads.{csv,json}.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'csv-stringify/sync';
+import seedrandom from 'seedrandom';
+import { packageRoot } from '../locations.js';
+import { buildTfjsModel } from '../space/build-tfjs.js';
+import { planCost, planNetwork } from '../space/plan.js';
+import { selectBackend } from '../train/backend.js';
+import type { PreparedData } from '../train/datasets/prepared.js';
+import { trainCandidate } from '../train/distill.js';
+import type { SplitEvaluator, TensorSplit } from '../train/types.js';
+import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
+
+const BATCH = 64;
+const TRAIN_IMAGES = 2048;
+
+const { values: args } = parseArgs({
+  options: { threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '2' }, images: { type: 'string', default: '640' } },
+});
+const threads = Number(args.threads);
+const rounds = Math.max(1, Number(args.rounds));
+const images = Math.max(BATCH, Number(args.images));
+if (!(Number.isInteger(threads) && threads >= 2)) throw new RangeError(`--threads must be an integer ≥ 2, got ${args.threads}`);
+
+function split(count: number, rng: () => number): TensorSplit {
+  const { numClasses } = REFERENCE_DATA;
+  const images = Float32Array.from({ length: count * 32 * 32 * 3 }, () => rng() * 2 - 1);
+  return { images, labels: Int32Array.from({ length: count }, () => Math.floor(rng() * numClasses)), count, height: 32, width: 32, channels: 3 };
+}
+
+const rng = seedrandom('bench:train-threads');
+const train = split(TRAIN_IMAGES, rng);
+const small = split(BATCH, rng);
+const data: PreparedData = {
+  name: 'synthetic-32x32x3',
+  numClasses: REFERENCE_DATA.numClasses,
+  classNames: Array.from({ length: REFERENCE_DATA.numClasses }, (_, i) => String(i)),
+  normalisation: { mean: [0, 0, 0], std: [1, 1, 1] },
+  train,
+  validation: small,
+  test: small,
+  trainIndices: Int32Array.from({ length: TRAIN_IMAGES }, (_, i) => i),
+  fingerprint: 'synthetic',
+  fullTrain: () => train,
+};
+/** Evaluation is not what is measured: zero logits. */
+const noEvaluation: SplitEvaluator = { name: 'none', logits: async (_, splits) => splits.map((s) => new Float32Array(s.count * REFERENCE_DATA.numClasses)) };
+const plan = planNetwork(REFERENCE_GENOME, REFERENCE_STRIDES, REFERENCE_DATA);
+
+interface Row {
+  round: number;
+  threads: number;
+  imagesPerSecond: number;
+  trainSeconds: number;
+  wallSeconds: number;
+}
+
+async function measure(round: number, t: number): Promise<Row> {
+  const model = buildTfjsModel(plan, 1);
+  const started = performance.now();
+  const r = await trainCandidate(model, data, null, { budget: { images }, batchSize: BATCH, seed: 1, evaluateTest: false, evaluator: noEvaluation, threads: t });
+  const wallSeconds = (performance.now() - started) / 1000;
+  model.dispose();
+  return { round, threads: t, imagesPerSecond: r.trainImagesPerSecond, trainSeconds: r.trainSeconds, wallSeconds };
+}
+
+const backend = await selectBackend('wasm');
+const rows: Row[] = [];
+for (let round = 1; round <= rounds; round++) {
+  for (const t of [1, threads]) {
+    console.error(`round ${round} of ${rounds}: ${t} thread${t > 1 ? 's' : ''}, ${images} images…`);
+    rows.push(await measure(round, t));
+  }
+}
+const best = (t: number) => rows.filter((r) => r.threads === t).reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+const [one, many] = [best(1), best(threads)];
+const ratio = many.imagesPerSecond / one.imagesPerSecond;
+const load = loadavg();
+const cost = planCost(plan);
+console.log(`reference net: ${cost.params} params, batch ${BATCH}, ${images} images per run, wasm (SIMD kernels ${backend.simdKernels}), best of ${rounds} alternated rounds; load average ${load.map((l) => l.toFixed(2)).join(' ')} at the end`);
+console.log('| threads | train img/s (best) | all rounds | start-up s |');
+console.log('|---:|---:|---|---:|');
+for (const b of [one, many]) {
+  const all = rows.filter((r) => r.threads === b.threads).map((r) => r.imagesPerSecond.toFixed(1)).join(', ');
+  console.log(`| ${b.threads} | ${b.imagesPerSecond.toFixed(1)} | ${all} | ${(b.wallSeconds - b.trainSeconds).toFixed(2)} |`);
+}
+console.log(`\n${threads} threads vs 1 on one model: ${ratio.toFixed(2)}×`);
+
+const out = join(packageRoot(), 'results', 'bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'train-threads.csv'), stringify(rows, { header: true }));
+writeFileSync(
+  join(out, 'train-threads.json'),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME }, batch: BATCH, images, rounds, threads, loadAverage: load, rows, ratio }, null, 2),
+);
+console.error(`wrote ${join(out, 'train-threads.csv')} and .json`);
