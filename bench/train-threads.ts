@@ -6,11 +6,17 @@
  * each), and their ratio. Each measurement is a whole `trainCandidate` run —
  * the loop `nas finalize` and the teacher use: batch 64 of seeded 32×32×3
  * data, SGD-momentum, augmentation, cosine schedule — over `--images` images;
- * images/s counts the training loop (the threads' start-up, about a second,
- * is printed apart). Prints a table, writes results/bench/train-threads.{csv,json}.
+ * images/s is the steady state: from the end of the first step to the end
+ * of the last (the threads' start-up and first step are printed apart).
+ * Beside wall-clock it records the process's CPU time per image (all its
+ * threads): on a machine other jobs load, wall-clock ratios depend on the
+ * scheduler, while the CPU-time ratio says how much extra work the threads
+ * do, so N × (CPU per image on 1) / (CPU per image on N) bounds the speed-up
+ * N threads reach on N cores of their own.
+ * Prints a table, writes results/bench/train-threads.{csv,json}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
@@ -32,7 +38,7 @@ const { values: args } = parseArgs({
 });
 const threads = Number(args.threads);
 const rounds = Math.max(1, Number(args.rounds));
-const images = Math.max(BATCH, Number(args.images));
+const images = Math.max(2 * BATCH, Number(args.images));
 if (!(Number.isInteger(threads) && threads >= 2)) throw new RangeError(`--threads must be an integer ≥ 2, got ${args.threads}`);
 
 function split(count: number, rng: () => number): TensorSplit {
@@ -64,17 +70,29 @@ interface Row {
   round: number;
   threads: number;
   imagesPerSecond: number;
-  trainSeconds: number;
-  wallSeconds: number;
+  cpuMsPerImage: number;
+  /** Wall-clock seconds before the steady state: model copy to the threads, their start-up, the first step. */
+  startSeconds: number;
 }
 
 async function measure(round: number, t: number): Promise<Row> {
   const model = buildTfjsModel(plan, 1);
   const started = performance.now();
-  const r = await trainCandidate(model, data, null, { budget: { images }, batchSize: BATCH, seed: 1, evaluateTest: false, evaluator: noEvaluation, threads: t });
-  const wallSeconds = (performance.now() - started) / 1000;
+  let from: { wall: number; cpu: NodeJS.CpuUsage } | null = null;
+  let to: { wall: number; cpu: NodeJS.CpuUsage } | null = null;
+  const options = { budget: { images }, batchSize: BATCH, seed: 1, evaluateTest: false, evaluator: noEvaluation, threads: t };
+  await trainCandidate(model, data, null, {
+    ...options,
+    onProgress: (p) => {
+      if (p.imagesSeen === BATCH) from = { wall: performance.now(), cpu: process.cpuUsage() };
+      if (p.imagesSeen === p.imagesTotal) to = { wall: performance.now(), cpu: process.cpuUsage() };
+    },
+  });
   model.dispose();
-  return { round, threads: t, imagesPerSecond: r.trainImagesPerSecond, trainSeconds: r.trainSeconds, wallSeconds };
+  const [a, b] = [from!, to!] as Array<{ wall: number; cpu: NodeJS.CpuUsage }>;
+  const steady = images - BATCH;
+  const cpuMs = (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000;
+  return { round, threads: t, imagesPerSecond: steady / ((b.wall - a.wall) / 1000), cpuMsPerImage: cpuMs / steady, startSeconds: (a.wall - started) / 1000 };
 }
 
 const backend = await selectBackend('wasm');
@@ -88,22 +106,29 @@ for (let round = 1; round <= rounds; round++) {
 const best = (t: number) => rows.filter((r) => r.threads === t).reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
 const [one, many] = [best(1), best(threads)];
 const ratio = many.imagesPerSecond / one.imagesPerSecond;
+const cpuOf = (t: number) => Math.min(...rows.filter((r) => r.threads === t).map((r) => r.cpuMsPerImage));
+const workBound = (threads * cpuOf(1)) / cpuOf(threads);
 const load = loadavg();
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const cost = planCost(plan);
-console.log(`reference net: ${cost.params} params, batch ${BATCH}, ${images} images per run, wasm (SIMD kernels ${backend.simdKernels}), best of ${rounds} alternated rounds; load average ${load.map((l) => l.toFixed(2)).join(' ')} at the end`);
-console.log('| threads | train img/s (best) | all rounds | start-up s |');
-console.log('|---:|---:|---|---:|');
+console.log(`${cpu}, ${cpus().length} cores; reference net: ${cost.params} params, batch ${BATCH}, ${images} images per run, wasm (SIMD kernels ${backend.simdKernels}), best of ${rounds} alternated rounds; load average ${load.map((l) => l.toFixed(2)).join(' ')} at the end`);
+console.log('| threads | train img/s (best) | all rounds | CPU ms per image (least) | start-up + first step, s |');
+console.log('|---:|---:|---|---:|---:|');
 for (const b of [one, many]) {
   const all = rows.filter((r) => r.threads === b.threads).map((r) => r.imagesPerSecond.toFixed(1)).join(', ');
-  console.log(`| ${b.threads} | ${b.imagesPerSecond.toFixed(1)} | ${all} | ${(b.wallSeconds - b.trainSeconds).toFixed(2)} |`);
+  console.log(`| ${b.threads} | ${b.imagesPerSecond.toFixed(1)} | ${all} | ${cpuOf(b.threads).toFixed(2)} | ${b.startSeconds.toFixed(2)} |`);
 }
 console.log(`\n${threads} threads vs 1 on one model: ${ratio.toFixed(2)}×`);
+console.log(
+  `CPU time per image (every thread of the process): ${one.cpuMsPerImage.toFixed(2)} ms on 1 thread, ${many.cpuMsPerImage.toFixed(2)} ms on ${threads}: ` +
+    `with ${threads} cores to themselves the threads would reach at most ${workBound.toFixed(2)}× (${threads} × the ratio; waiting and the serial parts not counted)`,
+);
 
 const out = join(packageRoot(), 'results', 'bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'train-threads.csv'), stringify(rows, { header: true }));
 writeFileSync(
   join(out, 'train-threads.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME }, batch: BATCH, images, rounds, threads, loadAverage: load, rows, ratio }, null, 2),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME }, batch: BATCH, images, rounds, threads, loadAverage: load, cpu, rows, ratio, workBound }, null, 2),
 );
 console.error(`wrote ${join(out, 'train-threads.csv')} and .json`);
