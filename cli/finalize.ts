@@ -6,7 +6,7 @@ import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../finalize/interval.js';
 import type { FinalizeEvent } from '../finalize/types.js';
 import { formatDuration } from '../train/teacher-progress.js';
-import { action, positiveInt, UsageError } from './errors.js';
+import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
 
 interface FinalizeFlags {
@@ -16,6 +16,7 @@ interface FinalizeFlags {
   resume?: boolean;
   subset?: number;
   workers?: number;
+  threads?: number | 'auto';
   latencyTime?: number;
 }
 
@@ -68,6 +69,10 @@ function progressPrinter(): { onEvent: (e: FinalizeEvent) => void; stop: () => v
   };
 }
 
+function threadsFlag(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : numberFlag('--threads', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto')(value);
+}
+
 export function registerFinalize(program: Command): void {
   program
     .command('finalize')
@@ -79,6 +84,7 @@ export function registerFinalize(program: Command): void {
     .option('--no-baselines', 'train no hand-designed baselines')
     .option('--subset <n>', 'train on this many images of the training split (scaled-down runs)', positiveInt('--subset'))
     .option('--workers <n>', 'models trained at once, one per worker (default: the run\'s)', positiveInt('--workers'))
+    .option('--threads <n|auto>', 'threads per model, data-parallel; auto: the cores left over when fewer models than cores train at once (default 1; fixed when the finalization starts)', threadsFlag)
     .option('--latency-time <ms>', 'latency measuring time per model, interleaved', positiveInt('--latency-time'), 2000)
     .option('--resume', 'continue a killed finalization from its checkpoints')
     .action(
@@ -91,6 +97,7 @@ export function registerFinalize(program: Command): void {
             baselines: baselineList(o.baselines ?? true),
             subset: o.subset,
             workers: o.workers,
+            threads: o.threads,
             resume: o.resume,
             latencyTime: o.latencyTime,
             onEvent: progress.onEvent,

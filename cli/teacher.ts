@@ -34,7 +34,7 @@ export function registerTeacher(program: Command): void {
     .option('--space <name|file>', 'space whose widest genome --train uses', 'small')
     .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
     .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
-    .option('--threads <n>', 'onnxruntime threads for --onnx (default: one per core)', positiveInt('--threads'))
+    .option('--threads <n>', 'onnxruntime threads for --onnx (default: one per core); for --train, threads training the teacher, data-parallel (default 1; part of the cache key)', positiveInt('--threads'))
     .action(
       action(async (o: TeacherFlags) => {
         if (!!o.onnx === !!o.train) throw new UsageError('give exactly one of --onnx <file> or --train');
@@ -52,7 +52,7 @@ export function registerTeacher(program: Command): void {
         } else {
           const { config, source } = loadSpaceConfig(o.space);
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
-          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed));
+          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? 1);
         }
         const bar = progressBar('teacher', { lineEvery: 0.1 });
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));

@@ -9,6 +9,7 @@
  * continues the others from their checkpoints.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -23,7 +24,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
 import { readCachedTeacher, teacherLogits } from '../train/teacher.js';
-import { finalRecipe, recipeHash, type FinalRecipe } from './recipe.js';
+import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
 import { FinalizeError, type FinalizeEvent, type FinalModel, type FinalRecord } from './types.js';
@@ -44,6 +45,16 @@ export interface FinalizeOptions {
   resume?: boolean;
   /** Models trained at once, one per worker. @default the run's `workers` */
   workers?: number;
+  /**
+   * Threads each model trains on, data-parallel (train/data-parallel.ts):
+   * a number, or `auto` for the cores left over when fewer models than cores
+   * train at once (a single model on 2 cores gets 2). Fixed in the plan's
+   * recipe when the finalization starts, so a resume trains on as it began.
+   * @default 1
+   */
+  threads?: number | 'auto';
+  /** Cores `threads: 'auto'` shares out. @default os.availableParallelism() */
+  cores?: number;
   /** Latency: total measuring time per model (ms) and minimum runs, models interleaved. @default 2000 and 200 */
   latencyTime?: number;
   latencyIterations?: number;
@@ -134,23 +145,28 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     if (options.epochs !== undefined && options.epochs !== plan.recipe.epochs) {
       throw new FinalizeError(`${planPath}: this finalization trains for ${plan.recipe.epochs} epochs, not ${options.epochs}; --resume continues it as planned (delete final/ to start another)`);
     }
+    if (typeof options.threads === 'number' && options.threads !== (plan.recipe.threads ?? 1)) {
+      throw new FinalizeError(`${planPath}: this finalization trains each model on ${plan.recipe.threads ?? 1} thread(s), not ${options.threads}; --resume continues it as planned (the thread count changes the result)`);
+    }
   } else {
     if (existsSync(planPath)) throw new FinalizeError(`${planPath} exists: continue with --resume, or delete ${finalDir} to start over`);
     const teacher = await ensureTeacher(run, onEvent);
-    const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature });
     const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
     const resolution = loadDataset(run.config.data).train.height;
     const models: FinalModel[] = [
       ...frontModels(run, options.top),
       ...handDesigned(resolution, names).map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
     ];
+    const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
+    const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
+    const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads });
     plan = { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models };
     mkdirSync(finalDir, { recursive: true });
     writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
   }
   const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
   if (teacher) onEvent({ type: 'teacher', description: teacher.description, testAccuracy: teacher.testAccuracy });
-  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}` });
+  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}${plan.recipe.threads ? `, ${plan.recipe.threads} threads per model (data-parallel)` : ''}` });
 
   const started = performance.now();
   const records = new Map<string, FinalRecord>();

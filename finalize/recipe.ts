@@ -21,6 +21,13 @@ export interface FinalRecipe {
   /** Weights start from a seeded initialisation, not from the search's one-epoch weights. */
   init: 'scratch';
   seed: number;
+  /**
+   * Threads each model trains on, data-parallel (train/data-parallel.ts);
+   * absent is 1. Part of the recipe because it changes the result (per-shard
+   * batch-norm statistics): a run is reproducible for a given seed and
+   * thread count. Absent rather than 1, so one-thread recipes keep their hash.
+   */
+  threads?: number;
 }
 
 /**
@@ -52,11 +59,15 @@ export interface RecipeOptions {
   labelSmoothing?: number;
   /** @default FINAL_SEED */
   seed?: number;
+  /** Data-parallel threads per model. @default 1 */
+  threads?: number;
 }
 
 export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
   const epochs = options.epochs ?? DEFAULT_FINAL_EPOCHS;
   if (!(epochs > 0 && Number.isInteger(epochs))) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
+  const threads = options.threads ?? 1;
+  if (!(threads >= 1 && Number.isInteger(threads))) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const teacher = options.teacher ?? true;
   return {
     epochs,
@@ -70,7 +81,16 @@ export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
     distillation: { alpha: teacher ? (options.alpha ?? 0.9) : 0, temperature: options.temperature ?? 4 },
     init: 'scratch',
     seed: options.seed ?? FINAL_SEED,
+    ...(threads > 1 ? { threads } : {}),
   };
+}
+
+/**
+ * Threads per model for `--threads auto`: the cores left over when
+ * `modelsAtOnce` models train side by side, shared out evenly (at least 1).
+ */
+export function spareThreadsPerModel(cores: number, modelsAtOnce: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, modelsAtOnce)));
 }
 
 /** The recipe as `trainCandidate` options. */
@@ -86,6 +106,7 @@ export function recipeTrainOptions(recipe: FinalRecipe): TrainOptions {
     augment: recipe.augment,
     distillation: recipe.distillation,
     seed: recipe.seed,
+    threads: recipe.threads ?? 1,
   };
 }
 

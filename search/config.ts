@@ -94,7 +94,8 @@ export const searchConfigSchema = z.strictObject({
     .union([
       z.null(),
       z.strictObject({ onnx: z.string(), inputScale: z.enum(INPUT_SCALES).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
-      z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive() }) }),
+      // threads: data-parallel threads training the teacher (it trains alone, before the search); absent is 1.
+      z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive(), threads: z.number().int().positive().optional() }) }),
     ])
     .default(null),
   latency: z

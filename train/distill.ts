@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import seedrandom from 'seedrandom';
-import { selectBackend } from './backend.js';
+import { selectBackend, type BackendChoice } from './backend.js';
 import {
   DEFAULT_ADAM_LEARNING_RATE,
   DEFAULT_AUGMENT,
@@ -51,7 +51,8 @@ export function distillationLoss(
   });
 }
 
-interface ResolvedTrainOptions {
+/** {@link TrainOptions} with every default applied. */
+export interface ResolvedTrainOptions {
   batchSize: number;
   totalImages: number;
   optimizer: 'sgd' | 'adam';
@@ -64,7 +65,8 @@ interface ResolvedTrainOptions {
   labelSmoothing: number;
 }
 
-function resolve(options: TrainOptions, trainCount: number): ResolvedTrainOptions {
+/** Applies the defaults of constants.ts and checks the options. */
+export function resolve(options: TrainOptions, trainCount: number): ResolvedTrainOptions {
   const budget = options.budget ?? DEFAULT_BUDGET;
   const totalImages = 'epochs' in budget ? Math.round(budget.epochs * trainCount) : budget.images;
   if (!(totalImages > 0)) throw new RangeError(`training budget must be positive, got ${JSON.stringify(budget)}`);
@@ -97,7 +99,7 @@ export function scheduledLearningRate(peak: number, step: number, steps: number,
 }
 
 /** Conv and dense kernels: the weights weight decay applies to (not BN, not biases). */
-function decayedWeights(model: LayersModel): tf.Variable[] {
+export function decayedWeights(model: LayersModel): tf.Variable[] {
   return model.trainableWeights
     .filter((w) => /kernel$/.test(w.originalName))
     .map((w) => w.read() as tf.Variable);
@@ -113,6 +115,10 @@ export async function trainCandidate(
   teacher: TeacherLogits | null,
   options: TrainOptions = {},
 ): Promise<TrainingResult> {
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  // Data-parallel over worker threads: its own loop (data-parallel.ts), loaded only when asked for.
+  if (threads > 1) return (await import('./data-parallel.js')).trainDataParallel(model, data, teacher, options, threads);
   const backend = await selectBackend();
   const o = resolve(options, data.train.count);
   if (teacher && teacher.classes !== data.numClasses) {
@@ -208,8 +214,20 @@ export async function trainCandidate(
   }
   const trainSeconds = previousSeconds + (performance.now() - started) / 1000;
   optimizer.dispose();
-  if (options.batchNormRecalibration !== false) recalibrateBatchNorm(model, data.train, options.batchNormRecalibration ?? DEFAULT_BN_RECALIBRATION_IMAGES);
+  return trainingResult(model, data, options, stepLosses, imagesSeen, trainSeconds, backend);
+}
 
+/** Batch-norm statistics for the final weights, the loss curve and the trained model's accuracies: the end of every training loop. */
+export async function trainingResult(
+  model: LayersModel,
+  data: PreparedData,
+  options: TrainOptions,
+  stepLosses: number[],
+  imagesSeen: number,
+  trainSeconds: number,
+  backend: BackendChoice,
+): Promise<TrainingResult> {
+  if (options.batchNormRecalibration !== false) recalibrateBatchNorm(model, data.train, options.batchNormRecalibration ?? DEFAULT_BN_RECALIBRATION_IMAGES);
   const lossCurve: number[] = [];
   const per = Math.max(1, Math.ceil(stepLosses.length / LOSS_CURVE_POINTS));
   for (let i = 0; i < stepLosses.length; i += per) {

@@ -13,7 +13,18 @@ export type TeacherSpec =
       /** onnxruntime intra-op threads; not part of the cache key (the logits do not depend on it). @default 0: one per core */
       threads?: number;
     }
-  | { kind: 'trained'; genome: Genome; strides: { stem: number; stages: number[] }; epochs: number; seed: number };
+  | {
+      kind: 'trained';
+      genome: Genome;
+      strides: { stem: number; stages: number[] };
+      epochs: number;
+      seed: number;
+      /**
+       * Threads training it, data-parallel (train/data-parallel.ts). Part of
+       * the cache key when above 1: the logits depend on it. @default 1
+       */
+      threads?: number;
+    };
 
 /** Teacher logits plus what a user wants to know of the teacher. */
 export interface TeacherResult extends TeacherLogits {

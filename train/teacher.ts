@@ -41,6 +41,8 @@ export function teacherKey(data: PreparedData, spec: TeacherSpec): string {
     hash.update(readFileSync(spec.path));
   } else {
     hash.update(`trained:${genomeId(spec.genome)}:${JSON.stringify(spec.strides)}:${spec.epochs}:${spec.seed}`);
+    // Absent for one thread, so the keys of teachers trained before threads existed still hold.
+    if ((spec.threads ?? 1) > 1) hash.update(`:threads:${spec.threads}`);
   }
   return hash.digest('hex').slice(0, 20);
 }

@@ -41,14 +41,18 @@ export function teacherGenome(space: SearchSpaceConfig, dataResolution: number):
   };
 }
 
-/** A trained-teacher spec for a space and data of `dataResolution` pixels: see {@link teacherGenome}. */
-export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, dataResolution: number, seed = 0): TeacherSpec {
+/**
+ * A trained-teacher spec for a space and data of `dataResolution` pixels (see
+ * {@link teacherGenome}), trained on `threads` threads, data-parallel.
+ */
+export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, dataResolution: number, seed = 0, threads = 1): TeacherSpec {
   return {
     kind: 'trained',
     genome: teacherGenome(space.config, dataResolution),
     strides: { stem: space.config.stemStride, stages: space.config.stages.map((s) => s.stride) },
     epochs,
     seed,
+    ...(threads > 1 ? { threads } : {}),
   };
 }
 
@@ -75,6 +79,7 @@ export async function trainedTeacher(
     evaluator: onnxEvaluator(plan),
     resumeFrom: checkpointPath ? readCheckpoint(checkpointPath) : null,
     onEpoch: checkpointPath ? (c) => writeCheckpoint(checkpointPath, c) : undefined,
+    threads: spec.threads ?? 1,
   });
   const [logits] = await onnxLogits(plan, model, [data.fullTrain()]);
   const params = model.countParams();
@@ -83,6 +88,6 @@ export async function trainedTeacher(
     logits,
     classes: data.numClasses,
     testAccuracy: result.testAccuracy ?? 0,
-    description: `trained here: genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}`,
+    description: `trained here: genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}${(spec.threads ?? 1) > 1 ? `, ${spec.threads} threads` : ''}`,
   };
 }

@@ -124,6 +124,16 @@ export interface TrainOptions {
    * the peak learning rate (a warm restart, as in SGDR) without warm-up.
    */
   continueFrom?: TrainingCheckpoint | null;
+  /**
+   * Threads training this one model, data-parallel (train/data-parallel.ts):
+   * each batch is cut into `threads` contiguous shards, each thread computes
+   * its shard's gradients on its own replica, and every replica applies their
+   * average (weighted by shard size, summed in a fixed order). Batch-norm uses
+   * per-shard batch statistics, as PyTorch DDP without SyncBN, so a run is
+   * reproducible for a given seed and thread count but is not the run of
+   * `threads: 1`. Checkpoints are the same format either way. @default 1
+   */
+  threads?: number;
 }
 
 /** Computes a model's logits over whole splits: tfjs predict, or onnxruntime on its export. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareWithBaselines, dominatesBaseline, type ScoredModel } from '../../finalize/dominance.js';
 import { wilsonInterval } from '../../finalize/interval.js';
-import { finalRecipe, recipeHash, recipeTrainOptions } from '../../finalize/recipe.js';
+import { finalRecipe, recipeHash, recipeTrainOptions, spareThreadsPerModel } from '../../finalize/recipe.js';
 import { withSummarySection } from '../../finalize/report.js';
 import { kneePoint, selectFront, type FrontPoint } from '../../finalize/select.js';
 
@@ -93,6 +93,23 @@ describe('the final recipe', () => {
     expect(recipeHash(r)).not.toBe(recipeHash(plain));
     expect(recipeTrainOptions(r)).toMatchObject({ budget: { epochs: 30 }, warmupEpochs: 1, learningRate: 0.05, distillation: { alpha: 0.9, temperature: 4 } });
     expect(() => finalRecipe({ epochs: 0 })).toThrow(/positive integer/);
+  });
+
+  it('threads per model: in the recipe and its hash only above one; auto shares out the spare cores', () => {
+    const one = finalRecipe({ epochs: 30 });
+    expect('threads' in one).toBe(false); // one-thread recipes keep the hash they had before threads existed
+    expect(recipeHash(finalRecipe({ epochs: 30, threads: 1 }))).toBe(recipeHash(one));
+    const two = finalRecipe({ epochs: 30, threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(recipeHash(two)).not.toBe(recipeHash(one));
+    expect(recipeTrainOptions(two).threads).toBe(2);
+    expect(recipeTrainOptions(one).threads).toBe(1);
+    expect(() => finalRecipe({ threads: 0 })).toThrow(/threads must be a positive integer/);
+    // 2 cores: one model alone gets both, two side by side one each; 8 cores over 3 models: 2 each.
+    expect(spareThreadsPerModel(2, 1)).toBe(2);
+    expect(spareThreadsPerModel(2, 2)).toBe(1);
+    expect(spareThreadsPerModel(2, 5)).toBe(1);
+    expect(spareThreadsPerModel(8, 3)).toBe(2);
   });
 
   it('summary.md: the finalize section replaces its earlier self and leaves the search\'s text alone', () => {

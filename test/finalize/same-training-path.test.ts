@@ -36,4 +36,24 @@ describe('front members and baselines are trained by one function with one recip
       expect(existsSync(join(outDir, model.kind === 'baseline' && model.baseline.kind === 'plain-cnn' ? 'baseline.json' : 'genome.json'))).toBe(true);
     }
   }, 600_000);
+
+  it('a recipe of two threads per model: the plain CNN trains data-parallel, twice to the same weights and record', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'threads-path-'));
+    const recipe = finalRecipe({ epochs: 2, teacher: false, threads: 2 });
+    const model: FinalModel = { kind: 'baseline', id: 'plain-cnn', name: 'plain-cnn', baseline: baseline('plain-cnn', 28) };
+    const data = { spec: 'fashion-mnist-sample', validationFraction: 0.1, seed: 0, subset: 64 };
+    const runs = [];
+    for (const dir of ['a', 'b']) {
+      const outDir = join(root, dir);
+      const record = await trainFinalModel({ model, data, teacherKey: null, recipe, outDir });
+      if (record.state !== 'trained') throw new Error(record.error);
+      expect(record.recipeHash).toBe(recipeHash(recipe));
+      expect(record.validationCurve).toHaveLength(2);
+      runs.push({ record, weights: readFileSync(join(outDir, 'weights.bin')) });
+    }
+    expect(recipeHash(recipe)).not.toBe(recipeHash(finalRecipe({ epochs: 2, teacher: false })));
+    expect(runs[1].weights.equals(runs[0].weights)).toBe(true);
+    expect(runs[1].record.validationCurve).toEqual(runs[0].record.validationCurve);
+    expect(runs[1].record.testAccuracy).toBe(runs[0].record.testAccuracy);
+  }, 600_000);
 });

@@ -12,7 +12,8 @@ import { selectBackend } from '../../train/backend.js';
 import { prepareData } from '../../train/datasets/prepared.js';
 import { accuracyFromLogits, predictLogits } from '../../train/evaluate.js';
 import { adaptBatch, planOnnxInput } from '../../train/input-adapter.js';
-import { TeacherError, teacherKey, teacherLogits } from '../../train/teacher.js';
+import { TeacherError, teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
+import { trainedTeacherSpec } from '../../train/trained-teacher.js';
 import type { Dataset, ImageSet } from '../../train/types.js';
 import { relativeError } from '../helpers.js';
 
@@ -67,6 +68,17 @@ describe('ONNX teacher', () => {
     const other = prepareData(dataset('b'));
     expect(teacherKey(other, { kind: 'onnx', path })).not.toBe(first.key);
     expect(teacherKey(data, { kind: 'onnx', path, inputScale: 'unit' })).not.toBe(first.key);
+  });
+
+  it('a trained teacher on two threads has another cache key; on one thread, the key it always had', () => {
+    const data = prepareData(dataset('a'));
+    const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+    const one = trainedTeacherSpec(space, 3, 28, 0);
+    const two = trainedTeacherSpec(space, 3, 28, 0, 2);
+    expect('threads' in one).toBe(false);
+    expect(two).toMatchObject({ kind: 'trained', threads: 2 });
+    expect(teacherKey(data, two)).not.toBe(teacherKey(data, one));
+    expect(teacherKey(data, { ...one, threads: 1 } as TeacherSpec)).toBe(teacherKey(data, one));
   });
 
   it('an NHWC model ending in softmax: probabilities become log-probabilities', async () => {

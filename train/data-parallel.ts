@@ -1,0 +1,228 @@
+/**
+ * Data-parallel training of one model over `threads` threads: the training
+ * loop of distill.ts (the same batches from the same generator, the same
+ * schedule, loss and checkpoints), with each batch's gradient computed in
+ * shards. The main thread's model is replica 0; `threads − 1` worker threads
+ * (data-parallel-worker.ts) hold replicas built from its topology and
+ * weights, each on its own tfjs backend.
+ *
+ * Each step the main thread draws the batch into shared memory, cuts it into
+ * contiguous shards, and every replica computes its shard's loss and gradient
+ * into its slot of a shared buffer. The main thread sums the slots weighted
+ * by shard size in the fixed order 0, 1, … into a shared average, and every
+ * replica applies that average with its own optimizer. All replicas start
+ * from the same weights and optimizer state and run the same operations on
+ * the same inputs, so they stay identical to the bit (checked at every epoch
+ * and at the end). Applying everywhere costs no wall-clock time — the
+ * updates run in parallel — where one replica updating and broadcasting its
+ * weights would add a serial update and a weight copy per step.
+ *
+ * Batch-norm normalises with each shard's own statistics (as PyTorch DDP
+ * without SyncBN); the moving statistics are replica 0's. A run is therefore
+ * deterministic for a given seed and thread count, not equal to one thread's.
+ */
+import { Worker } from 'node:worker_threads';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import seedrandom from 'seedrandom';
+import { builtFile } from '../locations.js';
+import { selectBackend } from './backend.js';
+import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
+import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
+import type { ReplicaInit, ReplicaReply, ReplicaRequest, SharedBuffers } from './data-parallel-protocol.js';
+import type { PreparedData } from './datasets/prepared.js';
+import { gatherAugmented, permutation } from './datasets/prepare.js';
+import { resolve, scheduledLearningRate, trainingResult, type TeacherLogits } from './distill.js';
+import type { TrainOptions, TrainingResult } from './types.js';
+
+/** One worker thread holding a replica; its replies are read in order. */
+class ReplicaThread {
+  readonly #worker: Worker;
+  readonly #replies: ReplicaReply[] = [];
+  readonly #waiting: Array<{ resolve: (r: ReplicaReply) => void; reject: (e: Error) => void }> = [];
+  #failure: Error | null = null;
+  #closing = false;
+
+  constructor(
+    file: string,
+    readonly index: number,
+    init: ReplicaInit,
+  ) {
+    this.#worker = new Worker(file, { workerData: init });
+    this.#worker.on('message', (reply: ReplicaReply) => {
+      if (reply.type === 'error') this.#fail(new Error(`data-parallel thread ${index}: ${reply.message}`));
+      else if (this.#waiting.length) this.#waiting.shift()!.resolve(reply);
+      else this.#replies.push(reply);
+    });
+    this.#worker.on('error', (error) => this.#fail(error instanceof Error ? error : new Error(String(error))));
+    this.#worker.on('exit', (code) => this.#closing || this.#fail(new Error(`data-parallel thread ${index} exited with code ${code}`)));
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const w of this.#waiting.splice(0)) w.reject(this.#failure);
+  }
+
+  post(request: ReplicaRequest): void {
+    this.#worker.postMessage(request);
+  }
+
+  /** The next reply, which must be of `type`. */
+  async next<T extends ReplicaReply['type']>(type: T): Promise<Extract<ReplicaReply, { type: T }>> {
+    if (this.#failure) throw this.#failure;
+    const reply = this.#replies.shift() ?? (await new Promise<ReplicaReply>((resolve, reject) => this.#waiting.push({ resolve, reject })));
+    if (reply.type !== type) throw new Error(`data-parallel thread ${this.index}: expected a '${type}' reply, got '${reply.type}'`);
+    return reply as Extract<ReplicaReply, { type: T }>;
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#worker.terminate();
+  }
+}
+
+const shared = (bytes: number) => new SharedArrayBuffer(Math.max(4, bytes));
+
+/** Trains `model` in place over `threads` threads; see the file comment and `trainCandidate`. */
+export async function trainDataParallel(
+  model: LayersModel,
+  data: PreparedData,
+  teacher: TeacherLogits | null,
+  options: TrainOptions,
+  threads: number,
+): Promise<TrainingResult> {
+  const backend = await selectBackend();
+  const o = resolve(options, data.train.count);
+  if (teacher && teacher.classes !== data.numClasses) {
+    throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
+  }
+  const useTeacher = teacher !== null && o.distillation.alpha > 0;
+  if (options.resumeFrom && options.continueFrom) throw new Error('trainCandidate: give resumeFrom or continueFrom, not both');
+  const continued = options.continueFrom ?? null;
+  if (continued && !(o.totalImages > continued.imagesSeen)) {
+    throw new RangeError(`training budget of ${o.totalImages} images is not beyond the ${continued.imagesSeen} the continued session already trained`);
+  }
+  const resume = options.resumeFrom ?? continued;
+  const rng = (
+    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
+  ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
+  const { height, width, channels, count } = data.train;
+  const imageSize = height * width * channels;
+  const replicaOptions = { optimizer: o.optimizer, learningRate: o.learningRate, weightDecay: o.weightDecay, distillation: o.distillation, labelSmoothing: o.labelSmoothing };
+  const main = new Replica(model, replicaOptions);
+  const segmentStart = continued?.step ?? 0;
+  const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);
+  const stepLosses: number[] = resume ? [...resume.stepLosses] : [];
+  let order = resume ? resume.order : permutation(count, rng);
+  let cursor = resume?.cursor ?? 0;
+  let imagesSeen = resume?.imagesSeen ?? 0;
+  if (resume && resume.order.length !== count) {
+    throw new RangeError(`the checkpoint's data order covers ${resume.order.length} images but this training split has ${count}: not the same data`);
+  }
+  if (resume) await restoreCheckpoint(model, main.optimizer, resume);
+
+  const shape = { height, width, channels, numClasses: data.numClasses };
+  const buffers: SharedBuffers = {
+    images: shared(4 * o.batchSize * imageSize),
+    labels: shared(4 * o.batchSize),
+    teacher: useTeacher ? shared(4 * o.batchSize * data.numClasses) : null,
+    gradients: shared(4 * threads * main.size),
+    average: shared(4 * main.size),
+    sequence: shared(4 * (1 + threads)),
+  };
+  const batch: BatchBuffers = {
+    images: new Float32Array(buffers.images),
+    labels: new Int32Array(buffers.labels),
+    teacher: buffers.teacher ? new Float32Array(buffers.teacher) : null,
+    ...shape,
+  };
+  const slots = Array.from({ length: threads }, (_, i) => new Float32Array(buffers.gradients, 4 * i * main.size, main.size));
+  const average = new Float32Array(buffers.average);
+  const sequence = new Int32Array(buffers.sequence);
+  const file = builtFile(import.meta.url, 'data-parallel-worker.js');
+  const base = {
+    backend: backend.name,
+    topology: model.toJSON(null, false) as object,
+    weights: model.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array)),
+    optimizerState: resume?.optimizer ?? null,
+    options: replicaOptions,
+    shape,
+    buffers,
+  };
+  const workers = Array.from({ length: threads - 1 }, (_, k) => new ReplicaThread(file, k + 1, { ...base, index: k + 1 }));
+
+  /** Every replica's trainable weights equal replica 0's, to the bit, or an error. */
+  const checkReplicasAgree = async (step: number) => {
+    for (const w of workers) w.post({ type: 'weights', step });
+    const reference = new Uint32Array(main.flatWeights().buffer);
+    for (const w of workers) {
+      const theirs = new Uint32Array((await w.next('weights')).weights.buffer);
+      const at = reference.findIndex((v, j) => v !== theirs[j]);
+      if (at >= 0) throw new Error(`data-parallel replicas diverged at step ${step}: replica ${w.index} differs from replica 0 at weight float ${at}`);
+    }
+  };
+
+  let trainSeconds: number;
+  try {
+    for (const w of workers) {
+      const ready = await w.next('ready');
+      if (ready.size !== main.size) throw new Error(`data-parallel thread ${w.index} holds ${ready.size} trainable floats, replica 0 ${main.size}`);
+    }
+    const previousSeconds = resume?.trainSeconds ?? 0;
+    const started = performance.now();
+    for (let step = resume?.step ?? 0; step < steps; step++) {
+      const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
+      const indices = new Int32Array(n);
+      for (let k = 0; k < n; k++) {
+        if (cursor === count) {
+          order = permutation(count, rng);
+          cursor = 0;
+        }
+        indices[k] = order[cursor++];
+      }
+      gatherAugmented(data.train, indices, batch.images.subarray(0, n * imageSize), o.augment, rng);
+      for (let k = 0; k < n; k++) batch.labels[k] = data.train.labels[indices[k]];
+      if (useTeacher) {
+        indices.forEach((i, k) => {
+          const row = data.trainIndices[i] * teacher.classes;
+          batch.teacher!.set(teacher.logits.subarray(row, row + teacher.classes), k * teacher.classes);
+        });
+      }
+      const learningRate = scheduledLearningRate(o.learningRate, step - segmentStart, steps - segmentStart, continued ? 0 : o.warmupSteps);
+
+      // Publish the batch, let the workers start, compute shard 0 here meanwhile.
+      Atomics.store(sequence, 0, step);
+      const shards = shardsOf(n, threads);
+      workers.forEach((w) => shards[w.index].count > 0 && w.post({ type: 'step', step, shard: shards[w.index] }));
+      const losses = [main.gradients(batch, shards[0], slots[0])];
+      for (const w of workers) {
+        losses.push(shards[w.index].count > 0 ? (await w.next('gradients')).loss : 0);
+        if (shards[w.index].count > 0 && Atomics.load(sequence, 1 + w.index) !== step) throw new Error(`data-parallel thread ${w.index} answered out of step`);
+      }
+      const weights = shards.map((s) => s.count / n);
+      averageGradients(slots, weights, average);
+      for (const w of workers) w.post({ type: 'apply', step, learningRate });
+      main.apply(average, learningRate);
+      // The batch's loss: shard means weighted as the gradients are (the L2 term, the same in each, once).
+      const lossValue = losses.reduce((sum, l, i) => sum + weights[i] * l, 0);
+
+      if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);
+      stepLosses.push(lossValue);
+      const epochBefore = Math.floor(imagesSeen / count);
+      imagesSeen += n;
+      options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
+      const epoch = Math.floor(imagesSeen / count);
+      if (epoch > epochBefore || step === steps - 1) {
+        await checkReplicasAgree(step);
+        if (options.onEpoch) {
+          const loop = { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
+          await options.onEpoch(await captureCheckpoint(model, main.optimizer, loop, epoch), model);
+        }
+      }
+    }
+    trainSeconds = previousSeconds + (performance.now() - started) / 1000;
+  } finally {
+    await Promise.all(workers.map((w) => w.close()));
+  }
+  main.dispose();
+  return trainingResult(model, data, options, stepLosses, imagesSeen, trainSeconds, backend);
+}
