@@ -65,22 +65,24 @@ const positiveList = (value: string): number[] => {
   if (!list.length || !list.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'`);
   return list;
 };
-const positive = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got '${value}'`);
-  return n;
-};
+const atLeast =
+  (min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got '${value}'`);
+    return n;
+  };
 
 const o = new Command('bench-fidelity')
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
-  .option('--genomes <n>', 'genomes: the middle one of each of this many equal bins of the analytic latency order', positive, 16)
-  .option('--pool <n>', 'distinct genomes sampled to choose them from', positive, 512)
+  .option('--genomes <n>', 'genomes: the middle one of each of this many equal bins of the analytic latency order', atLeast(2), 16)
+  .option('--pool <n>', 'distinct genomes sampled to choose them from', atLeast(2), 512)
   .option('--proxies <n,…>', '1 epoch on a fixed subset of this many images (the search proxy is 8000)', positiveList, positiveList(DEFAULT_PROXIES))
   .option('--budgets <n,…>', 'images from the full training split; the largest is the reference', positiveList, positiveList(DEFAULT_BUDGETS))
-  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', positive, 10)
+  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), 10)
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
-  .option('--workers <n>', 'training threads', positive, 1)
-  .option('--seed <n>', 'seed of the genome sample and of every training run', positive, 0)
+  .option('--workers <n>', 'training threads', atLeast(1), 1)
+  .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .parse()
   .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean }>();
@@ -103,6 +105,7 @@ for (let tries = 0; pool.size < o.pool && tries < o.pool * 20; tries++) {
 }
 const analytic = new ProxyEvaluator(space);
 const byLatency = [...pool.entries()].map(([id, genome]) => ({ id, genome, latencyMs: analytic.predictLatency(genome) })).sort((a, b) => a.latencyMs - b.latencyMs || a.id.localeCompare(b.id));
+if (byLatency.length < o.genomes) throw new InvalidArgumentError(`--genomes ${o.genomes}: only ${byLatency.length} distinct genomes were sampled; raise --pool`);
 const chosen = evenlySpaced(byLatency.length, o.genomes).map((i) => ({ ...byLatency[i], ...space.cost(byLatency[i].genome) }));
 
 // --- teacher ---
@@ -150,7 +153,7 @@ if (!existsSync(csvPath)) writeFileAtomic(csvPath, stringify([], { header: true,
 const todo = settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
 const totalImages = todo.reduce((n, t) => n + t.s.images, 0);
 console.error(
-  `${chosen.length} genomes (analytic latency ${chosen[0].latencyMs.toFixed(3)}–${chosen.at(-1)!.latencyMs.toFixed(3)} ms, ${chosen[0].params}–${chosen.at(-1)!.params} params) × ` +
+  `${chosen.length} genomes (analytic latency ${chosen[0].latencyMs.toFixed(3)}–${chosen.at(-1)!.latencyMs.toFixed(3)} ms, ${Math.min(...chosen.map((g) => g.params))}–${Math.max(...chosen.map((g) => g.params))} params) × ` +
     `${settings.length} settings (${settings.map(settingLabel).join('; ')}): ${todo.length} runs to do, ${totalImages} images, ${o.workers} thread(s)`,
 );
 const trainingPool = new TrainingPool({ threads: o.workers });
