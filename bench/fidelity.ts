@@ -33,8 +33,6 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import seedrandom from 'seedrandom';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
@@ -51,6 +49,7 @@ import { teacherLogits } from '../train/teacher.js';
 import { teacherProgressLines } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
+import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
 import { agreementWithReference, evenlySpaced, learningCurves, settingKey, settingLabel, type FidelityRow, type FidelitySetting } from './fidelity-summary.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
@@ -128,26 +127,22 @@ const kdOff = kd && o.kdOff ? proxies.map((s) => ({ ...s, kd: false })) : [];
 const settings = [proxies[0], reference, ...proxies.slice(1), ...budgets.filter((s) => s !== reference), ...kdOff].filter(Boolean);
 
 // --- rows already measured (resume) ---
-const CSV_COLUMNS = ['genome_id', 'latency_order', 'params', 'macs', 'analytic_latency_ms', 'budget_images', 'subset', 'kd', 'validation_accuracy', 'train_seconds', 'images_per_second', 'data', 'seed'] as const;
-type CsvRow = Record<(typeof CSV_COLUMNS)[number], string>;
 const runTag = { data: dataContentHash, seed: String(o.seed) };
 const rowKey = (genomeId: string, s: FidelitySetting) => `${genomeId}|${settingKey(s)}`;
 const done = new Map<string, FidelityRow>();
 if (o.fresh) rmSync(csvPath, { force: true });
 if (existsSync(csvPath)) {
-  const text = readFileSync(csvPath, 'utf8');
-  const parsed = parse(text, { columns: true, relax_column_count: true, skip_empty_lines: true }) as CsvRow[];
-  // A row is kept only when complete and of this data and seed; a torn last line (a killed run) is dropped.
-  const complete = parsed.filter((r) => CSV_COLUMNS.every((c) => r[c] !== undefined && r[c] !== '') && Number.isFinite(Number(r.validation_accuracy)));
-  const ours = complete.filter((r) => r.data === runTag.data && r.seed === runTag.seed);
+  const { rows: kept, dropped } = parseFidelityCsv(readFileSync(csvPath, 'utf8'));
+  // Rows of other data or seeds stay in the file but are not this run's.
+  const ours = kept.filter((r) => r.data === runTag.data && r.seed === runTag.seed);
   for (const r of ours) {
-    const row: FidelityRow = { genomeId: r.genome_id, images: Number(r.budget_images), subset: r.subset === 'full' ? null : Number(r.subset), kd: r.kd === 'true', validationAccuracy: Number(r.validation_accuracy) };
+    const row = fidelityRowOf(r);
     done.set(rowKey(row.genomeId, row), row);
   }
-  if (complete.length !== parsed.length || !text.endsWith('\n')) writeFileAtomic(csvPath, stringify(complete, { header: true, columns: [...CSV_COLUMNS] }));
-  console.error(`resuming: ${ours.length} rows of this data and seed already in ${csvPath}${complete.length > ours.length ? ` (${complete.length - ours.length} of other runs kept)` : ''}`);
-}
-if (!existsSync(csvPath)) writeFileAtomic(csvPath, stringify([], { header: true, columns: [...CSV_COLUMNS] }));
+  // Rewritten whole (atomically) so that appends follow a header and a complete last line.
+  writeFileAtomic(csvPath, formatFidelityCsv(kept));
+  console.error(`resuming: ${ours.length} rows of this data and seed already in ${csvPath}${dropped ? `; ${dropped} torn or incomplete line(s) dropped` : ''}`);
+} else writeFileAtomic(csvPath, formatFidelityCsv([]));
 
 // --- training ---
 const todo = settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
@@ -165,7 +160,7 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
   const result = await trainingPool.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
   const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.accuracy };
   done.set(rowKey(g.id, s), row);
-  const csvRow: CsvRow = {
+  const csvRow: FidelityCsvRow = {
     genome_id: g.id,
     latency_order: String(chosen.indexOf(g)),
     params: String(g.params),
@@ -179,7 +174,7 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
     images_per_second: result.imagesPerSecond.toFixed(1),
     ...runTag,
   };
-  appendFileSync(csvPath, stringify([csvRow], { columns: [...CSV_COLUMNS] }));
+  appendFileSync(csvPath, formatFidelityCsv([csvRow], false));
   imagesDone += s.images;
   const elapsed = (performance.now() - started) / 1000;
   console.error(`${settingLabel(s)} · ${g.id} (${g.params} params): ${(result.accuracy * 100).toFixed(2)}% in ${result.trainSeconds.toFixed(0)} s — ${imagesDone}/${totalImages} images, ${(elapsed / 60).toFixed(1)} min`);
