@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { FidelityRow } from './fidelity-summary.js';
 
+/** The CSV's columns, in order: what was trained (genome, cost, setting), what it reached, and the run it belongs to (data content hash, seed). */
 export const FIDELITY_CSV_COLUMNS = [
   'genome_id',
   'latency_order',
@@ -23,6 +24,7 @@ export const FIDELITY_CSV_COLUMNS = [
   'data',
   'seed',
 ] as const;
+/** One CSV row, every field as text. */
 export type FidelityCsvRow = Record<(typeof FIDELITY_CSV_COLUMNS)[number], string>;
 
 const NUMERIC: Array<keyof FidelityCsvRow> = ['latency_order', 'params', 'macs', 'budget_images', 'validation_accuracy', 'train_seconds', 'seed'];

@@ -92,6 +92,7 @@ export interface Spread {
   max: number;
 }
 
+/** The {@link Spread} of a sample; all NaN when it is empty. */
 export function spreadOf(values: readonly number[]): Spread {
   if (!values.length) return { median: Number.NaN, q1: Number.NaN, q3: Number.NaN, min: Number.NaN, max: Number.NaN };
   const v = [...values].sort((a, b) => a - b);
