@@ -1,0 +1,57 @@
+/**
+ * results/bench/fidelity.csv of `npm run bench:fidelity`: one row per genome
+ * × training setting, appended as soon as it is measured, so a killed run
+ * keeps what it measured. Reading drops what a kill can leave: a last line
+ * without its newline, and rows with a missing or non-numeric field.
+ */
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { FidelityRow } from './fidelity-summary.js';
+
+/** The CSV's columns, in order: what was trained (genome, cost, setting), what it reached, and the run it belongs to (data content hash, seed). */
+export const FIDELITY_CSV_COLUMNS = [
+  'genome_id',
+  'latency_order',
+  'params',
+  'macs',
+  'analytic_latency_ms',
+  'budget_images',
+  'subset',
+  'kd',
+  'validation_accuracy',
+  'train_seconds',
+  'images_per_second',
+  'data',
+  'seed',
+] as const;
+/** One CSV row, every field as text. */
+export type FidelityCsvRow = Record<(typeof FIDELITY_CSV_COLUMNS)[number], string>;
+
+const NUMERIC: Array<keyof FidelityCsvRow> = ['latency_order', 'params', 'macs', 'budget_images', 'validation_accuracy', 'train_seconds', 'seed'];
+
+/** The complete rows of a fidelity CSV's text, and how many lines were dropped as torn or incomplete. */
+export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; dropped: number } {
+  // Rows are appended whole with their newline: text after the last newline is a torn write.
+  const lastNewline = text.lastIndexOf('\n');
+  const whole = text.slice(0, lastNewline + 1);
+  const torn = text.length > whole.length ? 1 : 0;
+  const parsed = parse(whole, { columns: true, relax_column_count: true, skip_empty_lines: true }) as Array<Partial<FidelityCsvRow>>;
+  const rows = parsed.filter(
+    (r): r is FidelityCsvRow =>
+      FIDELITY_CSV_COLUMNS.every((c) => r[c] !== undefined && r[c] !== '') &&
+      NUMERIC.every((c) => Number.isFinite(Number(r[c]))) &&
+      (r.subset === 'full' || Number.isInteger(Number(r.subset))) &&
+      (r.kd === 'true' || r.kd === 'false'),
+  );
+  return { rows, dropped: torn + parsed.length - rows.length };
+}
+
+/** The text of a fidelity CSV holding `rows` (header included). */
+export function formatFidelityCsv(rows: FidelityCsvRow[], header = true): string {
+  return stringify(rows, { header, columns: [...FIDELITY_CSV_COLUMNS] });
+}
+
+/** A CSV row as the summary reads it. */
+export function fidelityRowOf(r: FidelityCsvRow): FidelityRow {
+  return { genomeId: r.genome_id, images: Number(r.budget_images), subset: r.subset === 'full' ? null : Number(r.subset), kd: r.kd === 'true', validationAccuracy: Number(r.validation_accuracy) };
+}

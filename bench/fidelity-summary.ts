@@ -1,0 +1,127 @@
+/**
+ * The sums of `npm run bench:fidelity`, apart from any training: from the
+ * measured rows (genome × training setting), each setting's rank agreement
+ * with the reference (Kendall τ-b, Spearman ρ, top-quarter overlap) over all
+ * genomes and over the better half by reference accuracy, and each genome's
+ * fitted learning curve acc(b) = a − c·b^(−k). Pure functions.
+ */
+import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
+import { kendallTauB, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+
+/** One training setting: a budget of images, from a fixed subset or the full training split, with or without the teacher. */
+export interface FidelitySetting {
+  /** Images trained on (one pass over `subset` images, or this many drawn from the full split). */
+  images: number;
+  /** Size of the fixed training subset, or null for the full training split. */
+  subset: number | null;
+  kd: boolean;
+}
+
+/** One measured genome × setting. */
+export interface FidelityRow extends FidelitySetting {
+  genomeId: string;
+  validationAccuracy: number;
+}
+
+/** A setting's short name, e.g. `1 ep on 8000 KD` or `20000 of full`. */
+export function settingLabel(s: FidelitySetting): string {
+  return `${s.subset === null ? `${s.images} of full` : s.images === s.subset ? `1 ep on ${s.subset}` : `${s.images} on ${s.subset}`}${s.kd ? ' KD' : ''}`;
+}
+
+/** Stable key of a setting (CSV resume, grouping). */
+export function settingKey(s: FidelitySetting): string {
+  return `${s.images}|${s.subset ?? 'full'}|${s.kd ? 1 : 0}`;
+}
+
+/** Agreement of one setting's ranking with the reference's. */
+export interface SettingAgreement {
+  setting: FidelitySetting;
+  label: string;
+  /** Genomes measured at both this setting and the reference. */
+  genomes: number;
+  /** Reference images ÷ this setting's images. */
+  budgetRatio: number;
+  meanAccuracy: number;
+  tauAll: number;
+  rhoAll: number;
+  /** Over the ⌊n/2⌋ genomes best by reference accuracy (NaN under 3). */
+  tauBetterHalf: number;
+  rhoBetterHalf: number;
+  /** Share of the reference's top ⌈n/4⌉ that this setting also puts in its top ⌈n/4⌉. */
+  topQuarterOverlap: number;
+}
+
+const BETTER_HALF_MIN = 3;
+
+/** Each non-reference setting's agreement with `reference`, over the genomes measured at both. */
+export function agreementWithReference(rows: readonly FidelityRow[], settings: readonly FidelitySetting[], reference: FidelitySetting): SettingAgreement[] {
+  const refKey = settingKey(reference);
+  const refAcc = new Map(rows.filter((r) => settingKey(r) === refKey).map((r) => [r.genomeId, r.validationAccuracy]));
+  const out: SettingAgreement[] = [];
+  for (const setting of settings) {
+    const key = settingKey(setting);
+    if (key === refKey) continue;
+    const paired = rows.filter((r) => settingKey(r) === key && refAcc.has(r.genomeId)).map((r) => ({ proxy: r.validationAccuracy, ref: refAcc.get(r.genomeId)! }));
+    const n = paired.length;
+    const corr = (p: typeof paired, f: typeof kendallTauB) => (p.length >= 2 ? f(p.map((q) => q.proxy), p.map((q) => q.ref)) : Number.NaN);
+    const better = [...paired].sort((a, b) => b.ref - a.ref).slice(0, Math.floor(n / 2));
+    const useBetter = better.length >= BETTER_HALF_MIN;
+    const k = Math.max(1, Math.ceil(n / 4));
+    out.push({
+      setting,
+      label: settingLabel(setting),
+      genomes: n,
+      budgetRatio: reference.images / setting.images,
+      meanAccuracy: n ? paired.reduce((s, p) => s + p.proxy, 0) / n : Number.NaN,
+      tauAll: corr(paired, kendallTauB),
+      rhoAll: corr(paired, spearmanRho),
+      tauBetterHalf: useBetter ? corr(better, kendallTauB) : Number.NaN,
+      rhoBetterHalf: useBetter ? corr(better, spearmanRho) : Number.NaN,
+      topQuarterOverlap: n >= 2 ? topKOverlap(paired.map((p) => p.proxy), paired.map((p) => p.ref), k) : Number.NaN,
+    });
+  }
+  return out;
+}
+
+/** Median, quartiles and extremes of a sample (linear interpolation between order statistics). */
+export interface Spread {
+  median: number;
+  q1: number;
+  q3: number;
+  min: number;
+  max: number;
+}
+
+/** The {@link Spread} of a sample; all NaN when it is empty. */
+export function spreadOf(values: readonly number[]): Spread {
+  if (!values.length) return { median: Number.NaN, q1: Number.NaN, q3: Number.NaN, min: Number.NaN, max: Number.NaN };
+  const v = [...values].sort((a, b) => a - b);
+  const at = (q: number) => {
+    const pos = q * (v.length - 1);
+    const lo = Math.floor(pos);
+    return v[lo] + (v[Math.min(lo + 1, v.length - 1)] - v[lo]) * (pos - lo);
+  };
+  return { median: at(0.5), q1: at(0.25), q3: at(0.75), min: v[0], max: v[v.length - 1] };
+}
+
+/** Per-genome curves over the rows with `kd` (3+ distinct budgets needed), and the spread of c and k across genomes. */
+export function learningCurves(rows: readonly FidelityRow[], kd: boolean): { perGenome: Array<{ genomeId: string } & LearningCurveFit>; c: Spread; k: Spread; a: Spread } {
+  const byGenome = new Map<string, FidelityRow[]>();
+  for (const r of rows) if (r.kd === kd) byGenome.set(r.genomeId, [...(byGenome.get(r.genomeId) ?? []), r]);
+  const perGenome: Array<{ genomeId: string } & LearningCurveFit> = [];
+  for (const [genomeId, points] of byGenome) {
+    if (new Set(points.map((p) => p.images)).size < 3) continue;
+    perGenome.push({ genomeId, ...fitLearningCurve(points.map((p) => ({ images: p.images, accuracy: p.validationAccuracy }))) });
+  }
+  return { perGenome, c: spreadOf(perGenome.map((f) => f.c)), k: spreadOf(perGenome.map((f) => f.k)), a: spreadOf(perGenome.map((f) => f.a)) };
+}
+
+/**
+ * Indices of `count` items spread evenly over `total` sorted ones: the middle
+ * item of each of `count` equal bins (so the extremes of a long tail are not
+ * picked: each pick stands for a `1/count` share of the sample).
+ */
+export function evenlySpaced(total: number, count: number): number[] {
+  if (!Number.isInteger(count) || count < 1 || count > total) throw new RangeError(`cannot pick ${count} of ${total}`);
+  return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * total) / count));
+}

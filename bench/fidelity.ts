@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:fidelity`: how well the search's cheap training proxy ranks
+ * candidates compared with a much larger budget (issue 10, part 1).
+ *
+ * Genomes: `--pool` distinct genomes sampled (seedrandom) from the `small`
+ * space, sorted by the analytic latency of the proxy evaluator
+ * (ProxyEvaluator.predictLatency: MACs and depth), and `--genomes` of them
+ * taken evenly spaced along that order: the middle genome of each of
+ * `--genomes` equal latency bins.
+ *
+ * Each genome is trained from scratch at every setting, each with its own
+ * cosine schedule, through the search's own path: the overnight preset's
+ * training job (search/evaluators.ts trainingJobFor → TrainingPool →
+ * runTrainingJob), same seed per genome as in a search. Settings:
+ *   --proxies N,…   1 epoch on a fixed N-image subset (the overnight proxy is 8,000)
+ *   --budgets N,…   N images drawn from the full training split; the largest is the reference
+ *   --kd-off        also every proxy with α 0 (only with a teacher)
+ * With `--teacher-epochs 0` no teacher is used (α 0 everywhere).
+ *
+ * Each genome × setting row is appended to results/bench/fidelity.csv as soon
+ * as it is measured; a rerun with the same data and seed skips rows already
+ * there (`--fresh` starts over). Prints a table of Kendall τ-b / Spearman ρ
+ * against the reference and writes results/bench/fidelity.json (agreement,
+ * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
+ *
+ * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
+ *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 10] [--kd-off]
+ *        [--workers 1] [--seed 0] [--fresh]
+ * The defaults are the full measurement (16 × 114,000 images: ≈ 7 h on one
+ * thread at the ≈ 70 images/s measured here, plus the 10-epoch teacher ≈ 2 h).
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import seedrandom from 'seedrandom';
+import { packageRoot } from '../locations.js';
+import { resolveSearchConfig } from '../search/config.js';
+import { teacherSpecOf } from '../search/engine.js';
+import { ProxyEvaluator, trainingJobFor } from '../search/evaluators.js';
+import { OVERNIGHT } from '../search/presets.js';
+import { NAMED_SPACES } from '../space/defaults.js';
+import { writeFileAtomic } from '../space/candidate-files.js';
+import { MobileNetSpace } from '../space/space.js';
+import type { Genome } from '../space/types.js';
+import { loadDataset } from '../train/datasets/load.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { teacherLogits } from '../train/teacher.js';
+import { teacherProgressLines } from '../train/teacher-progress.js';
+import { datasetContentHash } from '../train/training-job.js';
+import { TrainingPool } from '../train/training-pool.js';
+import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
+import { agreementWithReference, evenlySpaced, learningCurves, settingKey, settingLabel, type FidelityRow, type FidelitySetting } from './fidelity-summary.js';
+
+/** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
+const DEFAULT_PROXIES = '8000,2000';
+/** 3× and 10× the search's proxy, on the full split. */
+const DEFAULT_BUDGETS = '24000,80000';
+/** A run still training after this long is a failure (the search's 30 min is too short for the largest budgets). */
+const RUN_TIME_LIMIT_SECONDS = 6 * 3600;
+
+const positiveList = (value: string): number[] => {
+  const list = value.split(',').map(Number);
+  if (!list.length || !list.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'`);
+  return list;
+};
+const atLeast =
+  (min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got '${value}'`);
+    return n;
+  };
+
+const o = new Command('bench-fidelity')
+  .option('--data <name|path>', 'dataset', 'fashion-mnist')
+  .option('--genomes <n>', 'genomes: the middle one of each of this many equal bins of the analytic latency order', atLeast(2), 16)
+  .option('--pool <n>', 'distinct genomes sampled to choose them from', atLeast(2), 512)
+  .option('--proxies <n,…>', '1 epoch on a fixed subset of this many images (the search proxy is 8000)', positiveList, positiveList(DEFAULT_PROXIES))
+  .option('--budgets <n,…>', 'images from the full training split; the largest is the reference', positiveList, positiveList(DEFAULT_BUDGETS))
+  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), 10)
+  .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
+  .option('--workers <n>', 'training threads', atLeast(1), 1)
+  .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
+  .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
+  .parse()
+  .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean }>();
+
+const started = performance.now();
+const outDir = join(packageRoot(), 'results', 'bench');
+const csvPath = join(outDir, 'fidelity.csv');
+mkdirSync(outDir, { recursive: true });
+
+const dataset = loadDataset(o.data);
+const dataContentHash = datasetContentHash(dataset);
+const space = new MobileNetSpace(NAMED_SPACES.small, { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+
+// --- genomes: spread over the analytic latency range ---
+const rng = seedrandom(`fidelity:${o.seed}`);
+const pool = new Map<string, Genome>();
+for (let tries = 0; pool.size < o.pool && tries < o.pool * 20; tries++) {
+  const g = space.sample(rng);
+  pool.set(space.id(g), g);
+}
+const analytic = new ProxyEvaluator(space);
+const byLatency = [...pool.entries()].map(([id, genome]) => ({ id, genome, latencyMs: analytic.predictLatency(genome) })).sort((a, b) => a.latencyMs - b.latencyMs || a.id.localeCompare(b.id));
+if (byLatency.length < o.genomes) throw new InvalidArgumentError(`--genomes ${o.genomes}: only ${byLatency.length} distinct genomes were sampled; raise --pool`);
+const chosen = evenlySpaced(byLatency.length, o.genomes).map((i) => ({ ...byLatency[i], ...space.cost(byLatency[i].genome) }));
+
+// --- teacher ---
+const baseConfig = resolveSearchConfig({ ...OVERNIGHT, name: 'bench-fidelity', data: o.data, seed: o.seed, teacher: o.teacherEpochs ? { train: { epochs: o.teacherEpochs } } : null });
+let teacher: { key: string; description: string; testAccuracy: number } | null = null;
+const spec = teacherSpecOf(baseConfig, space, dataset.train.height);
+if (spec) {
+  const data = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed });
+  teacher = await teacherLogits(data, spec, teacherProgressLines(spec, (l) => console.error(l)));
+  console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%`);
+} else console.error('no teacher (--teacher-epochs 0): every setting trains with α 0');
+
+// --- settings, in the order they are measured: first proxy, reference, the rest ---
+const kd = teacher !== null;
+const proxies: FidelitySetting[] = o.proxies.map((n) => ({ images: n, subset: n, kd }));
+const budgets: FidelitySetting[] = o.budgets.map((n) => ({ images: n, subset: null, kd }));
+const reference = budgets.reduce<FidelitySetting | null>((best, s) => (best === null || s.images > best.images ? s : best), null);
+if (!reference) throw new InvalidArgumentError('--budgets: at least one is needed (the reference)');
+const kdOff = kd && o.kdOff ? proxies.map((s) => ({ ...s, kd: false })) : [];
+const settings = [proxies[0], reference, ...proxies.slice(1), ...budgets.filter((s) => s !== reference), ...kdOff].filter(Boolean);
+
+// --- rows already measured (resume) ---
+const runTag = { data: dataContentHash, seed: String(o.seed) };
+const rowKey = (genomeId: string, s: FidelitySetting) => `${genomeId}|${settingKey(s)}`;
+const done = new Map<string, FidelityRow>();
+if (o.fresh) rmSync(csvPath, { force: true });
+if (existsSync(csvPath)) {
+  const { rows: kept, dropped } = parseFidelityCsv(readFileSync(csvPath, 'utf8'));
+  // Rows of other data or seeds stay in the file but are not this run's.
+  const ours = kept.filter((r) => r.data === runTag.data && r.seed === runTag.seed);
+  for (const r of ours) {
+    const row = fidelityRowOf(r);
+    done.set(rowKey(row.genomeId, row), row);
+  }
+  // Rewritten whole (atomically) so that appends follow a header and a complete last line.
+  writeFileAtomic(csvPath, formatFidelityCsv(kept));
+  console.error(`resuming: ${ours.length} rows of this data and seed already in ${csvPath}${dropped ? `; ${dropped} torn or incomplete line(s) dropped` : ''}`);
+} else writeFileAtomic(csvPath, formatFidelityCsv([]));
+
+// --- training ---
+const todo = settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
+const totalImages = todo.reduce((n, t) => n + t.s.images, 0);
+console.error(
+  `${chosen.length} genomes (analytic latency ${chosen[0].latencyMs.toFixed(3)}–${chosen.at(-1)!.latencyMs.toFixed(3)} ms, ${Math.min(...chosen.map((g) => g.params))}–${Math.max(...chosen.map((g) => g.params))} params) × ` +
+    `${settings.length} settings (${settings.map(settingLabel).join('; ')}): ${todo.length} runs to do, ${totalImages} images, ${o.workers} thread(s)`,
+);
+const trainingPool = new TrainingPool({ threads: o.workers });
+let imagesDone = 0;
+async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<void> {
+  const training = { ...baseConfig.training, alpha: s.kd ? baseConfig.training.alpha : 0, subset: s.subset ?? undefined, epochs: s.subset === null ? undefined : s.images / s.subset, images: s.subset === null ? s.images : undefined };
+  const config = { ...baseConfig, training };
+  const job = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
+  const result = await trainingPool.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
+  const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.accuracy };
+  done.set(rowKey(g.id, s), row);
+  const csvRow: FidelityCsvRow = {
+    genome_id: g.id,
+    latency_order: String(chosen.indexOf(g)),
+    params: String(g.params),
+    macs: String(g.macs),
+    analytic_latency_ms: g.latencyMs.toFixed(4),
+    budget_images: String(s.images),
+    subset: s.subset === null ? 'full' : String(s.subset),
+    kd: String(s.kd),
+    validation_accuracy: result.accuracy.toFixed(5),
+    train_seconds: result.trainSeconds.toFixed(1),
+    images_per_second: result.imagesPerSecond.toFixed(1),
+    ...runTag,
+  };
+  appendFileSync(csvPath, formatFidelityCsv([csvRow], false));
+  imagesDone += s.images;
+  const elapsed = (performance.now() - started) / 1000;
+  console.error(`${settingLabel(s)} · ${g.id} (${g.params} params): ${(result.accuracy * 100).toFixed(2)}% in ${result.trainSeconds.toFixed(0)} s — ${imagesDone}/${totalImages} images, ${(elapsed / 60).toFixed(1)} min`);
+}
+const queue = [...todo];
+await Promise.all(
+  Array.from({ length: o.workers }, async () => {
+    for (let t = queue.shift(); t; t = queue.shift()) await measure(t.s, t.g);
+  }),
+);
+await trainingPool.close();
+
+// --- summary ---
+const settingKeys = new Set(settings.map(settingKey));
+const rows = [...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId) && settingKeys.has(settingKey(r)));
+const agreement = agreementWithReference(rows, settings, reference);
+const curves = learningCurves(rows, kd);
+const cpu = cpus()[0]?.model ?? 'unknown';
+const wallSeconds = (performance.now() - started) / 1000;
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+console.log(`data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ${cpu}`);
+console.log('| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const a of agreement) {
+  console.log(`| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} |`);
+}
+const refRows = rows.filter((r) => settingKey(r) === settingKey(reference));
+console.log(`reference ${settingLabel(reference)}: ${refRows.length} genomes, mean validation accuracy ${((refRows.reduce((s, r) => s + r.validationAccuracy, 0) / Math.max(1, refRows.length)) * 100).toFixed(2)}%`);
+if (curves.perGenome.length) {
+  const g = (s: typeof curves.c, d: number) => `median ${s.median.toFixed(d)} (quartiles ${s.q1.toFixed(d)}–${s.q3.toFixed(d)}, range ${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
+  console.log(`learning curves acc(b) = a − c·b^(−k), b in images, ${curves.perGenome.length} genomes: k ${g(curves.k, 3)}; c ${g(curves.c, 3)}; a ${g(curves.a, 4)}`);
+}
+console.log(`wall time ${(wallSeconds / 60).toFixed(1)} min (this invocation)`);
+
+writeFileAtomic(
+  join(outDir, 'fidelity.json'),
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      cpu,
+      data: { name: dataset.name, contentHash: dataContentHash, trainImages: dataset.train.count },
+      seed: o.seed,
+      teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy } : null,
+      genomeChoice: `${o.genomes} of ${pool.size} sampled genomes, the middle genome of each of ${o.genomes} equal bins of the analytic latency order (ProxyEvaluator.predictLatency)`,
+      genomes: chosen.map((g, i) => ({ id: g.id, latencyOrder: i, params: g.params, macs: g.macs, analyticLatencyMs: g.latencyMs })),
+      reference: { ...reference, label: settingLabel(reference) },
+      settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),
+      agreement,
+      learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
+      wallSecondsThisInvocation: wallSeconds,
+    },
+    (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+    2,
+  ) + '\n',
+);

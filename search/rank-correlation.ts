@@ -1,0 +1,98 @@
+/**
+ * Rank agreement between two scorings of the same candidates: how well a
+ * cheap training proxy orders them compared with a larger budget. Kendall
+ * τ-b and Spearman ρ both handle ties the way scipy.stats does (τ-b's tie
+ * correction; ρ as Pearson's r of average ranks), so the figures compare
+ * with published NAS-benchmark proxy correlations. Pure functions.
+ */
+
+/** Thrown when the two scorings cannot be compared. */
+export class RankCorrelationError extends Error {
+  readonly code = 'E_RANK_CORRELATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RankCorrelationError';
+  }
+}
+
+function checkPaired(x: readonly number[], y: readonly number[]): void {
+  if (x.length !== y.length) throw new RankCorrelationError(`scorings differ in length: ${x.length} and ${y.length}`);
+  if (x.length < 2) throw new RankCorrelationError(`at least 2 candidates are needed, got ${x.length}`);
+  if (![...x, ...y].every(Number.isFinite)) throw new RankCorrelationError('scores must be finite numbers');
+}
+
+/**
+ * Kendall's τ-b: (concordant − discordant) / √((n₀ − n₁)(n₀ − n₂)), where
+ * n₀ is the number of pairs and n₁, n₂ the pairs tied in x and in y. NaN when
+ * either scoring is constant (scipy does the same). O(n²): meant for tens to
+ * a few thousand candidates.
+ */
+export function kendallTauB(x: readonly number[], y: readonly number[]): number {
+  checkPaired(x, y);
+  let concordant = 0;
+  let discordant = 0;
+  let tiedX = 0;
+  let tiedY = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = Math.sign(x[i] - x[j]);
+      const dy = Math.sign(y[i] - y[j]);
+      if (dx === 0) tiedX++;
+      if (dy === 0) tiedY++;
+      if (dx !== 0 && dy !== 0) {
+        if (dx === dy) concordant++;
+        else discordant++;
+      }
+    }
+  }
+  const pairs = (n * (n - 1)) / 2;
+  const denominator = Math.sqrt((pairs - tiedX) * (pairs - tiedY));
+  return denominator === 0 ? Number.NaN : (concordant - discordant) / denominator;
+}
+
+/** Ranks 1…n, ties sharing the average of the ranks they span (scipy's `rankdata(method='average')`). */
+export function averageRanks(values: readonly number[]): number[] {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const ranks = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start + 1;
+    while (end < order.length && values[order[end]] === values[order[start]]) end++;
+    const rank = (start + 1 + end) / 2; // mean of ranks start+1 … end
+    for (let k = start; k < end; k++) ranks[order[k]] = rank;
+    start = end;
+  }
+  return ranks;
+}
+
+/** Spearman's ρ: Pearson's r of the average ranks. NaN when either scoring is constant. */
+export function spearmanRho(x: readonly number[], y: readonly number[]): number {
+  checkPaired(x, y);
+  const rx = averageRanks(x);
+  const ry = averageRanks(y);
+  const mean = (x.length + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < rx.length; i++) {
+    sxy += (rx[i] - mean) * (ry[i] - mean);
+    sxx += (rx[i] - mean) ** 2;
+    syy += (ry[i] - mean) ** 2;
+  }
+  return sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
+}
+
+/**
+ * Share of the k highest-scored candidates by `y` that are also among the k
+ * highest by `x` (0–1). Ties at the cut are broken by position, so callers
+ * with many ties should prefer τ.
+ */
+export function topKOverlap(x: readonly number[], y: readonly number[], k: number): number {
+  checkPaired(x, y);
+  if (!Number.isInteger(k) || k < 1 || k > x.length) throw new RankCorrelationError(`k must be an integer from 1 to ${x.length}, got ${k}`);
+  const top = (v: readonly number[]) => new Set(v.map((_, i) => i).sort((a, b) => v[b] - v[a] || a - b).slice(0, k));
+  const tx = top(x);
+  let shared = 0;
+  for (const i of top(y)) if (tx.has(i)) shared++;
+  return shared / k;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from '../../bench/fidelity-csv.js';
+
+const row = (over: Partial<FidelityCsvRow> = {}): FidelityCsvRow => ({
+  genome_id: 'dd4fd91afd58',
+  latency_order: '0',
+  params: '128590',
+  macs: '1521472',
+  analytic_latency_ms: '0.0814',
+  budget_images: '2000',
+  subset: '2000',
+  kd: 'false',
+  validation_accuracy: '0.52933',
+  train_seconds: '21.0',
+  images_per_second: '95.2',
+  data: '427d0e658c79074f',
+  seed: '0',
+  ...over,
+});
+
+describe('fidelity CSV', () => {
+  it('round-trips rows appended one at a time after the header', () => {
+    const a = row();
+    const b = row({ genome_id: 'c3d46b765f35', budget_images: '20000', subset: 'full', kd: 'true', validation_accuracy: '0.8411' });
+    const text = formatFidelityCsv([]) + formatFidelityCsv([a], false) + formatFidelityCsv([b], false);
+    const { rows, dropped } = parseFidelityCsv(text);
+    expect(dropped).toBe(0);
+    expect(rows).toEqual([a, b]);
+    expect(fidelityRowOf(rows[1])).toEqual({ genomeId: 'c3d46b765f35', images: 20000, subset: null, kd: true, validationAccuracy: 0.8411 });
+    expect(fidelityRowOf(rows[0]).subset).toBe(2000);
+  });
+
+  it('drops a torn last line (a kill mid-append), even one that would parse', () => {
+    const whole = formatFidelityCsv([row()]);
+    // The data hash cut short: every field present, but the line has no newline.
+    const tornLine = formatFidelityCsv([row({ genome_id: 'f0b916abb77b' })], false).slice(0, -5);
+    const { rows, dropped } = parseFidelityCsv(whole + tornLine);
+    expect(rows.map((r) => r.genome_id)).toEqual(['dd4fd91afd58']);
+    expect(dropped).toBe(1);
+  });
+
+  it('drops incomplete or malformed rows and keeps the rest', () => {
+    const text =
+      formatFidelityCsv([row(), row({ genome_id: 'x1', validation_accuracy: 'oops' }), row({ genome_id: 'x2', kd: 'maybe' }), row({ genome_id: 'x3', subset: '' })]) + 'y,1,2\n';
+    const { rows, dropped } = parseFidelityCsv(text);
+    expect(rows.map((r) => r.genome_id)).toEqual(['dd4fd91afd58']);
+    expect(dropped).toBe(4);
+  });
+
+  it('reads an empty file as no rows', () => {
+    expect(parseFidelityCsv('')).toEqual({ rows: [], dropped: 0 });
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { agreementWithReference, evenlySpaced, learningCurves, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { curveAccuracy } from '../../search/learning-curve.js';
+
+const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
+const middle: FidelitySetting = { images: 6000, subset: null, kd: false };
+const reference: FidelitySetting = { images: 20000, subset: null, kd: false };
+const rowsOf = (s: FidelitySetting, accuracies: number[]): FidelityRow[] => accuracies.map((validationAccuracy, i) => ({ genomeId: `g${i}`, ...s, validationAccuracy }));
+
+describe('agreementWithReference', () => {
+  // Reference order g0 < g1 < … < g7; the proxy swaps g0/g1 and g6/g7 (two discordant pairs of 28).
+  const refAcc = [0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.87];
+  const proxyAcc = [0.61, 0.6, 0.62, 0.63, 0.64, 0.65, 0.67, 0.66];
+  const rows = [...rowsOf(reference, refAcc), ...rowsOf(proxy, proxyAcc), ...rowsOf(middle, refAcc.slice(0, 5))];
+  const [p, m] = agreementWithReference(rows, [proxy, reference, middle], reference);
+
+  it('skips the reference itself and pairs by genome', () => {
+    expect([p.label, m.label]).toEqual(['1 ep on 2000', '6000 of full']);
+    expect(p.genomes).toBe(8);
+    expect(m.genomes).toBe(5);
+    expect(p.budgetRatio).toBe(10);
+  });
+
+  it('τ and ρ over all genomes: 2 discordant pairs of 28; d² = 4·1', () => {
+    expect(p.tauAll).toBeCloseTo((26 - 2) / 28, 12);
+    expect(p.rhoAll).toBeCloseTo(1 - (6 * 4) / (8 * 63), 12);
+    expect(m.tauAll).toBe(1);
+  });
+
+  it('the better half is the 4 best by reference (g4…g7: one swapped pair of 6)', () => {
+    expect(p.tauBetterHalf).toBeCloseTo(4 / 6, 12);
+    expect(p.rhoBetterHalf).toBeCloseTo(1 - (6 * 2) / (4 * 15), 12);
+    // 5 genomes → a better half of 2: too few for a correlation.
+    expect(m.tauBetterHalf).toBeNaN();
+  });
+
+  it('top quarter: the reference top 2 are g6, g7, and so are the proxy top 2', () => {
+    expect(p.topQuarterOverlap).toBe(1);
+    expect(p.meanAccuracy).toBeCloseTo(proxyAcc.reduce((a, b) => a + b) / 8, 12);
+  });
+});
+
+describe('learningCurves', () => {
+  it('fits each genome with 3+ budgets of the given KD setting and summarises c and k', () => {
+    const curves = [
+      { a: 0.9, c: 5, k: 0.5 },
+      { a: 0.88, c: 8, k: 0.6 },
+      { a: 0.92, c: 3, k: 0.4 },
+    ];
+    const rows: FidelityRow[] = curves.flatMap((curve, g) =>
+      [proxy, middle, reference].map((s) => ({ genomeId: `g${g}`, ...s, validationAccuracy: curveAccuracy(curve, s.images) })),
+    );
+    // A genome with two budgets only is left out; KD rows are not mixed in.
+    rows.push({ genomeId: 'g9', ...proxy, validationAccuracy: 0.5 }, { genomeId: 'g9', ...reference, validationAccuracy: 0.8 });
+    rows.push({ genomeId: 'g0', ...reference, kd: true, validationAccuracy: 0.1 });
+    const fit = learningCurves(rows, false);
+    expect(fit.perGenome.map((f) => f.genomeId)).toEqual(['g0', 'g1', 'g2']);
+    fit.perGenome.forEach((f, i) => {
+      expect(f.k).toBeCloseTo(curves[i].k, 5);
+      expect(f.c).toBeCloseTo(curves[i].c, 3);
+    });
+    expect(fit.k.median).toBeCloseTo(0.5, 5);
+    expect(fit.c.min).toBeCloseTo(3, 3);
+    expect(fit.c.max).toBeCloseTo(8, 3);
+  });
+});
+
+describe('helpers', () => {
+  it('evenlySpaced takes the middle of each equal bin', () => {
+    expect(evenlySpaced(512, 16)).toEqual(Array.from({ length: 16 }, (_, i) => 16 + 32 * i));
+    expect(evenlySpaced(10, 1)).toEqual([5]);
+    expect(evenlySpaced(4, 4)).toEqual([0, 1, 2, 3]);
+    expect(() => evenlySpaced(3, 4)).toThrow(/cannot pick 4 of 3/);
+  });
+
+  it('spreadOf: median and quartiles by linear interpolation (numpy default)', () => {
+    expect(spreadOf([4, 1, 3, 2])).toEqual({ median: 2.5, q1: 1.75, q3: 3.25, min: 1, max: 4 });
+  });
+
+  it('settingLabel says subset or full split and KD', () => {
+    expect(settingLabel({ images: 8000, subset: 8000, kd: true })).toBe('1 ep on 8000 KD');
+    expect(settingLabel({ images: 80000, subset: null, kd: false })).toBe('80000 of full');
+  });
+});
