@@ -23,7 +23,6 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import seedrandom from 'seedrandom';
 import { builtFile } from '../locations.js';
 import { selectBackend } from './backend.js';
 import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
@@ -31,7 +30,7 @@ import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-p
 import type { ReplicaInit, ReplicaReply, ReplicaRequest, SharedBuffers } from './data-parallel-protocol.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
-import { resolve, scheduledLearningRate, trainingResult, type TeacherLogits } from './distill.js';
+import { scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
 import type { TrainOptions, TrainingResult } from './types.js';
 
 /** One worker thread holding a replica; its replies are read in order. */
@@ -91,33 +90,14 @@ export async function trainDataParallel(
   threads: number,
 ): Promise<TrainingResult> {
   const backend = await selectBackend();
-  const o = resolve(options, data.train.count);
-  if (teacher && teacher.classes !== data.numClasses) {
-    throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
-  }
-  const useTeacher = teacher !== null && o.distillation.alpha > 0;
-  if (options.resumeFrom && options.continueFrom) throw new Error('trainCandidate: give resumeFrom or continueFrom, not both');
-  const continued = options.continueFrom ?? null;
-  if (continued && !(o.totalImages > continued.imagesSeen)) {
-    throw new RangeError(`training budget of ${o.totalImages} images is not beyond the ${continued.imagesSeen} the continued session already trained`);
-  }
-  const resume = options.resumeFrom ?? continued;
-  const rng = (
-    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
-  ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
+  const start = trainingStart(data, teacher, options);
+  const { o, useTeacher, resume, continued, rng, segmentStart, steps } = start;
+  let { order, cursor, imagesSeen } = start;
+  const stepLosses = start.stepLosses;
   const { height, width, channels, count } = data.train;
   const imageSize = height * width * channels;
   const replicaOptions = { optimizer: o.optimizer, learningRate: o.learningRate, weightDecay: o.weightDecay, distillation: o.distillation, labelSmoothing: o.labelSmoothing };
   const main = new Replica(model, replicaOptions);
-  const segmentStart = continued?.step ?? 0;
-  const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);
-  const stepLosses: number[] = resume ? [...resume.stepLosses] : [];
-  let order = resume ? resume.order : permutation(count, rng);
-  let cursor = resume?.cursor ?? 0;
-  let imagesSeen = resume?.imagesSeen ?? 0;
-  if (resume && resume.order.length !== count) {
-    throw new RangeError(`the checkpoint's data order covers ${resume.order.length} images but this training split has ${count}: not the same data`);
-  }
   if (resume) await restoreCheckpoint(model, main.optimizer, resume);
 
   const shape = { height, width, channels, numClasses: data.numClasses };
@@ -181,7 +161,7 @@ export async function trainDataParallel(
       }
       gatherAugmented(data.train, indices, batch.images.subarray(0, n * imageSize), o.augment, rng);
       for (let k = 0; k < n; k++) batch.labels[k] = data.train.labels[indices[k]];
-      if (useTeacher) {
+      if (useTeacher && teacher) {
         indices.forEach((i, k) => {
           const row = data.trainIndices[i] * teacher.classes;
           batch.teacher!.set(teacher.logits.subarray(row, row + teacher.classes), k * teacher.classes);

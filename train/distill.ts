@@ -20,7 +20,7 @@ import {
   SGD_MOMENTUM,
 } from './constants.js';
 import { DEFAULT_BN_RECALIBRATION_IMAGES, recalibrateBatchNorm } from './batch-norm-recalibration.js';
-import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
+import { captureCheckpoint, restoreCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
 import { accuracyFromLogits, tfjsEvaluator, toResolution } from './evaluate.js';
@@ -105,6 +105,60 @@ export function decayedWeights(model: LayersModel): tf.Variable[] {
     .map((w) => w.read() as tf.Variable);
 }
 
+/** Where a training loop starts: options resolved and checked, and the loop state (fresh, resumed or continued). */
+export interface TrainingStart {
+  o: ResolvedTrainOptions;
+  useTeacher: boolean;
+  resume: TrainingCheckpoint | null;
+  continued: TrainingCheckpoint | null;
+  rng: seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
+  /** A continued session is a new schedule segment starting at the checkpoint's step. */
+  segmentStart: number;
+  steps: number;
+  stepLosses: number[];
+  order: Int32Array;
+  cursor: number;
+  imagesSeen: number;
+}
+
+/** The checks and state every training loop (one thread or data-parallel) begins with. */
+export function trainingStart(data: PreparedData, teacher: TeacherLogits | null, options: TrainOptions): TrainingStart {
+  const o = resolve(options, data.train.count);
+  if (teacher && teacher.classes !== data.numClasses) {
+    throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
+  }
+  const useTeacher = teacher !== null && o.distillation.alpha > 0;
+  if (options.resumeFrom && options.continueFrom) throw new Error('trainCandidate: give resumeFrom or continueFrom, not both');
+  const continued = options.continueFrom ?? null;
+  if (continued && !(o.totalImages > continued.imagesSeen)) {
+    throw new RangeError(`training budget of ${o.totalImages} images is not beyond the ${continued.imagesSeen} the continued session already trained`);
+  }
+  const resume = options.resumeFrom ?? continued;
+  const { count } = data.train;
+  if (resume && resume.order.length !== count) {
+    throw new RangeError(`the checkpoint's data order covers ${resume.order.length} images but this training split has ${count}: not the same data`);
+  }
+  // The generator's state is part of a checkpoint, so a resumed run draws what an uninterrupted one would.
+  const rng = (
+    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
+  ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
+  const segmentStart = continued?.step ?? 0;
+  const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);
+  return {
+    o,
+    useTeacher,
+    resume,
+    continued,
+    rng,
+    segmentStart,
+    steps,
+    stepLosses: resume ? [...resume.stepLosses] : [],
+    order: resume ? resume.order : permutation(count, rng),
+    cursor: resume?.cursor ?? 0,
+    imagesSeen: resume?.imagesSeen ?? 0,
+  };
+}
+
 /**
  * Trains `model` in place on `data.train` and evaluates it. With `teacher`,
  * its logits for each training image are looked up through `data.trainIndices`.
@@ -120,21 +174,10 @@ export async function trainCandidate(
   // Data-parallel over worker threads: its own loop (data-parallel.ts), loaded only when asked for.
   if (threads > 1) return (await import('./data-parallel.js')).trainDataParallel(model, data, teacher, options, threads);
   const backend = await selectBackend();
-  const o = resolve(options, data.train.count);
-  if (teacher && teacher.classes !== data.numClasses) {
-    throw new Error(`teacher logits have ${teacher.classes} classes but the data have ${data.numClasses}`);
-  }
-  const useTeacher = teacher !== null && o.distillation.alpha > 0;
-  if (options.resumeFrom && options.continueFrom) throw new Error('trainCandidate: give resumeFrom or continueFrom, not both');
-  const continued = options.continueFrom ?? null;
-  if (continued && !(o.totalImages > continued.imagesSeen)) {
-    throw new RangeError(`training budget of ${o.totalImages} images is not beyond the ${continued.imagesSeen} the continued session already trained`);
-  }
-  const resume = options.resumeFrom ?? continued;
-  // The generator's state is part of a checkpoint, so a resumed run draws what an uninterrupted one would.
-  const rng = (
-    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
-  ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
+  const start = trainingStart(data, teacher, options);
+  const { o, useTeacher, resume, rng, segmentStart, steps, continued } = start;
+  let { order, cursor, imagesSeen } = start;
+  const stepLosses = start.stepLosses;
   const resolution = model.inputs[0].shape[1] as number;
   const { height, width, channels, count } = data.train;
   const imageSize = height * width * channels;
@@ -146,17 +189,7 @@ export async function trainCandidate(
   };
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const decayed = decayedWeights(model);
-  // A continued session is a new schedule segment starting at the checkpoint's step.
-  const segmentStart = continued?.step ?? 0;
-  const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);
   const batchBuffer = new Float32Array(o.batchSize * imageSize);
-  const stepLosses: number[] = resume ? [...resume.stepLosses] : [];
-  let order = resume ? resume.order : permutation(count, rng);
-  let cursor = resume?.cursor ?? 0;
-  let imagesSeen = resume?.imagesSeen ?? 0;
-  if (resume && resume.order.length !== count) {
-    throw new RangeError(`the checkpoint's data order covers ${resume.order.length} images but this training split has ${count}: not the same data`);
-  }
   if (resume) await restoreCheckpoint(model, optimizer, resume);
   const previousSeconds = resume?.trainSeconds ?? 0;
   const started = performance.now();
@@ -179,7 +212,7 @@ export async function trainCandidate(
       const x = toResolution(tf.tensor4d(batch, [n, height, width, channels]), resolution);
       const labels = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => data.train.labels[i]), 'int32'), data.numClasses) as tf.Tensor2D;
       let teacherBatch: tf.Tensor2D | null = null;
-      if (useTeacher) {
+      if (useTeacher && teacher) {
         const t = new Float32Array(n * teacher.classes);
         indices.forEach((i, k) => {
           const row = data.trainIndices[i] * teacher.classes;
