@@ -29,8 +29,8 @@ import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
 import type { ReplicaInit, ReplicaReply, ReplicaRequest, SharedBuffers } from './data-parallel-protocol.js';
 import type { PreparedData } from './datasets/prepared.js';
-import { gatherAugmented, permutation } from './datasets/prepare.js';
-import { scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
+import { gatherAugmented } from './datasets/prepare.js';
+import { drawIndices, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
 import type { TrainOptions, TrainingResult } from './types.js';
 
 /** One worker thread holding a replica; its replies are read in order. */
@@ -92,7 +92,7 @@ export async function trainDataParallel(
   const backend = await selectBackend();
   const start = trainingStart(data, teacher, options);
   const { o, useTeacher, resume, continued, rng, segmentStart, steps } = start;
-  let { order, cursor, imagesSeen } = start;
+  let { imagesSeen } = start;
   const stepLosses = start.stepLosses;
   const { height, width, channels, count } = data.train;
   const imageSize = height * width * channels;
@@ -151,14 +151,7 @@ export async function trainDataParallel(
     const started = performance.now();
     for (let step = resume?.step ?? 0; step < steps; step++) {
       const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
-      const indices = new Int32Array(n);
-      for (let k = 0; k < n; k++) {
-        if (cursor === count) {
-          order = permutation(count, rng);
-          cursor = 0;
-        }
-        indices[k] = order[cursor++];
-      }
+      const indices = drawIndices(start, n);
       gatherAugmented(data.train, indices, batch.images.subarray(0, n * imageSize), o.augment, rng);
       for (let k = 0; k < n; k++) batch.labels[k] = data.train.labels[indices[k]];
       if (useTeacher && teacher) {
@@ -194,7 +187,7 @@ export async function trainDataParallel(
       if (epoch > epochBefore || step === steps - 1) {
         await checkReplicasAgree(step);
         if (options.onEpoch) {
-          const loop = { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
+          const loop = { step: step + 1, imagesSeen, cursor: start.cursor, order: start.order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
           await options.onEpoch(await captureCheckpoint(model, main.optimizer, loop, epoch), model);
         }
       }

@@ -116,6 +116,7 @@ export interface TrainingStart {
   segmentStart: number;
   steps: number;
   stepLosses: number[];
+  /** The shuffled image order and the next position in it: advanced by {@link drawIndices}. */
   order: Int32Array;
   cursor: number;
   imagesSeen: number;
@@ -159,6 +160,20 @@ export function trainingStart(data: PreparedData, teacher: TeacherLogits | null,
   };
 }
 
+/** The next `n` image indices of the loop's shuffled order, reshuffled from its generator at each epoch's end. */
+export function drawIndices(state: Pick<TrainingStart, 'order' | 'cursor' | 'rng'>, n: number): Int32Array {
+  const count = state.order.length;
+  const indices = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    if (state.cursor === count) {
+      state.order = permutation(count, state.rng);
+      state.cursor = 0;
+    }
+    indices[k] = state.order[state.cursor++];
+  }
+  return indices;
+}
+
 /**
  * Trains `model` in place on `data.train` and evaluates it. With `teacher`,
  * its logits for each training image are looked up through `data.trainIndices`.
@@ -176,7 +191,7 @@ export async function trainCandidate(
   const backend = await selectBackend();
   const start = trainingStart(data, teacher, options);
   const { o, useTeacher, resume, rng, segmentStart, steps, continued } = start;
-  let { order, cursor, imagesSeen } = start;
+  let { imagesSeen } = start;
   const stepLosses = start.stepLosses;
   const resolution = model.inputs[0].shape[1] as number;
   const { height, width, channels, count } = data.train;
@@ -196,14 +211,7 @@ export async function trainCandidate(
 
   for (let step = resume?.step ?? 0; step < steps; step++) {
     const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
-    const indices = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      if (cursor === count) {
-        order = permutation(count, rng);
-        cursor = 0;
-      }
-      indices[k] = order[cursor++];
-    }
+    const indices = drawIndices(start, n);
     const batch = batchBuffer.subarray(0, n * imageSize);
     gatherAugmented(data.train, indices, batch, o.augment, rng);
     setLearningRate(scheduledLearningRate(o.learningRate, step - segmentStart, steps - segmentStart, continued ? 0 : o.warmupSteps));
@@ -241,7 +249,7 @@ export async function trainCandidate(
     options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
     const epoch = Math.floor(imagesSeen / count);
     if (options.onEpoch && (epoch > epochBefore || step === steps - 1)) {
-      const loop = { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
+      const loop = { step: step + 1, imagesSeen, cursor: start.cursor, order: start.order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
       await options.onEpoch(await captureCheckpoint(model, optimizer, loop, epoch), model);
     }
   }
