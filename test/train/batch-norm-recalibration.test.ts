@@ -3,23 +3,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { planNetwork } from '../../space/plan.js';
-import type { Genome } from '../../space/types.js';
 import { selectBackend } from '../../train/backend.js';
 import { recalibrateBatchNorm } from '../../train/batch-norm-recalibration.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
+import { TINY_GENOME, TINY_STRIDES } from './tiny-network.js';
 
-const genome: Genome = {
-  resolution: 28,
-  stemWidth: 8,
-  headWidth: 32,
-  stages: [
-    { width: 8, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 1 }] },
-    { width: 16, activation: 'hswish', squeezeExcite: true, blocks: [{ kernel: 3, expand: 3 }] },
-  ],
-};
-const strides = { stem: 1, stages: [1, 2] };
+const genome = TINY_GENOME;
+const strides = TINY_STRIDES;
 
 describe('batch-norm recalibration', () => {
   it("sets the moving mean and variance to the batch statistics' average over the images, weights untouched", async () => {

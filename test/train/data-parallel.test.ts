@@ -2,24 +2,16 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { planNetwork } from '../../space/plan.js';
-import type { Genome } from '../../space/types.js';
 import { selectBackend } from '../../train/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint.js';
 import { averageGradients, Replica, shardsOf } from '../../train/data-parallel-replica.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset, type PreparedData } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
+import { checkpointOfKilledRun, TINY_GENOME, TINY_STRIDES } from './tiny-network.js';
 
-const genome: Genome = {
-  resolution: 28,
-  stemWidth: 8,
-  headWidth: 32,
-  stages: [
-    { width: 8, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 1 }] },
-    { width: 16, activation: 'hswish', squeezeExcite: true, blocks: [{ kernel: 3, expand: 3 }] },
-  ],
-};
-const strides = { stem: 1, stages: [1, 2] };
+const genome = TINY_GENOME;
+const strides = TINY_STRIDES;
 const plan = planNetwork(genome, strides, { numClasses: 10, inputChannels: 1 });
 
 /** A small CNN without batch-norm: per-shard statistics do not enter, so shards must add up to the full batch exactly. */
@@ -107,17 +99,7 @@ describe('data-parallel training', () => {
     await trainCandidate(whole, data, null, { ...options, onEpoch: (c) => void epochs.push(c.epoch) });
     expect(epochs).toEqual([1, 2, 3]);
 
-    let saved: Uint8Array | null = null;
-    await expect(
-      trainCandidate(buildTfjsModel(plan, 1), data, null, {
-        ...options,
-        onEpoch: (c) => {
-          saved = encodeCheckpoint(c);
-          throw new Error('killed');
-        },
-      }),
-    ).rejects.toThrow('killed');
-    const checkpoint: TrainingCheckpoint = decodeCheckpoint(saved!);
+    const checkpoint = await checkpointOfKilledRun(buildTfjsModel(plan, 1), data, options);
     expect(checkpoint.epoch).toBe(1);
 
     const resumed = buildTfjsModel(plan, 99); // different init: every weight must come from the checkpoint

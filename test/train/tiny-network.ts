@@ -1,0 +1,38 @@
+/**
+ * Fixtures of the training tests: a tiny genome of the search space (both
+ * activations, squeeze-excite, a stride-2 stage) and a training run killed
+ * at its first checkpoint, as a process killed after epoch 1 would leave it.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { expect } from 'vitest';
+import type { Genome } from '../../space/types.js';
+import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint.js';
+import type { PreparedData } from '../../train/datasets/prepared.js';
+import { trainCandidate } from '../../train/distill.js';
+import type { TrainOptions } from '../../train/types.js';
+
+export const TINY_GENOME: Genome = {
+  resolution: 28,
+  stemWidth: 8,
+  headWidth: 32,
+  stages: [
+    { width: 8, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 1 }] },
+    { width: 16, activation: 'hswish', squeezeExcite: true, blocks: [{ kernel: 3, expand: 3 }] },
+  ],
+};
+export const TINY_STRIDES = { stem: 1, stages: [1, 2] };
+
+/** Trains `model` until its first checkpoint, "dies" there, and returns that checkpoint read back from its bytes. */
+export async function checkpointOfKilledRun(model: LayersModel, data: PreparedData, options: TrainOptions): Promise<TrainingCheckpoint> {
+  let saved: Uint8Array | null = null;
+  await expect(
+    trainCandidate(model, data, null, {
+      ...options,
+      onEpoch: (c) => {
+        saved = encodeCheckpoint(c);
+        throw new Error('killed');
+      },
+    }),
+  ).rejects.toThrow('killed');
+  return decodeCheckpoint(saved!);
+}
