@@ -43,6 +43,10 @@ describe('Conv2DBackpropFilter on wasm matches cpu', () => {
     ['5×5 valid', [1, 11, 8, 4], [5, 5, 4, 6], 1, 'valid'],
     ['1×1 pointwise (one matMul)', [3, 5, 5, 8], [1, 1, 8, 16], 1, 'same'],
     ['1×1 stride 2', [2, 7, 7, 6], [1, 1, 6, 4], 2, 'same'],
+    // SIMD aᵀ·b: 1,024 rows in 4 row blocks, M % 4 == 2 and N % 8 == 4 (edge strips)
+    ['1×1, several row blocks, ragged tiles', [4, 16, 16, 22], [1, 1, 22, 36], 1, 'same'],
+    ['1×1, 2,048 rows, 4×8 tiles only', [2, 32, 32, 16], [1, 1, 16, 96], 1, 'same'],
+    ['3×3 stem through im2col and the SIMD product', [2, 9, 9, 3], [3, 3, 3, 8], 2, 'same'],
   ];
   for (const [name, xShape, filterShape, stride, pad] of cases) {
     it(name, async () => {

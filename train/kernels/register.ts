@@ -148,6 +148,15 @@ function isPointwise(g: ConvGeometry): boolean {
   );
 }
 
+/**
+ * Rows per block of the SIMD filter gradient: a block of both operands
+ * (rows × (m + n) floats) within 64 KiB, so it stays in L1/L2 while every
+ * tile of dW sweeps it.
+ */
+export function filterGradientRowBlock(m: number, n: number): number {
+  return Math.min(1024, Math.max(16, Math.floor(16384 / (m + n))));
+}
+
 const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
@@ -164,11 +173,17 @@ const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     cols = heap.makeOutput([rows, depth], 'float32');
     im2col(heap.typedArrayFromHeap(x) as Float32Array, heap.typedArrayFromHeap(cols) as Float32Array, g);
   }
-  // dW = colsᵀ·dy needs one [rows × n] operand transposed, and the transpose
-  // dominates: transpose whichever has fewer columns. When that is dy,
-  // compute dWᵀ = dyᵀ·cols and transpose the small result back.
   let dw: TensorInfo;
-  if (depth <= g.outChannels) {
+  const kernels = simdFor(backend);
+  if (kernels && g.outChannels % 4 === 0) {
+    // dW = colsᵀ·dy in one pass over row blocks, neither operand transposed.
+    const scope = new HeapScope(backend);
+    dw = scope.output(a.filterShape);
+    kernels.gemmAtB(scope.ptr(cols), scope.ptr(dy), scope.ptr(dw), rows, depth, g.outChannels, filterGradientRowBlock(depth, g.outChannels));
+  } else if (depth <= g.outChannels) {
+    // Through XNNPACK, dW = colsᵀ·dy needs one [rows × n] operand transposed,
+    // and the transpose dominates: transpose whichever has fewer columns. When
+    // that is dy, compute dWᵀ = dyᵀ·cols and transpose the small result back.
     dw = matMul(backend, cols, [rows, depth], dy, [rows, g.outChannels], true, false);
   } else {
     const dwT = matMul(backend, dy, [rows, g.outChannels], cols, [rows, depth], true, false);

@@ -137,6 +137,110 @@ export const SIMD_KERNELS_WAT = String.raw`;; Memory-bound training kernels in W
       (local.set $out (i32.add (local.get $out) (i32.const 16)))
       (br $l))))
 
+  ;; dw[i, j] += Σ_r a[r, i]·b[r, j] for one 1×4 strip of dw, over $rows rows.
+  (func $strip1x4 (param $pa i32) (param $pb i32) (param $pw i32) (param $rows i32) (param $aStride i32) (param $bStride i32)
+    (local $acc v128)
+    (local.set $acc (v128.load (local.get $pw)))
+    (block $done (loop $r
+      (br_if $done (i32.eqz (local.get $rows)))
+      (local.set $acc (f32x4.add (local.get $acc)
+        (f32x4.mul (f32x4.splat (f32.load (local.get $pa))) (v128.load (local.get $pb)))))
+      (local.set $pa (i32.add (local.get $pa) (local.get $aStride)))
+      (local.set $pb (i32.add (local.get $pb) (local.get $bStride)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $r)))
+    (v128.store (local.get $pw) (local.get $acc)))
+
+  ;; dw[i, j] = Σ_r a[r, i]·b[r, j]   (a: R×M, b: R×N, dw: M×N, all row-major; N % 4 == 0)
+  ;; The filter gradient of a 1×1 (or im2col'd) convolution, aᵀ·b without transposing
+  ;; either operand. Rows go in blocks of $rb, small enough that a block of a and b
+  ;; stays in cache while every 4×8 tile of dw accumulates over it in registers
+  ;; (8 accumulators, one broadcast of a and two vectors of b per row); the edges
+  ;; (M % 4 rows, N % 8 == 4 columns) take 1×4 strips.
+  (func (export "gemmAtB") (param $a i32) (param $b i32) (param $dw i32) (param $R i32) (param $M i32) (param $N i32) (param $rb i32)
+    (local $aStride i32) (local $bStride i32) (local $rowW i32) (local $M4 i32) (local $N8 i32)
+    (local $r0 i32) (local $rows i32) (local $i i32) (local $j i32)
+    (local $pa i32) (local $pb i32) (local $pEnd i32) (local $pw i32)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128) (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local.set $aStride (i32.shl (local.get $M) (i32.const 2)))
+    (local.set $bStride (i32.shl (local.get $N) (i32.const 2)))
+    (local.set $rowW (local.get $bStride))
+    (local.set $M4 (i32.and (local.get $M) (i32.const -4)))
+    (local.set $N8 (i32.and (local.get $N) (i32.const -8)))
+    (memory.fill (local.get $dw) (i32.const 0) (i32.mul (local.get $M) (local.get $bStride)))
+    (local.set $r0 (i32.const 0))
+    (block $allRows (loop $rowBlock
+      (br_if $allRows (i32.ge_u (local.get $r0) (local.get $R)))
+      (local.set $rows (i32.sub (local.get $R) (local.get $r0)))
+      (if (i32.gt_u (local.get $rows) (local.get $rb)) (then (local.set $rows (local.get $rb))))
+      ;; 4×8 tiles
+      (local.set $i (i32.const 0))
+      (block $iDone (loop $iLoop
+        (br_if $iDone (i32.ge_u (local.get $i) (local.get $M4)))
+        (local.set $j (i32.const 0))
+        (block $jDone (loop $jLoop
+          (br_if $jDone (i32.ge_u (local.get $j) (local.get $N8)))
+          (local.set $pw (i32.add (local.get $dw) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2))))
+              (local.set $c00 (v128.load offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 0) (local.get $rowW)))))
+              (local.set $c01 (v128.load offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 0) (local.get $rowW)))))
+              (local.set $c10 (v128.load offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 1) (local.get $rowW)))))
+              (local.set $c11 (v128.load offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 1) (local.get $rowW)))))
+              (local.set $c20 (v128.load offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 2) (local.get $rowW)))))
+              (local.set $c21 (v128.load offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 2) (local.get $rowW)))))
+              (local.set $c30 (v128.load offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 3) (local.get $rowW)))))
+              (local.set $c31 (v128.load offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 3) (local.get $rowW)))))
+          (local.set $pa (i32.add (local.get $a) (i32.add (i32.mul (local.get $r0) (local.get $aStride)) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $pb (i32.add (local.get $b) (i32.add (i32.mul (local.get $r0) (local.get $bStride)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $pEnd (i32.add (local.get $pa) (i32.mul (local.get $rows) (local.get $aStride))))
+          (loop $r
+                (local.set $b0 (v128.load (local.get $pb)))
+                (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                (local.set $s (f32x4.splat (f32.load offset=0 (local.get $pa))))
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+                (local.set $s (f32x4.splat (f32.load offset=4 (local.get $pa))))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+                (local.set $s (f32x4.splat (f32.load offset=8 (local.get $pa))))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+                (local.set $s (f32x4.splat (f32.load offset=12 (local.get $pa))))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $pa (i32.add (local.get $pa) (local.get $aStride)))
+            (local.set $pb (i32.add (local.get $pb) (local.get $bStride)))
+            (br_if $r (i32.lt_u (local.get $pa) (local.get $pEnd))))
+              (v128.store offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 0) (local.get $rowW))) (local.get $c00))
+              (v128.store offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 0) (local.get $rowW))) (local.get $c01))
+              (v128.store offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 1) (local.get $rowW))) (local.get $c10))
+              (v128.store offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 1) (local.get $rowW))) (local.get $c11))
+              (v128.store offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 2) (local.get $rowW))) (local.get $c20))
+              (v128.store offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 2) (local.get $rowW))) (local.get $c21))
+              (v128.store offset=0 (i32.add (local.get $pw) (i32.mul (i32.const 3) (local.get $rowW))) (local.get $c30))
+              (v128.store offset=16 (i32.add (local.get $pw) (i32.mul (i32.const 3) (local.get $rowW))) (local.get $c31))
+          (local.set $j (i32.add (local.get $j) (i32.const 8)))
+          (br $jLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $iLoop)))
+      ;; edges: columns N8..N of the first M4 rows of dw, then the last M % 4 rows whole
+      (local.set $i (i32.const 0))
+      (block $eDone (loop $eLoop
+        (br_if $eDone (i32.ge_u (local.get $i) (local.get $M)))
+        (local.set $j (select (local.get $N8) (i32.const 0) (i32.lt_u (local.get $i) (local.get $M4))))
+        (block $ejDone (loop $ejLoop
+          (br_if $ejDone (i32.ge_u (local.get $j) (local.get $N)))
+          (call $strip1x4
+            (i32.add (local.get $a) (i32.add (i32.mul (local.get $r0) (local.get $aStride)) (i32.shl (local.get $i) (i32.const 2))))
+            (i32.add (local.get $b) (i32.add (i32.mul (local.get $r0) (local.get $bStride)) (i32.shl (local.get $j) (i32.const 2))))
+            (i32.add (local.get $dw) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $N)) (local.get $j)) (i32.const 2)))
+            (local.get $rows) (local.get $aStride) (local.get $bStride))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $ejLoop)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $eLoop)))
+      (local.set $r0 (i32.add (local.get $r0) (local.get $rows)))
+      (br $rowBlock))))
+
   ;; Depthwise convolution gradients (NHWC, multiplier 1, dilation 1).
   ;; geom points at 12 i32s: N H W C OH OW KH KW SH SW padTop padLeft.
   ;; mode 0: dx[n,ih,iw,c] += dy[n,oh,ow,c]·w[kh,kw,c]   (a = dy, b = w, out = dx)
