@@ -76,7 +76,8 @@ function startWorkers(url: string, n: number): ChildProcess[] {
 const config = resolveSearchConfig({ seed: 1, training: { images: IMAGES, subset: 2000, batchSize: 64 }, teacher: null, workers: 2 });
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
 const rng = seedrandom('bench-distributed');
-const genomes: Genome[] = Array.from({ length: CANDIDATES + 2 + OVERHEAD_JOBS }, () => space.sample(rng));
+const WARM_UP = 10;
+const genomes: Genome[] = Array.from({ length: CANDIDATES + WARM_UP + OVERHEAD_JOBS }, () => space.sample(rng));
 const context: TrainingContext = { space, config, teacherKey: null, dataContentHash: datasetContentHash(loadDataset(config.data)) };
 
 /** Runs `items` with `lanes` at once; wall seconds and the training threads' seconds summed. */
@@ -100,8 +101,22 @@ function meanGapMs(jobs: Array<{ worker: string; start: number; end: number }>):
   return gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null;
 }
 
-const measured = genomes.slice(0, CANDIDATES);
-const warmUp = genomes.slice(CANDIDATES, CANDIDATES + 2);
+/** Which worker ran a finished job, and when (BullMQ's processedOn / finishedOn). */
+async function finishedJob(url: string, queueName: string, runId: string, g: Genome): Promise<{ worker: string; start: number; end: number }> {
+  const connection = newRedisClient(url);
+  const queue = new Queue(queueName, { connection, skipMetasUpdate: true });
+  try {
+    const job = (await Job.fromId(queue, jobIdFor(runId, space.id(g), trainingJobFor(context, g, space.id(g)))))!;
+    return { worker: (job.returnvalue as { worker: string }).worker, start: job.processedOn!, end: job.finishedOn! };
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+}
+
+// Longest first, as the search orders a generation's training (fewer lanes idle at the end).
+const measured = genomes.slice(0, CANDIDATES).sort((a, b) => space.cost(b).macs - space.cost(a).macs);
+const warmUp = genomes.slice(CANDIDATES, CANDIDATES + WARM_UP);
 const rows: Array<Record<string, string | number>> = [];
 const never = new AbortController().signal;
 
@@ -132,19 +147,17 @@ try {
     const workers = startWorkers(redis.url, n);
     try {
       const train = (g: Genome) => trainer.train(g, space.id(g), never);
-      await timed(warmUp.slice(0, n), n, train);
+      // Warm every worker process (data load, wasm compile): repeat until each has done a job.
+      const warmed = new Set<string>();
+      for (let round = 0; warmed.size < n && round < 5; round++) {
+        const batch = warmUp.slice(round * n, round * n + n);
+        await timed(batch, n, train);
+        for (const g of batch) warmed.add((await finishedJob(redis.url, trainer.queueName, runId, g)).worker);
+      }
+      if (warmed.size < n) throw new Error(`only ${warmed.size} of ${n} workers took a warm-up job`);
       const { seconds, trainSeconds } = await timed(measured, CANDIDATES, train);
       // Read before the next train() removes the collected jobs.
-      const inspectConnection = newRedisClient(redis.url);
-      const inspect = new Queue(trainer.queueName, { connection: inspectConnection, skipMetasUpdate: true });
-      const jobs = await Promise.all(
-        measured.map(async (g) => {
-          const job = (await Job.fromId(inspect, jobIdFor(runId, space.id(g), trainingJobFor(context, g, space.id(g)))))!;
-          return { worker: (job.returnvalue as { worker: string }).worker, start: job.processedOn!, end: job.finishedOn! };
-        }),
-      );
-      await inspect.close();
-      inspectConnection.disconnect();
+      const jobs = await Promise.all(measured.map((g) => finishedJob(redis.url, trainer.queueName, runId, g)));
       const gap = meanGapMs(jobs);
       rows.push({
         setting: `queue, ${n} worker process${n > 1 ? 'es' : ''}`,
@@ -157,21 +170,16 @@ try {
       console.error(rows.at(-1));
       if (n === 1) {
         // One job at a time: what the queue adds to each job beyond the worker's processing.
-        const connection = newRedisClient(redis.url);
-        const queue = new Queue(trainer.queueName, { connection, skipMetasUpdate: true });
         const extra: number[] = [];
         const processing: number[] = [];
-        for (const g of genomes.slice(CANDIDATES + 2)) {
+        for (const g of genomes.slice(CANDIDATES + WARM_UP)) {
           const started = performance.now();
           await trainer.train(g, space.id(g), never);
           const wall = performance.now() - started;
-          const job = await Job.fromId(queue, jobIdFor(runId, space.id(g), trainingJobFor(context, g, space.id(g))));
-          const worked = job!.finishedOn! - job!.processedOn!;
-          extra.push(wall - worked);
-          processing.push(worked);
+          const job = await finishedJob(redis.url, trainer.queueName, runId, g);
+          extra.push(wall - (job.end - job.start));
+          processing.push(job.end - job.start);
         }
-        await queue.close();
-        connection.disconnect();
         const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
         overhead = { meanMs: mean(extra), meanProcessingMs: mean(processing), share: mean(extra) / mean(processing) };
         console.error({ overhead });
