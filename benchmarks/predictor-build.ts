@@ -41,7 +41,14 @@ export const MIN_CALIBRATION_GENOMES = 3;
 /** Intended coverage of the prediction interval. */
 export const DEFAULT_INTERVAL_COVERAGE = 0.9;
 /** Per-network measurement settings: whole networks, enough runs for a stable median. */
-export const CALIBRATION_MEASURE_OPTIONS: MeasureOptions = { iterations: 40, time: 250, warmupIterations: 5, warmupTime: 100, maxRepeats: 1 };
+/**
+ * One calibration measurement: a second of runs. On a shared VM a model's
+ * runs switch between a fast and a ~1.7× slower state for tens to hundreds
+ * of milliseconds at a time; measured twice at 250 ms, 16 small-space models'
+ * fastest runs agreed within ±10% for 69% of them, at 1 s for 94% (p50: 50%
+ * and 69%; AMD EPYC Zen3 VM, idle).
+ */
+export const CALIBRATION_MEASURE_OPTIONS: MeasureOptions = { iterations: 100, time: 1000, warmupIterations: 10, warmupTime: 100, maxRepeats: 1 };
 
 /** Where measurements run: this machine's pool, or a bench agent. */
 export interface LatencyTarget {
