@@ -29,6 +29,7 @@ import { packageRoot } from '../locations.js';
 import { OnnxSplitRunner } from '../train/onnx-evaluate.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
 import { machineBounds, profileTrainingSteps } from '../train/train-profile.js';
+import { stemFilter, withoutImageGradient } from '../train/kernels/image-gradient.js';
 
 const BATCH = 64;
 const WARMUP_STEPS = 2;
@@ -60,14 +61,14 @@ function measure(): Measured {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = tf.train.momentum(0.01, 0.9);
   const step = () => {
-    const loss = tf.tidy(() => {
+    const loss = withoutImageGradient(stemFilter(model), () => tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
         () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
         vars,
       );
       optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
       return value;
-    });
+    }));
     loss.dataSync();
     loss.dispose();
   };

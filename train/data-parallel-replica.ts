@@ -12,6 +12,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { SGD_MOMENTUM } from './constants.js';
 import { decayedWeights, distillationLoss } from './distill.js';
 import { toResolution } from './evaluate.js';
+import { stemFilter, withoutImageGradient } from './kernels/image-gradient.js';
 import type { DistillationOptions, OptimizerName } from './types.js';
 
 /** What a replica needs to compute its loss and update: the resolved training options. */
@@ -124,7 +125,7 @@ export class Replica {
     const n = shard.count;
     const imageSize = height * width * channels;
     const o = this.options;
-    const loss = tf.tidy(() => {
+    const loss = withoutImageGradient(stemFilter(this.model), () => tf.tidy(() => {
       const images = batch.images.subarray(shard.first * imageSize, (shard.first + n) * imageSize);
       const x = toResolution(tf.tensor4d(images, [n, height, width, channels]), this.#resolution);
       const labels = tf.oneHot(tf.tensor1d(batch.labels.slice(shard.first, shard.first + n), 'int32'), numClasses) as tf.Tensor2D;
@@ -140,7 +141,7 @@ export class Replica {
       }, this.variables);
       this.variables.forEach((v, i) => out.set(grads[v.name].dataSync() as Float32Array, this.#offsets[i]));
       return value;
-    });
+    }));
     const value = loss.dataSync()[0];
     loss.dispose();
     return value;

@@ -25,6 +25,7 @@ import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
 import { accuracyFromLogits, tfjsEvaluator, toResolution } from './evaluate.js';
 import type { AugmentOptions, DistillationOptions, TrainOptions, TrainingResult } from './types.js';
+import { stemFilter, withoutImageGradient } from './kernels/image-gradient.js';
 
 /** Teacher logits over the dataset's full training split, [count × classes]. */
 export interface TeacherLogits {
@@ -216,7 +217,7 @@ export async function trainCandidate(
     gatherAugmented(data.train, indices, batch, o.augment, rng);
     setLearningRate(scheduledLearningRate(o.learningRate, step - segmentStart, steps - segmentStart, continued ? 0 : o.warmupSteps));
 
-    const loss = tf.tidy(() => {
+    const loss = withoutImageGradient(stemFilter(model), () => tf.tidy(() => {
       const x = toResolution(tf.tensor4d(batch, [n, height, width, channels]), resolution);
       const labels = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => data.train.labels[i]), 'int32'), data.numClasses) as tf.Tensor2D;
       let teacherBatch: tf.Tensor2D | null = null;
@@ -239,7 +240,7 @@ export async function trainCandidate(
       }, variables);
       optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
       return value;
-    });
+    }));
     const lossValue = (await loss.data())[0];
     loss.dispose();
     if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);

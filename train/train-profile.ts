@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
+import { stemFilter, withoutImageGradient } from './kernels/image-gradient.js';
 
 export type StepPhase = 'forward' | 'backward' | 'optimizer';
 
@@ -173,7 +174,7 @@ export async function profileTrainingSteps(model: LayersModel, x: tf.Tensor, y: 
       starts.push(engine.state.activeProfile.kernels.length);
       const t0 = performance.now();
       let forwardEnd = 0;
-      const loss = tf.tidy(() => {
+      const loss = withoutImageGradient(stemFilter(model), () => tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
           const l = tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar;
           forwardEnd = engine.state.activeProfile.kernels.length;
@@ -182,7 +183,7 @@ export async function profileTrainingSteps(model: LayersModel, x: tf.Tensor, y: 
         marks.push([forwardEnd, engine.state.activeProfile.kernels.length]);
         optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
         return value;
-      });
+      }));
       loss.dataSync();
       loss.dispose();
       wallMs += performance.now() - t0;

@@ -150,6 +150,12 @@ describe('a wasm heap past 2 GiB', () => {
       { strides: [1, 1], dilations: [1, 1], pad: 'same', filterShape: [3, 3, 8, 1] },
     );
     expect(dw).toBeLessThan(1e-4);
+    const pointwise = await compare(
+      'Conv2DBackpropFilter',
+      { x: [2, 6, 6, 12], dy: [2, 6, 6, 24] },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [1, 1, 12, 24] },
+    );
+    expect(pointwise).toBeLessThan(1e-4);
     big.dispose();
   });
 });

@@ -19,6 +19,7 @@ import {
   transpose2d,
   type ConvGeometry,
 } from './loops.js';
+import { inputGradientUnneeded } from './image-gradient.js';
 import { HeapScope, simdFor } from './simd.js';
 
 /** Kernel name of its gradient: outputs [dx, dScale, dOffset]. */
@@ -198,6 +199,12 @@ function conv2dBackpropInputWith(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+    if (inputGradientUnneeded(filter.dataId)) {
+      const heap = args.backend as unknown as HeapBackend;
+      const zeros = heap.makeOutput(a.inputShape, 'float32');
+      heap.typedArrayFromHeap(zeros).fill(0);
+      return zeros;
+    }
     const [kh, kw, inC, outC] = filter.shape;
     const strides = typeof a.strides === 'number' ? [a.strides, a.strides] : a.strides;
     const pointwise =
