@@ -86,7 +86,11 @@ async function timed<T>(items: T[], lanes: number, fn: (item: T) => Promise<{ tr
   let next = 0;
   let trainSeconds = 0;
   await Promise.all(Array.from({ length: lanes }, async () => {
-    while (next < items.length) trainSeconds += (await fn(items[next++])).trainSeconds;
+    while (next < items.length) {
+      // Not `trainSeconds += await …`: that reads trainSeconds before the await and loses the other lanes' sums.
+      const { trainSeconds: seconds } = await fn(items[next++]);
+      trainSeconds += seconds;
+    }
   }));
   return { seconds: (performance.now() - started) / 1000, trainSeconds };
 }

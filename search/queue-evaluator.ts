@@ -62,6 +62,8 @@ export class QueueTrainer implements CandidateTrainer {
   readonly #events: QueueEvents;
   readonly #waiters = new Set<Waiter>();
   readonly #collected: string[] = [];
+  /** The adds so far, chained: jobs enter the queue in the order train() was called (the search's longest-first order). */
+  #adding: Promise<unknown> = Promise.resolve();
   readonly #poll: NodeJS.Timeout;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #ttlMs: number;
@@ -114,13 +116,17 @@ export class QueueTrainer implements CandidateTrainer {
   }
 
   async train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
-    await this.#removeCollected();
     const training = trainingJobFor(this.o, genome, id, rung, previousRungCheckpoint(this.o.runDir, id, rung));
     const jobId = jobIdFor(this.o.runId, id, training);
     const payload: QueuedJob = { training, timeLimitSeconds: this.o.config.training.timeLimit };
     const add = () =>
       this.#queue.add('train', payload, { jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
-    await add();
+    const added = this.#adding.then(async () => {
+      await this.#removeCollected();
+      await add();
+    });
+    this.#adding = added.catch(() => {});
+    await added;
     const job = await this.#settled(jobId, signal, add);
     if (job.state === 'failed') throw new Error(job.reason);
     const result = decodeResult(job.value, {
