@@ -154,7 +154,7 @@ function isPointwise(g: ConvGeometry): boolean {
  * (rows × (m + n) floats) within 64 KiB, so it stays in L1/L2 while every
  * tile of dW sweeps it.
  */
-export function filterGradientRowBlock(m: number, n: number): number {
+function filterGradientRowBlock(m: number, n: number): number {
   return Math.min(1024, Math.max(16, Math.floor(16384 / (m + n))));
 }
 
