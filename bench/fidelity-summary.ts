@@ -125,3 +125,102 @@ export function evenlySpaced(total: number, count: number): number[] {
   if (!Number.isInteger(count) || count < 1 || count > total) throw new RangeError(`cannot pick ${count} of ${total}`);
   return Array.from({ length: count }, (_, i) => Math.floor(((i + 0.5) * total) / count));
 }
+
+/** One genome's accuracies at the base setting and at larger budgets, with its parameter count. */
+export interface GainObservation {
+  genomeId: string;
+  params: number;
+  /** Accuracy at the base budget b₀ (the search's first training). */
+  base: number;
+  /** Accuracy after `images` images, each budget > b₀. */
+  later: ReadonlyArray<{ images: number; accuracy: number }>;
+}
+
+/**
+ * The proxy evaluator's learning curve (search/evaluators.ts
+ * PROXY_LEARNING_CURVE) fitted to measured gains:
+ *   acc(b) − acc(b₀) = G_g·(1 − (b/b₀)^(−k)),  G_g ≈ gainMax·(1 − e^(−params/gainParams)) + ε_g
+ * k is shared by every genome; G_g is each genome's own (least squares for
+ * the shared k); gainMax and gainParams fit the G_g against parameters; the
+ * residual's standard deviation is `gainSpread`, the part of a genome's gain
+ * that its size does not explain — what makes the first budget misrank.
+ */
+export interface ProxyCurveFit {
+  baseImages: number;
+  k: number;
+  gainMax: number;
+  gainParams: number;
+  gainSpread: number;
+  /** Root-mean-square residual of the gains under the shared k and per-genome G. */
+  rmse: number;
+  perGenome: Array<{ genomeId: string; params: number; gain: number; fittedGain: number }>;
+}
+
+/** Golden-section minimum of a unimodal-enough function on [lo, hi], after a coarse grid. */
+function minimise(f: (x: number) => number, lo: number, hi: number, grid = 200): number {
+  let best = lo;
+  for (let i = 0; i <= grid; i++) {
+    const x = lo + ((hi - lo) * i) / grid;
+    if (f(x) < f(best)) best = x;
+  }
+  let a = Math.max(lo, best - (hi - lo) / grid);
+  let b = Math.min(hi, best + (hi - lo) / grid);
+  const r = (Math.sqrt(5) - 1) / 2;
+  for (let i = 0; i < 60; i++) {
+    const c = b - r * (b - a);
+    const d = a + r * (b - a);
+    if (f(c) < f(d)) b = d;
+    else a = c;
+  }
+  return (a + b) / 2;
+}
+
+/** Fits {@link ProxyCurveFit}; needs 3+ genomes with at least one later budget each. */
+export function fitProxyCurve(observations: readonly GainObservation[], baseImages: number): ProxyCurveFit {
+  const obs = observations.filter((o) => o.later.length > 0);
+  if (obs.length < 3) throw new RangeError(`fitProxyCurve: ${obs.length} genome(s) with a budget beyond ${baseImages} images; 3 are needed`);
+  for (const o of obs) for (const l of o.later) if (!(l.images > baseImages)) throw new RangeError(`fitProxyCurve: genome ${o.genomeId} has a budget of ${l.images} images, not above the base ${baseImages}`);
+  const shape = (images: number, k: number) => 1 - (images / baseImages) ** -k;
+  // For a given k, each genome's G is the least-squares slope of its gains on shape(b, k).
+  const gainsAt = (k: number) =>
+    obs.map((o) => {
+      let sxy = 0;
+      let sxx = 0;
+      for (const l of o.later) {
+        const x = shape(l.images, k);
+        sxy += x * (l.accuracy - o.base);
+        sxx += x * x;
+      }
+      return sxy / sxx;
+    });
+  const sseAt = (k: number) => {
+    const g = gainsAt(k);
+    return obs.reduce((s, o, i) => s + o.later.reduce((t, l) => t + (l.accuracy - o.base - g[i] * shape(l.images, k)) ** 2, 0), 0);
+  };
+  const k = minimise(sseAt, 0.02, 3);
+  const gains = gainsAt(k);
+  const points = obs.reduce((n, o) => n + o.later.length, 0);
+  // G against size: for a given gainParams the best gainMax is a closed-form slope.
+  const sizeShape = (params: number, gainParams: number) => 1 - Math.exp(-params / gainParams);
+  const gainMaxAt = (gainParams: number) => {
+    let sxy = 0;
+    let sxx = 0;
+    obs.forEach((o, i) => {
+      const x = sizeShape(o.params, gainParams);
+      sxy += x * gains[i];
+      sxx += x * x;
+    });
+    return sxy / sxx;
+  };
+  const sizeSse = (gainParams: number) => {
+    const m = gainMaxAt(gainParams);
+    return obs.reduce((s, o, i) => s + (gains[i] - m * sizeShape(o.params, gainParams)) ** 2, 0);
+  };
+  const maxParams = Math.max(...obs.map((o) => o.params));
+  const gainParams = minimise(sizeSse, maxParams / 100, maxParams * 10);
+  const gainMax = gainMaxAt(gainParams);
+  const perGenome = obs.map((o, i) => ({ genomeId: o.genomeId, params: o.params, gain: gains[i], fittedGain: gainMax * sizeShape(o.params, gainParams) }));
+  const residuals = perGenome.map((p) => p.gain - p.fittedGain);
+  const gainSpread = Math.sqrt(residuals.reduce((s, r) => s + r * r, 0) / Math.max(1, residuals.length - 2));
+  return { baseImages, k, gainMax, gainParams, gainSpread, rmse: Math.sqrt(sseAt(k) / points), perGenome };
+}

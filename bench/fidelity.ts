@@ -50,7 +50,7 @@ import { teacherProgressLines } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, evenlySpaced, learningCurves, settingKey, settingLabel, type FidelityRow, type FidelitySetting } from './fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
 const DEFAULT_PROXIES = '8000,2000';
@@ -83,8 +83,10 @@ const o = new Command('bench-fidelity')
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
+  .option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped)', false)
   .parse()
-  .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean }>();
+  .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+if (o.fresh && o.summaryOnly) throw new InvalidArgumentError('--fresh and --summary-only: the first discards the rows the second summarises');
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -111,14 +113,15 @@ const chosen = evenlySpaced(byLatency.length, o.genomes).map((i) => ({ ...byLate
 const baseConfig = resolveSearchConfig({ ...OVERNIGHT, name: 'bench-fidelity', data: o.data, seed: o.seed, teacher: o.teacherEpochs ? { train: { epochs: o.teacherEpochs } } : null });
 let teacher: { key: string; description: string; testAccuracy: number } | null = null;
 const spec = teacherSpecOf(baseConfig, space, dataset.train.height);
-if (spec) {
+if (spec && o.summaryOnly) console.error('--summary-only: the teacher is not loaded; rows are read as measured');
+else if (spec) {
   const data = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed });
   teacher = await teacherLogits(data, spec, teacherProgressLines(spec, (l) => console.error(l)));
   console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%`);
 } else console.error('no teacher (--teacher-epochs 0): every setting trains with α 0');
 
 // --- settings, in the order they are measured: first proxy, reference, the rest ---
-const kd = teacher !== null;
+const kd = o.summaryOnly ? spec !== null : teacher !== null;
 const proxies: FidelitySetting[] = o.proxies.map((n) => ({ images: n, subset: n, kd }));
 const budgets: FidelitySetting[] = o.budgets.map((n) => ({ images: n, subset: null, kd }));
 const reference = budgets.reduce<FidelitySetting | null>((best, s) => (best === null || s.images > best.images ? s : best), null);
@@ -139,25 +142,28 @@ if (existsSync(csvPath)) {
     const row = fidelityRowOf(r);
     done.set(rowKey(row.genomeId, row), row);
   }
-  // Rewritten whole (atomically) so that appends follow a header and a complete last line.
-  writeFileAtomic(csvPath, formatFidelityCsv(kept));
+  // Rewritten whole (atomically) so that appends follow a header and a complete last line;
+  // left alone by --summary-only, which may read while another process appends.
+  if (!o.summaryOnly) writeFileAtomic(csvPath, formatFidelityCsv(kept));
   console.error(`resuming: ${ours.length} rows of this data and seed already in ${csvPath}${dropped ? `; ${dropped} torn or incomplete line(s) dropped` : ''}`);
-} else writeFileAtomic(csvPath, formatFidelityCsv([]));
+} else if (o.summaryOnly) throw new InvalidArgumentError(`--summary-only: no ${csvPath} to summarise`);
+else writeFileAtomic(csvPath, formatFidelityCsv([]));
 
 // --- training ---
-const todo = settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
+const todo = o.summaryOnly ? [] : settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
 const totalImages = todo.reduce((n, t) => n + t.s.images, 0);
 console.error(
   `${chosen.length} genomes (analytic latency ${chosen[0].latencyMs.toFixed(3)}–${chosen.at(-1)!.latencyMs.toFixed(3)} ms, ${Math.min(...chosen.map((g) => g.params))}–${Math.max(...chosen.map((g) => g.params))} params) × ` +
     `${settings.length} settings (${settings.map(settingLabel).join('; ')}): ${todo.length} runs to do, ${totalImages} images, ${o.workers} thread(s)`,
 );
-const trainingPool = new TrainingPool({ threads: o.workers });
+// Not started for --summary-only (its threads would load tfjs for nothing).
+const trainingPool = todo.length ? new TrainingPool({ threads: o.workers }) : null;
 let imagesDone = 0;
 async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<void> {
   const training = { ...baseConfig.training, alpha: s.kd ? baseConfig.training.alpha : 0, subset: s.subset ?? undefined, epochs: s.subset === null ? undefined : s.images / s.subset, images: s.subset === null ? s.images : undefined };
   const config = { ...baseConfig, training };
   const job = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
-  const result = await trainingPool.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
+  const result = await trainingPool!.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
   const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.accuracy };
   done.set(rowKey(g.id, s), row);
   const csvRow: FidelityCsvRow = {
@@ -185,13 +191,25 @@ await Promise.all(
     for (let t = queue.shift(); t; t = queue.shift()) await measure(t.s, t.g);
   }),
 );
-await trainingPool.close();
+await trainingPool?.close();
 
 // --- summary ---
 const settingKeys = new Set(settings.map(settingKey));
 const rows = [...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId) && settingKeys.has(settingKey(r)));
 const agreement = agreementWithReference(rows, settings, reference);
 const curves = learningCurves(rows, kd);
+// The proxy evaluator's curve (search/evaluators.ts PROXY_LEARNING_CURVE), fitted from the
+// search's first budget (the first proxy) to every larger budget on the full split.
+const baseSetting = proxies[0];
+const proxyCurve: ProxyCurveFit | null = (() => {
+  const later = budgets.filter((b) => b.images > baseSetting.images);
+  const observations = chosen.flatMap((g) => {
+    const base = done.get(rowKey(g.id, baseSetting));
+    const points = later.flatMap((b) => done.get(rowKey(g.id, b)) ?? []).map((r) => ({ images: r.images, accuracy: r.validationAccuracy }));
+    return base && points.length ? [{ genomeId: g.id, params: g.params, base: base.validationAccuracy, later: points }] : [];
+  });
+  return observations.length >= 3 ? fitProxyCurve(observations, baseSetting.images) : null;
+})();
 const cpu = cpus()[0]?.model ?? 'unknown';
 const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
@@ -206,6 +224,12 @@ console.log(`reference ${settingLabel(reference)}: ${refRows.length} genomes, me
 if (curves.perGenome.length) {
   const g = (s: typeof curves.c, d: number) => `median ${s.median.toFixed(d)} (quartiles ${s.q1.toFixed(d)}–${s.q3.toFixed(d)}, range ${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
   console.log(`learning curves acc(b) = a − c·b^(−k), b in images, ${curves.perGenome.length} genomes: k ${g(curves.k, 3)}; c ${g(curves.c, 3)}; a ${g(curves.a, 4)}`);
+}
+if (proxyCurve) {
+  console.log(
+    `proxy evaluator's curve from ${settingLabel(baseSetting)}: acc(b) − acc(b₀) = G·(1 − (b/b₀)^(−k)), k ${proxyCurve.k.toFixed(3)}; ` +
+      `G = ${(proxyCurve.gainMax * 100).toFixed(2)} points·(1 − e^(−params/${Math.round(proxyCurve.gainParams)})) ± ${(proxyCurve.gainSpread * 100).toFixed(2)} points (sd not explained by size); rmse ${(proxyCurve.rmse * 100).toFixed(2)} points`,
+  );
 }
 console.log(`wall time ${(wallSeconds / 60).toFixed(1)} min (this invocation)`);
 
@@ -224,6 +248,7 @@ writeFileAtomic(
       settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),
       agreement,
       learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
+      proxyCurve: proxyCurve && { model: 'acc(b) - acc(b0) = G * (1 - (b/b0)^(-k)); G = gainMax * (1 - exp(-params/gainParams)) + e, sd(e) = gainSpread', base: settingLabel(baseSetting), ...proxyCurve },
       wallSecondsThisInvocation: wallSeconds,
     },
     (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),

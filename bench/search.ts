@@ -18,10 +18,16 @@
  *    front each run would hand over, every front member measured at the top
  *    rung's budget, as compute grows; 3 seeds.
  *
+ * 4. `--real` (only this): multi- against single-fidelity at equal compute on
+ *    the real evaluator, full Fashion-MNIST (bench/search-real.ts); hours,
+ *    resumable.
+ *
  * usage: node dist/bench/search.js [EVALS=16] [--skip-throughput] [--only-fidelity]
+ *        node dist/bench/search.js --real [--seeds 1,2,3] [--compute 36] [--population 12] [--workers 2] [--data fashion-mnist]
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { isIdxDirectory } from '../train/datasets/idx.js';
@@ -29,14 +35,40 @@ import { packageRoot } from '../locations.js';
 import { DEBIAN_FASHION_MNIST_DIR } from '../train/paths.js';
 import { resolveSearchConfig, type SearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
-import { frontOf, hypervolumeOf } from '../search/objectives.js';
+import { hypervolumeOf } from '../search/objectives.js';
+import { frontAfter, type LineCost } from './hand-over.js';
+import { runRealComparison } from './search-real.js';
 import { objectivesOf } from '../search/config.js';
 import { ProxyEvaluator, PROXY_LEARNING_CURVE } from '../search/evaluators.js';
-import { latestRecords, ledgerFor, rungOf } from '../search/fidelity.js';
+import { ledgerFor, rungOf } from '../search/fidelity.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { MobileNetSpace } from '../space/space.js';
 import { OVERNIGHT } from '../search/presets.js';
 import type { CandidateRecord } from '../search/types.js';
+
+if (process.argv.includes('--real')) {
+  const o = new Command('bench-search --real')
+    .option('--real', 'the real-evaluator comparison')
+    .option('--data <name|path>', 'dataset', 'fashion-mnist')
+    .option('--seeds <n,…>', 'search seeds', (v) => v.split(',').map(Number), [1, 2, 3])
+    .option('--compute <n>', 'compute of each search, in first trainings of 8,000 images', Number, 36)
+    .option('--population <n>', 'NSGA-II generation size', Number, 12)
+    .option('--workers <n>', 'training workers', Number, Math.max(1, availableParallelism()))
+    .option('--checkpoints <share,…>', 'shares of the compute at which the handed-over front is measured', (v) => v.split(',').map(Number), [0.6, 1])
+    .parse()
+    .opts<{ data: string; seeds: number[]; compute: number; population: number; workers: number; checkpoints: number[] }>();
+  for (const [name, ok] of [
+    ['--seeds', o.seeds.length > 0 && o.seeds.every((n) => Number.isInteger(n) && n >= 0)],
+    ['--compute', Number.isInteger(o.compute) && o.compute >= 2],
+    ['--population', Number.isInteger(o.population) && o.population >= 2],
+    ['--workers', Number.isInteger(o.workers) && o.workers >= 1],
+    ['--checkpoints', o.checkpoints.includes(1) && o.checkpoints.every((c) => c > 0 && c <= 1)],
+  ] as const) {
+    if (!ok) throw new InvalidArgumentError(`${name}: expected ${name === '--checkpoints' ? 'shares in (0, 1] including 1' : name === '--seeds' ? 'comma-separated whole numbers' : 'a whole number ≥ 2 (workers ≥ 1)'}`);
+  }
+  await runRealComparison({ ...o, outDir: join(packageRoot(), 'results', 'bench'), log: (line) => console.error(line) });
+  process.exit(0);
+}
 
 const evals = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 16);
 const out = join(packageRoot(), 'results', 'bench');
@@ -114,17 +146,8 @@ const variants = {
 } as const;
 
 /** The hypervolume of the front a run would hand over after `compute` images, its members measured at the top budget. */
-function topRungHypervolume(lines: readonly CandidateRecord[], config: SearchConfig, compute: number, sessionImages: (r: CandidateRecord) => number): number {
-  let spent = 0;
-  const prefix: CandidateRecord[] = [];
-  for (const line of lines) {
-    const cost = line.state === 'evaluated' || (line.state === 'failed' && line.stage === 'training') ? sessionImages(line) : 0;
-    if (spent + cost > compute) break;
-    spent += cost;
-    prefix.push(line);
-  }
-  const front = frontOf(latestRecords(prefix), objectivesOf(config));
-  const measured = front.map((r) => ({ ...r, accuracy: proxyAt.accuracyAt(r.genome, r.id, TOP_IMAGES) }));
+function topRungHypervolume(lines: readonly CandidateRecord[], config: SearchConfig, compute: number, sessionImages: LineCost): number {
+  const measured = frontAfter(lines, config, compute, sessionImages).map((r) => ({ ...r, accuracy: proxyAt.accuracyAt(r.genome, r.id, TOP_IMAGES) }));
   return hypervolumeOf(measured, config);
 }
 

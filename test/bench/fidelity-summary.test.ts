@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, evenlySpaced, learningCurves, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
@@ -80,5 +80,43 @@ describe('helpers', () => {
   it('settingLabel says subset or full split and KD', () => {
     expect(settingLabel({ images: 8000, subset: 8000, kd: true })).toBe('1 ep on 8000 KD');
     expect(settingLabel({ images: 80000, subset: null, kd: false })).toBe('80000 of full');
+  });
+});
+
+describe('fitProxyCurve', () => {
+  const base = 8000;
+  const truth = { k: 0.7, gainMax: 0.05, gainParams: 200_000 };
+  const sizes = [120_000, 180_000, 250_000, 330_000, 420_000, 520_000, 620_000];
+  const gainOf = (params: number) => truth.gainMax * (1 - Math.exp(-params / truth.gainParams));
+  const observe = (extra: (i: number) => number) =>
+    sizes.map((params, i) => {
+      const acc0 = 0.75 + 0.003 * i;
+      const g = gainOf(params) + extra(i);
+      return { genomeId: `g${i}`, params, base: acc0, later: [24_000, 80_000].map((images) => ({ images, accuracy: acc0 + g * (1 - (images / base) ** -truth.k) })) };
+    });
+
+  it('recovers k, gainMax and gainParams from exact curves, with no spread left', () => {
+    const fit = fitProxyCurve(observe(() => 0), base);
+    expect(fit.k).toBeCloseTo(truth.k, 4);
+    expect(fit.gainMax).toBeCloseTo(truth.gainMax, 4);
+    expect(fit.gainParams / truth.gainParams).toBeCloseTo(1, 2);
+    expect(fit.gainSpread).toBeLessThan(1e-6);
+    expect(fit.rmse).toBeLessThan(1e-6);
+  });
+
+  it('gainSpread is the spread of gains that size does not explain', () => {
+    // Alternating ±1 point around the size curve: k is still exact (each genome's own G absorbs it).
+    const fit = fitProxyCurve(observe((i) => (i % 2 ? 0.01 : -0.01)), base);
+    expect(fit.k).toBeCloseTo(truth.k, 4);
+    const residuals = fit.perGenome.map((p) => p.gain - p.fittedGain);
+    expect(fit.gainSpread).toBeCloseTo(Math.sqrt(residuals.reduce((s, r) => s + r * r, 0) / (residuals.length - 2)), 12);
+    expect(fit.gainSpread).toBeGreaterThan(0.008);
+    expect(fit.gainSpread).toBeLessThan(0.014);
+  });
+
+  it('names the genome whose budget is not above the base, and refuses too few genomes', () => {
+    const obs = observe(() => 0);
+    expect(() => fitProxyCurve([...obs.slice(1), { ...obs[0], genomeId: 'small', later: [{ images: 4000, accuracy: 0.7 }] }], base)).toThrow(/genome small has a budget of 4000 images, not above the base 8000/);
+    expect(() => fitProxyCurve(obs.slice(0, 2), base)).toThrow(/2 genome\(s\).*3 are needed/);
   });
 });
