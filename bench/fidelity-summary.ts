@@ -175,11 +175,14 @@ function minimise(f: (x: number) => number, lo: number, hi: number, grid = 200):
   return (a + b) / 2;
 }
 
-/** Fits {@link ProxyCurveFit}; needs 3+ genomes with at least one later budget each. */
+/** Fits {@link ProxyCurveFit}; needs 3+ genomes with at least one later budget each, and 2+ distinct later budgets in all. */
 export function fitProxyCurve(observations: readonly GainObservation[], baseImages: number): ProxyCurveFit {
   const obs = observations.filter((o) => o.later.length > 0);
   if (obs.length < 3) throw new RangeError(`fitProxyCurve: ${obs.length} genome(s) with a budget beyond ${baseImages} images; 3 are needed`);
   for (const o of obs) for (const l of o.later) if (!(l.images > baseImages)) throw new RangeError(`fitProxyCurve: genome ${o.genomeId} has a budget of ${l.images} images, not above the base ${baseImages}`);
+  const budgets = new Set(obs.flatMap((o) => o.later.map((l) => l.images)));
+  // With one later budget every k fits (each genome's G absorbs it): the exponent needs two.
+  if (budgets.size < 2) throw new RangeError(`fitProxyCurve: budgets beyond the base: ${[...budgets].join(', ')}; 2 distinct ones are needed to fit k`);
   const shape = (images: number, k: number) => 1 - (images / baseImages) ** -k;
   // For a given k, each genome's G is the least-squares slope of its gains on shape(b, k).
   const gainsAt = (k: number) =>

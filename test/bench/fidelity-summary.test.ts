@@ -118,5 +118,7 @@ describe('fitProxyCurve', () => {
     const obs = observe(() => 0);
     expect(() => fitProxyCurve([...obs.slice(1), { ...obs[0], genomeId: 'small', later: [{ images: 4000, accuracy: 0.7 }] }], base)).toThrow(/genome small has a budget of 4000 images, not above the base 8000/);
     expect(() => fitProxyCurve(obs.slice(0, 2), base)).toThrow(/2 genome\(s\).*3 are needed/);
+    const oneBudget = obs.map((x) => ({ ...x, later: x.later.slice(1) }));
+    expect(() => fitProxyCurve(oneBudget, base)).toThrow(/budgets beyond the base: 80000; 2 distinct ones are needed to fit k/);
   });
 });
