@@ -227,3 +227,28 @@ export function fitProxyCurve(observations: readonly GainObservation[], baseImag
   const gainSpread = Math.sqrt(residuals.reduce((s, r) => s + r * r, 0) / Math.max(1, residuals.length - 2));
   return { baseImages, k, gainMax, gainParams, gainSpread, rmse: Math.sqrt(sseAt(k) / points), perGenome };
 }
+
+/**
+ * How well accuracies measured on `validationImages` images can rank at all:
+ * the share of their variance across genomes that is not the validation
+ * split's own sampling noise (binomial, p(1 − p)/n). Classical test theory's
+ * reliability; a lower bound on the noise (a training seed adds more), so an
+ * upper bound on the reliability.
+ */
+export function samplingReliability(accuracies: readonly number[], validationImages: number): number {
+  const n = accuracies.length;
+  if (n < 2) return Number.NaN;
+  const mean = accuracies.reduce((s, a) => s + a, 0) / n;
+  const observed = accuracies.reduce((s, a) => s + (a - mean) ** 2, 0) / (n - 1);
+  const noise = accuracies.reduce((s, a) => s + (a * (1 - a)) / validationImages, 0) / n;
+  return observed > 0 ? Math.max(0, 1 - noise / observed) : 0;
+}
+
+/**
+ * The highest Kendall τ two such measurements can be expected to reach:
+ * Pearson's r attenuated by both reliabilities (r ≤ √(rel₁·rel₂)), turned
+ * into τ as for normal variables (τ = 2/π · arcsin r).
+ */
+export function tauCeiling(reliabilityA: number, reliabilityB: number): number {
+  return (2 / Math.PI) * Math.asin(Math.sqrt(Math.max(0, reliabilityA) * Math.max(0, reliabilityB)));
+}

@@ -51,7 +51,7 @@ import { teacherProgressLines } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
 const DEFAULT_PROXIES = '8000,2000';
@@ -197,7 +197,15 @@ await trainingPool?.close();
 // --- summary ---
 const settingKeys = new Set(settings.map(settingKey));
 const rows = [...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId) && settingKeys.has(settingKey(r)));
-const agreement = agreementWithReference(rows, settings, reference);
+// How far the validation split's own sampling noise lets each pair of settings agree.
+const validationImages = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed }).validation.count;
+const accuracyOf = new Map(rows.map((r) => [rowKey(r.genomeId, r), r.validationAccuracy]));
+const agreement = agreementWithReference(rows, settings, reference).map((a) => {
+  const paired = chosen.filter((g) => accuracyOf.has(rowKey(g.id, a.setting)) && accuracyOf.has(rowKey(g.id, reference)));
+  const reliability = samplingReliability(paired.map((g) => accuracyOf.get(rowKey(g.id, a.setting))!), validationImages);
+  const referenceReliability = samplingReliability(paired.map((g) => accuracyOf.get(rowKey(g.id, reference))!), validationImages);
+  return { ...a, reliability, referenceReliability, tauCeiling: tauCeiling(reliability, referenceReliability) };
+});
 const curves = learningCurves(rows, kd);
 // The proxy evaluator's curve (search/evaluators.ts PROXY_LEARNING_CURVE), fitted from the
 // search's first budget (the first proxy) to every larger budget on the full split.
@@ -216,13 +224,23 @@ const cpu = cpus()[0]?.model ?? 'unknown';
 const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 console.log(`data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ${cpu}`);
-console.log('| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log(`τ ceiling: the most τ all could reach were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
+console.log('| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const a of agreement) {
-  console.log(`| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} |`);
+  console.log(`| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} | ${f2(a.tauCeiling)} |`);
 }
 const refRows = rows.filter((r) => settingKey(r) === settingKey(reference));
-console.log(`reference ${settingLabel(reference)}: ${refRows.length} genomes, mean validation accuracy ${((refRows.reduce((s, r) => s + r.validationAccuracy, 0) / Math.max(1, refRows.length)) * 100).toFixed(2)}%`);
+{
+  const acc = refRows.map((r) => r.validationAccuracy);
+  const mean = acc.reduce((s, a) => s + a, 0) / Math.max(1, acc.length);
+  const sd = Math.sqrt(acc.reduce((s, a) => s + (a - mean) ** 2, 0) / Math.max(1, acc.length - 1));
+  const noise = Math.sqrt((mean * (1 - mean)) / validationImages);
+  console.log(
+    `reference ${settingLabel(reference)}: ${acc.length} genomes, validation accuracy mean ${(mean * 100).toFixed(2)}%, ` +
+      `range ${(Math.min(...acc) * 100).toFixed(2)}–${(Math.max(...acc) * 100).toFixed(2)}%, sd across genomes ${(sd * 100).toFixed(2)} points against a sampling sd of ${(noise * 100).toFixed(2)} points`,
+  );
+}
 if (curves.perGenome.length) {
   const g = (s: typeof curves.c, d: number) => `median ${s.median.toFixed(d)} (quartiles ${s.q1.toFixed(d)}–${s.q3.toFixed(d)}, range ${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
   console.log(`learning curves acc(b) = a − c·b^(−k), b in images, ${curves.perGenome.length} genomes: k ${g(curves.k, 3)}; c ${g(curves.c, 3)}; a ${g(curves.a, 4)}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
@@ -120,5 +120,22 @@ describe('fitProxyCurve', () => {
     expect(() => fitProxyCurve(obs.slice(0, 2), base)).toThrow(/2 genome\(s\).*3 are needed/);
     const oneBudget = obs.map((x) => ({ ...x, later: x.later.slice(1) }));
     expect(() => fitProxyCurve(oneBudget, base)).toThrow(/budgets beyond the base: 80000; 2 distinct ones are needed to fit k/);
+  });
+});
+
+describe('how well noisy accuracies can rank', () => {
+  it('reliability: the share of the variance across genomes that is not binomial sampling noise', () => {
+    // Accuracies 0.80 and 0.90 on 100 images: observed variance 0.005, noise (0.16 + 0.09)/2/100 = 0.00125.
+    expect(samplingReliability([0.8, 0.9], 100)).toBeCloseTo(1 - 0.00125 / 0.005, 12);
+    // Spread smaller than the noise: nothing to rank.
+    expect(samplingReliability([0.9, 0.901, 0.899], 100)).toBe(0);
+    expect(samplingReliability([0.9], 100)).toBeNaN();
+  });
+
+  it('τ ceiling: 1 for noiseless measurements, 0 when either is all noise, arcsine of the attenuated r between', () => {
+    expect(tauCeiling(1, 1)).toBeCloseTo(1, 12);
+    expect(tauCeiling(0, 0.9)).toBe(0);
+    // r = √(0.5·0.5) = 0.5 → τ = 2/π·arcsin(0.5) = 1/3.
+    expect(tauCeiling(0.5, 0.5)).toBeCloseTo(1 / 3, 12);
   });
 });
