@@ -215,7 +215,8 @@ const proxyCurve: ProxyCurveFit | null = (() => {
   const observations = chosen.flatMap((g) => {
     const base = done.get(rowKey(g.id, baseSetting));
     const points = later.flatMap((b) => done.get(rowKey(g.id, b)) ?? []).map((r) => ({ images: r.images, accuracy: r.validationAccuracy }));
-    return base && points.length ? [{ genomeId: g.id, params: g.params, base: base.validationAccuracy, later: points }] : [];
+    // Complete genomes only: one measured at fewer budgets would pull k towards its own few points.
+    return base && points.length === later.length ? [{ genomeId: g.id, params: g.params, base: base.validationAccuracy, later: points }] : [];
   });
   const laterBudgets = new Set(observations.flatMap((x) => x.later.map((l) => l.images)));
   return observations.length >= 3 && laterBudgets.size >= 2 ? fitProxyCurve(observations, baseSetting.images) : null;
