@@ -198,8 +198,6 @@ export const PROXY_LEARNING_CURVE = {
   gainParams: 100_000,
   /** Exponent of the power law in the budget ratio. */
   k: 0.5,
-  /** Standard deviation of a genome's gain around the size curve (uniform, id-seeded). */
-  gainSpread: 0,
   /** Noise amplitude at the first budget (the same as the single-fidelity proxy's). */
   noise: 0.01,
 } as const;
@@ -242,9 +240,7 @@ export class ProxyEvaluator implements CandidateEvaluator {
     const atBase = 0.93 - 0.25 * Math.exp(-params / 80_000) - 0.08 * Math.exp(-macs / 3e6) + 0.004 * se + 0.01 * (genome.resolution / 32);
     const c = PROXY_LEARNING_CURVE;
     const left = (images / this.baseImages) ** -c.k;
-    // A genome's own share of the gain (id-seeded, sd gainSpread): what its size does not predict.
-    const ownGain = c.gainSpread * Math.sqrt(12) * (idNoise(id, 'gain') - 0.5);
-    const gain = (c.gainMax * (1 - Math.exp(-params / c.gainParams)) + ownGain) * (1 - left);
+    const gain = c.gainMax * (1 - Math.exp(-params / c.gainParams)) * (1 - left);
     const u = images === this.baseImages ? idNoise(id, 'accuracy') : idNoise(id, `accuracy@${images}`);
     return Math.min(0.99, Math.max(0, atBase + gain + c.noise * left * (u - 0.5)));
   }
