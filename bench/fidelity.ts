@@ -225,7 +225,7 @@ const cpu = cpus()[0]?.model ?? 'unknown';
 const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 console.log(`data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ${cpu}`);
-console.log(`τ ceiling: the most τ all could reach were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
+console.log(`τ ceiling: the τ all to expect at best were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
 console.log('| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const a of agreement) {
