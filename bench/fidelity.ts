@@ -33,7 +33,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import seedrandom from 'seedrandom';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
@@ -84,10 +84,9 @@ const o = new Command('bench-fidelity')
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
-  .option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given', false)
+  .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse()
   .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
-if (o.fresh && o.summaryOnly) throw new InvalidArgumentError('--fresh and --summary-only: the first discards the rows the second summarises');
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');

@@ -68,7 +68,7 @@ export interface RealComparisonOptions {
   compute: number;
   population: number;
   workers: number;
-  /** Shares of the compute at which the handed-over front is measured (1 = the end). */
+  /** Shares of the compute at which the handed-over front is measured; 1 (the end, the verdict's reference) is added when missing. */
   checkpoints: readonly number[];
   outDir: string;
   log: (line: string) => void;
@@ -120,6 +120,7 @@ export interface HandOver {
 
 export async function runRealComparison(o: RealComparisonOptions): Promise<void> {
   const started = performance.now();
+  const checkpoints = [...new Set([...o.checkpoints, 1])].sort((a, b) => a - b);
   mkdirSync(join(o.outDir, 'search-real'), { recursive: true });
   const dataset = loadDataset(o.data);
   const dataHash = datasetContentHash(dataset);
@@ -164,7 +165,7 @@ export async function runRealComparison(o: RealComparisonOptions): Promise<void>
       const spentOrder: CandidateRecord[] = opened.entries.map(({ at: _at, ...record }) => record as CandidateRecord);
       const ledger = ledgerFor(result.config, baseImages, objectivesOf(result.config));
       const cost: LineCost = (r: CandidateRecord) => (ledger ? ledger.sessionImages(rungOf(r)) : baseImages);
-      for (const share of o.checkpoints) handOvers.push({ seed, variant, share, front: frontAfter(spentOrder, result.config, share * o.compute * baseImages, cost), config: result.config, runDir });
+      for (const share of checkpoints) handOvers.push({ seed, variant, share, front: frontAfter(spentOrder, result.config, share * o.compute * baseImages, cost), config: result.config, runDir });
     }
   }
 
@@ -242,14 +243,14 @@ export async function runRealComparison(o: RealComparisonOptions): Promise<void>
   console.log(`mean hypervolume of the handed-over front, every member trained at ${REAL_TOP_EPOCHS * baseImages} images:`);
   console.log(`| share of compute | first trainings | ${REAL_VARIANTS.single.label} | ${REAL_VARIANTS.multi.label} |`);
   console.log('|---:|---:|---:|---:|');
-  for (const share of o.checkpoints) console.log(`| ${share} | ${share * o.compute} | ${hvAt('single', share).toFixed(4)} | ${hvAt('multi', share).toFixed(4)} |`);
+  for (const share of checkpoints) console.log(`| ${share} | ${share * o.compute} | ${hvAt('single', share).toFixed(4)} | ${hvAt('multi', share).toFixed(4)} |`);
   const target = hvAt('single', 1);
-  const reached = [...o.checkpoints].sort((a, b) => a - b).find((s) => hvAt('multi', s) >= target - 1e-9);
+  const reached = checkpoints.find((s) => hvAt('multi', s) >= target - 1e-9);
   const verdict = reached === undefined ? 'not within its compute' : `with ${Math.round(reached * 100)}% of the compute`;
   console.log(`multi-fidelity reaches single-fidelity's final hypervolume (${target.toFixed(4)}) ${verdict}`);
   console.log(`wall time ${((performance.now() - started) / 60_000).toFixed(1)} min (this invocation); rows in ${join(o.outDir, 'search-real.csv')}`);
   writeFileAtomic(
     join(o.outDir, 'search-real.json'),
-    JSON.stringify({ date: new Date().toISOString(), cpu, data: o.data, seeds: o.seeds, compute: o.compute, population: o.population, checkpoints: o.checkpoints, baseImages, topImages: REAL_TOP_EPOCHS * baseImages, verdict, rows }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), cpu, data: o.data, seeds: o.seeds, compute: o.compute, population: o.population, checkpoints, baseImages, topImages: REAL_TOP_EPOCHS * baseImages, verdict, rows }, null, 2) + '\n',
   );
 }

@@ -27,7 +27,8 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { numberFlag, positiveInt } from '../cli/errors.js';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { isIdxDirectory } from '../train/datasets/idx.js';
@@ -47,25 +48,18 @@ import { OVERNIGHT } from '../search/presets.js';
 import type { CandidateRecord } from '../search/types.js';
 
 if (process.argv.includes('--real')) {
+  /** A comma-separated list whose every number passes `check`; commander names the flag when one does not. */
+  const listFlag = (flag: string, check: (n: number) => boolean, expected: string) => (value: string) => value.split(',').map(numberFlag(flag, check, expected));
   const o = new Command('bench-search --real')
     .option('--real', 'the real-evaluator comparison')
     .option('--data <name|path>', 'dataset', 'fashion-mnist')
-    .option('--seeds <n,…>', 'search seeds', (v) => v.split(',').map(Number), [1, 2, 3])
-    .option('--compute <n>', 'compute of each search, in first trainings of 8,000 images', Number, 36)
-    .option('--population <n>', 'NSGA-II generation size', Number, 12)
-    .option('--workers <n>', 'training workers', Number, Math.max(1, availableParallelism()))
-    .option('--checkpoints <share,…>', 'shares of the compute at which the handed-over front is measured', (v) => v.split(',').map(Number), [0.6, 1])
+    .option('--seeds <n,…>', 'search seeds', listFlag('--seeds', (n) => Number.isInteger(n) && n >= 0, 'comma-separated whole numbers'), [1, 2, 3])
+    .option('--compute <n>', 'compute of each search, in first trainings of 8,000 images', numberFlag('--compute', (n) => Number.isInteger(n) && n >= 2, 'a whole number ≥ 2'), 36)
+    .option('--population <n>', 'NSGA-II generation size', numberFlag('--population', (n) => Number.isInteger(n) && n >= 2, 'a whole number ≥ 2'), 12)
+    .option('--workers <n>', 'training workers', positiveInt('--workers'), Math.max(1, availableParallelism()))
+    .option('--checkpoints <share,…>', 'shares of the compute at which the handed-over front is measured (1, the end, is always one)', listFlag('--checkpoints', (c) => c > 0 && c <= 1, 'comma-separated shares in (0, 1]'), [0.6, 1])
     .parse()
     .opts<{ data: string; seeds: number[]; compute: number; population: number; workers: number; checkpoints: number[] }>();
-  for (const [name, ok] of [
-    ['--seeds', o.seeds.length > 0 && o.seeds.every((n) => Number.isInteger(n) && n >= 0)],
-    ['--compute', Number.isInteger(o.compute) && o.compute >= 2],
-    ['--population', Number.isInteger(o.population) && o.population >= 2],
-    ['--workers', Number.isInteger(o.workers) && o.workers >= 1],
-    ['--checkpoints', o.checkpoints.includes(1) && o.checkpoints.every((c) => c > 0 && c <= 1)],
-  ] as const) {
-    if (!ok) throw new InvalidArgumentError(`${name}: expected ${name === '--checkpoints' ? 'shares in (0, 1] including 1' : name === '--seeds' ? 'comma-separated whole numbers' : 'a whole number ≥ 2 (workers ≥ 1)'}`);
-  }
   await runRealComparison({ ...o, outDir: join(packageRoot(), 'results', 'bench'), log: (line) => console.error(line) });
   process.exit(0);
 }
