@@ -180,7 +180,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
   const journaled = new Map<string, JournalEntry>(entries.map((e) => [journalKey(e), e]));
 
-  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, config.proxyDelayMs, baseImages) : null);
+  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, { delayMs: config.proxyDelayMs, baseImages }) : null);
   if (!evaluator) {
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;

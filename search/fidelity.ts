@@ -7,6 +7,7 @@
  */
 import type { SearchConfig } from './config.js';
 import { pointOf } from './objectives.js';
+import { dominates } from './pareto.js';
 import { nextPromotion, promotionKey, rungBudgets, type Promotion, type RungResult } from './promotion.js';
 import type { CandidateRecord, EvaluatedRecord, ObjectiveName, RungBudget } from './types.js';
 
@@ -102,6 +103,36 @@ export function latestRecords(lines: readonly CandidateRecord[]): CandidateRecor
     }
   }
   return records;
+}
+
+/**
+ * The non-dominated candidates, each compared with every other at the
+ * highest rung both reached (each at its highest rung in the result). A
+ * promoted candidate's accuracy is read after 3× or 9× the training of one
+ * that was not, so one front over every candidate's highest rung keeps
+ * little but the promoted (the more-trained dominate the rest by training,
+ * not by architecture); compared at their common rung, a candidate is
+ * removed only by one that was better at the same training. Without
+ * promotions this is the plain Pareto front. Pure, O(n²).
+ */
+export function frontAtCommonRung(lines: readonly CandidateRecord[], objectives: readonly ObjectiveName[]): EvaluatedRecord[] {
+  const byRung = new Map<string, EvaluatedRecord[]>();
+  for (const line of lines) {
+    if (line.state !== 'evaluated') continue;
+    const results = byRung.get(line.id) ?? [];
+    results[rungOf(line)] = line;
+    byRung.set(line.id, results);
+  }
+  // Rungs are climbed one at a time, so a candidate has a result at every rung up to its highest.
+  const candidates = [...byRung.values()].map((results) => ({ results, top: results.length - 1 })).filter((c) => c.results.every(Boolean));
+  const front = candidates.filter((b) =>
+    candidates.every((a) => {
+      if (a === b) return true;
+      const rung = Math.min(a.top, b.top);
+      return !dominates(pointOf(a.results[rung], objectives), pointOf(b.results[rung], objectives));
+    }),
+  );
+  return front.map((c) => c.results[c.top]).sort((a, b) => b.accuracy - a.accuracy || a.latency.p50 - b.latency.p50);
 }
 
 /** Results of every rung in journal order: rungs.csv's rows. */

@@ -57,6 +57,23 @@ describe('the front a search hands over after some compute', () => {
     // Candidate 3 dominates 1 once it is in.
     expect(frontAfter(journal, config, 600, cost).map((r) => r.id)).toEqual([ids[3], ids[0]]);
   });
+
+  it('compared at the common rung, a promoted candidate removes another only by being better at the same training', () => {
+    // 1 (rung 0: 0.75 at 0.5 ms) is promoted to 0.85; 0 (0.8 at 0.6 ms) stays at rung 0; 3 (0.7 at 0.55 ms) at rung 0.
+    const lines = [line(0, 0, 0.8, 0.6), line(1, 0, 0.75, 0.5), line(1, 1, 0.85, 0.5), line(3, 0, 0.7, 0.55)];
+    // At the highest rung, 1's 0.85 after 3× the training dominates both others.
+    expect(frontAfter(lines, config, 1e9, cost).map((r) => r.id)).toEqual([ids[1]]);
+    // At the common rung (0), 0 is more accurate than 1 (0.8 > 0.75), so it stays; 3 is slower and worse than 1 at rung 0.
+    const common = frontAfter(lines, config, 1e9, cost, 'common-rung');
+    expect(common.map((r) => [r.id, r.rung])).toEqual([
+      [ids[1], 1],
+      [ids[0], 0],
+    ]);
+    // Without promotions the two rules are the plain Pareto front.
+    const single = [line(0, 0, 0.8, 0.6), line(1, 0, 0.75, 0.5), line(3, 0, 0.7, 0.55), line(2, 0, 0.9, 0.9)];
+    expect(frontAfter(single, config, 1e9, cost, 'common-rung')).toEqual(frontAfter(single, config, 1e9, cost));
+    expect(frontAfter(single, config, 1e9, cost).map((r) => r.id)).toEqual([ids[2], ids[0], ids[1]]);
+  });
 });
 
 describe('the real comparison', () => {

@@ -39,7 +39,7 @@ describe('multi-fidelity search (proxy evaluator with its learning curve)', () =
     expect(result.imagesTrained).toBe(36 * base + 9 * 2 * base + 2 * 6 * base);
 
     // A promoted result is the learning curve at its budget; a candidate only climbs one rung at a time.
-    const proxy = new ProxyEvaluator(new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 }), 0, base);
+    const proxy = new ProxyEvaluator(new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 }), { baseImages: base });
     for (const r of [...atRung(1), ...atRung(2)]) {
       expect(r.accuracy).toBeCloseTo(proxy.accuracyAt(r.genome, r.id, r.imagesTrained!), 12);
       expect(atRung(rungOf(r) - 1).some((lower) => lower.id === r.id)).toBe(true);
@@ -92,7 +92,7 @@ describe('multi-fidelity search (proxy evaluator with its learning curve)', () =
 
   it('constraints still reject before any training, at every rung', async () => {
     const trained: string[] = [];
-    const inner = new ProxyEvaluator(new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 }), 0, 1000);
+    const inner = new ProxyEvaluator(new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 }), { baseImages: 1000 });
     const counting = {
       latency: inner.latency.bind(inner),
       close: inner.close.bind(inner),
