@@ -34,16 +34,14 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import seedrandom from 'seedrandom';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { teacherSpecOf } from '../search/engine.js';
-import { ProxyEvaluator, trainingJobFor } from '../search/evaluators.js';
+import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { MobileNetSpace } from '../space/space.js';
-import type { Genome } from '../space/types.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
@@ -51,7 +49,8 @@ import { teacherProgressLines } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { fidelityGenomes } from './fidelity-genomes.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
 const DEFAULT_PROXIES = '8000,2000';
@@ -98,16 +97,14 @@ const dataContentHash = datasetContentHash(dataset);
 const space = new MobileNetSpace(NAMED_SPACES.small, { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
 
 // --- genomes: spread over the analytic latency range ---
-const rng = seedrandom(`fidelity:${o.seed}`);
-const pool = new Map<string, Genome>();
-for (let tries = 0; pool.size < o.pool && tries < o.pool * 20; tries++) {
-  const g = space.sample(rng);
-  pool.set(space.id(g), g);
-}
-const analytic = new ProxyEvaluator(space);
-const byLatency = [...pool.entries()].map(([id, genome]) => ({ id, genome, latencyMs: analytic.predictLatency(genome) })).sort((a, b) => a.latencyMs - b.latencyMs || a.id.localeCompare(b.id));
-if (byLatency.length < o.genomes) throw new InvalidArgumentError(`--genomes ${o.genomes}: only ${byLatency.length} distinct genomes were sampled; raise --pool`);
-const chosen = evenlySpaced(byLatency.length, o.genomes).map((i) => ({ ...byLatency[i], ...space.cost(byLatency[i].genome) }));
+const picked = (() => {
+  try {
+    return fidelityGenomes(space, { seed: o.seed, sampled: o.pool, count: o.genomes });
+  } catch (error) {
+    throw new InvalidArgumentError(`--genomes ${o.genomes}: ${(error as Error).message}; raise --pool`);
+  }
+})();
+const chosen = picked.chosen.map((g) => ({ ...g, ...space.cost(g.genome) }));
 
 // --- teacher ---
 const baseConfig = resolveSearchConfig({ ...OVERNIGHT, name: 'bench-fidelity', data: o.data, seed: o.seed, teacher: o.teacherEpochs ? { train: { epochs: o.teacherEpochs } } : null });
@@ -262,7 +259,7 @@ writeFileAtomic(
       data: { name: dataset.name, contentHash: dataContentHash, trainImages: dataset.train.count },
       seed: o.seed,
       teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy } : null,
-      genomeChoice: `${o.genomes} of ${pool.size} sampled genomes, the middle genome of each of ${o.genomes} equal bins of the analytic latency order (ProxyEvaluator.predictLatency)`,
+      genomeChoice: `${o.genomes} of ${picked.distinct} sampled genomes, the middle genome of each of ${o.genomes} equal bins of the analytic latency order (ProxyEvaluator.predictLatency)`,
       genomes: chosen.map((g, i) => ({ id: g.id, latencyOrder: i, params: g.params, macs: g.macs, analyticLatencyMs: g.latencyMs })),
       reference: { ...reference, label: settingLabel(reference) },
       settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),

@@ -33,6 +33,7 @@ export function linesWithin(lines: readonly CandidateRecord[], compute: number, 
  * (search/fidelity.ts frontAtCommonRung). The same without promotions.
  */
 export type HandOverRule = 'highest-rung' | 'common-rung';
+export const HAND_OVER_RULES: readonly HandOverRule[] = ['highest-rung', 'common-rung'];
 
 /** The front a run hands over after `compute` images. */
 export function frontAfter(lines: readonly CandidateRecord[], config: SearchConfig, compute: number, cost: LineCost, rule: HandOverRule = 'highest-rung'): EvaluatedRecord[] {

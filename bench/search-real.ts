@@ -42,9 +42,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
-import { frontAfter, type HandOverRule, type LineCost } from './hand-over.js';
-
-const HAND_OVER_RULES: readonly HandOverRule[] = ['highest-rung', 'common-rung'];
+import { frontAfter, HAND_OVER_RULES, type HandOverRule, type LineCost } from './hand-over.js';
 
 /** The overnight preset's first training: 1 epoch of an 8,000-image subset. */
 export const REAL_BASE_SUBSET = 8000;

@@ -124,7 +124,11 @@ export function frontAtCommonRung(lines: readonly CandidateRecord[], objectives:
     byRung.set(line.id, results);
   }
   // Rungs are climbed one at a time, so a candidate has a result at every rung up to its highest.
-  const candidates = [...byRung.values()].map((results) => ({ results, top: results.length - 1 })).filter((c) => c.results.every(Boolean));
+  const candidates = [...byRung].map(([id, results]) => {
+    const missing = Array.from(results).findIndex((r) => r === undefined);
+    if (missing >= 0) throw new Error(`candidate ${id} has a result at rung ${results.length - 1} but none at rung ${missing}: rungs are climbed one at a time`);
+    return { results, top: results.length - 1 };
+  });
   const front = candidates.filter((b) =>
     candidates.every((a) => {
       if (a === b) return true;

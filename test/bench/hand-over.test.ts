@@ -73,6 +73,8 @@ describe('the front a search hands over after some compute', () => {
     const single = [line(0, 0, 0.8, 0.6), line(1, 0, 0.75, 0.5), line(3, 0, 0.7, 0.55), line(2, 0, 0.9, 0.9)];
     expect(frontAfter(single, config, 1e9, cost, 'common-rung')).toEqual(frontAfter(single, config, 1e9, cost));
     expect(frontAfter(single, config, 1e9, cost).map((r) => r.id)).toEqual([ids[2], ids[0], ids[1]]);
+    // A promotion without the lower rung it came from is a broken journal, named, not skipped.
+    expect(() => frontAfter([line(0, 0, 0.8, 0.6), line(1, 1, 0.85, 0.5)], config, 1e9, cost, 'common-rung')).toThrow(`candidate ${ids[1]} has a result at rung 1 but none at rung 0`);
   });
 });
 

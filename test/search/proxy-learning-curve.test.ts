@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { evenlySpaced, fitProxyCurve } from '../../bench/fidelity-summary.js';
+import { fidelityGenomes } from '../../bench/fidelity-genomes.js';
+import { fitProxyCurve } from '../../bench/fidelity-summary.js';
 import { MEASURED_REFERENCE_SPREAD, PROXY_LEARNING_CURVE, ProxyEvaluator } from '../../search/evaluators.js';
 import { NAMED_SPACES } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
@@ -70,14 +71,7 @@ describe("the proxy evaluator's learning curve", () => {
 
     // bench:fidelity's 16 genomes (seed 0: 512 sampled, the middle one of each of 16 bins of
     // analytic latency) spread 0.54 points (sd) at 80,000 images; the measured setting reproduces it.
-    const rng = seedrandom('fidelity:0');
-    const pool = new Map<string, Genome>();
-    for (let tries = 0; pool.size < 512 && tries < 512 * 20; tries++) {
-      const g = space.sample(rng);
-      pool.set(space.id(g), g);
-    }
-    const byLatency = [...pool.entries()].map(([id, genome]) => ({ id, genome, latencyMs: wide.predictLatency(genome) })).sort((a, b) => a.latencyMs - b.latencyMs || a.id.localeCompare(b.id));
-    const chosen = evenlySpaced(byLatency.length, 16).map((i) => byLatency[i]);
+    const { chosen } = fidelityGenomes(space, { seed: 0, sampled: 512, count: 16 });
     const measured = new ProxyEvaluator(space, { baseImages: BASE, referenceSpread: MEASURED_REFERENCE_SPREAD });
     const spreadAt = (p: ProxyEvaluator) => sd(chosen.map(({ id, genome }) => p.accuracyAt(genome, id, 10 * BASE)));
     expect(spreadAt(measured)).toBeGreaterThan(0.0049);
