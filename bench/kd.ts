@@ -6,7 +6,8 @@
  * test accuracy as mean ± sd and the paired gain.
  *
  * usage: npm run bench:kd -- [--data fashion-mnist] [--epochs 30] [--seeds 3]
- *        [--subset N] [--teacher-epochs 10] [--students small,medium]
+ *        [--subset N] [--teacher-epochs 10] [--teacher-arch widest] [--teacher-threads 1]
+ *        [--students small,medium]
  * The defaults are the full measurement (hours on 2 cores); e.g.
  * `--data fashion-mnist-sample --epochs 3 --subset 2000` fits in minutes.
  */
@@ -26,6 +27,7 @@ import { trainCandidate } from '../train/distill.js';
 import { packageRoot } from '../locations.js';
 import { teacherLogits } from '../train/teacher.js';
 import { teacherProgressLines } from '../train/teacher-progress.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 
 const stage = (width: number, expand: number, depth = 1): StageGene => ({
@@ -46,16 +48,18 @@ const o = new Command('bench-kd')
   .option('--seeds <n>', 'seeds per student and setting', Number, 3)
   .option('--subset <n>', 'train students on this many images', Number)
   .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', Number, 10)
+  .option('--teacher-arch <name>', `architecture of the teacher: ${TEACHER_ARCHITECTURES.join(', ')}`, DEFAULT_TEACHER_ARCHITECTURE)
+  .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', Number, 1)
   .option('--students <names>', `comma-separated: ${Object.keys(STUDENTS).join(', ')}`, 'small,medium')
   .parse()
-  .opts<{ data: string; epochs: number; seeds: number; subset?: number; teacherEpochs: number; students: string }>();
+  .opts<{ data: string; epochs: number; seeds: number; subset?: number; teacherEpochs: number; teacherArch: string; teacherThreads: number; students: string }>();
 
 await selectBackend();
 const dataset = loadDataset(o.data);
 const full = prepareData(dataset);
 const data = o.subset ? withTrainingSubset(full, o.subset, 0) : full;
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: data.numClasses, inputChannels: data.train.channels });
-const spec = trainedTeacherSpec(space, o.teacherEpochs, dataset.train.height);
+const spec = trainedTeacherSpec(space, o.teacherEpochs, dataset.train.height, 0, o.teacherThreads, o.teacherArch as TeacherArchitecture);
 const teacher = await teacherLogits(full, spec, teacherProgressLines(spec, (l) => console.error(l)));
 console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached)' : ''}`);
 

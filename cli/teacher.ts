@@ -6,6 +6,7 @@ import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
@@ -20,6 +21,7 @@ interface TeacherFlags {
   inputScale: string;
   layout?: string;
   threads?: number;
+  arch: string;
 }
 
 export function registerTeacher(program: Command): void {
@@ -27,10 +29,11 @@ export function registerTeacher(program: Command): void {
     .command('teacher')
     .description('run a teacher over the training data and cache its logits for distillation')
     .option('--onnx <file>', 'your own ONNX classifier (NCHW or NHWC; resized and channel-adapted as needed)')
-    .option('--train', 'train the space\'s widest, deepest network (expansion ≤ 4) as teacher, when you have none')
+    .option('--train', 'train a teacher here (--arch), when you have none')
     .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX or CIFAR directory, or a .npz', DEFAULT_DATASET)
     .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), 10)
     .option('--seed <n>', 'seed for --train', '0')
+    .option('--arch <name>', `architecture for --train: ${TEACHER_ARCHITECTURES.join(', ')} (widest: the space's widest genome)`, DEFAULT_TEACHER_ARCHITECTURE)
     .option('--space <name|file>', 'space whose widest genome --train uses', 'small')
     .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
     .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
@@ -41,6 +44,7 @@ export function registerTeacher(program: Command): void {
         if (!(INPUT_SCALES as readonly string[]).includes(o.inputScale)) {
           throw new UsageError(`--input-scale must be one of ${INPUT_SCALES.join(', ')}, got '${o.inputScale}'`);
         }
+        if (!(TEACHER_ARCHITECTURES as readonly string[]).includes(o.arch)) throw new UsageError(`--arch must be one of ${TEACHER_ARCHITECTURES.join(', ')}, got '${o.arch}'`);
         if (o.layout && o.layout !== 'NCHW' && o.layout !== 'NHWC') throw new UsageError(`--layout must be NCHW or NHWC, got '${o.layout}'`);
         const backend = await selectBackend(program.opts().backend);
         console.error(`backend: ${backend.name} (${backend.reason})`);
@@ -52,7 +56,7 @@ export function registerTeacher(program: Command): void {
         } else {
           const { config, source } = loadSpaceConfig(o.space);
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
-          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? 1);
+          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? 1, o.arch as TeacherArchitecture);
         }
         const bar = progressBar('teacher', { lineEvery: 0.1 });
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));

@@ -11,6 +11,7 @@ import { NAMED_SPACES } from '../space/defaults.js';
 import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
+import { TEACHER_ARCHITECTURES } from '../train/teacher-types.js';
 import { redisUrlProblem } from './redis-connection.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
@@ -95,7 +96,14 @@ export const searchConfigSchema = z.strictObject({
       z.null(),
       z.strictObject({ onnx: z.string(), inputScale: z.enum(INPUT_SCALES).optional(), layout: z.enum(['NCHW', 'NHWC']).optional() }),
       // threads: data-parallel threads training the teacher (it trains alone, before the search); absent is 1.
-      z.strictObject({ train: z.strictObject({ epochs: z.number().int().positive(), threads: z.number().int().positive().optional() }) }),
+      // architecture: the space's widest genome or a hand-designed baseline (train/trained-teacher.ts).
+      z.strictObject({
+        train: z.strictObject({
+          epochs: z.number().int().positive(),
+          threads: z.number().int().positive().optional(),
+          architecture: z.enum(TEACHER_ARCHITECTURES).optional(),
+        }),
+      }),
     ])
     .default(null),
   latency: z
@@ -168,11 +176,26 @@ export class SearchConfigError extends Error {
   }
 }
 
+/**
+ * A union's own issue says only "Invalid input" at the union's field. The
+ * branch whose issue reaches deepest is the one the user meant (a `teacher`
+ * with `train` inside is the trained-teacher branch), so report that issue,
+ * at its full path; when no branch got past the union's own field, the
+ * union's issue is the clearest.
+ */
+function mostSpecificIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const deepest = issue.errors.flat().reduce((a, b) => (b.path.length > a.path.length ? b : a));
+  if (deepest.path.length === 0) return issue;
+  const inner = mostSpecificIssue(deepest);
+  return { ...inner, path: [...issue.path, ...inner.path] };
+}
+
 /** Validates and fills defaults; the error names the source and field. */
 export function resolveSearchConfig(value: unknown, source = 'config'): SearchConfig {
   const parsed = searchConfigSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+    const issue = mostSpecificIssue(parsed.error.issues[0]);
     let field = issue.path.join('.');
     if (issue.code === 'unrecognized_keys') field = [field, (issue as { keys: string[] }).keys[0]].filter(Boolean).join('.');
     throw new SearchConfigError(`${source}: ${field || '(root)'}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`);

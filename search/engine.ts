@@ -106,7 +106,7 @@ export function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataR
   const t = config.teacher;
   if (t === null) return null;
   if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
-  return trainedTeacherSpec(space, t.train.epochs, dataResolution, config.seed, t.train.threads ?? 1);
+  return trainedTeacherSpec(space, t.train.epochs, dataResolution, config.seed, t.train.threads ?? 1, t.train.architecture);
 }
 
 /** A new run's id: names its queue; unique to this run directory and moment. */

@@ -3,6 +3,14 @@ import type { Genome } from '../space/types.js';
 import type { TeacherLogits } from './distill.js';
 import type { InputScale } from './input-adapter.js';
 
+/**
+ * Architectures a teacher trained here can have: the space's widest genome,
+ * or one of the hand-designed baselines that are genomes (space/baselines.ts).
+ */
+export const TEACHER_ARCHITECTURES = ['widest', 'mobilenetv3-small', 'mobilenetv2-x0.35', 'mobilenetv2-x0.5', 'mobilenetv2-x0.75', 'mobilenetv2-x1.0'] as const;
+export type TeacherArchitecture = (typeof TEACHER_ARCHITECTURES)[number];
+export const DEFAULT_TEACHER_ARCHITECTURE: TeacherArchitecture = 'widest';
+
 /** Which teacher: a user's ONNX file, or one trained here. */
 export type TeacherSpec =
   | {
@@ -15,6 +23,8 @@ export type TeacherSpec =
     }
   | {
       kind: 'trained';
+      /** What the architecture is called (`widest`, `mobilenetv3-small`, …): for messages; the key uses the genome and strides. */
+      architecture?: string;
       genome: Genome;
       strides: { stem: number; stages: number[] };
       epochs: number;

@@ -2,6 +2,7 @@
  * The teacher trained here when the user has none: a wide network from the
  * search space, trained with plain cross-entropy on the full training split.
  */
+import { baseline } from '../space/baselines.js';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { genomeId } from '../space/genome.js';
 import { planNetwork } from '../space/plan.js';
@@ -12,7 +13,8 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator, onnxLogits } from './onnx-evaluate.js';
-import type { TeacherResult, TeacherSpec } from './teacher-types.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture, type TeacherResult, type TeacherSpec } from './teacher-types.js';
+import type { TrainingBudget, TrainOptions } from './types.js';
 
 /**
  * The default teacher when the user has none: the space's widest and deepest
@@ -41,19 +43,51 @@ export function teacherGenome(space: SearchSpaceConfig, dataResolution: number):
   };
 }
 
+/** The genome and strides of a teacher architecture, for this space and data resolution. */
+export function teacherArchitecture(
+  name: TeacherArchitecture,
+  space: SearchSpaceConfig,
+  dataResolution: number,
+): { genome: Genome; strides: { stem: number; stages: number[] } } {
+  if (name === 'widest') return { genome: teacherGenome(space, dataResolution), strides: { stem: space.stemStride, stages: space.stages.map((s) => s.stride) } };
+  if (!(TEACHER_ARCHITECTURES as readonly string[]).includes(name)) throw new RangeError(`teacher architecture must be one of ${TEACHER_ARCHITECTURES.join(', ')}, got '${name}'`);
+  const b = baseline(name, dataResolution);
+  if (b.kind !== 'genome') throw new RangeError(`teacher architecture '${name}' is not a genome`);
+  return { genome: b.genome, strides: b.strides };
+}
+
 /**
- * A trained-teacher spec for a space and data of `dataResolution` pixels (see
- * {@link teacherGenome}), trained on `threads` threads, data-parallel.
+ * A trained-teacher spec for a space and data of `dataResolution` pixels,
+ * trained on `threads` threads, data-parallel. The architecture's genome and
+ * strides are in the spec (and so in the cache key), not its name.
  */
-export function trainedTeacherSpec(space: MobileNetSpace, epochs: number, dataResolution: number, seed = 0, threads = 1): TeacherSpec {
+export function trainedTeacherSpec(
+  space: MobileNetSpace,
+  epochs: number,
+  dataResolution: number,
+  seed = 0,
+  threads = 1,
+  architecture: TeacherArchitecture = DEFAULT_TEACHER_ARCHITECTURE,
+): TeacherSpec {
   return {
     kind: 'trained',
-    genome: teacherGenome(space.config, dataResolution),
-    strides: { stem: space.config.stemStride, stages: space.config.stages.map((s) => s.stride) },
+    architecture,
+    ...teacherArchitecture(architecture, space.config, dataResolution),
     epochs,
     seed,
     ...(threads > 1 ? { threads } : {}),
   };
+}
+
+/**
+ * How a teacher trains: the training defaults (SGD momentum 0.9 at 0.05,
+ * cosine to 0, pad-and-crop + flip, weight decay 4e-5), cross-entropy only
+ * and no label smoothing — a teacher trained with label smoothing distils
+ * worse (Müller et al. 2019): its logits lose the similarities between
+ * classes that the student learns from.
+ */
+export function teacherTrainOptions(budget: TrainingBudget, seed: number, threads = 1): TrainOptions {
+  return { budget, seed, distillation: { alpha: 0 }, labelSmoothing: 0, threads };
 }
 
 /**
@@ -72,14 +106,11 @@ export async function trainedTeacher(
   const plan = planNetwork(spec.genome, spec.strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
   const model = buildTfjsModel(plan, spec.seed);
   const result = await trainCandidate(model, data, null, {
-    budget: { epochs: spec.epochs },
-    seed: spec.seed,
-    distillation: { alpha: 0 },
+    ...teacherTrainOptions({ epochs: spec.epochs }, spec.seed, spec.threads ?? 1),
     onProgress: (p) => onProgress?.(p.imagesSeen, p.imagesTotal),
     evaluator: onnxEvaluator(plan),
     resumeFrom: checkpointPath ? readCheckpoint(checkpointPath) : null,
     onEpoch: checkpointPath ? (c) => writeCheckpoint(checkpointPath, c) : undefined,
-    threads: spec.threads ?? 1,
   });
   const [logits] = await onnxLogits(plan, model, [data.fullTrain()]);
   const params = model.countParams();
@@ -88,6 +119,6 @@ export async function trainedTeacher(
     logits,
     classes: data.numClasses,
     testAccuracy: result.testAccuracy ?? 0,
-    description: `trained here: genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}${(spec.threads ?? 1) > 1 ? `, ${spec.threads} threads` : ''}`,
+    description: `trained here: ${spec.architecture ? `${spec.architecture}, ` : ''}genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}${(spec.threads ?? 1) > 1 ? `, ${spec.threads} threads` : ''}`,
   };
 }

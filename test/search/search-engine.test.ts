@@ -118,4 +118,12 @@ describe('search config', () => {
     expect(resolveSearchConfig({ budget: { time: '1h30m' } }).budget.time).toBe(5400);
     expect(() => resolveSearchConfig({ training: { epochs: 1, images: 100 } })).toThrow('training: give epochs or images, not both');
   });
+
+  it('inside the teacher (a union of three forms) the error names the field of the form that was meant', () => {
+    expect(() => resolveSearchConfig({ teacher: { train: { epochs: 3, architecture: 'resnet18' } } }, 'my.json')).toThrow(/^my\.json: teacher\.train\.architecture: .*"widest"\|"mobilenetv3-small"/);
+    expect(() => resolveSearchConfig({ teacher: { train: { epochs: 3, arch: 'widest' } } }, 'my.json')).toThrow('my.json: teacher.train.arch: unknown field');
+    expect(() => resolveSearchConfig({ teacher: { onnx: 3 } }, 'my.json')).toThrow(/^my\.json: teacher\.onnx: .*expected string/);
+    expect(() => resolveSearchConfig({ teacher: 'yes' }, 'my.json')).toThrow('my.json: teacher: Invalid input');
+    expect(resolveSearchConfig({ teacher: { train: { epochs: 3, architecture: 'mobilenetv3-small' } } }).teacher).toEqual({ train: { epochs: 3, architecture: 'mobilenetv3-small' } });
+  });
 });

@@ -13,7 +13,9 @@ import { prepareData } from '../../train/datasets/prepared.js';
 import { accuracyFromLogits, predictLogits } from '../../train/evaluate.js';
 import { adaptBatch, planOnnxInput } from '../../train/input-adapter.js';
 import { TeacherError, teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
-import { trainedTeacherSpec } from '../../train/trained-teacher.js';
+import { baseline } from '../../space/baselines.js';
+import type { TeacherArchitecture } from '../../train/teacher-types.js';
+import { teacherArchitecture, teacherGenome, teacherTrainOptions, trainedTeacherSpec } from '../../train/trained-teacher.js';
 import type { Dataset, ImageSet } from '../../train/types.js';
 import { relativeError } from '../helpers.js';
 
@@ -79,6 +81,30 @@ describe('ONNX teacher', () => {
     expect(two).toMatchObject({ kind: 'trained', threads: 2 });
     expect(teacherKey(data, two)).not.toBe(teacherKey(data, one));
     expect(teacherKey(data, { ...one, threads: 1 } as TeacherSpec)).toBe(teacherKey(data, one));
+  });
+
+  it('a trained teacher\'s architecture: the widest genome by default, a baseline by name, each with its own key', () => {
+    const data = prepareData(dataset('a'));
+    const widest = trainedTeacherSpec(space, 3, 28, 0);
+    const v3 = trainedTeacherSpec(space, 3, 28, 0, 1, 'mobilenetv3-small');
+    if (widest.kind !== 'trained' || v3.kind !== 'trained') throw new Error('expected trained specs');
+    expect(widest.architecture).toBe('widest');
+    expect(widest.genome).toEqual(teacherGenome(SMALL_IMAGE_SPACE, 28));
+    // The baseline's own genome and strides, adapted to 28 px (three stride-2 layers).
+    const b = baseline('mobilenetv3-small', 28);
+    if (b.kind !== 'genome') throw new Error('expected a genome baseline');
+    expect(v3.genome).toEqual(b.genome);
+    expect(v3.strides).toEqual(b.strides);
+    expect([v3.strides.stem, ...v3.strides.stages].filter((s) => s === 2)).toHaveLength(3);
+    expect(teacherKey(data, v3)).not.toBe(teacherKey(data, widest));
+    // The name is for messages only: the key is the architecture's.
+    expect(teacherKey(data, { ...v3, architecture: 'renamed' })).toBe(teacherKey(data, v3));
+    expect(() => teacherArchitecture('resnet18' as TeacherArchitecture, SMALL_IMAGE_SPACE, 28)).toThrow(/teacher architecture must be one of widest, .*got 'resnet18'/);
+  });
+
+  it('a teacher trains on cross-entropy alone, without label smoothing', () => {
+    const options = teacherTrainOptions({ epochs: 4 }, 3, 2);
+    expect(options).toMatchObject({ budget: { epochs: 4 }, seed: 3, threads: 2, labelSmoothing: 0, distillation: { alpha: 0 } });
   });
 
   it('an NHWC model ending in softmax: probabilities become log-probabilities', async () => {
