@@ -72,7 +72,7 @@ const atLeast =
     return n;
   };
 
-const o = new Command('bench-fidelity')
+const program: Command = new Command('bench-fidelity')
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--genomes <n>', 'genomes: the middle one of each of this many equal bins of the analytic latency order', atLeast(2), 16)
   .option('--pool <n>', 'distinct genomes sampled to choose them from', atLeast(2), 512)
@@ -84,8 +84,8 @@ const o = new Command('bench-fidelity')
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
-  .parse()
-  .opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+  .parse();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -101,7 +101,7 @@ const picked = (() => {
   try {
     return fidelityGenomes(space, { seed: o.seed, sampled: o.pool, count: o.genomes });
   } catch (error) {
-    throw new InvalidArgumentError(`--genomes ${o.genomes}: ${(error as Error).message}; raise --pool`);
+    return program.error(`--genomes ${o.genomes}: ${(error as Error).message}; raise --pool`);
   }
 })();
 const chosen = picked.chosen.map((g) => ({ ...g, ...space.cost(g.genome) }));
@@ -122,7 +122,7 @@ const kd = o.summaryOnly ? spec !== null : teacher !== null;
 const proxies: FidelitySetting[] = o.proxies.map((n) => ({ images: n, subset: n, kd }));
 const budgets: FidelitySetting[] = o.budgets.map((n) => ({ images: n, subset: null, kd }));
 const reference = budgets.reduce<FidelitySetting | null>((best, s) => (best === null || s.images > best.images ? s : best), null);
-if (!reference) throw new InvalidArgumentError('--budgets: at least one is needed (the reference)');
+if (!reference) program.error('--budgets: at least one is needed (the reference)');
 const kdOff = kd && o.kdOff ? proxies.map((s) => ({ ...s, kd: false })) : [];
 const settings = [proxies[0], reference, ...proxies.slice(1), ...budgets.filter((s) => s !== reference), ...kdOff].filter(Boolean);
 
@@ -143,7 +143,7 @@ if (existsSync(csvPath)) {
   // left alone by --summary-only, which may read while another process appends.
   if (!o.summaryOnly) writeFileAtomic(csvPath, formatFidelityCsv(kept));
   console.error(`resuming: ${ours.length} rows of this data and seed already in ${csvPath}${dropped ? `; ${dropped} torn or incomplete line(s) dropped` : ''}`);
-} else if (o.summaryOnly) throw new InvalidArgumentError(`--summary-only: no ${csvPath} to summarise`);
+} else if (o.summaryOnly) program.error(`--summary-only: no ${csvPath} to summarise`);
 else writeFileAtomic(csvPath, formatFidelityCsv([]));
 
 // --- training ---

@@ -81,7 +81,7 @@ async function trainOne(data: string, name: string, minutes: number, seed: numbe
   };
 }
 
-const o = new Command('bench-teacher-choice')
+const program: Command = new Command('bench-teacher-choice')
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--candidates <names>', `comma-separated: ${TEACHER_ARCHITECTURES.join(', ')}`, 'widest,mobilenetv3-small,mobilenetv2-x0.5')
   .option('--minutes <list>', 'CPU minutes of training per candidate, comma-separated budgets', '10,30')
@@ -89,8 +89,8 @@ const o = new Command('bench-teacher-choice')
   .option('--seed <n>', 'initialisation and shuffling seed', Number, 0)
   .option('--summary-only', 'print the table from the rows so far, training nothing')
   .option('--only <candidate:minutes>', '(internal) train one candidate and print its row')
-  .parse()
-  .opts<{ data: string; candidates: string; minutes: string; workers: number; seed: number; summaryOnly?: boolean; only?: string }>();
+  .parse();
+const o = program.opts<{ data: string; candidates: string; minutes: string; workers: number; seed: number; summaryOnly?: boolean; only?: string }>();
 
 if (o.only) {
   const [name, minutes] = o.only.split(':');
@@ -106,8 +106,9 @@ const readRows = (): Row[] => (existsSync(csvPath) ? (parse(readFileSync(csvPath
 
 const candidates = o.candidates.split(',');
 const budgets = o.minutes.split(',').map(Number);
-if (budgets.some((m) => !(m > 0))) throw new Error(`--minutes: expected positive numbers, got '${o.minutes}'`);
-for (const c of candidates) teacherArchitecture(c as TeacherArchitecture, SMALL_IMAGE_SPACE, 28);
+if (budgets.some((m) => !(m > 0))) program.error(`--minutes: expected positive numbers, got '${o.minutes}'`);
+const unknown = candidates.find((c) => !(TEACHER_ARCHITECTURES as readonly string[]).includes(c));
+if (unknown) program.error(`--candidates: '${unknown}' is not one of ${TEACHER_ARCHITECTURES.join(', ')}`);
 
 if (!o.summaryOnly) {
   const done = new Set(readRows().map((r) => `${r.candidate}:${r.budget_minutes}`));
