@@ -8,7 +8,12 @@ import type { InputScale } from './input-adapter.js';
  * or one of the hand-designed baselines that are genomes (space/baselines.ts).
  */
 export const TEACHER_ARCHITECTURES = ['widest', 'mobilenetv3-small', 'mobilenetv2-x0.35', 'mobilenetv2-x0.5', 'mobilenetv2-x0.75', 'mobilenetv2-x1.0'] as const;
+/** One of TEACHER_ARCHITECTURES. */
 export type TeacherArchitecture = (typeof TEACHER_ARCHITECTURES)[number];
+/**
+ * The architecture a teacher gets when the config names none. `widest` stays the default
+ * until bench:teacher-choice shows another reaching more accuracy per CPU-hour (README, Teacher).
+ */
 export const DEFAULT_TEACHER_ARCHITECTURE: TeacherArchitecture = 'widest';
 
 /** Which teacher: a user's ONNX file, or one trained here. */
