@@ -26,7 +26,7 @@ import { prepareData, withTrainingSubset } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { packageRoot } from '../locations.js';
 import { teacherLogits } from '../train/teacher.js';
-import { teacherProgressLines } from '../train/teacher-progress.js';
+import { teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
 import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 
@@ -61,7 +61,7 @@ const data = o.subset ? withTrainingSubset(full, o.subset, 0) : full;
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: data.numClasses, inputChannels: data.train.channels });
 const spec = trainedTeacherSpec(space, o.teacherEpochs, dataset.train.height, 0, o.teacherThreads, o.teacherArch as TeacherArchitecture);
 const teacher = await teacherLogits(full, spec, teacherProgressLines(spec, (l) => console.error(l)));
-console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached)' : ''}`);
+console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached)' : ''}`);
 
 const rows: Array<{ student: string; params: number; alpha: number; seed: number; epochs: number; images: number; test_accuracy: number; validation_accuracy: number; train_seconds: number }> = [];
 for (const name of o.students.split(',')) {
@@ -100,4 +100,4 @@ for (const name of o.students.split(',')) {
 const out = join(packageRoot(), 'results', 'bench');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'kd.csv'), stringify(rows, { header: true }));
-writeFileSync(join(out, 'kd.json'), JSON.stringify({ data: dataset.name, images: data.train.count, epochs: o.epochs, seeds: o.seeds, teacher: { description: teacher.description, testAccuracy: teacher.testAccuracy }, summary }, null, 2) + '\n');
+writeFileSync(join(out, 'kd.json'), JSON.stringify({ data: dataset.name, images: data.train.count, epochs: o.epochs, seeds: o.seeds, teacher: { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn }, summary }, null, 2) + '\n');

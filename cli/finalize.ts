@@ -5,7 +5,7 @@ import { finalizeRun } from '../finalize/finalize-run.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../finalize/interval.js';
 import type { FinalizeEvent } from '../finalize/types.js';
-import { formatDuration } from '../train/teacher-progress.js';
+import { formatDuration, teacherTrainingNote } from '../train/teacher-progress.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
 
@@ -111,7 +111,7 @@ export function registerFinalize(program: Command): void {
             const p50 = m.latency.state === 'errored' ? '—' : m.latency.stats.p50.toFixed(4);
             console.log(`| ${m.record.kind === 'front' ? m.record.id : m.record.name} | ${m.record.kind} | ${pct(m.record.testAccuracy)} (${pct(i.low)}–${pct(i.high)}) | ${p50} | ${m.record.params} | ${(m.record.macs / 1e6).toFixed(2)} | ${formatDuration(m.record.trainSeconds)} |`);
           }
-          if (result.teacher) console.log(`teacher: ${pct(result.teacher.testAccuracy)} test accuracy (${result.teacher.description})`);
+          if (result.teacher) console.log(`teacher: ${pct(result.teacher.testAccuracy)} test accuracy (${result.teacher.description})${teacherTrainingNote(result.teacher)}`);
           for (const l of dominanceLines(dominance)) console.log(l);
           for (const f of result.failed) console.log(`${f.id}: training failed: ${f.error}`);
           console.log(`wrote ${runDir}/finalized.csv, finalized.svg, summary.md and final/<id>/ (model.onnx, tfjs model, genome.json)`);

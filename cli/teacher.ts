@@ -9,7 +9,7 @@ import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
 import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
-import { progressBar } from './progress.js';
+import { formatDuration, progressBar } from './progress.js';
 
 interface TeacherFlags {
   onnx?: string;
@@ -64,6 +64,7 @@ export function registerTeacher(program: Command): void {
         console.log(`teacher: ${result.description}`);
         console.log(`data: ${dataset.name} (${dataset.train.count} train, ${dataset.test.count} test, fingerprint ${data.fingerprint})`);
         console.log(`test accuracy: ${(result.testAccuracy * 100).toFixed(2)}%`);
+        if (result.trainSeconds !== null) console.log(`training time: ${formatDuration(result.trainSeconds)} on ${result.trainedOn ?? 'an unrecorded machine'}`);
         console.log(`logits cache key: ${result.key}${result.fromCache ? ' (already cached)' : ''}`);
       }),
     );

@@ -23,7 +23,8 @@ import { readRunDirectory, type RunDirectory } from '../search/run-directory.js'
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
-import { readCachedTeacher, teacherLogits } from '../train/teacher.js';
+import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
+import { teacherTrainingNote } from '../train/teacher-progress.js';
 import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
@@ -75,7 +76,8 @@ export interface FinalizeResult {
   recipe: FinalRecipe;
   models: FinalizedModel[];
   failed: Array<Extract<FinalRecord, { state: 'failed' }>>;
-  teacher: { description: string; testAccuracy: number; testCount: number } | null;
+  /** The run's teacher; `trainSeconds` and `trainedOn` as in TeacherResult (null for an ONNX teacher). */
+  teacher: { description: string; testAccuracy: number; testCount: number; trainSeconds: number | null; trainedOn: string | null } | null;
   /** Training wall-clock of this session, seconds. */
   wallSeconds: number;
 }
@@ -104,11 +106,14 @@ function frontModels(run: RunDirectory, top: number | undefined): FinalModel[] {
   });
 }
 
+/** What finalize reports of the run's teacher. */
+type RunTeacher = Pick<TeacherResult, 'description' | 'testAccuracy' | 'trainSeconds' | 'trainedOn'> & { key: string | null };
+
 /** The run's teacher logits: from the cache, or computed again (resumably) when the cache lost them. */
-async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => void): Promise<{ key: string | null; description: string; testAccuracy: number } | null> {
+async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
   if (run.teacherKey === null) return null;
   const cached = readCachedTeacher(run.teacherKey);
-  if (cached) return { key: run.teacherKey, description: cached.description, testAccuracy: cached.testAccuracy };
+  if (cached) return { key: run.teacherKey, description: cached.description, testAccuracy: cached.testAccuracy, trainSeconds: cached.trainSeconds, trainedOn: cached.trainedOn };
   const dataset = loadDataset(run.config.data);
   const space = new MobileNetSpace(spaceConfigOf(run.config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
   const spec = teacherSpecOf(run.config, space, dataset.train.height);
@@ -122,7 +127,7 @@ async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => v
       onEvent({ type: 'progress', id: 'teacher', imagesSeen: done, imagesTotal: total });
     }
   });
-  return { key: result.key, description: result.description, testAccuracy: result.testAccuracy };
+  return { key: result.key, description: result.description, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, trainedOn: result.trainedOn };
 }
 
 function readPlan(file: string): Plan {
@@ -165,7 +170,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
   }
   const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
-  if (teacher) onEvent({ type: 'teacher', description: teacher.description, testAccuracy: teacher.testAccuracy });
+  if (teacher) onEvent({ type: 'teacher', description: `${teacher.description}${teacherTrainingNote(teacher)}`, testAccuracy: teacher.testAccuracy });
   onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}${plan.recipe.threads ? `, ${plan.recipe.threads} threads per model (data-parallel)` : ''}` });
 
   const started = performance.now();
@@ -225,7 +230,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     recipe: plan.recipe,
     models: trained.map((record, i) => ({ record, latency: latencies[i], files: join(FINAL_DIR, record.id) })),
     failed: [...records.values()].filter((r): r is Extract<FinalRecord, { state: 'failed' }> => r.state === 'failed'),
-    teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, testCount } : null,
+    teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, testCount, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn } : null,
     wallSeconds,
   };
 }

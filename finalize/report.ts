@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../space/candidate-files.js';
 import { compareWithBaselines, type DominanceResult, type ScoredModel } from './dominance.js';
 import type { FinalizeResult } from './finalize-run.js';
 import { wilsonInterval } from './interval.js';
+import { teacherTrainingNote } from '../train/teacher-progress.js';
 import { recipeHash } from './recipe.js';
 
 export const FINALIZED_CSV = 'finalized.csv';
@@ -68,7 +69,8 @@ export function finalizedCsv(result: FinalizeResult): string {
     rows.push({
       id: 'teacher', kind: 'teacher', name: result.teacher.description,
       test_accuracy: round(result.teacher.testAccuracy, 5), test_accuracy_low: round(interval.low, 5), test_accuracy_high: round(interval.high, 5), test_images: result.teacher.testCount,
-      latency_p50_ms: '', latency_p90_ms: '', latency_ratio_to_first: '', params: '', macs: '', epochs: '', train_seconds: '', files: '',
+      latency_p50_ms: '', latency_p90_ms: '', latency_ratio_to_first: '', params: '', macs: '', epochs: '',
+      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '',
     });
   }
   return stringify(rows, { header: true, columns: [...FINALIZED_COLUMNS] });
@@ -124,7 +126,7 @@ export function summarySection(result: FinalizeResult, dominance: readonly Domin
     '## Finalized models (`nas finalize`)',
     '',
     `Recipe ${recipeHash(r)}: ${r.epochs} epochs on the training split, batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${Number(r.warmupEpochs.toFixed(3))} warm-up epoch(s) then cosine, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
-    result.teacher ? `Teacher: ${result.teacher.description}; test accuracy ${pct(result.teacher.testAccuracy)}.` : 'Teacher: none (plain training).',
+    result.teacher ? `Teacher: ${result.teacher.description}; test accuracy ${pct(result.teacher.testAccuracy)}${teacherTrainingNote(result.teacher)}.` : 'Teacher: none (plain training).',
     '',
     '| id | kind | name | test accuracy (95% interval) | p50 ms | p90 ms | params | MMACs | epochs | train s |',
     '|---|---|---|---|---:|---:|---:|---:|---:|---:|',

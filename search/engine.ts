@@ -20,7 +20,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
-import { teacherProgressLines } from '../train/teacher-progress.js';
+import { teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
@@ -168,7 +168,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (teacherSpec && config.evaluator === 'real') {
     const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log));
     teacherKey = teacher.key;
-    log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
+    log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached logits)' : ''}`);
   }
   await captureRunEnvironment(runDir, config, teacherKey);
 

@@ -88,5 +88,7 @@ export async function onnxTeacher(
     classes: data.numClasses,
     testAccuracy: accuracyFromLogits(testLogits, data.test.labels, data.numClasses),
     description: `onnx ${spec.path} (${plan.layout}, ${plan.channels} channel(s), input scale ${scale})`,
+    trainSeconds: null,
+    trainedOn: null,
   };
 }

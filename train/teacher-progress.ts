@@ -2,7 +2,7 @@
  * Teacher progress as lines, with elapsed time and ETA, for logs that are
  * not a terminal (nohup, CI) and for the search's log.
  */
-import type { TeacherSpec } from './teacher-types.js';
+import type { TeacherResult, TeacherSpec } from './teacher-types.js';
 
 /** "1h02m", "4m05s", "12s". */
 export function formatDuration(seconds: number): string {
@@ -31,4 +31,14 @@ export function teacherProgressLines(spec: TeacherSpec, line: (text: string) => 
     const where = spec.kind === 'trained' ? `epoch ${((done / total) * spec.epochs).toFixed(1)}/${spec.epochs}` : 'logits';
     line(`teacher: ${tenths * 10}% (${where}, ${done}/${total} images), elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
   };
+}
+
+/**
+ * " (trained in 1h52m on <CPU>, 1 thread)" for a teacher trained here whose
+ * time is known; "" otherwise. Appended to the lines that report a teacher's
+ * accuracy, so its cost is read beside it.
+ */
+export function teacherTrainingNote(teacher: Pick<TeacherResult, 'trainSeconds' | 'trainedOn'>): string {
+  if (teacher.trainSeconds === null) return '';
+  return ` (trained in ${formatDuration(teacher.trainSeconds)}${teacher.trainedOn ? ` on ${teacher.trainedOn}` : ''})`;
 }

@@ -46,6 +46,13 @@ export interface TeacherResult extends TeacherLogits {
   key: string;
   testAccuracy: number;
   description: string;
+  /**
+   * A teacher trained here: its training wall time in seconds, summed over
+   * resumed sessions, and where (`trainedOn`: CPU model and threads). Null
+   * for an ONNX teacher, and for cache entries written before they were recorded.
+   */
+  trainSeconds: number | null;
+  trainedOn: string | null;
   fromCache: boolean;
 }
 

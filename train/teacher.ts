@@ -53,6 +53,9 @@ const cacheMetaSchema = z.object({
   classes: z.number().int(),
   testAccuracy: z.number(),
   description: z.string(),
+  // Absent in entries written before training time was recorded: they stay valid.
+  trainSeconds: z.number().min(0).nullable().default(null),
+  trainedOn: z.string().nullable().default(null),
 });
 
 /** Cached logits by key, or null when absent or damaged. */
@@ -86,8 +89,8 @@ function writeCache(result: TeacherResult, count: number): void {
   const files = teacherCacheFiles(result.key);
   mkdirSync(teacherCacheDir(), { recursive: true });
   writeFileAtomic(files.logits, new Uint8Array(result.logits.buffer, result.logits.byteOffset, result.logits.byteLength));
-  const { key, classes, testAccuracy, description } = result;
-  writeFileAtomic(files.meta, JSON.stringify({ key, count, classes, testAccuracy, description }, null, 2));
+  const { key, classes, testAccuracy, description, trainSeconds, trainedOn } = result;
+  writeFileAtomic(files.meta, JSON.stringify({ key, count, classes, testAccuracy, description, trainSeconds, trainedOn }, null, 2));
 }
 
 /**

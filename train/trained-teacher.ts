@@ -2,6 +2,7 @@
  * The teacher trained here when the user has none: a wide network from the
  * search space, trained with plain cross-entropy on the full training split.
  */
+import os from 'node:os';
 import { baseline } from '../space/baselines.js';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { genomeId } from '../space/genome.js';
@@ -91,6 +92,15 @@ export function teacherTrainOptions(budget: TrainingBudget, seed: number, thread
 }
 
 /**
+ * Where a teacher was trained, as users compare training times: the CPU
+ * model and the threads it trained on. A resumed teacher names the machine
+ * that finished it.
+ */
+export function trainingMachine(threads: number, cpuModel: string = os.cpus()[0]?.model?.trim() || 'unknown CPU'): string {
+  return `${cpuModel}, ${threads} thread${threads === 1 ? '' : 's'}`;
+}
+
+/**
  * Trains the teacher of `spec` (plain cross-entropy) and returns its logits
  * over the full training split. With `checkpointPath`, training is
  * checkpointed after every epoch there and continues from it when it exists,
@@ -120,5 +130,7 @@ export async function trainedTeacher(
     classes: data.numClasses,
     testAccuracy: result.testAccuracy ?? 0,
     description: `trained here: ${spec.architecture ? `${spec.architecture}, ` : ''}genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}${(spec.threads ?? 1) > 1 ? `, ${spec.threads} threads` : ''}`,
+    trainSeconds: result.trainSeconds,
+    trainedOn: trainingMachine(spec.threads ?? 1),
   };
 }

@@ -73,6 +73,7 @@ describe('nas finalize on a short search', () => {
     const rows = parse(readFileSync(join(whole, 'finalized.csv')), { columns: true, cast: true }) as Array<Record<string, string | number>>;
     expect(Object.keys(rows[0])).toEqual([...FINALIZED_COLUMNS]);
     expect(rows.map((r) => r.kind)).toEqual(['front', 'baseline', 'teacher']);
+    expect(rows[2].train_seconds).toBe(''); // an ONNX teacher: not trained here
     const data = prepareData(loadDataset('fashion-mnist-sample'));
     for (const r of rows.slice(0, 2)) {
       expect(Number(r.test_accuracy_low)).toBeLessThanOrEqual(Number(r.test_accuracy));

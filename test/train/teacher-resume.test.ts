@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { writeCheckpoint } from '../../train/checkpoint.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
-import { teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
+import { readCachedTeacher, teacherCacheFiles, teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
 import { teacherProgressLines } from '../../train/teacher-progress.js';
 
 const genome: Genome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 16, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 2 }] }] };
@@ -29,6 +29,7 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     process.env.NAS_CACHE_DIR = cache;
     const checkpoint = join(cache, 'teacher', `${teacherKey(data, spec)}.ckpt`);
     mkdirSync(join(cache, 'teacher'), { recursive: true });
+    let killedSeconds = Number.NaN;
     const model = buildTfjsModel(planNetwork(genome, spec.strides, { numClasses: 10, inputChannels: 1 }), 0);
     await expect(
       trainCandidate(model, data, null, {
@@ -37,6 +38,7 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
         distillation: { alpha: 0 },
         onEpoch: (c) => {
           writeCheckpoint(checkpoint, c);
+          killedSeconds = c.trainSeconds;
           throw new Error('killed');
         },
       }),
@@ -47,6 +49,18 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     expect(existsSync(checkpoint)).toBe(false);
     expect(resumed.testAccuracy).toBe(whole.testAccuracy);
     expect(Buffer.compare(Buffer.from(resumed.logits.buffer), Buffer.from(whole.logits.buffer))).toBe(0);
+
+    // Its training time counts both sessions: the killed one's seconds are in the checkpoint it left.
+    expect(whole.trainSeconds).toBeGreaterThan(0);
+    expect(resumed.trainSeconds).toBeGreaterThan(killedSeconds);
+    expect(resumed.trainedOn).toMatch(/, 1 thread$/);
+    // The cache keeps it; an entry written before it was recorded still reads, with no time.
+    const key = teacherKey(data, spec);
+    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: resumed.trainSeconds, trainedOn: resumed.trainedOn, fromCache: true });
+    const meta = teacherCacheFiles(key).meta;
+    const { trainSeconds: _s, trainedOn: _o, ...older } = JSON.parse(readFileSync(meta, 'utf8'));
+    writeFileSync(meta, JSON.stringify(older));
+    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: null, trainedOn: null, testAccuracy: whole.testAccuracy });
   });
 
   it('progress lines every tenth, with elapsed time and ETA', () => {

@@ -65,6 +65,8 @@ describe('ONNX teacher', () => {
     const second = await teacherLogits(data, { kind: 'onnx', path });
     expect(second.fromCache).toBe(true);
     expect(Array.from(second.logits)).toEqual(Array.from(first.logits));
+    // Not trained here: no training time to report.
+    expect([first.trainSeconds, first.trainedOn, second.trainSeconds]).toEqual([null, null, null]);
 
     // Other data, other key: stale logits are never reused.
     const other = prepareData(dataset('b'));
