@@ -34,7 +34,7 @@ export function registerTeacher(program: Command): void {
     .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), 10)
     .option('--seed <n>', 'seed for --train', '0')
     .option('--arch <name>', `architecture for --train: ${TEACHER_ARCHITECTURES.join(', ')} (widest: the space's widest genome)`, DEFAULT_TEACHER_ARCHITECTURE)
-    .option('--space <name|file>', 'space whose widest genome --train uses', 'small')
+    .option('--space <name|file>', 'space whose widest genome --train --arch widest uses', 'small')
     .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
     .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
     .option('--threads <n>', 'onnxruntime threads for --onnx (default: one per core); for --train, threads training the teacher, data-parallel (default 1; part of the cache key)', positiveInt('--threads'))

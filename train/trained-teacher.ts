@@ -1,6 +1,7 @@
 /**
- * The teacher trained here when the user has none: a wide network from the
- * search space, trained with plain cross-entropy on the full training split.
+ * The teacher trained here when the user has none: MobileNetV3-small by
+ * default, or the search space's widest network, or another baseline
+ * (TEACHER_ARCHITECTURES), trained with plain cross-entropy on the full training split.
  */
 import os from 'node:os';
 import { baseline } from '../space/baselines.js';
@@ -18,7 +19,7 @@ import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchit
 import type { TrainingBudget, TrainOptions } from './types.js';
 
 /**
- * The default teacher when the user has none: the space's widest and deepest
+ * The `widest` teacher architecture: the space's widest and deepest
  * network, at the resolution closest to the data's, with expansion capped at
  * 4 (the widest expansions cost the most memory and time for little accuracy).
  */

@@ -85,11 +85,12 @@ describe('ONNX teacher', () => {
     expect(teacherKey(data, { ...one, threads: 1 } as TeacherSpec)).toBe(teacherKey(data, one));
   });
 
-  it('a trained teacher\'s architecture: the widest genome by default, a baseline by name, each with its own key', () => {
+  it('a trained teacher\'s architecture: MobileNetV3-small by default, the widest genome or a baseline by name, each with its own key', () => {
     const data = prepareData(dataset('a'));
-    const widest = trainedTeacherSpec(space, 3, 28, 0);
+    const widest = trainedTeacherSpec(space, 3, 28, 0, 1, 'widest');
     const v3 = trainedTeacherSpec(space, 3, 28, 0, 1, 'mobilenetv3-small');
     if (widest.kind !== 'trained' || v3.kind !== 'trained') throw new Error('expected trained specs');
+    expect(trainedTeacherSpec(space, 3, 28, 0)).toEqual(v3);
     expect(widest.architecture).toBe('widest');
     expect(widest.genome).toEqual(teacherGenome(SMALL_IMAGE_SPACE, 28));
     // The baseline's own genome and strides, adapted to 28 px (three stride-2 layers).
