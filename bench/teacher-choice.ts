@@ -60,7 +60,8 @@ async function trainOne(data: string, name: string, minutes: number, seed: numbe
   const plan = planNetwork(genome, strides, { numClasses: prepared.numClasses, inputChannels: prepared.train.channels });
   const calibration = buildTfjsModel(plan, seed);
   // The rate over the last three quarters: the first steps compile kernels and
-  // warm caches, and counting them made every budget end at ~85% of its time.
+  // warm caches; counting them (beside the other process loading its data)
+  // ended the first run's 30-minute budgets after 1,493–1,904 s.
   let warm: { images: number; at: number } | null = null;
   let last = { images: 0, at: 0 };
   await trainCandidate(calibration, prepared, null, {

@@ -76,8 +76,8 @@ export interface FinalizeResult {
   recipe: FinalRecipe;
   models: FinalizedModel[];
   failed: Array<Extract<FinalRecord, { state: 'failed' }>>;
-  /** The run's teacher; `trainSeconds` and `trainedOn` as in TeacherResult (null for an ONNX teacher). */
-  teacher: { description: string; testAccuracy: number; testCount: number; trainSeconds: number | null; trainedOn: string | null } | null;
+  /** The run's teacher, as in TeacherResult (`trainSeconds` null for an ONNX teacher), with the test split's size. */
+  teacher: (TeacherSummary & { testCount: number }) | null;
   /** Training wall-clock of this session, seconds. */
   wallSeconds: number;
 }
@@ -107,13 +107,18 @@ function frontModels(run: RunDirectory, top: number | undefined): FinalModel[] {
 }
 
 /** What finalize reports of the run's teacher. */
-type RunTeacher = Pick<TeacherResult, 'description' | 'testAccuracy' | 'trainSeconds' | 'trainedOn'> & { key: string | null };
+type TeacherSummary = Pick<TeacherResult, 'description' | 'testAccuracy' | 'trainSeconds' | 'trainedOn'>;
+type RunTeacher = TeacherSummary & { key: string };
+
+function runTeacher(key: string, t: TeacherResult): RunTeacher {
+  return { key, description: t.description, testAccuracy: t.testAccuracy, trainSeconds: t.trainSeconds, trainedOn: t.trainedOn };
+}
 
 /** The run's teacher logits: from the cache, or computed again (resumably) when the cache lost them. */
 async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
   if (run.teacherKey === null) return null;
   const cached = readCachedTeacher(run.teacherKey);
-  if (cached) return { key: run.teacherKey, description: cached.description, testAccuracy: cached.testAccuracy, trainSeconds: cached.trainSeconds, trainedOn: cached.trainedOn };
+  if (cached) return runTeacher(run.teacherKey, cached);
   const dataset = loadDataset(run.config.data);
   const space = new MobileNetSpace(spaceConfigOf(run.config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
   const spec = teacherSpecOf(run.config, space, dataset.train.height);
@@ -127,7 +132,7 @@ async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => v
       onEvent({ type: 'progress', id: 'teacher', imagesSeen: done, imagesTotal: total });
     }
   });
-  return { key: result.key, description: result.description, testAccuracy: result.testAccuracy, trainSeconds: result.trainSeconds, trainedOn: result.trainedOn };
+  return runTeacher(result.key, result);
 }
 
 function readPlan(file: string): Plan {
@@ -230,7 +235,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     recipe: plan.recipe,
     models: trained.map((record, i) => ({ record, latency: latencies[i], files: join(FINAL_DIR, record.id) })),
     failed: [...records.values()].filter((r): r is Extract<FinalRecord, { state: 'failed' }> => r.state === 'failed'),
-    teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, testCount, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn } : null,
+    teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn, testCount } : null,
     wallSeconds,
   };
 }
