@@ -27,8 +27,8 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
-/** h:mm:ss, or m:ss under an hour. */
-export function formatDuration(seconds: number): string {
+/** A clock for progress bars and ETAs: h:mm:ss, or m:ss under an hour. Durations in reports read "1h52m" (train/teacher-progress.ts formatDuration). */
+export function formatClock(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600);
@@ -57,7 +57,7 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
         const elapsed = (now() - started) / 1000;
         const eta = etaSeconds(elapsed, done, total);
         const extra = Object.entries(payload).map(([k, v]) => `${k} ${v}`).join(', ');
-        write(`${label} ${done}/${total}${note ? ` ${note}` : ''}${extra ? ` | ${extra}` : ''} | elapsed ${formatDuration(elapsed)} | ETA ${eta === null ? '?' : formatDuration(eta)}`);
+        write(`${label} ${done}/${total}${note ? ` ${note}` : ''}${extra ? ` | ${extra}` : ''} | elapsed ${formatClock(elapsed)} | ETA ${eta === null ? '?' : formatClock(eta)}`);
       },
       log: write,
       stop() {},

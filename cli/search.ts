@@ -6,7 +6,7 @@ import { PRESETS } from '../search/presets.js';
 import { reportFromJournal } from '../search/report.js';
 import type { CandidateRecord } from '../search/types.js';
 import { action, EXIT_CODES, numberFlag, positiveInt } from './errors.js';
-import { formatDuration, progressBar } from './progress.js';
+import { formatClock, progressBar } from './progress.js';
 
 interface SearchFlags {
   config?: string;
@@ -131,7 +131,7 @@ export function registerSearch(program: Command): void {
         const started = performance.now();
         let eta: number | null = null;
         let seen = 0;
-        const stamp = () => `elapsed ${formatDuration((performance.now() - started) / 1000)} | ETA ${eta === null ? '?' : formatDuration(eta)}`;
+        const stamp = () => `elapsed ${formatClock((performance.now() - started) / 1000)} | ETA ${eta === null ? '?' : formatClock(eta)}`;
         let total = 0;
         try {
           const config = o.resume ? null : configFromFlags(o);

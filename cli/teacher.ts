@@ -9,7 +9,8 @@ import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
 import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
-import { formatDuration, progressBar } from './progress.js';
+import { formatDuration } from '../train/teacher-progress.js';
+import { progressBar } from './progress.js';
 
 interface TeacherFlags {
   onnx?: string;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { etaSeconds, formatDuration, progressBar } from '../../cli/progress.js';
+import { etaSeconds, formatClock, progressBar } from '../../cli/progress.js';
 
 describe('progress off a terminal: one line per unit of work', () => {
   it('formats durations and estimates the time left at the average rate', () => {
-    expect(formatDuration(59.4)).toBe('0:59');
-    expect(formatDuration(3 * 3600 + 5 * 60 + 7)).toBe('3:05:07');
-    expect(formatDuration(NaN)).toBe('?');
+    expect(formatClock(59.4)).toBe('0:59');
+    expect(formatClock(3 * 3600 + 5 * 60 + 7)).toBe('3:05:07');
+    expect(formatClock(NaN)).toBe('?');
     expect(etaSeconds(60, 0, 10)).toBeNull();
     expect(etaSeconds(60, 3, 12)).toBe(180); // 20 s each, 9 left
     expect(etaSeconds(60, 12, 12)).toBe(0);
