@@ -46,6 +46,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
 import { teacherProgressLines } from '../train/teacher-progress.js';
+import { DEFAULT_TEACHER_EPOCHS } from '../train/teacher-types.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
@@ -78,7 +79,7 @@ const program: Command = new Command('bench-fidelity')
   .option('--pool <n>', 'distinct genomes sampled to choose them from', atLeast(2), 512)
   .option('--proxies <n,…>', '1 epoch on a fixed subset of this many images (the search proxy is 8000)', positiveList, positiveList(DEFAULT_PROXIES))
   .option('--budgets <n,…>', 'images from the full training split; the largest is the reference', positiveList, positiveList(DEFAULT_BUDGETS))
-  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), 10)
+  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), DEFAULT_TEACHER_EPOCHS)
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)

@@ -39,7 +39,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
 import { formatDuration, teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
-import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { percentWithSd, summariseKd, type KdRow } from './kd-summary.js';
 
@@ -67,7 +67,7 @@ const o = program
   .option('--epochs <n>', "student epochs (the final recipe's)", positive, DEFAULT_FINAL_EPOCHS)
   .option('--seeds <n>', 'seeds per student and setting', positive, 3)
   .option('--subset <n>', 'train students on this many images', positive)
-  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', positive, 10)
+  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', positive, DEFAULT_TEACHER_EPOCHS)
   .option('--teacher-arch <name>', `architecture of the teacher: ${TEACHER_ARCHITECTURES.join(', ')}`, DEFAULT_TEACHER_ARCHITECTURE)
   .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', positive, 1)
   .option('--students <names>', `comma-separated: ${Object.keys(STUDENTS).join(', ')}`, 'small,medium')

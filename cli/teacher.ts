@@ -6,7 +6,7 @@ import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
-import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
 import { formatDuration } from '../train/teacher-progress.js';
@@ -32,7 +32,7 @@ export function registerTeacher(program: Command): void {
     .option('--onnx <file>', 'your own ONNX classifier (NCHW or NHWC; resized and channel-adapted as needed)')
     .option('--train', 'train a teacher here (--arch), when you have none')
     .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX or CIFAR directory, or a .npz', DEFAULT_DATASET)
-    .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), 10)
+    .option('--epochs <n>', 'epochs for --train', positiveInt('--epochs'), DEFAULT_TEACHER_EPOCHS)
     .option('--seed <n>', 'seed for --train', '0')
     .option('--arch <name>', `architecture for --train: ${TEACHER_ARCHITECTURES.join(', ')} (widest: the space's widest genome)`, DEFAULT_TEACHER_ARCHITECTURE)
     .option('--space <name|file>', 'space whose widest genome --train --arch widest uses', 'small')

@@ -4,6 +4,7 @@
  * overnight run on the full Fashion-MNIST.
  */
 import type { SearchConfigInput } from './config.js';
+import { DEFAULT_TEACHER_EPOCHS } from '../train/teacher-types.js';
 
 /** A short search on the bundled sample: 3 generations of 8, 1 epoch on 2,000 images each. */
 export const QUICKSTART: SearchConfigInput = {
@@ -34,7 +35,7 @@ export const OVERNIGHT: SearchConfigInput = {
   constraints: { maxLatencyMs: 1 },
   training: { epochs: 1, subset: 8000 },
   fidelity: { rungs: 3, eta: 3 },
-  teacher: { train: { epochs: 10 } },
+  teacher: { train: { epochs: DEFAULT_TEACHER_EPOCHS } },
   latency: { iterations: 100, time: 500, predictorSlack: 1.5 },
 };
 

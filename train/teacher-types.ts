@@ -18,6 +18,9 @@ export type TeacherArchitecture = (typeof TEACHER_ARCHITECTURES)[number];
  */
 export const DEFAULT_TEACHER_ARCHITECTURE: TeacherArchitecture = 'mobilenetv3-small';
 
+/** Epochs of a teacher trained here when nothing says otherwise (`nas teacher --train`, the overnight preset, the benches). */
+export const DEFAULT_TEACHER_EPOCHS = 10;
+
 /** Which teacher: a user's ONNX file, or one trained here. */
 export type TeacherSpec =
   | {
