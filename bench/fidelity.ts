@@ -45,7 +45,7 @@ import { MobileNetSpace } from '../space/space.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
-import { teacherProgressLines } from '../train/teacher-progress.js';
+import { teacherEpochLine, teacherProgressLines } from '../train/teacher-progress.js';
 import { DEFAULT_TEACHER_EPOCHS } from '../train/teacher-types.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
@@ -114,7 +114,7 @@ const spec = teacherSpecOf(baseConfig, space, dataset.train.height);
 if (spec && o.summaryOnly) console.error('--summary-only: the teacher is not loaded; rows are read as measured');
 else if (spec) {
   const data = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed });
-  teacher = await teacherLogits(data, spec, teacherProgressLines(spec, (l) => console.error(l)));
+  teacher = await teacherLogits(data, spec, teacherProgressLines(spec, (l) => console.error(l)), (e) => console.error(teacherEpochLine(e)));
   console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%`);
 } else console.error('no teacher (--teacher-epochs 0): every setting trains with α 0');
 

@@ -38,7 +38,7 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
-import { formatDuration, teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
+import { formatDuration, teacherEpochLine, teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
 import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { percentWithSd, summariseKd, type KdRow } from './kd-summary.js';
@@ -87,7 +87,7 @@ const dataset = loadDataset(o.data);
 const full = prepareData(dataset);
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: full.numClasses, inputChannels: full.train.channels });
 const spec = trainedTeacherSpec(space, o.teacherEpochs, dataset.train.height, 0, o.teacherThreads, o.teacherArch as TeacherArchitecture);
-const teacher = await teacherLogits(full, spec, teacherProgressLines(spec, (l) => console.error(l)));
+const teacher = await teacherLogits(full, spec, teacherProgressLines(spec, (l) => console.error(l)), (e) => console.error(teacherEpochLine(e)));
 console.error(`teacher: ${teacher.description}; test ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached)' : ''}`);
 
 // One directory per setting, so that runs with other data, subset or teacher never mix (the recipe hash covers epochs, α and seed).
@@ -177,5 +177,5 @@ writeFileSync(
 );
 writeFileSync(
   join(out, 'kd.json'),
-  JSON.stringify({ data: dataset.name, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), images: o.subset ?? full.train.count, epochs: o.epochs, seeds: o.seeds, settingDir, teacher: { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn }, summary }, null, 2) + '\n',
+  JSON.stringify({ data: dataset.name, cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), images: o.subset ?? full.train.count, epochs: o.epochs, seeds: o.seeds, settingDir, teacher: { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn, validationCurve: teacher.validationCurve }, summary }, null, 2) + '\n',
 );

@@ -9,7 +9,7 @@ import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
 import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
-import { formatDuration } from '../train/teacher-progress.js';
+import { formatDuration, teacherEpochLine, validationCurveLine } from '../train/teacher-progress.js';
 import { progressBar } from './progress.js';
 
 interface TeacherFlags {
@@ -60,12 +60,14 @@ export function registerTeacher(program: Command): void {
           spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? 1, o.arch as TeacherArchitecture);
         }
         const bar = progressBar('teacher', { lineEvery: 0.1 });
-        const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total));
+        const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total), (e) => bar.log(teacherEpochLine(e)));
         bar.stop();
         console.log(`teacher: ${result.description}`);
         console.log(`data: ${dataset.name} (${dataset.train.count} train, ${dataset.test.count} test, fingerprint ${data.fingerprint})`);
         console.log(`test accuracy: ${(result.testAccuracy * 100).toFixed(2)}%`);
         if (result.trainSeconds !== null) console.log(`training time: ${formatDuration(result.trainSeconds)} on ${result.trainedOn ?? 'an unrecorded machine'}`);
+        const curve = validationCurveLine(result);
+        if (curve) console.log(curve);
         console.log(`logits cache key: ${result.key}${result.fromCache ? ' (already cached)' : ''}`);
       }),
     );

@@ -24,7 +24,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
-import { teacherTrainingNote } from '../train/teacher-progress.js';
+import { teacherEpochLine, teacherTrainingNote } from '../train/teacher-progress.js';
 import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
@@ -131,7 +131,7 @@ async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => v
       last = done;
       onEvent({ type: 'progress', id: 'teacher', imagesSeen: done, imagesTotal: total });
     }
-  });
+  }, (e) => onEvent({ type: 'log', line: teacherEpochLine(e) }));
   return runTeacher(result.key, result);
 }
 

@@ -20,7 +20,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
-import { teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
+import { teacherEpochLine, teacherProgressLines, teacherTrainingNote, validationCurveLine } from '../train/teacher-progress.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
@@ -166,9 +166,11 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const baseImages = baseTrainingImages(config, data.train.count);
   const ledger = ledgerFor(config, baseImages, objectives);
   if (teacherSpec && config.evaluator === 'real') {
-    const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log));
+    const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log), (e) => log(teacherEpochLine(e)));
     teacherKey = teacher.key;
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached logits)' : ''}`);
+    const curve = validationCurveLine(teacher);
+    if (curve) log(`teacher ${curve}`);
   }
   await captureRunEnvironment(runDir, config, teacherKey);
 

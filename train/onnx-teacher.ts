@@ -90,5 +90,6 @@ export async function onnxTeacher(
     description: `onnx ${spec.path} (${plan.layout}, ${plan.channels} channel(s), input scale ${scale})`,
     trainSeconds: null,
     trainedOn: null,
+    validationCurve: null,
   };
 }

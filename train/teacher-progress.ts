@@ -2,7 +2,7 @@
  * Teacher progress as lines, with elapsed time and ETA, for logs that are
  * not a terminal (nohup, CI) and for the search's log.
  */
-import type { TeacherResult, TeacherSpec } from './teacher-types.js';
+import type { TeacherEpoch, TeacherResult, TeacherSpec } from './teacher-types.js';
 
 /** "1h02m", "4m05s", "12s". */
 export function formatDuration(seconds: number): string {
@@ -41,4 +41,21 @@ export function teacherProgressLines(spec: TeacherSpec, line: (text: string) => 
 export function teacherTrainingNote(teacher: Pick<TeacherResult, 'trainSeconds' | 'trainedOn'>): string {
   if (teacher.trainSeconds === null) return '';
   return ` (trained in ${formatDuration(teacher.trainSeconds)}${teacher.trainedOn ? ` on ${teacher.trainedOn}` : ''})`;
+}
+
+/** "teacher: epoch 3/20, validation 89.12%": one line per epoch of a teacher trained here. */
+export function teacherEpochLine(e: TeacherEpoch): string {
+  return `teacher: epoch ${e.epoch}/${e.epochs}, validation ${(e.validationAccuracy * 100).toFixed(2)}%`;
+}
+
+/**
+ * "validation after each epoch: 85.1 87.7 … 92.3%" for a teacher trained
+ * here with a recorded curve; null otherwise. Under a cosine schedule the
+ * last epochs gain the most, so a curve still rising at its end says that a
+ * longer schedule would pay.
+ */
+export function validationCurveLine(teacher: Pick<TeacherResult, 'validationCurve'>): string | null {
+  const curve = teacher.validationCurve;
+  if (!curve?.length) return null;
+  return `validation after each epoch: ${curve.map((a) => (a * 100).toFixed(1)).join(' ')}%`;
 }

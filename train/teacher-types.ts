@@ -58,7 +58,22 @@ export interface TeacherResult extends TeacherLogits {
    */
   trainSeconds: number | null;
   trainedOn: string | null;
+  /**
+   * A teacher trained here: its validation accuracy (0–1, onnxruntime, the
+   * held-out split) after each epoch, resumed sessions included, so a user
+   * sees whether more epochs would have paid. Null for an ONNX teacher and
+   * for cache entries written before it was recorded.
+   */
+  validationCurve: number[] | null;
   fromCache: boolean;
+}
+
+/** What a teacher trained here reports after each epoch. */
+export interface TeacherEpoch {
+  epoch: number;
+  epochs: number;
+  /** On the held-out validation split, 0–1. */
+  validationAccuracy: number;
 }
 
 /** A teacher that cannot be used (file, shape, classes); exits with code 5 in the CLI. */

@@ -14,10 +14,10 @@ import { writeFileAtomic } from '../space/candidate-files.js';
 import { genomeId } from '../space/genome.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { onnxTeacher } from './onnx-teacher.js';
-import { TeacherError, type TeacherResult, type TeacherSpec } from './teacher-types.js';
+import { TeacherError, type TeacherEpoch, type TeacherResult, type TeacherSpec } from './teacher-types.js';
 import { trainedTeacher } from './trained-teacher.js';
 
-export { TeacherError, type TeacherResult, type TeacherSpec } from './teacher-types.js';
+export { TeacherError, type TeacherEpoch, type TeacherResult, type TeacherSpec } from './teacher-types.js';
 
 /**
  * Where teacher logits are cached: `teacher/` in the user's cache directory
@@ -56,6 +56,7 @@ const cacheMetaSchema = z.object({
   // Absent in entries written before training time was recorded: they stay valid.
   trainSeconds: z.number().min(0).nullable().default(null),
   trainedOn: z.string().nullable().default(null),
+  validationCurve: z.array(z.number().min(0).max(1)).nullable().default(null),
 });
 
 /** Cached logits by key, or null when absent or damaged. */
@@ -89,8 +90,8 @@ function writeCache(result: TeacherResult, count: number): void {
   const files = teacherCacheFiles(result.key);
   mkdirSync(teacherCacheDir(), { recursive: true });
   writeFileAtomic(files.logits, new Uint8Array(result.logits.buffer, result.logits.byteOffset, result.logits.byteLength));
-  const { key, classes, testAccuracy, description, trainSeconds, trainedOn } = result;
-  writeFileAtomic(files.meta, JSON.stringify({ key, count, classes, testAccuracy, description, trainSeconds, trainedOn }, null, 2));
+  const { key, classes, testAccuracy, description, trainSeconds, trainedOn, validationCurve } = result;
+  writeFileAtomic(files.meta, JSON.stringify({ key, count, classes, testAccuracy, description, trainSeconds, trainedOn, validationCurve }, null, 2));
 }
 
 /**
@@ -101,17 +102,20 @@ export async function teacherLogits(
   data: PreparedData,
   spec: TeacherSpec,
   onProgress?: (done: number, total: number) => void,
+  onEpoch?: (epoch: TeacherEpoch) => void,
 ): Promise<TeacherResult> {
   if (spec.kind === 'onnx' && !existsSync(spec.path)) throw new TeacherError(`${spec.path}: teacher model not found`);
   const key = teacherKey(data, spec);
   const cached = readCachedTeacher(key);
   if (cached) return cached;
-  // A trained teacher checkpoints each epoch beside the cache entry it will become.
+  // A trained teacher checkpoints each epoch beside the cache entry it will become, its validation curve beside that.
   const checkpoint = join(teacherCacheDir(), `${key}.ckpt`);
+  const curve = join(teacherCacheDir(), `${key}.curve.json`);
   if (spec.kind === 'trained') mkdirSync(teacherCacheDir(), { recursive: true });
-  const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, onProgress, checkpoint);
+  const computed = spec.kind === 'onnx' ? await onnxTeacher(data, spec, onProgress) : await trainedTeacher(data, spec, { onProgress, onEpoch, checkpointPath: checkpoint, curvePath: curve });
   const result: TeacherResult = { ...computed, key, fromCache: false };
   writeCache(result, data.fullTrain().count);
   rmSync(checkpoint, { force: true });
+  rmSync(curve, { force: true });
   return result;
 }

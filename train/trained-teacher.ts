@@ -3,9 +3,12 @@
  * default, or the search space's widest network, or another baseline
  * (TEACHER_ARCHITECTURES), trained with plain cross-entropy on the full training split.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { z } from 'zod';
 import { baseline } from '../space/baselines.js';
 import { buildTfjsModel } from '../space/build-tfjs.js';
+import { writeFileAtomic } from '../space/candidate-files.js';
 import { genomeId } from '../space/genome.js';
 import { planNetwork } from '../space/plan.js';
 import type { MobileNetSpace } from '../space/space.js';
@@ -14,8 +17,8 @@ import { selectBackend } from './backend.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { trainCandidate } from './distill.js';
-import { onnxEvaluator, onnxLogits } from './onnx-evaluate.js';
-import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture, type TeacherResult, type TeacherSpec } from './teacher-types.js';
+import { exportedAccuracy, onnxEvaluator, onnxLogits } from './onnx-evaluate.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, type TeacherArchitecture, type TeacherEpoch, type TeacherResult, type TeacherSpec } from './teacher-types.js';
 import type { TrainingBudget, TrainOptions } from './types.js';
 
 /**
@@ -101,27 +104,55 @@ export function trainingMachine(threads: number, cpuModel: string = os.cpus()[0]
   return `${cpuModel}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
+/** Where {@link trainedTeacher} reports and keeps its progress; all optional. */
+export interface TrainedTeacherOptions {
+  onProgress?: (done: number, total: number) => void;
+  onEpoch?: (epoch: TeacherEpoch) => void;
+  /** Checkpoint after every epoch here, and continue from it when it exists. */
+  checkpointPath?: string;
+  /** The validation curve so far, kept beside the checkpoint for a resumed session. */
+  curvePath?: string;
+}
+
+const curveFileSchema = z.object({ epoch: z.number().int().min(0), validationCurve: z.array(z.number()) });
+
 /**
  * Trains the teacher of `spec` (plain cross-entropy) and returns its logits
- * over the full training split. With `checkpointPath`, training is
- * checkpointed after every epoch there and continues from it when it exists,
- * so a killed teacher loses at most one epoch.
+ * over the full training split, with its validation accuracy after each
+ * epoch (onnxruntime: a few seconds against minutes of training, and no
+ * effect on the weights). With `checkpointPath`, training is checkpointed
+ * after every epoch there and continues from it when it exists, so a killed
+ * teacher loses at most one epoch.
  */
 export async function trainedTeacher(
   data: PreparedData,
   spec: Extract<TeacherSpec, { kind: 'trained' }>,
-  onProgress?: (done: number, total: number) => void,
-  checkpointPath?: string,
+  options: TrainedTeacherOptions = {},
 ): Promise<Omit<TeacherResult, 'key' | 'fromCache'>> {
+  const { onProgress, onEpoch, checkpointPath, curvePath } = options;
   await selectBackend();
   const plan = planNetwork(spec.genome, spec.strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
   const model = buildTfjsModel(plan, spec.seed);
+  const resumeFrom = checkpointPath ? readCheckpoint(checkpointPath) : null;
+  // The curve file is written before the checkpoint: a kill between the two leaves it an epoch ahead, trimmed here.
+  const saved = resumeFrom && curvePath && existsSync(curvePath) ? curveFileSchema.safeParse(JSON.parse(readFileSync(curvePath, 'utf8'))) : null;
+  const curve = saved?.success ? saved.data.validationCurve.slice(0, resumeFrom!.epoch) : [];
+  // A checkpoint without its curve (written before curves were kept) gives a curve that starts late: not worth showing.
+  const curveComplete = !resumeFrom || curve.length === resumeFrom.epoch;
   const result = await trainCandidate(model, data, null, {
     ...teacherTrainOptions({ epochs: spec.epochs }, spec.seed, spec.threads ?? 1),
     onProgress: (p) => onProgress?.(p.imagesSeen, p.imagesTotal),
     evaluator: onnxEvaluator(plan),
-    resumeFrom: checkpointPath ? readCheckpoint(checkpointPath) : null,
-    onEpoch: checkpointPath ? (c) => writeCheckpoint(checkpointPath, c) : undefined,
+    resumeFrom,
+    onEpoch: async (checkpoint, trained) => {
+      if (data.validation.count) {
+        const validationAccuracy = await exportedAccuracy(plan, trained, data.validation);
+        curve.push(validationAccuracy);
+        if (curvePath) writeFileAtomic(curvePath, JSON.stringify({ epoch: checkpoint.epoch, validationCurve: curve }) + '\n');
+        onEpoch?.({ epoch: checkpoint.epoch, epochs: spec.epochs, validationAccuracy });
+      }
+      if (checkpointPath) writeCheckpoint(checkpointPath, checkpoint);
+    },
   });
   const [logits] = await onnxLogits(plan, model, [data.fullTrain()]);
   const params = model.countParams();
@@ -133,5 +164,6 @@ export async function trainedTeacher(
     description: `trained here: ${spec.architecture ? `${spec.architecture}, ` : ''}genome ${genomeId(spec.genome)}, ${params} params, ${spec.epochs} epochs, seed ${spec.seed}${(spec.threads ?? 1) > 1 ? `, ${spec.threads} threads` : ''}`,
     trainSeconds: result.trainSeconds,
     trainedOn: trainingMachine(spec.threads ?? 1),
+    validationCurve: curveComplete && curve.length ? curve : null,
   };
 }

@@ -10,8 +10,8 @@ import { writeCheckpoint } from '../../train/checkpoint.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
-import { readCachedTeacher, teacherCacheFiles, teacherKey, teacherLogits, type TeacherSpec } from '../../train/teacher.js';
-import { teacherProgressLines } from '../../train/teacher-progress.js';
+import { readCachedTeacher, teacherCacheFiles, teacherKey, teacherLogits, type TeacherEpoch, type TeacherSpec } from '../../train/teacher.js';
+import { teacherEpochLine, teacherProgressLines, validationCurveLine } from '../../train/teacher-progress.js';
 
 const genome: Genome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 16, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 2 }] }] };
 const spec: TeacherSpec = { kind: 'trained', genome, strides: { stem: 2, stages: [2] }, epochs: 2, seed: 0 };
@@ -22,7 +22,13 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample')), 200, 0);
 
     process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'teacher-a-'));
-    const whole = await teacherLogits(data, spec);
+    const wholeEpochs: TeacherEpoch[] = [];
+    const whole = await teacherLogits(data, spec, undefined, (e) => wholeEpochs.push(e));
+    // One validation accuracy per epoch, reported as it is measured and kept with the teacher.
+    expect(wholeEpochs.map((e) => [e.epoch, e.epochs])).toEqual([[1, 2], [2, 2]]);
+    expect(whole.validationCurve).toEqual(wholeEpochs.map((e) => e.validationAccuracy));
+    // Accuracies over the validation split: whole multiples of 1 / its count (200 training images leave batch norm's averages near chance, so no more is asked).
+    for (const a of whole.validationCurve!) expect(Math.abs(a * data.validation.count - Math.round(a * data.validation.count))).toBeLessThan(1e-6);
 
     // The same teacher killed after its first epoch: its checkpoint is where teacherLogits keeps it.
     const cache = mkdtempSync(join(tmpdir(), 'teacher-b-'));
@@ -38,13 +44,20 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
         distillation: { alpha: 0 },
         onEpoch: (c) => {
           writeCheckpoint(checkpoint, c);
+          // The curve file trainedTeacher keeps beside its checkpoint, as it would have written it.
+          writeFileSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`), JSON.stringify({ epoch: 1, validationCurve: [whole.validationCurve![0]] }));
           killedSeconds = c.trainSeconds;
           throw new Error('killed');
         },
       }),
     ).rejects.toThrow('killed');
     const seen: number[] = [];
-    const resumed = await teacherLogits(data, spec, (done) => seen.push(done));
+    const resumedEpochs: number[] = [];
+    const resumed = await teacherLogits(data, spec, (done) => seen.push(done), (e) => resumedEpochs.push(e.epoch));
+    // Only epoch 2 is trained again, and the curve runs on from the killed session's first epoch.
+    expect(resumedEpochs).toEqual([2]);
+    expect(resumed.validationCurve).toEqual(whole.validationCurve);
+    expect(existsSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`))).toBe(false);
     expect(seen[0]).toBeGreaterThan(200); // the first reported batch is in epoch 2
     expect(existsSync(checkpoint)).toBe(false);
     expect(resumed.testAccuracy).toBe(whole.testAccuracy);
@@ -56,11 +69,11 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     expect(resumed.trainedOn).toMatch(/, 1 thread$/);
     // The cache keeps it; an entry written before it was recorded still reads, with no time.
     const key = teacherKey(data, spec);
-    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: resumed.trainSeconds, trainedOn: resumed.trainedOn, fromCache: true });
+    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: resumed.trainSeconds, trainedOn: resumed.trainedOn, validationCurve: whole.validationCurve, fromCache: true });
     const meta = teacherCacheFiles(key).meta;
-    const { trainSeconds: _s, trainedOn: _o, ...older } = JSON.parse(readFileSync(meta, 'utf8'));
+    const { trainSeconds: _s, trainedOn: _o, validationCurve: _c, ...older } = JSON.parse(readFileSync(meta, 'utf8'));
     writeFileSync(meta, JSON.stringify(older));
-    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: null, trainedOn: null, testAccuracy: whole.testAccuracy });
+    expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: null, trainedOn: null, validationCurve: null, testAccuracy: whole.testAccuracy });
   });
 
   it('progress lines every tenth, with elapsed time and ETA', () => {
@@ -74,5 +87,11 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     expect(lines).toHaveLength(10);
     expect(lines[0]).toBe('teacher: 10% (epoch 0.3/2, 50/400 images), elapsed 1s, ETA 4s'); // 0.25 epochs and 0.5 s round up
     expect(lines.at(-1)).toBe('teacher: 100% (epoch 2.0/2, 400/400 images), elapsed 4s, ETA 0s');
+  });
+
+  it('an epoch line, and the curve on one line', () => {
+    expect(teacherEpochLine({ epoch: 3, epochs: 20, validationAccuracy: 0.89123 })).toBe('teacher: epoch 3/20, validation 89.12%');
+    expect(validationCurveLine({ validationCurve: [0.851, 0.8774, 0.92349] })).toBe('validation after each epoch: 85.1 87.7 92.3%');
+    expect(validationCurveLine({ validationCurve: null })).toBeNull();
   });
 });
