@@ -24,7 +24,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { positiveInt } from '../cli/errors.js';
 import { stringify } from 'csv-stringify/sync';
 import { Piscina } from 'piscina';
 import { DEFAULT_FINAL_EPOCHS, finalRecipe, recipeHash } from '../finalize/recipe.js';
@@ -56,22 +57,17 @@ const STUDENTS: Record<string, (resolution: number) => Genome> = {
 };
 const KD_ALPHA = 0.9;
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n > 0)) throw new InvalidArgumentError('expected a positive integer.');
-  return n;
-};
 const program = new Command('bench-kd');
 const o = program
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
-  .option('--epochs <n>', "student epochs (the final recipe's)", positive, DEFAULT_FINAL_EPOCHS)
-  .option('--seeds <n>', 'seeds per student and setting', positive, 3)
-  .option('--subset <n>', 'train students on this many images', positive)
-  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', positive, DEFAULT_TEACHER_EPOCHS)
+  .option('--epochs <n>', "student epochs (the final recipe's)", positiveInt('--epochs'), DEFAULT_FINAL_EPOCHS)
+  .option('--seeds <n>', 'seeds per student and setting', positiveInt('--seeds'), 3)
+  .option('--subset <n>', 'train students on this many images', positiveInt('--subset'))
+  .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', positiveInt('--teacher-epochs'), DEFAULT_TEACHER_EPOCHS)
   .option('--teacher-arch <name>', `architecture of the teacher: ${TEACHER_ARCHITECTURES.join(', ')}`, DEFAULT_TEACHER_ARCHITECTURE)
-  .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', positive, 1)
+  .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', positiveInt('--teacher-threads'), 1)
   .option('--students <names>', `comma-separated: ${Object.keys(STUDENTS).join(', ')}`, 'small,medium')
-  .option('--workers <n>', 'trainings at once, one thread each (default: one per core)', positive)
+  .option('--workers <n>', 'trainings at once, one thread each (default: one per core)', positiveInt('--workers'))
   .option('--summary-only', 'print the table from the trainings finished so far; train nothing')
   .parse()
   .opts<{ data: string; epochs: number; seeds: number; subset?: number; teacherEpochs: number; teacherArch: string; teacherThreads: number; students: string; workers?: number; summaryOnly?: boolean }>();

@@ -114,7 +114,18 @@ export interface TrainedTeacherOptions {
   curvePath?: string;
 }
 
-const curveFileSchema = z.object({ epoch: z.number().int().min(0), validationCurve: z.array(z.number()) });
+const curveFileSchema = z.object({ validationCurve: z.array(z.number().min(0).max(1)) });
+
+/** The curve a killed session left, or null: it only informs, so a missing or damaged file never stops a teacher. */
+function readCurveFile(path: string): number[] | null {
+  if (!existsSync(path)) return null;
+  try {
+    const parsed = curveFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? parsed.data.validationCurve : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Trains the teacher of `spec` (plain cross-entropy) and returns its logits
@@ -135,8 +146,7 @@ export async function trainedTeacher(
   const model = buildTfjsModel(plan, spec.seed);
   const resumeFrom = checkpointPath ? readCheckpoint(checkpointPath) : null;
   // The curve file is written before the checkpoint: a kill between the two leaves it an epoch ahead, trimmed here.
-  const saved = resumeFrom && curvePath && existsSync(curvePath) ? curveFileSchema.safeParse(JSON.parse(readFileSync(curvePath, 'utf8'))) : null;
-  const curve = saved?.success ? saved.data.validationCurve.slice(0, resumeFrom!.epoch) : [];
+  const curve = (resumeFrom && curvePath ? readCurveFile(curvePath) : null)?.slice(0, resumeFrom!.epoch) ?? [];
   // A checkpoint without its curve (written before curves were kept) gives a curve that starts late: not worth showing.
   const curveComplete = !resumeFrom || curve.length === resumeFrom.epoch;
   const result = await trainCandidate(model, data, null, {
@@ -148,7 +158,7 @@ export async function trainedTeacher(
       if (data.validation.count) {
         const validationAccuracy = await exportedAccuracy(plan, trained, data.validation);
         curve.push(validationAccuracy);
-        if (curvePath) writeFileAtomic(curvePath, JSON.stringify({ epoch: checkpoint.epoch, validationCurve: curve }) + '\n');
+        if (curvePath) writeFileAtomic(curvePath, JSON.stringify({ validationCurve: curve }) + '\n');
         onEpoch?.({ epoch: checkpoint.epoch, epochs: spec.epochs, validationAccuracy });
       }
       if (checkpointPath) writeCheckpoint(checkpointPath, checkpoint);

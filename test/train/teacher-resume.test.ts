@@ -45,7 +45,7 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
         onEpoch: (c) => {
           writeCheckpoint(checkpoint, c);
           // The curve file trainedTeacher keeps beside its checkpoint, as it would have written it.
-          writeFileSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`), JSON.stringify({ epoch: 1, validationCurve: [whole.validationCurve![0]] }));
+          writeFileSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`), JSON.stringify({ validationCurve: [whole.validationCurve![0]] }));
           killedSeconds = c.trainSeconds;
           throw new Error('killed');
         },
@@ -74,6 +74,32 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     const { trainSeconds: _s, trainedOn: _o, validationCurve: _c, ...older } = JSON.parse(readFileSync(meta, 'utf8'));
     writeFileSync(meta, JSON.stringify(older));
     expect(readCachedTeacher(key)).toMatchObject({ trainSeconds: null, trainedOn: null, validationCurve: null, testAccuracy: whole.testAccuracy });
+  });
+
+  it('a damaged curve file beside the checkpoint never stops the teacher: it resumes, with no curve to show', async () => {
+    await selectBackend('wasm');
+    const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample')), 200, 0);
+    const cache = mkdtempSync(join(tmpdir(), 'teacher-c-'));
+    process.env.NAS_CACHE_DIR = cache;
+    const base = join(cache, 'teacher', teacherKey(data, spec));
+    mkdirSync(join(cache, 'teacher'), { recursive: true });
+    const model = buildTfjsModel(planNetwork(genome, spec.strides, { numClasses: 10, inputChannels: 1 }), 0);
+    await expect(
+      trainCandidate(model, data, null, {
+        budget: { epochs: 2 },
+        seed: 0,
+        distillation: { alpha: 0 },
+        onEpoch: (c) => {
+          writeCheckpoint(`${base}.ckpt`, c);
+          writeFileSync(`${base}.curve.json`, '{"validationCurve": [0.5');
+          throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    const resumed = await teacherLogits(data, spec);
+    expect(resumed.validationCurve).toBeNull();
+    expect(readCachedTeacher(teacherKey(data, spec))?.validationCurve).toBeNull();
+    expect(existsSync(`${base}.curve.json`)).toBe(false);
   });
 
   it('progress lines every tenth, with elapsed time and ETA', () => {
