@@ -46,7 +46,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine, teacherProgressLines } from '../train/teacher-progress.js';
-import { DEFAULT_TEACHER_EPOCHS } from '../train/teacher-types.js';
+import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../train/teacher-types.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
@@ -108,7 +108,7 @@ const picked = (() => {
 const chosen = picked.chosen.map((g) => ({ ...g, ...space.cost(g.genome) }));
 
 // --- teacher ---
-const baseConfig = resolveSearchConfig({ ...OVERNIGHT, name: 'bench-fidelity', data: o.data, seed: o.seed, teacher: o.teacherEpochs ? { train: { epochs: o.teacherEpochs } } : null });
+const baseConfig = resolveSearchConfig({ ...OVERNIGHT, name: 'bench-fidelity', data: o.data, seed: o.seed, teacher: o.teacherEpochs ? { train: { epochs: o.teacherEpochs, threads: DEFAULT_TEACHER_THREADS } } : null });
 let teacher: { key: string; description: string; testAccuracy: number } | null = null;
 const spec = teacherSpecOf(baseConfig, space, dataset.train.height);
 if (spec && o.summaryOnly) console.error('--summary-only: the teacher is not loaded; rows are read as measured');

@@ -14,8 +14,8 @@
  * finished so far.
  *
  * usage: npm run bench:kd -- [--data fashion-mnist] [--epochs 30] [--seeds 3]
- *        [--subset N] [--teacher-epochs 10] [--teacher-arch mobilenetv3-small]
- *        [--teacher-threads 1] [--students small,medium] [--workers N] [--summary-only]
+ *        [--subset N] [--teacher-epochs 20] [--teacher-arch mobilenetv3-small]
+ *        [--teacher-threads 2] [--students small,medium] [--workers N] [--summary-only]
  * e.g. `--data fashion-mnist-sample --epochs 3 --subset 2000 --teacher-epochs 2`
  * fits in minutes.
  */
@@ -40,7 +40,7 @@ import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
 import { formatDuration, teacherEpochLine, teacherProgressLines, teacherTrainingNote } from '../train/teacher-progress.js';
-import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { percentWithSd, summariseKd, type KdRow } from './kd-summary.js';
 
@@ -65,7 +65,7 @@ const o = program
   .option('--subset <n>', 'train students on this many images', positiveInt('--subset'))
   .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached)', positiveInt('--teacher-epochs'), DEFAULT_TEACHER_EPOCHS)
   .option('--teacher-arch <name>', `architecture of the teacher: ${TEACHER_ARCHITECTURES.join(', ')}`, DEFAULT_TEACHER_ARCHITECTURE)
-  .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', positiveInt('--teacher-threads'), 1)
+  .option('--teacher-threads <n>', 'threads training the teacher, data-parallel (part of its cache key)', positiveInt('--teacher-threads'), DEFAULT_TEACHER_THREADS)
   .option('--students <names>', `comma-separated: ${Object.keys(STUDENTS).join(', ')}`, 'small,medium')
   .option('--workers <n>', 'trainings at once, one thread each (default: one per core)', positiveInt('--workers'))
   .option('--summary-only', 'print the table from the trainings finished so far; train nothing')

@@ -6,7 +6,7 @@ import { loadDataset, DEFAULT_DATASET } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
 import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
-import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
+import { DEFAULT_TEACHER_ARCHITECTURE, DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS, TEACHER_ARCHITECTURES, type TeacherArchitecture } from '../train/teacher-types.js';
 import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { action, positiveInt, UsageError } from './errors.js';
 import { formatDuration, teacherEpochLine, validationCurveLine } from '../train/teacher-progress.js';
@@ -38,7 +38,7 @@ export function registerTeacher(program: Command): void {
     .option('--space <name|file>', 'space whose widest genome --train --arch widest uses', 'small')
     .option('--input-scale <scale>', `what the ONNX teacher expects: ${INPUT_SCALES.join(', ')}`, 'standardised')
     .option('--layout <NCHW|NHWC>', 'override the ONNX input layout detection')
-    .option('--threads <n>', 'onnxruntime threads for --onnx (default: one per core); for --train, threads training the teacher, data-parallel (default 1; part of the cache key)', positiveInt('--threads'))
+    .option('--threads <n>', `onnxruntime threads for --onnx (default: one per core); for --train, threads training the teacher, data-parallel (default ${DEFAULT_TEACHER_THREADS}; part of the cache key)`, positiveInt('--threads'))
     .action(
       action(async (o: TeacherFlags) => {
         if (!!o.onnx === !!o.train) throw new UsageError('give exactly one of --onnx <file> or --train');
@@ -57,7 +57,7 @@ export function registerTeacher(program: Command): void {
         } else {
           const { config, source } = loadSpaceConfig(o.space);
           const space = new MobileNetSpace(config, { numClasses: data.numClasses, inputChannels: data.train.channels }, source);
-          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? 1, o.arch as TeacherArchitecture);
+          spec = trainedTeacherSpec(space, o.epochs, dataset.train.height, Number(o.seed), o.threads ?? DEFAULT_TEACHER_THREADS, o.arch as TeacherArchitecture);
         }
         const bar = progressBar('teacher', { lineEvery: 0.1 });
         const result = await teacherLogits(data, spec, (done, total) => bar.update(done, total), (e) => bar.log(teacherEpochLine(e)));

@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromFlags } from '../../cli/search.js';
 import { buildProgram } from '../../cli/index.js';
+import { teacherSpecOf } from '../../search/engine.js';
+import { NAMED_SPACES } from '../../space/defaults.js';
+import { MobileNetSpace } from '../../space/space.js';
+import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../../train/teacher-types.js';
+import { trainedTeacherSpec } from '../../train/trained-teacher.js';
 
 describe('nas search flags', () => {
   it('with no flags: the quickstart preset', () => {
@@ -31,6 +36,14 @@ describe('nas search flags', () => {
     expect(configFromFlags({ rungs: 2 }).fidelity).toEqual({ rungs: 2, eta: 3 });
     expect(configFromFlags({}).fidelity).toBeUndefined();
     expect(() => buildProgram().configureOutput({ writeErr: () => {} }).parse(['node', 'nas', 'search', '--rungs', '0'])).toThrow('--rungs must be a positive integer.');
+  });
+
+  it("the overnight preset's teacher is the one measured at 93.5% and the one `nas teacher --train` trains by default: one cache entry for both", () => {
+    const space = new MobileNetSpace(NAMED_SPACES.small, { numClasses: 10, inputChannels: 1 });
+    const spec = teacherSpecOf(configFromFlags({ preset: 'overnight' }), space, 28);
+    expect(spec).toMatchObject({ kind: 'trained', architecture: 'mobilenetv3-small', epochs: 20, threads: 2, seed: 0 });
+    // `nas teacher --train` with no flags: seed 0, the default epochs and threads.
+    expect(spec).toEqual(trainedTeacherSpec(space, DEFAULT_TEACHER_EPOCHS, 28, 0, DEFAULT_TEACHER_THREADS));
   });
 
   it('an unknown preset and a bad number are named', () => {
