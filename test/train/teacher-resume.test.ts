@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { planNetwork } from '../../space/plan.js';
@@ -8,13 +8,39 @@ import type { Genome } from '../../space/types.js';
 import { selectBackend } from '../../train/backend.js';
 import { writeCheckpoint } from '../../train/checkpoint.js';
 import { loadDataset } from '../../train/datasets/load.js';
-import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
+import { prepareData, withTrainingSubset, type PreparedData } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
 import { readCachedTeacher, teacherCacheFiles, teacherKey, teacherLogits, type TeacherEpoch, type TeacherSpec } from '../../train/teacher.js';
 import { teacherEpochLine, teacherProgressLines, validationCurveLine } from '../../train/teacher-progress.js';
 
 const genome: Genome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 16, activation: 'relu6', squeezeExcite: false, blocks: [{ kernel: 3, expand: 2 }] }] };
-const spec: TeacherSpec = { kind: 'trained', genome, strides: { stem: 2, stages: [2] }, epochs: 2, seed: 0 };
+const strides = { stem: 2, stages: [2] };
+const spec: TeacherSpec = { kind: 'trained', genome, strides, epochs: 2, seed: 0 };
+
+/**
+ * Trains the teacher's network as teacherLogits would and "kills" it after
+ * its first epoch, leaving `<base>.ckpt` as trainedTeacher keeps it, then
+ * whatever `leave` writes beside it. Resolves to the killed session's seconds.
+ */
+async function killedAfterFirstEpoch(data: PreparedData, base: string, leave: () => void): Promise<number> {
+  mkdirSync(dirname(base), { recursive: true });
+  let killedSeconds = Number.NaN;
+  const model = buildTfjsModel(planNetwork(genome, strides, { numClasses: 10, inputChannels: 1 }), 0);
+  await expect(
+    trainCandidate(model, data, null, {
+      budget: { epochs: 2 },
+      seed: 0,
+      distillation: { alpha: 0 },
+      onEpoch: (c) => {
+        writeCheckpoint(`${base}.ckpt`, c);
+        leave();
+        killedSeconds = c.trainSeconds;
+        throw new Error('killed');
+      },
+    }),
+  ).rejects.toThrow('killed');
+  return killedSeconds;
+}
 
 describe('a trained teacher is checkpointed in the cache and resumes', () => {
   it('killed after epoch 1, it continues from its checkpoint to the same logits as an uninterrupted teacher', async () => {
@@ -33,31 +59,17 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     // The same teacher killed after its first epoch: its checkpoint is where teacherLogits keeps it.
     const cache = mkdtempSync(join(tmpdir(), 'teacher-b-'));
     process.env.NAS_CACHE_DIR = cache;
-    const checkpoint = join(cache, 'teacher', `${teacherKey(data, spec)}.ckpt`);
-    mkdirSync(join(cache, 'teacher'), { recursive: true });
-    let killedSeconds = Number.NaN;
-    const model = buildTfjsModel(planNetwork(genome, spec.strides, { numClasses: 10, inputChannels: 1 }), 0);
-    await expect(
-      trainCandidate(model, data, null, {
-        budget: { epochs: 2 },
-        seed: 0,
-        distillation: { alpha: 0 },
-        onEpoch: (c) => {
-          writeCheckpoint(checkpoint, c);
-          // The curve file trainedTeacher keeps beside its checkpoint, as it would have written it.
-          writeFileSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`), JSON.stringify({ validationCurve: [whole.validationCurve![0]] }));
-          killedSeconds = c.trainSeconds;
-          throw new Error('killed');
-        },
-      }),
-    ).rejects.toThrow('killed');
+    const base = join(cache, 'teacher', teacherKey(data, spec));
+    const checkpoint = `${base}.ckpt`;
+    // The curve file trainedTeacher keeps beside its checkpoint, as it would have written it.
+    const killedSeconds = await killedAfterFirstEpoch(data, base, () => writeFileSync(`${base}.curve.json`, JSON.stringify({ validationCurve: [whole.validationCurve![0]] })));
     const seen: number[] = [];
     const resumedEpochs: number[] = [];
     const resumed = await teacherLogits(data, spec, (done) => seen.push(done), (e) => resumedEpochs.push(e.epoch));
     // Only epoch 2 is trained again, and the curve runs on from the killed session's first epoch.
     expect(resumedEpochs).toEqual([2]);
     expect(resumed.validationCurve).toEqual(whole.validationCurve);
-    expect(existsSync(join(cache, 'teacher', `${teacherKey(data, spec)}.curve.json`))).toBe(false);
+    expect(existsSync(`${base}.curve.json`)).toBe(false);
     expect(seen[0]).toBeGreaterThan(200); // the first reported batch is in epoch 2
     expect(existsSync(checkpoint)).toBe(false);
     expect(resumed.testAccuracy).toBe(whole.testAccuracy);
@@ -82,20 +94,7 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     const cache = mkdtempSync(join(tmpdir(), 'teacher-c-'));
     process.env.NAS_CACHE_DIR = cache;
     const base = join(cache, 'teacher', teacherKey(data, spec));
-    mkdirSync(join(cache, 'teacher'), { recursive: true });
-    const model = buildTfjsModel(planNetwork(genome, spec.strides, { numClasses: 10, inputChannels: 1 }), 0);
-    await expect(
-      trainCandidate(model, data, null, {
-        budget: { epochs: 2 },
-        seed: 0,
-        distillation: { alpha: 0 },
-        onEpoch: (c) => {
-          writeCheckpoint(`${base}.ckpt`, c);
-          writeFileSync(`${base}.curve.json`, '{"validationCurve": [0.5');
-          throw new Error('killed');
-        },
-      }),
-    ).rejects.toThrow('killed');
+    await killedAfterFirstEpoch(data, base, () => writeFileSync(`${base}.curve.json`, '{"validationCurve": [0.5'));
     const resumed = await teacherLogits(data, spec);
     expect(resumed.validationCurve).toBeNull();
     expect(readCachedTeacher(teacherKey(data, spec))?.validationCurve).toBeNull();
