@@ -7,7 +7,7 @@ import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from '../
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
 import { scheduledLearningRate, trainCandidate } from '../../train/distill.js';
-import { checkpointOfKilledRun } from './tiny-network.js';
+import { expectResumeMatchesUninterrupted } from './tiny-network.js';
 
 const genome: Genome = {
   resolution: 28,
@@ -36,20 +36,7 @@ describe('training checkpoints', () => {
     const plan = planNetwork(genome, strides, { numClasses: 10, inputChannels: 1 });
     const options = { budget: { epochs: 3 }, batchSize: 32, seed: 5, warmupEpochs: 0.5, labelSmoothing: 0.1, evaluateTest: false };
 
-    const whole = buildTfjsModel(plan, 1);
-    const epochs: number[] = [];
-    await trainCandidate(whole, data, null, { ...options, onEpoch: (c) => void epochs.push(c.epoch) });
-    expect(epochs).toEqual([1, 2, 3]);
-
-    const checkpoint = await checkpointOfKilledRun(buildTfjsModel(plan, 1), data, options);
-    expect(checkpoint.epoch).toBe(1);
-
-    const resumed = buildTfjsModel(plan, 99); // different init: every weight must come from the checkpoint
-    const result = await trainCandidate(resumed, data, null, { ...options, resumeFrom: checkpoint });
-    expect(result.imagesSeen).toBe(450);
-    const a = whole.getWeights().map((w) => Array.from(w.dataSync()));
-    const b = resumed.getWeights().map((w) => Array.from(w.dataSync()));
-    expect(b).toEqual(a);
+    await expectResumeMatchesUninterrupted(plan, data, options);
   });
 
   it('a promotion trains on from the previous session: its loss curve goes on where that one ended, on a new cosine segment', async () => {

@@ -8,7 +8,7 @@ import { averageGradients, Replica, shardsOf } from '../../train/data-parallel-r
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset, type PreparedData } from '../../train/datasets/prepared.js';
 import { trainCandidate } from '../../train/distill.js';
-import { checkpointOfKilledRun, TINY_GENOME, TINY_STRIDES } from './tiny-network.js';
+import { expectResumeMatchesUninterrupted, TINY_GENOME, TINY_STRIDES } from './tiny-network.js';
 
 const genome = TINY_GENOME;
 const strides = TINY_STRIDES;
@@ -94,18 +94,7 @@ describe('data-parallel training', () => {
 
   it('a two-thread run stopped after epoch 1 and resumed from its checkpoint ends with the uninterrupted run’s weights, to the bit', async () => {
     const options = { budget: { epochs: 3 }, batchSize: 32, seed: 5, labelSmoothing: 0.1, evaluateTest: false, threads: 2 };
-    const whole = buildTfjsModel(plan, 1);
-    const epochs: number[] = [];
-    await trainCandidate(whole, data, null, { ...options, onEpoch: (c) => void epochs.push(c.epoch) });
-    expect(epochs).toEqual([1, 2, 3]);
-
-    const checkpoint = await checkpointOfKilledRun(buildTfjsModel(plan, 1), data, options);
-    expect(checkpoint.epoch).toBe(1);
-
-    const resumed = buildTfjsModel(plan, 99); // different init: every weight must come from the checkpoint
-    const result = await trainCandidate(resumed, data, null, { ...options, resumeFrom: checkpoint });
-    expect(result.imagesSeen).toBe(450);
-    expect(weightsOf(resumed)).toEqual(weightsOf(whole));
+    await expectResumeMatchesUninterrupted(plan, data, options);
   });
 
   it('a one-thread session continued on two threads: the checkpoint format is shared, the curve goes on', async () => {

@@ -1,9 +1,12 @@
 /**
  * Fixtures of the training tests: a tiny genome of the search space (both
  * activations, squeeze-excite, a stride-2 stage) and a training run killed
- * at its first checkpoint, as a process killed after epoch 1 would leave it.
+ * at its first checkpoint, as a process killed after epoch 1 would leave it,
+ * and the check that resuming from it is the uninterrupted run.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { buildTfjsModel } from '../../space/build-tfjs.js';
+import type { NetworkPlan } from '../../space/plan.js';
 import { expect } from 'vitest';
 import type { Genome } from '../../space/types.js';
 import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint.js';
@@ -35,4 +38,25 @@ export async function checkpointOfKilledRun(model: LayersModel, data: PreparedDa
     }),
   ).rejects.toThrow('killed');
   return decodeCheckpoint(saved!);
+}
+
+/**
+ * Trains `plan` for 3 epochs of 150 images (`options` must say so) once
+ * straight through and once killed after epoch 1 and resumed in a model
+ * with other initial weights: the two must end with the same weights, to the bit.
+ */
+export async function expectResumeMatchesUninterrupted(plan: NetworkPlan, data: PreparedData, options: TrainOptions): Promise<void> {
+  const whole = buildTfjsModel(plan, 1);
+  const epochs: number[] = [];
+  await trainCandidate(whole, data, null, { ...options, onEpoch: (c) => void epochs.push(c.epoch) });
+  expect(epochs).toEqual([1, 2, 3]);
+
+  const checkpoint = await checkpointOfKilledRun(buildTfjsModel(plan, 1), data, options);
+  expect(checkpoint.epoch).toBe(1);
+
+  const resumed = buildTfjsModel(plan, 99); // different init: every weight must come from the checkpoint
+  const result = await trainCandidate(resumed, data, null, { ...options, resumeFrom: checkpoint });
+  expect(result.imagesSeen).toBe(450);
+  const weights = (m: LayersModel) => m.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+  expect(weights(resumed)).toEqual(weights(whole));
 }
