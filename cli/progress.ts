@@ -37,7 +37,7 @@ export function formatClock(seconds: number): string {
   return h ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** Seconds left at the average rate so far; null before the first unit. */
+/** Seconds left at the average rate so far (`done` of `total` in `elapsedSeconds`); null before the first unit. */
 export function etaSeconds(elapsedSeconds: number, done: number, total: number): number | null {
   if (done <= 0 || total <= done) return done >= total ? 0 : null;
   return (elapsedSeconds / done) * (total - done);
@@ -50,12 +50,15 @@ export function progressBar(label: string, options: ProgressOptions = {}): Progr
   const started = now();
   if (lines) {
     let printedAt = -Infinity;
+    // The rate is this session's, from the first update on: a resumed run's first update is already past earlier sessions' work.
+    let first: { done: number; at: number } | null = null;
     return {
       update(done, total, payload = {}, note) {
+        first ??= { done, at: now() };
         if (done < total && done - printedAt < (options.lineEvery ?? 0) * total) return;
         printedAt = done;
         const elapsed = (now() - started) / 1000;
-        const eta = etaSeconds(elapsed, done, total);
+        const eta = etaSeconds((now() - first.at) / 1000, done - first.done, total - first.done);
         const extra = Object.entries(payload).map(([k, v]) => `${k} ${v}`).join(', ');
         write(`${label} ${done}/${total}${note ? ` ${note}` : ''}${extra ? ` | ${extra}` : ''} | elapsed ${formatClock(elapsed)} | ETA ${eta === null ? '?' : formatClock(eta)}`);
       },

@@ -18,16 +18,25 @@ export function formatDuration(seconds: number): string {
 /**
  * A `teacherLogits` progress callback that calls `line` at each tenth of the
  * work (each epoch of a 10-epoch teacher), so a log never goes quiet for long.
+ * Elapsed time and ETA are this session's: a teacher resumed from its
+ * checkpoint starts past the work of earlier sessions, so the rate is taken
+ * from the first report on, and the tenth it resumed in is not announced again.
  */
 export function teacherProgressLines(spec: TeacherSpec, line: (text: string) => void, now: () => number = () => performance.now()): (done: number, total: number) => void {
   const started = now();
+  let first: { done: number; at: number } | null = null;
   let reported = 0;
   return (done, total) => {
     const tenths = Math.floor((done / total) * 10 + 1e-9);
+    if (!first) {
+      first = { done, at: now() };
+      // Resumed past a tenth (fresh runs start at 0): that tenth was announced by the session that reached it.
+      if (done < total) reported = tenths;
+    }
     if (tenths <= reported) return;
     reported = tenths;
     const elapsed = (now() - started) / 1000;
-    const eta = (elapsed / done) * (total - done);
+    const eta = done > first.done ? ((now() - first.at) / 1000 / (done - first.done)) * (total - done) : Number.NaN;
     const where = spec.kind === 'trained' ? `epoch ${((done / total) * spec.epochs).toFixed(1)}/${spec.epochs}` : 'logits';
     line(`teacher: ${tenths * 10}% (${where}, ${done}/${total} images), elapsed ${formatDuration(elapsed)}, ETA ${formatDuration(eta)}`);
   };

@@ -19,12 +19,24 @@ describe('progress off a terminal: one line per unit of work', () => {
       clock += 2000;
       bar.update(done, 100, { epoch: 1 });
     }
-    // 10 is the first line; then each further 25% (40, 70, 100 — the last is always printed).
+    // 10 is the first line (no rate yet); then each further 25% (40, 70, 100 — the last is always printed).
     expect(out).toEqual([
-      'teacher 10/100 | epoch 1 | elapsed 0:02 | ETA 0:18',
+      'teacher 10/100 | epoch 1 | elapsed 0:02 | ETA ?',
       'teacher 40/100 | epoch 1 | elapsed 0:08 | ETA 0:12',
       'teacher 70/100 | epoch 1 | elapsed 0:14 | ETA 0:06',
       'teacher 100/100 | epoch 1 | elapsed 0:20 | ETA 0:00',
     ]);
+  });
+
+  it("a resumed run: the ETA is at this session's rate, not over work an earlier session did", () => {
+    let clock = 0;
+    const out: string[] = [];
+    const bar = progressBar('search', { lines: true, write: (l) => out.push(l), now: () => clock });
+    for (const done of [60, 70, 80]) {
+      clock += 5000; // 10 units per 5 s in this session
+      bar.update(done, 100);
+    }
+    // At 70: 5 s for the 10 units since 60, 30 left: 15 s (over all 70 units in 10 s it would read 4 s).
+    expect(out).toEqual(['search 60/100 | elapsed 0:05 | ETA ?', 'search 70/100 | elapsed 0:10 | ETA 0:15', 'search 80/100 | elapsed 0:15 | ETA 0:10']);
   });
 });

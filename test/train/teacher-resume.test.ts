@@ -114,6 +114,21 @@ describe('a trained teacher is checkpointed in the cache and resumes', () => {
     expect(lines.at(-1)).toBe('teacher: 100% (epoch 2.0/2, 400/400 images), elapsed 4s, ETA 0s');
   });
 
+  it('a resumed teacher reports this session: no line for the tenth it resumed in, the ETA at its own rate', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const report = teacherProgressLines(spec, (l) => lines.push(l), () => t);
+    // Resumed at epoch 1 of 2 (200 of 400 images), 20 ms per image now; the first report comes after a batch of 20.
+    for (let done = 220; done <= 400; done += 20) {
+      t = (done - 200) * 20;
+      report(done, 400);
+    }
+    expect(lines).toHaveLength(5); // 60% … 100%; 50% was the killed session's
+    // 0.4 s for the 20 images since the first report: 160 left take 3.2 s (over all 240 images, 0.8 s would have said 0.5 s).
+    expect(lines[0]).toBe('teacher: 60% (epoch 1.2/2, 240/400 images), elapsed 1s, ETA 3s');
+    expect(lines.at(-1)).toBe('teacher: 100% (epoch 2.0/2, 400/400 images), elapsed 4s, ETA 0s');
+  });
+
   it('an epoch line, and the curve on one line', () => {
     expect(teacherEpochLine({ epoch: 3, epochs: 20, validationAccuracy: 0.89123 })).toBe('teacher: epoch 3/20, validation 89.12%');
     expect(validationCurveLine({ validationCurve: [0.851, 0.8774, 0.92349] })).toBe('validation after each epoch: 85.1 87.7 92.3%');
