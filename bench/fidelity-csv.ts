@@ -23,6 +23,7 @@ export const FIDELITY_CSV_COLUMNS = [
   'images_per_second',
   'data',
   'seed',
+  'replicate',
 ] as const;
 /** One CSV row, every field as text. */
 export type FidelityCsvRow = Record<(typeof FIDELITY_CSV_COLUMNS)[number], string>;
@@ -35,10 +36,13 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
   const lastNewline = text.lastIndexOf('\n');
   const whole = text.slice(0, lastNewline + 1);
   const torn = text.length > whole.length ? 1 : 0;
-  const parsed = parse(whole, { columns: true, relax_column_count: true, skip_empty_lines: true }) as Array<Partial<FidelityCsvRow>>;
+  // A file written before retests has no `replicate` column: its rows are first trainings (0).
+  const parsed = (parse(whole, { columns: true, relax_column_count: true, skip_empty_lines: true }) as Array<Partial<FidelityCsvRow>>).map((r) => ({ ...r, replicate: r.replicate ?? '0' }));
   const rows = parsed.filter(
     (r): r is FidelityCsvRow =>
       FIDELITY_CSV_COLUMNS.every((c) => r[c] !== undefined && r[c] !== '') &&
+      Number.isInteger(Number(r.replicate)) &&
+      Number(r.replicate) >= 0 &&
       NUMERIC.every((c) => Number.isFinite(Number(r[c]))) &&
       (r.subset === 'full' || Number.isInteger(Number(r.subset))) &&
       (r.kd === 'true' || r.kd === 'false'),
@@ -53,5 +57,6 @@ export function formatFidelityCsv(rows: FidelityCsvRow[], header = true): string
 
 /** A CSV row as the summary reads it. */
 export function fidelityRowOf(r: FidelityCsvRow): FidelityRow {
-  return { genomeId: r.genome_id, images: Number(r.budget_images), subset: r.subset === 'full' ? null : Number(r.subset), kd: r.kd === 'true', validationAccuracy: Number(r.validation_accuracy) };
+  const replicate = Number(r.replicate);
+  return { genomeId: r.genome_id, images: Number(r.budget_images), subset: r.subset === 'full' ? null : Number(r.subset), kd: r.kd === 'true', ...(replicate ? { replicate } : {}), validationAccuracy: Number(r.validation_accuracy) };
 }

@@ -6,7 +6,7 @@
  * fitted learning curve acc(b) = a − c·b^(−k). Pure functions.
  */
 import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
-import { kendallTauB, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+import { kendallTauB, pearsonR, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
 
 /** One training setting: a budget of images, from a fixed subset or the full training split, with or without the teacher. */
 export interface FidelitySetting {
@@ -15,6 +15,12 @@ export interface FidelitySetting {
   /** Size of the fixed training subset, or null for the full training split. */
   subset: number | null;
   kd: boolean;
+  /**
+   * 0 or absent: each genome trained with its own training seed, as in a
+   * search. r > 0: the same setting trained again with another seed per
+   * genome (a retest), which measures how far the setting agrees with itself.
+   */
+  replicate?: number;
 }
 
 /** One measured genome × setting. */
@@ -25,12 +31,13 @@ export interface FidelityRow extends FidelitySetting {
 
 /** A setting's short name, e.g. `1 ep on 8000 KD` or `20000 of full`. */
 export function settingLabel(s: FidelitySetting): string {
-  return `${s.subset === null ? `${s.images} of full` : s.images === s.subset ? `1 ep on ${s.subset}` : `${s.images} on ${s.subset}`}${s.kd ? ' KD' : ''}`;
+  return `${s.subset === null ? `${s.images} of full` : s.images === s.subset ? `1 ep on ${s.subset}` : `${s.images} on ${s.subset}`}${s.kd ? ' KD' : ''}${s.replicate ? ` (retest ${s.replicate})` : ''}`;
 }
 
 /** Stable key of a setting (CSV resume, grouping). */
 export function settingKey(s: FidelitySetting): string {
-  return `${s.images}|${s.subset ?? 'full'}|${s.kd ? 1 : 0}`;
+  // A retest's key has its replicate; the first training's is the key rows had before retests existed.
+  return `${s.images}|${s.subset ?? 'full'}|${s.kd ? 1 : 0}${s.replicate ? `|r${s.replicate}` : ''}`;
 }
 
 /** Agreement of one setting's ranking with the reference's. */
@@ -81,6 +88,38 @@ export function agreementWithReference(rows: readonly FidelityRow[], settings: r
     });
   }
   return out;
+}
+
+/** How far a setting agrees with itself: its first training against its retest, genome by genome. */
+export interface RetestAgreement {
+  setting: FidelitySetting;
+  label: string;
+  /** Genomes measured at both seeds. */
+  genomes: number;
+  tau: number;
+  /**
+   * Pearson's r between the two seeds: the setting's test-retest reliability,
+   * all its noise included (training seed and validation sampling), where
+   * samplingReliability counts the sampling alone.
+   */
+  r: number;
+}
+
+/** Each setting's first training (replicate 0) against its retest `replicate`, over the genomes measured at both. */
+export function retestAgreement(rows: readonly FidelityRow[], setting: FidelitySetting, replicate = 1): RetestAgreement {
+  const first = { ...setting, replicate: 0 };
+  const again = { ...setting, replicate };
+  const firstAcc = new Map(rows.filter((row) => settingKey(row) === settingKey(first)).map((row) => [row.genomeId, row.validationAccuracy]));
+  const paired = rows.filter((row) => settingKey(row) === settingKey(again) && firstAcc.has(row.genomeId)).map((row) => [firstAcc.get(row.genomeId)!, row.validationAccuracy]);
+  const a = paired.map((p) => p[0]);
+  const b = paired.map((p) => p[1]);
+  return {
+    setting: first,
+    label: settingLabel(first),
+    genomes: paired.length,
+    tau: paired.length >= 2 ? kendallTauB(a, b) : Number.NaN,
+    r: paired.length >= 2 ? pearsonR(a, b) : Number.NaN,
+  };
 }
 
 /** Median, quartiles and extremes of a sample (linear interpolation between order statistics). */

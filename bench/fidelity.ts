@@ -15,6 +15,10 @@
  *   --proxies N,…   1 epoch on a fixed N-image subset (the overnight proxy is 8,000)
  *   --budgets N,…   N images drawn from the full training split; the largest is the reference
  *   --kd-off        also every proxy with α 0 (only with a teacher)
+ *   --retest N,…    train the settings of N images again with another
+ *                   training seed per genome: how far a setting agrees with
+ *                   itself (τ and Pearson's r seed to seed), the measured
+ *                   ceiling of any agreement with it
  * With `--teacher-epochs 0` no teacher is used (α 0 everywhere).
  *
  * Each genome × setting row is appended to results/bench/fidelity.csv as soon
@@ -24,11 +28,12 @@
  * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
  *
  * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
- *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 10] [--kd-off]
+ *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…]
  *        [--workers 1] [--seed 0] [--fresh | --summary-only]
  * The defaults are the full measurement: 16 × 114,000 images, ≈ 2 h 20 min
  * on 2 workers at the ≈ 220 images/s measured in all (AMD EPYC Zen3, 2
- * cores), plus the 10-epoch teacher.
+ * cores), plus the default teacher (1 h 45 min on 2 cores). `--retest 8000`
+ * adds 16 × 8,000 images (minutes), `--retest 80000` 16 × 80,000 (≈ 1.7 h).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -37,6 +42,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { teacherSpecOf } from '../search/engine.js';
+import { candidateSeed } from '../search/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
 import { NAMED_SPACES } from '../space/defaults.js';
@@ -50,7 +56,7 @@ import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../train/teache
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
@@ -81,12 +87,13 @@ const program: Command = new Command('bench-fidelity')
   .option('--budgets <n,…>', 'images from the full training split; the largest is the reference', positiveList, positiveList(DEFAULT_BUDGETS))
   .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), DEFAULT_TEACHER_EPOCHS)
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
+  .option('--retest <n,…>', "train the settings of these image counts again with another seed per genome (the setting's agreement with itself)", positiveList, [])
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse();
-const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -126,6 +133,10 @@ const reference = budgets.reduce<FidelitySetting | null>((best, s) => (best === 
 if (!reference) program.error('--budgets: at least one is needed (the reference)');
 const kdOff = kd && o.kdOff ? proxies.map((s) => ({ ...s, kd: false })) : [];
 const settings = [proxies[0], reference, ...proxies.slice(1), ...budgets.filter((s) => s !== reference), ...kdOff].filter(Boolean);
+// Retests last, so that a run given --retest later continues where it stopped.
+const retested = settings.filter((s) => o.retest.includes(s.images));
+for (const n of o.retest) if (!retested.some((s) => s.images === n)) program.error(`--retest: ${n} is not the image count of any setting (${[...new Set(settings.map((s) => s.images))].join(', ')})`);
+const retests: FidelitySetting[] = retested.map((s) => ({ ...s, replicate: 1 }));
 
 // --- rows already measured (resume) ---
 const runTag = { data: dataContentHash, seed: String(o.seed) };
@@ -148,11 +159,11 @@ if (existsSync(csvPath)) {
 else writeFileAtomic(csvPath, formatFidelityCsv([]));
 
 // --- training ---
-const todo = o.summaryOnly ? [] : settings.flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
+const todo = o.summaryOnly ? [] : [...settings, ...retests].flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
 const totalImages = todo.reduce((n, t) => n + t.s.images, 0);
 console.error(
   `${chosen.length} genomes (analytic latency ${chosen[0].latencyMs.toFixed(3)}–${chosen.at(-1)!.latencyMs.toFixed(3)} ms, ${Math.min(...chosen.map((g) => g.params))}–${Math.max(...chosen.map((g) => g.params))} params) × ` +
-    `${settings.length} settings (${settings.map(settingLabel).join('; ')}): ${todo.length} runs to do, ${totalImages} images, ${o.workers} thread(s)`,
+    `${settings.length + retests.length} settings (${[...settings, ...retests].map(settingLabel).join('; ')}): ${todo.length} runs to do, ${totalImages} images, ${o.workers} thread(s)`,
 );
 // Not started for --summary-only (its threads would load tfjs for nothing).
 const trainingPool = todo.length ? new TrainingPool({ threads: o.workers }) : null;
@@ -160,7 +171,9 @@ let imagesDone = 0;
 async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<void> {
   const training = { ...baseConfig.training, alpha: s.kd ? baseConfig.training.alpha : 0, subset: s.subset ?? undefined, epochs: s.subset === null ? undefined : s.images / s.subset, images: s.subset === null ? s.images : undefined };
   const config = { ...baseConfig, training };
-  const job = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
+  const searchJob = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
+  // A retest changes only the training seed (initial weights, batch order, augmentation): the subset is the search's.
+  const job = s.replicate ? { ...searchJob, options: { ...searchJob.options, seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`) } } : searchJob;
   const result = await trainingPool!.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
   const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.accuracy };
   done.set(rowKey(g.id, s), row);
@@ -177,6 +190,7 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
     train_seconds: result.trainSeconds.toFixed(1),
     images_per_second: result.imagesPerSecond.toFixed(1),
     ...runTag,
+    replicate: String(s.replicate ?? 0),
   };
   appendFileSync(csvPath, formatFidelityCsv([csvRow], false));
   imagesDone += s.images;
@@ -197,11 +211,21 @@ const rows = [...done.values()].filter((r) => chosen.some((g) => g.id === r.geno
 // How far the validation split's own sampling noise lets each pair of settings agree.
 const validationImages = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed }).validation.count;
 const accuracyOf = new Map(rows.map((r) => [rowKey(r.genomeId, r), r.validationAccuracy]));
+// Each retested setting against itself: its seed-to-seed agreement, beside the sampling-only reliability of its first training.
+const retestKeys = new Set(retests.map(settingKey));
+const retestRows = [...rows, ...[...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId) && retestKeys.has(settingKey(r)))];
+const retestAgreements = retested.map((s) => {
+  const first = chosen.filter((g) => accuracyOf.has(rowKey(g.id, s))).map((g) => accuracyOf.get(rowKey(g.id, s))!);
+  return { ...retestAgreement(retestRows, s), samplingReliability: samplingReliability(first, validationImages) };
+});
+const retestR = new Map(retestAgreements.filter((a) => a.genomes >= 3).map((a) => [settingKey(a.setting), a.r]));
 const agreement = agreementWithReference(rows, settings, reference).map((a) => {
   const paired = chosen.filter((g) => accuracyOf.has(rowKey(g.id, a.setting)) && accuracyOf.has(rowKey(g.id, reference)));
   const reliability = samplingReliability(paired.map((g) => accuracyOf.get(rowKey(g.id, a.setting))!), validationImages);
   const referenceReliability = samplingReliability(paired.map((g) => accuracyOf.get(rowKey(g.id, reference))!), validationImages);
-  return { ...a, reliability, referenceReliability, tauCeiling: tauCeiling(reliability, referenceReliability) };
+  // Measured where retests exist: the seed-to-seed r is each reliability with every noise counted (the sampling-only one stands in for a setting not retested).
+  const retestCeiling = retestR.has(settingKey(reference)) ? tauCeiling(retestR.get(settingKey(a.setting)) ?? reliability, retestR.get(settingKey(reference))!) : Number.NaN;
+  return { ...a, reliability, referenceReliability, tauCeiling: tauCeiling(reliability, referenceReliability), retestCeiling };
 });
 const curves = learningCurves(rows, kd);
 // The proxy evaluator's curve (search/evaluators.ts PROXY_LEARNING_CURVE), fitted from the
@@ -223,10 +247,19 @@ const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
 console.log(`data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ${cpu}`);
 console.log(`τ ceiling: the τ all to expect at best were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
-console.log('| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const retestColumn = retestR.has(settingKey(reference));
+console.log(`| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |${retestColumn ? ' τ ceiling (retests) |' : ''}`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${retestColumn ? '---:|' : ''}`);
 for (const a of agreement) {
-  console.log(`| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} | ${f2(a.tauCeiling)} |`);
+  console.log(
+    `| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} | ${f2(a.tauCeiling)} |${retestColumn ? ` ${f2(a.retestCeiling)} |` : ''}`,
+  );
+}
+if (retestAgreements.length) {
+  console.log("retests: each setting against itself trained again with another seed per genome; Pearson's r seed to seed is its reliability with every noise counted");
+  console.log('| setting | genomes | τ seed to seed | r seed to seed | reliability, sampling only |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const a of retestAgreements) console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${f2(a.r)} | ${f2(a.samplingReliability)} |`);
 }
 const refRows = rows.filter((r) => settingKey(r) === settingKey(reference));
 {
@@ -265,6 +298,7 @@ writeFileAtomic(
       reference: { ...reference, label: settingLabel(reference) },
       settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),
       agreement,
+      retests: retestAgreements,
       learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
       proxyCurve: proxyCurve && { model: 'acc(b) - acc(b0) = G * (1 - (b/b0)^(-k)); G = gainMax * (1 - exp(-params/gainParams)) + e, sd(e) = gainSpread', base: settingLabel(baseSetting), ...proxyCurve },
       wallSecondsThisInvocation: wallSeconds,

@@ -65,21 +65,26 @@ export function averageRanks(values: readonly number[]): number[] {
   return ranks;
 }
 
-/** Spearman's ρ: Pearson's r of the average ranks. NaN when either scoring is constant. */
-export function spearmanRho(x: readonly number[], y: readonly number[]): number {
+/** Pearson's r. NaN when either scoring is constant. */
+export function pearsonR(x: readonly number[], y: readonly number[]): number {
   checkPaired(x, y);
-  const rx = averageRanks(x);
-  const ry = averageRanks(y);
-  const mean = (x.length + 1) / 2;
+  const mx = x.reduce((s, v) => s + v, 0) / x.length;
+  const my = y.reduce((s, v) => s + v, 0) / y.length;
   let sxy = 0;
   let sxx = 0;
   let syy = 0;
-  for (let i = 0; i < rx.length; i++) {
-    sxy += (rx[i] - mean) * (ry[i] - mean);
-    sxx += (rx[i] - mean) ** 2;
-    syy += (ry[i] - mean) ** 2;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
   }
   return sxx === 0 || syy === 0 ? Number.NaN : sxy / Math.sqrt(sxx * syy);
+}
+
+/** Spearman's ρ: Pearson's r of the average ranks. NaN when either scoring is constant. */
+export function spearmanRho(x: readonly number[], y: readonly number[]): number {
+  checkPaired(x, y);
+  return pearsonR(averageRanks(x), averageRanks(y));
 }
 
 /**

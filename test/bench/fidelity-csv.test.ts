@@ -15,6 +15,7 @@ const row = (over: Partial<FidelityCsvRow> = {}): FidelityCsvRow => ({
   images_per_second: '95.2',
   data: '427d0e658c79074f',
   seed: '0',
+  replicate: '0',
   ...over,
 });
 
@@ -45,6 +46,25 @@ describe('fidelity CSV', () => {
     const { rows, dropped } = parseFidelityCsv(text);
     expect(rows.map((r) => r.genome_id)).toEqual(['dd4fd91afd58']);
     expect(dropped).toBe(4);
+  });
+
+  it('a retest keeps its replicate; a file written before retests reads as first trainings', () => {
+    const retest = row({ replicate: '1', validation_accuracy: '0.5101' });
+    const { rows } = parseFidelityCsv(formatFidelityCsv([row(), retest]));
+    expect(rows.map(fidelityRowOf)).toEqual([
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933 },
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, replicate: 1, validationAccuracy: 0.5101 },
+    ]);
+    // The header and rows of the earlier format: no replicate column at all.
+    const older = formatFidelityCsv([row()])
+      .split('\n')
+      .map((line) => line.replace(/,(replicate|0)$/, ''))
+      .join('\n');
+    expect(older.split('\n')[0].endsWith(',seed')).toBe(true);
+    const read = parseFidelityCsv(older);
+    expect(read.dropped).toBe(0);
+    expect(read.rows.map((r) => r.replicate)).toEqual(['0']);
+    expect(parseFidelityCsv(formatFidelityCsv([row({ replicate: '-1' }), row({ replicate: 'x' })])).dropped).toBe(2);
   });
 
   it('reads an empty file as no rows', () => {

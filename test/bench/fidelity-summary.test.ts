@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, samplingReliability, tauCeiling, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
@@ -37,6 +37,33 @@ describe('agreementWithReference', () => {
   it('top quarter: the reference top 2 are g6, g7, and so are the proxy top 2', () => {
     expect(p.topQuarterOverlap).toBe(1);
     expect(p.meanAccuracy).toBeCloseTo(proxyAcc.reduce((a, b) => a + b) / 8, 12);
+  });
+});
+
+describe('retestAgreement: a setting against itself at another training seed', () => {
+  // The retest keeps the first training's order at other values; g5 has no retest row (5 genomes paired of 6).
+  const first = [0.8, 0.81, 0.82, 0.83, 0.84, 0.85];
+  const again = [0.805, 0.812, 0.818, 0.836, 0.849];
+  const rows = [...rowsOf(proxy, first), ...rowsOf({ ...proxy, replicate: 1 }, again), ...rowsOf(reference, [0.9, 0.9, 0.9, 0.9, 0.9, 0.9])];
+
+  it('pairs each genome with its retest, and the retest never counts as another setting', () => {
+    const r = retestAgreement(rows, proxy);
+    expect([r.label, r.genomes]).toEqual(['1 ep on 2000', 5]);
+    expect(r.tau).toBe(1);
+    // numpy 2.4: np.corrcoef([0.8, 0.81, 0.82, 0.83, 0.84], [0.805, 0.812, 0.818, 0.836, 0.849])[0, 1]
+    expect(r.r).toBeCloseTo(0.9785485434603627, 12);
+    // Against the reference, only the first training: 6 genomes, not 11.
+    expect(agreementWithReference(rows, [proxy], reference)[0].genomes).toBe(6);
+    expect(settingKey({ ...proxy, replicate: 1 })).not.toBe(settingKey(proxy));
+    expect(settingKey({ ...proxy, replicate: 0 })).toBe(settingKey(proxy)); // rows written before retests keep their key
+    expect(settingLabel({ ...proxy, replicate: 1 })).toBe('1 ep on 2000 (retest 1)');
+  });
+
+  it('a setting with no retest has no agreement to report', () => {
+    const r = retestAgreement(rows, reference);
+    expect(r.genomes).toBe(0);
+    expect(r.tau).toBeNaN();
+    expect(r.r).toBeNaN();
   });
 });
 

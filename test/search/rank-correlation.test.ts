@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageRanks, kendallTauB, RankCorrelationError, spearmanRho, topKOverlap } from '../../search/rank-correlation.js';
+import { averageRanks, kendallTauB, pearsonR, RankCorrelationError, spearmanRho, topKOverlap } from '../../search/rank-correlation.js';
 
 // Reference values from scipy 1.17 (scipy.stats.kendalltau — τ-b by default — and scipy.stats.spearmanr).
 const SCIPY_CASES: Array<{ name: string; x: number[]; y: number[]; tau: number; rho: number }> = [
@@ -42,7 +42,15 @@ describe('Kendall τ-b and Spearman ρ', () => {
     expect(spearmanRho(y, x)).toBeCloseTo(spearmanRho(x, y), 15);
   });
 
+  it("Pearson's r of two accuracy vectors matches numpy.corrcoef", () => {
+    const x = [0.801, 0.812, 0.795, 0.83, 0.822, 0.78];
+    const y = [0.899, 0.905, 0.9, 0.91, 0.903, 0.893];
+    expect(pearsonR(x, y)).toBeCloseTo(0.9378389455354549, 13); // numpy 2.4: np.corrcoef(x, y)[0, 1]
+    expect(pearsonR(y, x)).toBeCloseTo(pearsonR(x, y), 15);
+  });
+
   it('are NaN when one scoring is constant (as scipy)', () => {
+    expect(pearsonR([1, 2, 3], [5, 5, 5])).toBeNaN();
     expect(kendallTauB([1, 2, 3], [5, 5, 5])).toBeNaN();
     expect(spearmanRho([5, 5, 5], [1, 2, 3])).toBeNaN();
   });
