@@ -30,7 +30,7 @@ import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-p
 import type { ReplicaInit, ReplicaReply, ReplicaRequest, SharedBuffers } from './data-parallel-protocol.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
-import { drawIndices, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
+import { drawIndices, recordStep, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
 import type { TrainOptions, TrainingResult } from './types.js';
 
 /** One worker thread holding a replica; its replies are read in order. */
@@ -92,9 +92,7 @@ export async function trainDataParallel(
   const backend = await selectBackend();
   const start = trainingStart(data, teacher, options);
   const { o, useTeacher, resume, continued, rng, segmentStart, steps } = start;
-  let { imagesSeen } = start;
-  const stepLosses = start.stepLosses;
-  const { height, width, channels, count } = data.train;
+  const { height, width, channels } = data.train;
   const imageSize = height * width * channels;
   const replicaOptions = { optimizer: o.optimizer, learningRate: o.learningRate, weightDecay: o.weightDecay, distillation: o.distillation, labelSmoothing: o.labelSmoothing };
   const main = new Replica(model, replicaOptions);
@@ -149,8 +147,9 @@ export async function trainDataParallel(
     }
     const previousSeconds = resume?.trainSeconds ?? 0;
     const started = performance.now();
+    const elapsed = () => previousSeconds + (performance.now() - started) / 1000;
     for (let step = resume?.step ?? 0; step < steps; step++) {
-      const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
+      const n = Math.min(o.batchSize, o.totalImages - start.imagesSeen);
       const indices = drawIndices(start, n);
       gatherAugmented(data.train, indices, batch.images.subarray(0, n * imageSize), o.augment, rng);
       for (let k = 0; k < n; k++) batch.labels[k] = data.train.labels[indices[k]];
@@ -178,24 +177,16 @@ export async function trainDataParallel(
       // The batch's loss: shard means weighted as the gradients are (the L2 term, the same in each, once).
       const lossValue = losses.reduce((sum, l, i) => sum + weights[i] * l, 0);
 
-      if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);
-      stepLosses.push(lossValue);
-      const epochBefore = Math.floor(imagesSeen / count);
-      imagesSeen += n;
-      options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
-      const epoch = Math.floor(imagesSeen / count);
-      if (epoch > epochBefore || step === steps - 1) {
+      const ended = recordStep(start, step, n, lossValue, elapsed, options.onProgress);
+      if (ended) {
         await checkReplicasAgree(step);
-        if (options.onEpoch) {
-          const loop = { step: step + 1, imagesSeen, cursor: start.cursor, order: start.order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
-          await options.onEpoch(await captureCheckpoint(model, main.optimizer, loop, epoch), model);
-        }
+        if (options.onEpoch) await options.onEpoch(await captureCheckpoint(model, main.optimizer, ended.loop, ended.epoch), model);
       }
     }
-    trainSeconds = previousSeconds + (performance.now() - started) / 1000;
+    trainSeconds = elapsed();
   } finally {
     await Promise.all(workers.map((w) => w.close()));
   }
   main.dispose();
-  return trainingResult(model, data, options, stepLosses, imagesSeen, trainSeconds, backend);
+  return trainingResult(model, data, options, start.stepLosses, start.imagesSeen, trainSeconds, backend);
 }

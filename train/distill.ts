@@ -20,7 +20,7 @@ import {
   SGD_MOMENTUM,
 } from './constants.js';
 import { DEFAULT_BN_RECALIBRATION_IMAGES, recalibrateBatchNorm } from './batch-norm-recalibration.js';
-import { captureCheckpoint, restoreCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
+import { captureCheckpoint, restoreCheckpoint, type LoopState, type TrainingCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented, permutation } from './datasets/prepare.js';
 import { accuracyFromLogits, tfjsEvaluator, toResolution } from './evaluate.js';
@@ -175,6 +175,39 @@ export function drawIndices(state: Pick<TrainingStart, 'order' | 'cursor' | 'rng
   return indices;
 }
 
+/** Where an epoch's (or the training's) last step left the loop: what a checkpoint after it holds. */
+export interface EpochEnd {
+  epoch: number;
+  loop: LoopState;
+}
+
+/**
+ * Records one optimizer step of `n` images in the loop's state — its loss,
+ * the images seen, the progress report — and, when the step ended an epoch or
+ * the training, returns the loop's position for a checkpoint (else null).
+ * Both training loops (one thread, data-parallel) go through it, so their
+ * checkpoints are taken at the same steps and hold the same fields.
+ */
+export function recordStep(
+  state: TrainingStart,
+  step: number,
+  n: number,
+  loss: number,
+  trainSeconds: () => number,
+  onProgress?: TrainOptions['onProgress'],
+): EpochEnd | null {
+  if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at step ${step}`);
+  state.stepLosses.push(loss);
+  const count = state.order.length;
+  const epochBefore = Math.floor(state.imagesSeen / count);
+  state.imagesSeen += n;
+  onProgress?.({ imagesSeen: state.imagesSeen, imagesTotal: state.o.totalImages, loss });
+  const epoch = Math.floor(state.imagesSeen / count);
+  if (epoch === epochBefore && step !== state.steps - 1) return null;
+  const { imagesSeen, cursor, order, rng, stepLosses } = state;
+  return { epoch, loop: { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: trainSeconds() } };
+}
+
 /**
  * Trains `model` in place on `data.train` and evaluates it. With `teacher`,
  * its logits for each training image are looked up through `data.trainIndices`.
@@ -192,10 +225,8 @@ export async function trainCandidate(
   const backend = await selectBackend();
   const start = trainingStart(data, teacher, options);
   const { o, useTeacher, resume, rng, segmentStart, steps, continued } = start;
-  let { imagesSeen } = start;
-  const stepLosses = start.stepLosses;
   const resolution = model.inputs[0].shape[1] as number;
-  const { height, width, channels, count } = data.train;
+  const { height, width, channels } = data.train;
   const imageSize = height * width * channels;
   const optimizer =
     o.optimizer === 'sgd' ? tf.train.momentum(o.learningRate, SGD_MOMENTUM) : tf.train.adam(o.learningRate);
@@ -209,9 +240,10 @@ export async function trainCandidate(
   if (resume) await restoreCheckpoint(model, optimizer, resume);
   const previousSeconds = resume?.trainSeconds ?? 0;
   const started = performance.now();
+  const elapsed = () => previousSeconds + (performance.now() - started) / 1000;
 
   for (let step = resume?.step ?? 0; step < steps; step++) {
-    const n = Math.min(o.batchSize, o.totalImages - imagesSeen);
+    const n = Math.min(o.batchSize, o.totalImages - start.imagesSeen);
     const indices = drawIndices(start, n);
     const batch = batchBuffer.subarray(0, n * imageSize);
     gatherAugmented(data.train, indices, batch, o.augment, rng);
@@ -243,20 +275,11 @@ export async function trainCandidate(
     }));
     const lossValue = (await loss.data())[0];
     loss.dispose();
-    if (!Number.isFinite(lossValue)) throw new Error(`training diverged: loss is ${lossValue} at step ${step}`);
-    stepLosses.push(lossValue);
-    const epochBefore = Math.floor(imagesSeen / count);
-    imagesSeen += n;
-    options.onProgress?.({ imagesSeen, imagesTotal: o.totalImages, loss: lossValue });
-    const epoch = Math.floor(imagesSeen / count);
-    if (options.onEpoch && (epoch > epochBefore || step === steps - 1)) {
-      const loop = { step: step + 1, imagesSeen, cursor: start.cursor, order: start.order, rngState: rng.state(), stepLosses, trainSeconds: previousSeconds + (performance.now() - started) / 1000 };
-      await options.onEpoch(await captureCheckpoint(model, optimizer, loop, epoch), model);
-    }
+    const ended = recordStep(start, step, n, lossValue, elapsed, options.onProgress);
+    if (ended && options.onEpoch) await options.onEpoch(await captureCheckpoint(model, optimizer, ended.loop, ended.epoch), model);
   }
-  const trainSeconds = previousSeconds + (performance.now() - started) / 1000;
   optimizer.dispose();
-  return trainingResult(model, data, options, stepLosses, imagesSeen, trainSeconds, backend);
+  return trainingResult(model, data, options, start.stepLosses, start.imagesSeen, elapsed(), backend);
 }
 
 /** Batch-norm statistics for the final weights, the loss curve and the trained model's accuracies: the end of every training loop. */
