@@ -6,6 +6,7 @@
  * the worker and the pool keeps serving.
  */
 import { Piscina } from 'piscina';
+import { FifoSlots } from '../fifo-slots.js';
 import { builtFile } from '../locations.js';
 import type { ComparedMeasurement } from './compare.js';
 import { DEFAULT_TASK_TIMEOUT } from './constants.js';
@@ -31,12 +32,15 @@ export function defaultWorkerFile(): string {
 export class LatencyPool {
   readonly #pool: Piscina;
   readonly #timeout: number;
+  /** Measurements run in the order they were asked for, each timed from its start, not from its arrival (fifo-slots.ts). */
+  readonly #slots: FifoSlots;
 
   constructor(options: LatencyPoolOptions = {}) {
     const concurrency = options.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
     this.#timeout = options.timeout ?? DEFAULT_TASK_TIMEOUT;
     if (!(this.#timeout > 0)) throw new RangeError(`timeout must be > 0 ms, got ${this.#timeout}`);
+    this.#slots = new FifoSlots(concurrency);
     this.#pool = new Piscina({
       filename: options.workerFile ?? defaultWorkerFile(),
       minThreads: 1,
@@ -48,7 +52,7 @@ export class LatencyPool {
 
   async #run<T>(task: WorkerTask, failed: (message: string) => T): Promise<T> {
     try {
-      return (await this.#pool.run(task, { signal: AbortSignal.timeout(this.#timeout) })) as T;
+      return await this.#slots.run(async () => (await this.#pool.run(task, { signal: AbortSignal.timeout(this.#timeout) })) as T);
     } catch (error) {
       const e = error as Error;
       const aborted = e.name === 'AbortError' || e.name === 'TimeoutError' || /abort/i.test(e.message);

@@ -4,6 +4,7 @@
  * `nas worker` both train through it.
  */
 import { Piscina } from 'piscina';
+import { FifoSlots } from '../fifo-slots.js';
 import { builtFile } from '../locations.js';
 import type { TrainingJobResult, TrainingTask } from './training-job.js';
 
@@ -24,9 +25,12 @@ export class TrainingTimeLimitError extends Error {
 
 export class TrainingPool {
   readonly #pool: Piscina;
+  /** Candidates start in the order they were asked for, and a time limit runs from the start (fifo-slots.ts). */
+  readonly #slots: FifoSlots;
 
   constructor(options: TrainingPoolOptions = {}) {
     const threads = options.threads ?? 1;
+    this.#slots = new FifoSlots(threads);
     this.#pool = new Piscina({
       filename: options.workerFile ?? builtFile(import.meta.url, 'train-worker.js'),
       minThreads: threads,
@@ -38,13 +42,15 @@ export class TrainingPool {
 
   /** Trains one task; aborting `signal` or passing `timeLimitSeconds` ends its thread. */
   async run(task: TrainingTask, signal: AbortSignal, timeLimitSeconds: number): Promise<TrainingJobResult> {
-    const timeout = AbortSignal.timeout(timeLimitSeconds * 1000);
-    try {
-      return (await this.#pool.run(task, { signal: AbortSignal.any([signal, timeout]) })) as TrainingJobResult;
-    } catch (error) {
-      if (timeout.aborted) throw new TrainingTimeLimitError(timeLimitSeconds);
-      throw error;
-    }
+    return this.#slots.run(async () => {
+      const timeout = AbortSignal.timeout(timeLimitSeconds * 1000);
+      try {
+        return (await this.#pool.run(task, { signal: AbortSignal.any([signal, timeout]) })) as TrainingJobResult;
+      } catch (error) {
+        if (timeout.aborted) throw new TrainingTimeLimitError(timeLimitSeconds);
+        throw error;
+      }
+    }, signal);
   }
 
   async close(): Promise<void> {

@@ -33,4 +33,12 @@ describe('the latency pool survives its workers', () => {
     if (hung.state === 'errored') expect(hung.error.message).toBe('hang: timed out after 5000 ms; the worker was replaced');
     expect((await pool.measure(model, 'after-hang', quick)).state).not.toBe('errored');
   });
+
+  it('a measurement queued behind a hung one gets its whole timeout once it starts', async () => {
+    // Asked for together: the second waits out the first's 5 s, then is measured. Its timeout used to run
+    // from when it was asked for, so it failed with the hung one without having started.
+    const [hung, queued] = await Promise.all([pool.measure(model, 'hang', quick), pool.measure(model, 'queued', quick)]);
+    expect(hung.state).toBe('errored');
+    expect(queued.state).not.toBe('errored');
+  });
 });
