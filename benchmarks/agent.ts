@@ -4,7 +4,9 @@
  * JSON. It listens on loopback unless told otherwise, requires a bearer token
  * (compared in constant time), caps the body size, answers malformed requests
  * with 4xx and keeps serving, and never touches the file system for a
- * request: the model's bytes go straight to onnxruntime.
+ * request: the model's bytes go straight to onnxruntime. Requests from
+ * several machines are measured one at a time in the order they arrived, each
+ * with its whole timeout from when its measurement starts (fifo-slots.ts).
  *
  *   GET  /health                         → { ok, environment }
  *   POST /measure   body: ONNX bytes     → Measurement JSON
