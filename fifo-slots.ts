@@ -18,11 +18,6 @@ export class FifoSlots {
     this.#free = size;
   }
 
-  /** Tasks admitted now or waiting for a slot. */
-  get pending(): number {
-    return this.size - this.#free + this.#waiting.length;
-  }
-
   /**
    * Runs `task` once a slot is free and every earlier caller has been
    * admitted. Aborting `signal` while it waits rejects with the signal's

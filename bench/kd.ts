@@ -117,7 +117,7 @@ console.error(`${tasks.length} trainings in ${settingDir}: ${records.size} done,
 
 if (!o.summaryOnly && pending.length) {
   const workers = Math.min(o.workers ?? availableParallelism(), pending.length);
-  const pool = new Piscina({ filename: builtFile(import.meta.url, '../finalize/finalize-worker.js'), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in task order: the short trainings first
+  const pool = new Piscina({ filename: builtFile(import.meta.url, '../finalize/finalize-worker.js'), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in task order, the short trainings first: without abort signals Piscina's own option keeps it (fifo-slots.ts)
   let finished = 0;
   try {
     await Promise.all(

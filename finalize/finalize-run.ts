@@ -190,7 +190,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
 
   const workers = Math.max(1, Math.min(options.workers ?? run.config.workers, pending.length || 1));
-  const pool = new Piscina({ filename: options.workerFile ?? builtWorker(), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in selection order (see TrainingPool)
+  const pool = new Piscina({ filename: options.workerFile ?? builtWorker(), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in selection order: without abort signals Piscina's own option keeps it (fifo-slots.ts)
   try {
     await Promise.all(
       pending.map(async (m) => {

@@ -17,7 +17,6 @@ describe('FifoSlots', () => {
     const results = tasks.map((t) => slots.run(t.task));
     await settle();
     expect(started).toEqual(['a', 'b']);
-    expect(slots.pending).toBe(5);
     tasks[1].finish();
     await settle();
     expect(started).toEqual(['a', 'b', 'c']);
@@ -28,7 +27,6 @@ describe('FifoSlots', () => {
     tasks[3].finish();
     tasks[4].finish();
     expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(slots.pending).toBe(0);
   });
 
   it('a failed task frees its slot', async () => {

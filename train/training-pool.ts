@@ -40,7 +40,10 @@ export class TrainingPool {
     });
   }
 
-  /** Trains one task; aborting `signal` or passing `timeLimitSeconds` ends its thread. */
+  /**
+   * Trains one task once a thread is free, in the order tasks were given; aborting
+   * `signal` or passing `timeLimitSeconds` (counted from the start, not the wait) ends its thread.
+   */
   async run(task: TrainingTask, signal: AbortSignal, timeLimitSeconds: number): Promise<TrainingJobResult> {
     return this.#slots.run(async () => {
       const timeout = AbortSignal.timeout(timeLimitSeconds * 1000);
