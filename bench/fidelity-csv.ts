@@ -24,7 +24,11 @@ export const FIDELITY_CSV_COLUMNS = [
   'data',
   'seed',
   'replicate',
+  'ranking_images',
+  'ranking_accuracy',
 ] as const;
+/** Columns a row may leave empty: rows written before they existed, and trainings not validated outside their subset. */
+const OPTIONAL_COLUMNS = new Set<string>(['ranking_images', 'ranking_accuracy']);
 /** One CSV row, every field as text. */
 export type FidelityCsvRow = Record<(typeof FIDELITY_CSV_COLUMNS)[number], string>;
 
@@ -37,10 +41,17 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
   const whole = text.slice(0, lastNewline + 1);
   const torn = text.length > whole.length ? 1 : 0;
   // A file written before retests has no `replicate` column: its rows are first trainings (0).
-  const parsed = (parse(whole, { columns: true, relax_column_count: true, skip_empty_lines: true }) as Array<Partial<FidelityCsvRow>>).map((r) => ({ ...r, replicate: r.replicate ?? '0' }));
+  const parsed = (parse(whole, { columns: true, relax_column_count: true, skip_empty_lines: true }) as Array<Partial<FidelityCsvRow>>).map((r) => ({
+    ...r,
+    replicate: r.replicate ?? '0',
+    ranking_images: r.ranking_images ?? '',
+    ranking_accuracy: r.ranking_accuracy ?? '',
+  }));
   const rows = parsed.filter(
     (r): r is FidelityCsvRow =>
-      FIDELITY_CSV_COLUMNS.every((c) => r[c] !== undefined && r[c] !== '') &&
+      FIDELITY_CSV_COLUMNS.every((c) => OPTIONAL_COLUMNS.has(c) || (r[c] !== undefined && r[c] !== '')) &&
+      (r.ranking_images === '') === (r.ranking_accuracy === '') &&
+      (r.ranking_images === '' || (Number.isInteger(Number(r.ranking_images)) && Number(r.ranking_images) > 0 && Number.isFinite(Number(r.ranking_accuracy)))) &&
       Number.isInteger(Number(r.replicate)) &&
       Number(r.replicate) >= 0 &&
       NUMERIC.every((c) => Number.isFinite(Number(r[c]))) &&
@@ -58,5 +69,13 @@ export function formatFidelityCsv(rows: FidelityCsvRow[], header = true): string
 /** A CSV row as the summary reads it. */
 export function fidelityRowOf(r: FidelityCsvRow): FidelityRow {
   const replicate = Number(r.replicate);
-  return { genomeId: r.genome_id, images: Number(r.budget_images), subset: r.subset === 'full' ? null : Number(r.subset), kd: r.kd === 'true', ...(replicate ? { replicate } : {}), validationAccuracy: Number(r.validation_accuracy) };
+  return {
+    genomeId: r.genome_id,
+    images: Number(r.budget_images),
+    subset: r.subset === 'full' ? null : Number(r.subset),
+    kd: r.kd === 'true',
+    ...(replicate ? { replicate } : {}),
+    validationAccuracy: Number(r.validation_accuracy),
+    ...(r.ranking_images ? { ranking: { images: Number(r.ranking_images), accuracy: Number(r.ranking_accuracy) } } : {}),
+  };
 }

@@ -27,6 +27,17 @@ export interface FidelitySetting {
 export interface FidelityRow extends FidelitySetting {
   genomeId: string;
   validationAccuracy: number;
+  /** Where the training was also validated on images outside its subset: the accuracy on those and the validation split together. */
+  ranking?: { images: number; accuracy: number };
+}
+
+/**
+ * The rows that were validated outside their subset, each read at that
+ * accuracy instead (its `validationAccuracy` replaced): every agreement
+ * function then measures how the larger validation set ranks.
+ */
+export function atRankingAccuracy(rows: readonly FidelityRow[]): FidelityRow[] {
+  return rows.flatMap((r) => (r.ranking ? [{ ...r, validationAccuracy: r.ranking.accuracy }] : []));
 }
 
 /** A setting's short name, e.g. `1 ep on 8000 KD` or `20000 of full`. */
@@ -290,4 +301,62 @@ export function samplingReliability(accuracies: readonly number[], validationIma
  */
 export function tauCeiling(reliabilityA: number, reliabilityB: number): number {
   return (2 / Math.PI) * Math.asin(Math.sqrt(Math.max(0, reliabilityA) * Math.max(0, reliabilityB)));
+}
+
+/** A subset setting's agreement read on the validation split alone and on it with the images outside the subset, over the same trainings. */
+export interface RankingComparison {
+  setting: FidelitySetting;
+  label: string;
+  /** Images the larger reading validated on: the validation split and the images outside the subset. */
+  rankingImages: number;
+  /** Genomes with a ranking accuracy at this setting (first training). */
+  genomes: number;
+  /** Seed to seed (first training against its retest), where the setting was retested: NaN otherwise. */
+  retest: { validation: { tau: number; r: number }; ranking: { tau: number; r: number }; genomes: number };
+  /** Against the reference (read on its validation split), over the genomes with both. */
+  reference: { validation: { tau: number; rho: number }; ranking: { tau: number; rho: number }; genomes: number };
+}
+
+/**
+ * For each setting whose trainings were validated outside their subset: how
+ * it ranks on the validation split alone and on the larger set, over the
+ * same genomes and trainings (only rows that have both readings count, so
+ * the two columns differ by the validation set and nothing else).
+ */
+export function rankingComparisons(rows: readonly FidelityRow[], settings: readonly FidelitySetting[], reference: FidelitySetting): RankingComparison[] {
+  const out: RankingComparison[] = [];
+  for (const setting of settings) {
+    const first = { ...setting, replicate: 0 };
+    const ranked = rows.filter((r) => r.ranking && settingKey(r) === settingKey(first));
+    if (!ranked.length || settingKey(first) === settingKey(reference)) continue;
+    const ids = new Set(ranked.map((r) => r.genomeId));
+    // Both readings of a retest pair need both trainings validated outside the subset.
+    const retestIds = new Set(rows.filter((r) => r.ranking && r.replicate === 1 && settingKey(r) === settingKey({ ...setting, replicate: 1 }) && ids.has(r.genomeId)).map((r) => r.genomeId));
+    const withIds = (keep: Set<string>, list: readonly FidelityRow[]) => list.filter((r) => keep.has(r.genomeId));
+    const settingRows = rows.filter((r) => settingKey(r) === settingKey(first) || settingKey(r) === settingKey({ ...setting, replicate: 1 }));
+    const retestOn = (list: FidelityRow[]) => {
+      const a = retestAgreement(list, setting);
+      return { tau: a.tau, r: a.r };
+    };
+    const refIds = new Set(rows.filter((r) => settingKey(r) === settingKey(reference) && ids.has(r.genomeId)).map((r) => r.genomeId));
+    const refRows = rows.filter((r) => settingKey(r) === settingKey(reference) && refIds.has(r.genomeId));
+    const againstReference = (list: FidelityRow[]) => {
+      const [a] = agreementWithReference([...list, ...refRows], [first], reference);
+      return { tau: a.tauAll, rho: a.rhoAll };
+    };
+    const firstRows = withIds(refIds, ranked);
+    out.push({
+      setting: first,
+      label: settingLabel(first),
+      rankingImages: ranked[0].ranking!.images,
+      genomes: ranked.length,
+      retest: {
+        validation: retestOn(withIds(retestIds, settingRows)),
+        ranking: retestOn(atRankingAccuracy(withIds(retestIds, settingRows))),
+        genomes: retestIds.size,
+      },
+      reference: { validation: againstReference(firstRows), ranking: againstReference(atRankingAccuracy(firstRows)), genomes: refIds.size },
+    });
+  }
+  return out;
 }

@@ -19,6 +19,11 @@
  *                   training seed per genome: how far a setting agrees with
  *                   itself (τ and Pearson's r seed to seed), the measured
  *                   ceiling of any agreement with it
+ *   --outside-subset N also validate every subset setting on N training
+ *                   images its subset left out (the search's
+ *                   training.validateOutsideSubset): the retest and
+ *                   reference agreement are reported on both validation sets
+ *                   from the same trainings
  * With `--teacher-epochs 0` no teacher is used (α 0 everywhere).
  *
  * Each genome × setting row is appended to results/bench/fidelity.csv as soon
@@ -56,7 +61,7 @@ import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../train/teache
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, fitProxyCurve, learningCurves, rankingComparisons, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
@@ -88,12 +93,13 @@ const program: Command = new Command('bench-fidelity')
   .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), DEFAULT_TEACHER_EPOCHS)
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
   .option('--retest <n,…>', "train the settings of these image counts again with another seed per genome (the setting's agreement with itself)", positiveList, [])
+  .option('--outside-subset <n>', 'also validate subset settings on this many training images outside the subset (training.validateOutsideSubset)', atLeast(1))
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse();
-const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; outsideSubset?: number; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -158,6 +164,9 @@ if (existsSync(csvPath)) {
 } else if (o.summaryOnly) program.error(`--summary-only: no ${csvPath} to summarise`);
 else writeFileAtomic(csvPath, formatFidelityCsv([]));
 
+// How far the validation split's own sampling noise lets each pair of settings agree.
+const validationImages = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed }).validation.count;
+
 // --- training ---
 const todo = o.summaryOnly ? [] : [...settings, ...retests].flatMap((s) => chosen.filter((g) => !done.has(rowKey(g.id, s))).map((g) => ({ s, g })));
 const totalImages = todo.reduce((n, t) => n + t.s.images, 0);
@@ -169,13 +178,21 @@ console.error(
 const trainingPool = todo.length ? new TrainingPool({ threads: o.workers }) : null;
 let imagesDone = 0;
 async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<void> {
-  const training = { ...baseConfig.training, alpha: s.kd ? baseConfig.training.alpha : 0, subset: s.subset ?? undefined, epochs: s.subset === null ? undefined : s.images / s.subset, images: s.subset === null ? s.images : undefined };
+  const training = {
+    ...baseConfig.training,
+    alpha: s.kd ? baseConfig.training.alpha : 0,
+    subset: s.subset ?? undefined,
+    validateOutsideSubset: s.subset === null ? undefined : o.outsideSubset,
+    epochs: s.subset === null ? undefined : s.images / s.subset,
+    images: s.subset === null ? s.images : undefined,
+  };
   const config = { ...baseConfig, training };
   const searchJob = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
   // A retest changes only the training seed (initial weights, batch order, augmentation): the subset is the search's.
   const job = s.replicate ? { ...searchJob, options: { ...searchJob.options, seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`) } } : searchJob;
   const result = await trainingPool!.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
-  const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.accuracy };
+  const ranked = result.accuracyImages > validationImages;
+  const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.validationAccuracy, ...(ranked ? { ranking: { images: result.accuracyImages, accuracy: result.accuracy } } : {}) };
   done.set(rowKey(g.id, s), row);
   const csvRow: FidelityCsvRow = {
     genome_id: g.id,
@@ -186,16 +203,19 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
     budget_images: String(s.images),
     subset: s.subset === null ? 'full' : String(s.subset),
     kd: String(s.kd),
-    validation_accuracy: result.accuracy.toFixed(5),
+    validation_accuracy: result.validationAccuracy.toFixed(5),
     train_seconds: result.trainSeconds.toFixed(1),
     images_per_second: result.imagesPerSecond.toFixed(1),
     ...runTag,
     replicate: String(s.replicate ?? 0),
+    ranking_images: ranked ? String(result.accuracyImages) : '',
+    ranking_accuracy: ranked ? result.accuracy.toFixed(5) : '',
   };
   appendFileSync(csvPath, formatFidelityCsv([csvRow], false));
   imagesDone += s.images;
   const elapsed = (performance.now() - started) / 1000;
-  console.error(`${settingLabel(s)} · ${g.id} (${g.params} params): ${(result.accuracy * 100).toFixed(2)}% in ${result.trainSeconds.toFixed(0)} s — ${imagesDone}/${totalImages} images, ${(elapsed / 60).toFixed(1)} min`);
+  const rankedText = ranked ? ` (${(result.accuracy * 100).toFixed(2)}% on ${result.accuracyImages})` : '';
+  console.error(`${settingLabel(s)} · ${g.id} (${g.params} params): ${(result.validationAccuracy * 100).toFixed(2)}%${rankedText} in ${result.trainSeconds.toFixed(0)} s — ${imagesDone}/${totalImages} images, ${(elapsed / 60).toFixed(1)} min`);
 }
 const queue = [...todo];
 await Promise.all(
@@ -208,8 +228,6 @@ await trainingPool?.close();
 // --- summary ---
 const settingKeys = new Set(settings.map(settingKey));
 const rows = [...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId) && settingKeys.has(settingKey(r)));
-// How far the validation split's own sampling noise lets each pair of settings agree.
-const validationImages = prepareData(dataset, { validationFraction: baseConfig.validationFraction, seed: baseConfig.seed }).validation.count;
 const accuracyOf = new Map(rows.map((r) => [rowKey(r.genomeId, r), r.validationAccuracy]));
 // Each retested setting against itself: its seed-to-seed agreement, beside the sampling-only reliability of its first training.
 const retestKeys = new Set(retests.map(settingKey));
@@ -261,6 +279,17 @@ if (retestAgreements.length) {
   console.log('|---|---:|---:|---:|---:|');
   for (const a of retestAgreements) console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${f2(a.r)} | ${f2(a.samplingReliability)} |`);
 }
+const rankingRows = rankingComparisons([...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId)), settings, reference);
+if (rankingRows.length) {
+  console.log(`validated outside the subset: the same trainings read on the ${validationImages}-image validation split alone and with the training images their subset left out (the reference on its validation split)`);
+  console.log('| setting | validated on | τ seed to seed | r seed to seed | τ vs reference | ρ vs reference |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const c of rankingRows) {
+    console.log(`| ${c.label} | ${validationImages} | ${f2(c.retest.validation.tau)} | ${f2(c.retest.validation.r)} | ${f2(c.reference.validation.tau)} | ${f2(c.reference.validation.rho)} |`);
+    console.log(`| | ${c.rankingImages} | ${f2(c.retest.ranking.tau)} | ${f2(c.retest.ranking.r)} | ${f2(c.reference.ranking.tau)} | ${f2(c.reference.ranking.rho)} |`);
+    console.log(`  (${c.retest.genomes} genomes retested, ${c.reference.genomes} against the reference)`);
+  }
+}
 const refRows = rows.filter((r) => settingKey(r) === settingKey(reference));
 {
   const acc = refRows.map((r) => r.validationAccuracy);
@@ -299,6 +328,7 @@ writeFileAtomic(
       settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),
       agreement,
       retests: retestAgreements,
+      validatedOutsideSubset: rankingRows,
       learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
       proxyCurve: proxyCurve && { model: 'acc(b) - acc(b0) = G * (1 - (b/b0)^(-k)); G = gainMax * (1 - exp(-params/gainParams)) + e, sd(e) = gainSpread', base: settingLabel(baseSetting), ...proxyCurve },
       wallSecondsThisInvocation: wallSeconds,

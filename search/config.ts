@@ -81,6 +81,13 @@ export const searchConfigSchema = z.strictObject({
       images: z.number().int().positive().optional(),
       /** Train on this many images of the training split (seeded, the same for every candidate). */
       subset: z.number().int().positive().optional(),
+      /**
+       * Validate each candidate also on up to this many training images the
+       * subset leaves out (seeded, the same for every candidate): ranking on
+       * more images than the validation split holds lowers its sampling noise.
+       * Needs `subset`. Absent: the validation split alone.
+       */
+      validateOutsideSubset: z.number().int().positive().optional(),
       batchSize: z.number().int().positive().default(64),
       optimizer: z.enum(['sgd', 'adam']).default('sgd'),
       learningRate: z.number().positive().optional(),
@@ -203,6 +210,9 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   const config = parsed.data;
   if (config.training.epochs !== undefined && config.training.images !== undefined) {
     throw new SearchConfigError(`${source}: training: give epochs or images, not both`);
+  }
+  if (config.training.validateOutsideSubset !== undefined && config.training.subset === undefined) {
+    throw new SearchConfigError(`${source}: training.validateOutsideSubset: needs training.subset (only a subset leaves training images out to validate on)`);
   }
   if (config.training.epochs === undefined && config.training.images === undefined) config.training.epochs = 1;
   return config;

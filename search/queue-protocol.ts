@@ -141,6 +141,8 @@ function filesRecord<T extends z.ZodType>(value: T) {
 const resultSchema = z.strictObject({
   id: z.string().regex(/^[0-9a-f]{12}$/),
   accuracy: z.number().min(0).max(1),
+  accuracyImages: z.number().int().positive(),
+  validationAccuracy: z.number().min(0).max(1),
   trainSeconds: z.number().min(0),
   imagesPerSecond: z.number().min(0),
   lossCurve: z.array(z.number()),

@@ -19,12 +19,13 @@ import { genomeSchema, parseGenome, parseSearchSpace, searchSpaceSchema, SpaceCo
 import { BACKENDS, selectBackend } from './backend.js';
 import { DatasetError } from './datasets/errors.js';
 import { loadDataset } from './datasets/load.js';
-import { fingerprint, prepareData, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
+import { fingerprint, prepareData, trainingImagesOutsideSubset, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
+import { accuracyFromLogits } from './evaluate.js';
 import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
 import { requireCachedTeacher, type TeacherResult } from './teacher.js';
-import type { Dataset } from './types.js';
+import type { Dataset, TensorSplit } from './types.js';
 
 const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits`);
 
@@ -41,6 +42,12 @@ export const trainingJobSchema = z.strictObject({
     validationFraction: z.number().gt(0).lt(1),
     seed: z.number().int(),
     subset: z.number().int().positive().optional(),
+    /**
+     * Training-split images outside `subset` (at most this many, a seeded draw
+     * the same for every candidate) validated on beside the validation split:
+     * the accuracy that ranks candidates is read on both together.
+     */
+    outsideSubset: z.number().int().positive().optional(),
   }),
   /** Teacher logits by their cache key (a content hash), or null for no distillation. */
   teacherKey: hex(20).nullable(),
@@ -102,6 +109,9 @@ export function parseTrainingJob(value: unknown, source = 'training job'): Train
     if (error instanceof SpaceConfigError) throw new TrainingJobError(`genome.${error.field}`, error.problem, source);
     throw error;
   }
+  if (parsed.data.data.outsideSubset !== undefined && parsed.data.data.subset === undefined) {
+    throw new TrainingJobError('data.outsideSubset', 'needs data.subset: only a subset leaves training images out to validate on', source);
+  }
   return parsed.data;
 }
 
@@ -128,7 +138,12 @@ export type CandidateFiles = Record<string, Uint8Array>;
 /** What training one job yields. */
 export interface TrainingJobResult {
   id: string;
+  /** Accuracy on the validation split and the job's images outside the subset together: what ranks candidates. */
   accuracy: number;
+  /** Images `accuracy` was read on. */
+  accuracyImages: number;
+  /** Accuracy on the validation split alone. */
+  validationAccuracy: number;
   trainSeconds: number;
   imagesPerSecond: number;
   lossCurve: number[];
@@ -142,17 +157,20 @@ export const CANDIDATE_FILE_NAMES = [GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TF
 export const OPTIONAL_CANDIDATE_FILE_NAMES = [CHECKPOINT_FILE] as const;
 
 // Loaded once per thread (or process) and reused by every job with the same data.
-let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
+let cachedData: { key: string; contentHash: string; data: PreparedData; outside: TensorSplit | null } | null = null;
 
-function dataFor(task: TrainingTask): PreparedData {
+/** The job's training data, and the training images outside its subset that it also validates on (null: none asked). */
+function dataFor(task: TrainingTask): { data: PreparedData; outside: TensorSplit | null } {
   const { job, dataSpec } = task;
-  const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed, job.data.subset]);
+  const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed, job.data.subset, job.data.outsideSubset]);
   if (cachedData?.key !== key) {
     const dataset = loadDataset(dataSpec);
     const contentHash = datasetContentHash(dataset);
     const full = prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed });
-    const data = job.data.subset ? withTrainingSubset(full, job.data.subset, job.data.seed) : full;
-    cachedData = { key, contentHash, data };
+    const { subset, outsideSubset } = job.data;
+    const data = subset ? withTrainingSubset(full, subset, job.data.seed) : full;
+    const outside = subset && outsideSubset ? trainingImagesOutsideSubset(full, subset, job.data.seed, outsideSubset) : null;
+    cachedData = { key, contentHash, data, outside };
   }
   if (cachedData.contentHash !== job.data.contentHash) {
     throw new DatasetError(
@@ -160,7 +178,7 @@ function dataFor(task: TrainingTask): PreparedData {
       `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash}); give this worker the search's data with --data`,
     );
   }
-  return cachedData.data;
+  return { data: cachedData.data, outside: cachedData.outside };
 }
 
 function teacherFor(key: string | null): TeacherResult | null {
@@ -170,7 +188,7 @@ function teacherFor(key: string | null): TeacherResult | null {
 /** Trains one candidate: see the file comment. Throws {@link TrainingJobError} or {@link DatasetError} before building anything. */
 export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobResult> {
   const job = parseTrainingJob(task.job);
-  const data = dataFor({ job, dataSpec: task.dataSpec });
+  const { data, outside } = dataFor({ job, dataSpec: task.dataSpec });
   const teacher = teacherFor(job.teacherKey);
   await selectBackend(job.backend);
   const strides = { stem: job.space.stemStride, stages: job.space.stages.map((s) => s.stride) };
@@ -180,11 +198,12 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
     const { augment, keepCheckpoint, ...options } = job.options;
     const continueFrom = job.continueFrom === undefined ? null : decodeCheckpoint(Buffer.from(job.continueFrom, 'base64'), 'training job: continueFrom');
     let last: TrainingCheckpoint | null = null;
+    const evaluator = onnxEvaluator(plan);
     const result = await trainCandidate(model, data, teacher, {
       ...options,
       augment: augment ? undefined : false,
       evaluateTest: false,
-      evaluator: onnxEvaluator(plan),
+      evaluator,
       continueFrom,
       ...(keepCheckpoint ? { onEpoch: (checkpoint: TrainingCheckpoint) => void (last = checkpoint) } : {}),
     });
@@ -203,9 +222,21 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
       [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
     };
     if (last) files[CHECKPOINT_FILE] = encodeCheckpoint(last);
+    const validationImages = data.validation.count;
+    let accuracy = result.validationAccuracy;
+    let accuracyImages = validationImages;
+    if (outside && outside.count > 0) {
+      // The trained (and batch-norm recalibrated) weights, as the validation split saw them.
+      const [logits] = await evaluator.logits(model, [outside]);
+      const outsideCorrect = accuracyFromLogits(logits, outside.labels, data.numClasses) * outside.count;
+      accuracyImages = validationImages + outside.count;
+      accuracy = (result.validationAccuracy * validationImages + outsideCorrect) / accuracyImages;
+    }
     return {
       id: genomeId(job.genome),
-      accuracy: result.validationAccuracy,
+      accuracy,
+      accuracyImages,
+      validationAccuracy: result.validationAccuracy,
       trainSeconds: result.trainSeconds,
       imagesPerSecond: result.trainImagesPerSecond,
       lossCurve: result.lossCurve,

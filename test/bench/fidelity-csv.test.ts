@@ -16,6 +16,8 @@ const row = (over: Partial<FidelityCsvRow> = {}): FidelityCsvRow => ({
   data: '427d0e658c79074f',
   seed: '0',
   replicate: '0',
+  ranking_images: '',
+  ranking_accuracy: '',
   ...over,
 });
 
@@ -58,13 +60,35 @@ describe('fidelity CSV', () => {
     // The header and rows of the earlier format: no replicate column at all.
     const older = formatFidelityCsv([row()])
       .split('\n')
-      .map((line) => line.replace(/,(replicate|0)$/, ''))
+      .map((line) => line.replace(/,(replicate,ranking_images,ranking_accuracy|0,,)$/, ''))
       .join('\n');
     expect(older.split('\n')[0].endsWith(',seed')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
     expect(read.rows.map((r) => r.replicate)).toEqual(['0']);
     expect(parseFidelityCsv(formatFidelityCsv([row({ replicate: '-1' }), row({ replicate: 'x' })])).dropped).toBe(2);
+  });
+
+  it('a training validated outside its subset keeps both accuracies; a file written before that reads with neither', () => {
+    const ranked = row({ ranking_images: '52000', ranking_accuracy: '0.53712' });
+    const { rows, dropped } = parseFidelityCsv(formatFidelityCsv([row(), ranked]));
+    expect(dropped).toBe(0);
+    expect(rows.map(fidelityRowOf)).toEqual([
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933 },
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933, ranking: { images: 52000, accuracy: 0.53712 } },
+    ]);
+    // The format before these columns: the header and every row end at replicate.
+    const older = formatFidelityCsv([row()])
+      .split('\n')
+      .map((line) => line.replace(/,(ranking_images,ranking_accuracy|,)$/, ''))
+      .join('\n');
+    expect(older.split('\n')[0].endsWith(',replicate')).toBe(true);
+    const read = parseFidelityCsv(older);
+    expect(read.dropped).toBe(0);
+    expect(read.rows.map(fidelityRowOf)).toEqual([{ genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933 }]);
+    // One of the pair without the other, or a count that is not a positive whole number: not a row.
+    const bad = [row({ ranking_images: '52000' }), row({ ranking_accuracy: '0.5' }), row({ ranking_images: '0', ranking_accuracy: '0.5' }), row({ ranking_images: '5.5', ranking_accuracy: '0.5' }), row({ ranking_images: '9', ranking_accuracy: 'x' })];
+    expect(parseFidelityCsv(formatFidelityCsv(bad)).dropped).toBe(5);
   });
 
   it('reads an empty file as no rows', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, evenlySpaced, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { agreementWithReference, evenlySpaced, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
@@ -64,6 +64,46 @@ describe('retestAgreement: a setting against itself at another training seed', (
     expect(r.genomes).toBe(0);
     expect(r.tau).toBeNaN();
     expect(r.r).toBeNaN();
+  });
+});
+
+describe('rankingComparisons: the same trainings read on the validation split and on the larger set', () => {
+  // On the validation split alone the proxy swaps g0/g1 and g2/g3 in both seeds; on the larger set only the retest swaps g2/g3.
+  const refAcc = [0.8, 0.81, 0.82, 0.83, 0.84];
+  const withRanking = (s: FidelitySetting, validation: number[], ranking: number[]): FidelityRow[] =>
+    validation.map((validationAccuracy, i) => ({ genomeId: `g${i}`, ...s, validationAccuracy, ranking: { images: 52000, accuracy: ranking[i] } }));
+  const rows = [
+    ...rowsOf(reference, refAcc),
+    ...withRanking(proxy, [0.61, 0.6, 0.63, 0.62, 0.64], [0.6, 0.61, 0.62, 0.63, 0.64]),
+    ...withRanking({ ...proxy, replicate: 1 }, [0.6, 0.59, 0.63, 0.62, 0.65], [0.6, 0.61, 0.63, 0.62, 0.64]),
+    // g4 of another setting without a ranking reading, and a retest of it: not compared.
+    ...rowsOf(middle, refAcc),
+  ];
+  const [c, ...others] = rankingComparisons(rows, [proxy, reference, middle], reference);
+
+  it('one comparison per setting with ranking readings, never the reference', () => {
+    expect(others).toEqual([]);
+    expect(c.label).toBe('1 ep on 2000');
+    expect(c.rankingImages).toBe(52000);
+    expect([c.genomes, c.retest.genomes, c.reference.genomes]).toEqual([5, 5, 5]);
+  });
+
+  it('against the reference: 2 discordant pairs of 10 on the validation split, none on the larger set', () => {
+    expect(c.reference.validation.tau).toBeCloseTo(6 / 10, 12);
+    expect(c.reference.ranking.tau).toBe(1);
+    expect(c.reference.validation.rho).toBeCloseTo(1 - (6 * 4) / (5 * 24), 12);
+  });
+
+  it('seed to seed: identical validation-split orders agree fully; on the larger set one pair of 10 differs', () => {
+    expect(c.retest.validation.tau).toBe(1);
+    expect(c.retest.ranking.tau).toBeCloseTo(8 / 10, 12);
+    expect(c.retest.ranking.r).toBeLessThan(1);
+  });
+
+  it('a genome whose retest lacks the larger reading leaves the retest pairs, not the reference ones', () => {
+    const partial = rows.map((r) => (r.replicate === 1 && r.genomeId === 'g4' ? { ...r, ranking: undefined } : r));
+    const [p] = rankingComparisons(partial, [proxy], reference);
+    expect([p.retest.genomes, p.reference.genomes]).toEqual([4, 5]);
   });
 });
 

@@ -175,7 +175,7 @@ describe('multi-fidelity search (proxy evaluator with its learning curve)', () =
 
     const queueName = queueNameFor('0123456789abcdef');
     const files = { 'weights.bin': new Uint8Array([1]), 'model.json': Buffer.from('{}'), 'model.onnx': new Uint8Array([4]), 'genome.json': Buffer.from('{}'), 'checkpoint.bin': checkpoint };
-    const result = { id, accuracy: 0.5, trainSeconds: 1, imagesPerSecond: 1, lossCurve: [], backend: 'wasm', files };
+    const result = { id, accuracy: 0.5, accuracyImages: 500, validationAccuracy: 0.5, trainSeconds: 1, imagesPerSecond: 1, lossCurve: [], backend: 'wasm', files };
     const back = decodeResult(JSON.parse(JSON.stringify(encodeResult(result, { worker: 'w', queueName, maxBytes: 1000 }))), { source: 'job', queueName, maxBytes: 1000 });
     expect([...back.files['checkpoint.bin']]).toEqual([9, 8, 7, 6]);
     const { 'model.onnx': _missing, ...incomplete } = files;

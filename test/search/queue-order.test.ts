@@ -45,7 +45,7 @@ describe('the queue trainer', { timeout: 60_000 }, () => {
         const id = space.id((job.data as QueuedJob).training.genome);
         given.push(id);
         const files = Object.fromEntries(CANDIDATE_FILE_NAMES.map((name) => [name, new TextEncoder().encode(`${name} of ${id}`)]));
-        return encodeResult({ id, accuracy: 0.5, trainSeconds: 0, imagesPerSecond: 0, lossCurve: [], backend: 'test', files }, { worker: 'test', queueName: trainer.queueName, maxBytes: 2 ** 20 });
+        return encodeResult({ id, accuracy: 0.5, accuracyImages: 500, validationAccuracy: 0.5, trainSeconds: 0, imagesPerSecond: 0, lossCurve: [], backend: 'test', files }, { worker: 'test', queueName: trainer.queueName, maxBytes: 2 ** 20 });
       },
       { connection, concurrency: 1, autorun: false },
     );

@@ -17,6 +17,8 @@ const context = { space, config: resolveSearchConfig({ training: { images: 500 }
 const result: TrainingJobResult = {
   id,
   accuracy: 0.5,
+  accuracyImages: 500,
+  validationAccuracy: 0.5,
   trainSeconds: 1,
   imagesPerSecond: 100,
   lossCurve: [2, 1],

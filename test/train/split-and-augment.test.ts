@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { gatherAugmented, splitValidation } from '../../train/datasets/prepare.js';
+import { prepareData, trainingImagesOutsideSubset, withTrainingSubset } from '../../train/datasets/prepared.js';
 import type { ImageSet, TensorSplit } from '../../train/types.js';
 
 const set: ImageSet = {
@@ -30,6 +31,36 @@ describe('train/validation split', () => {
 
   it('rejects a fraction outside (0, 1)', () => {
     expect(() => splitValidation(set, 1, 0)).toThrow(/validation fraction must be in \(0, 1\), got 1/);
+  });
+});
+
+describe('training subset and the images it leaves out', () => {
+  // Every pixel of image k is k: an image's content names it.
+  const named: ImageSet = { ...set, pixels: Uint8Array.from({ length: 100 * 4 }, (_, i) => Math.floor(i / 4)) };
+  const data = prepareData({ name: 'grid', source: 'test', train: named, test: named, numClasses: 4, classNames: ['a', 'b', 'c', 'd'] }, { validationFraction: 0.2, seed: 0 });
+  const imageAt = (split: { images: Float32Array }, k: number) => Array.from(split.images.subarray(k * 4, k * 4 + 4));
+
+  it('are disjoint, together the whole training split, and the same on every call', () => {
+    const subset = withTrainingSubset(data, 30, 3);
+    const outside = trainingImagesOutsideSubset(data, 30, 3, 1000);
+    expect(outside.count).toBe(50);
+    const subsetImages = new Set(Array.from({ length: 30 }, (_, k) => imageAt(subset.train, k).join()));
+    const outsideImages = Array.from({ length: 50 }, (_, k) => imageAt(outside, k).join());
+    expect(outsideImages.filter((x) => subsetImages.has(x))).toEqual([]);
+    expect(new Set([...subsetImages, ...outsideImages]).size).toBe(80);
+    expect(Array.from(trainingImagesOutsideSubset(data, 30, 3, 1000).images)).toEqual(Array.from(outside.images));
+    // Labels travel with their images.
+    const labelOf = new Map(Array.from({ length: 80 }, (_, k) => [imageAt(data.train, k).join(), data.train.labels[k]]));
+    expect(outsideImages.every((x, k) => labelOf.get(x) === outside.labels[k])).toBe(true);
+  });
+
+  it('a count below what is left takes a seeded draw of that many; a subset of the whole split leaves none', () => {
+    const ten = trainingImagesOutsideSubset(data, 30, 3, 10);
+    expect(ten.count).toBe(10);
+    const all = new Set(Array.from({ length: 50 }, (_, k) => imageAt(trainingImagesOutsideSubset(data, 30, 3, 1000), k).join()));
+    expect(Array.from({ length: 10 }, (_, k) => imageAt(ten, k).join()).every((x) => all.has(x))).toBe(true);
+    expect(Array.from(trainingImagesOutsideSubset(data, 30, 4, 10).images)).not.toEqual(Array.from(ten.images));
+    expect(trainingImagesOutsideSubset(data, 80, 3, 10).count).toBe(0);
   });
 });
 

@@ -83,15 +83,40 @@ export function prepareData(dataset: Dataset, options: PrepareOptions = {}): Pre
  */
 export function withTrainingSubset(data: PreparedData, size: number, seed: number): PreparedData {
   if (size >= data.train.count) return data;
-  const order = permutation(data.train.count, seedrandom(`subset:${seed}`)).subarray(0, size).sort();
+  const order = subsetOrder(data.train.count, seed).subarray(0, size).sort();
+  const { split, indices } = gather(data, order);
+  return { ...data, train: split, trainIndices: indices };
+}
+
+/**
+ * Up to `count` training-split images that {@link withTrainingSubset}`(data,
+ * size, seed)` leaves out: never trained on by a candidate of that subset, so
+ * as good as validation images for ranking candidates, and far more of them
+ * than the validation split holds. A seeded draw (the rest of the subset's
+ * own order), the same for every candidate; empty when the subset is the
+ * whole split.
+ */
+export function trainingImagesOutsideSubset(data: PreparedData, size: number, seed: number, count: number): TensorSplit {
+  const outside = size >= data.train.count ? new Int32Array(0) : subsetOrder(data.train.count, seed).subarray(size);
+  return gather(data, outside.slice(0, Math.max(0, count)).sort()).split;
+}
+
+/** The seeded order whose first `size` entries are a run's training subset. */
+function subsetOrder(count: number, seed: number): Int32Array {
+  return permutation(count, seedrandom(`subset:${seed}`));
+}
+
+/** The training images at `order` (indices into `data.train`), with their full-split indices. */
+function gather(data: PreparedData, order: ArrayLike<number>): { split: TensorSplit; indices: Int32Array } {
   const imageSize = data.train.height * data.train.width * data.train.channels;
-  const images = new Float32Array(size * imageSize);
-  const labels = new Int32Array(size);
-  const trainIndices = new Int32Array(size);
-  order.forEach((i, k) => {
+  const images = new Float32Array(order.length * imageSize);
+  const labels = new Int32Array(order.length);
+  const indices = new Int32Array(order.length);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
     images.set(data.train.images.subarray(i * imageSize, (i + 1) * imageSize), k * imageSize);
     labels[k] = data.train.labels[i];
-    trainIndices[k] = data.trainIndices[i];
-  });
-  return { ...data, train: { ...data.train, images, labels, count: size }, trainIndices };
+    indices[k] = data.trainIndices[i];
+  }
+  return { split: { ...data.train, images, labels, count: order.length }, indices };
 }
