@@ -311,6 +311,12 @@ export interface RankingComparison {
   rankingImages: number;
   /** Genomes with a ranking accuracy at this setting (first training). */
   genomes: number;
+  /**
+   * Pearson's r between the two readings of the same first trainings: near 1
+   * when the validation split alone already orders the trained models as the
+   * larger set does (its noise, as it bears on a comparison, is small).
+   */
+  readingsR: number;
   /** Seed to seed (first training against its retest), where the setting was retested: NaN otherwise. */
   retest: { validation: { tau: number; r: number }; ranking: { tau: number; r: number }; genomes: number };
   /** Against the reference (read on its validation split), over the genomes with both. */
@@ -350,6 +356,7 @@ export function rankingComparisons(rows: readonly FidelityRow[], settings: reado
       label: settingLabel(first),
       rankingImages: ranked[0].ranking!.images,
       genomes: ranked.length,
+      readingsR: ranked.length >= 2 ? pearsonR(ranked.map((r) => r.validationAccuracy), ranked.map((r) => r.ranking!.accuracy)) : Number.NaN,
       retest: {
         validation: retestOn(withIds(retestIds, settingRows)),
         ranking: retestOn(atRankingAccuracy(withIds(retestIds, settingRows))),

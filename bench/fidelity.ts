@@ -33,7 +33,7 @@
  * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
  *
  * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
- *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…]
+ *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…] [--outside-subset N]
  *        [--workers 1] [--seed 0] [--fresh | --summary-only]
  * The defaults are the full measurement: 16 × 114,000 images, ≈ 2 h 20 min
  * on 2 workers at the ≈ 220 images/s measured in all (AMD EPYC Zen3, 2
@@ -287,7 +287,7 @@ if (rankingRows.length) {
   for (const c of rankingRows) {
     console.log(`| ${c.label} | ${validationImages} | ${f2(c.retest.validation.tau)} | ${f2(c.retest.validation.r)} | ${f2(c.reference.validation.tau)} | ${f2(c.reference.validation.rho)} |`);
     console.log(`| | ${c.rankingImages} | ${f2(c.retest.ranking.tau)} | ${f2(c.retest.ranking.r)} | ${f2(c.reference.ranking.tau)} | ${f2(c.reference.ranking.rho)} |`);
-    console.log(`  (${c.retest.genomes} genomes retested, ${c.reference.genomes} against the reference)`);
+    console.log(`  (${c.retest.genomes} genomes retested, ${c.reference.genomes} against the reference; the two readings of the same ${c.genomes} trainings: r ${f2(c.readingsR)})`);
   }
 }
 const refRows = rows.filter((r) => settingKey(r) === settingKey(reference));

@@ -114,6 +114,13 @@ export function latencySavedLine(records: readonly CandidateRecord[]): string {
   return `- latency measurements saved by the predictor: ${predicted.length} (${predicted.length - rejected} accepted and ${rejected} rejected on a prediction)`;
 }
 
+/** What a candidate's accuracy was read on: the validation split, and the training images outside the subset where the config asks. */
+export function accuracyImagesLine(config: SearchConfig): string {
+  const { subset, validateOutsideSubset } = config.training;
+  const outside = subset !== undefined && validateOutsideSubset !== undefined ? ` and up to ${validateOutsideSubset} training images outside the ${subset}-image training subset` : '';
+  return `- accuracy: validation, read on the validation split${outside}`;
+}
+
 function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig): string {
   const front = frontOf(records, objectivesOf(config));
   const count = (state: string) => records.filter((r) => r.state === state).length;
@@ -124,6 +131,7 @@ function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConf
     `- data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
     `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
     `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
+    accuracyImagesLine(config),
     latencySavedLine(records),
     `- hypervolume: ${hypervolumeOf(records, config).toFixed(6)} (reference point accuracy ${-ref[0]}, latency ${ref[1]} ms${ref[2] !== undefined ? `, ${config.thirdObjective} ${ref[2]}` : ''})`,
     '',

@@ -86,6 +86,8 @@ describe('rankingComparisons: the same trainings read on the validation split an
     expect(c.label).toBe('1 ep on 2000');
     expect(c.rankingImages).toBe(52000);
     expect([c.genomes, c.retest.genomes, c.reference.genomes]).toEqual([5, 5, 5]);
+    // Pearson's r of (0.61, 0.6, 0.63, 0.62, 0.64) with (0.6 … 0.64): covariance 0.0008 over 0.001 (both sums of squares).
+    expect(c.readingsR).toBeCloseTo(0.8, 12);
   });
 
   it('against the reference: 2 discordant pairs of 10 on the validation split, none on the larger set', () => {

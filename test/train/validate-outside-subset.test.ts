@@ -3,6 +3,7 @@ import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
 import { trainingJobFor } from '../../search/evaluators.js';
+import { accuracyImagesLine } from '../../search/report.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
 import { selectBackend } from '../../train/backend.js';
@@ -47,6 +48,13 @@ describe('validating outside the training subset', () => {
     expect(wide.accuracy).toBeCloseTo(expected, 12);
     // Not the validation figure under another name: the left-out images moved it.
     expect(outsideAccuracy).not.toBe(plain.validationAccuracy);
+  });
+
+  it("summary.md says what the accuracy was read on", () => {
+    expect(accuracyImagesLine(resolveSearchConfig({ training: { subset: 8000, validateOutsideSubset: 24000 } }))).toBe(
+      '- accuracy: validation, read on the validation split and up to 24000 training images outside the 8000-image training subset',
+    );
+    expect(accuracyImagesLine(resolveSearchConfig({ training: { subset: 8000 } }))).toBe('- accuracy: validation, read on the validation split');
   });
 
   it('needs a subset: the config and the job each name the field', () => {
