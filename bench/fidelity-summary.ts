@@ -333,13 +333,14 @@ export function rankingComparisons(rows: readonly FidelityRow[], settings: reado
   const out: RankingComparison[] = [];
   for (const setting of settings) {
     const first = { ...setting, replicate: 0 };
+    const againKey = settingKey({ ...setting, replicate: 1 });
     const ranked = rows.filter((r) => r.ranking && settingKey(r) === settingKey(first));
     if (!ranked.length || settingKey(first) === settingKey(reference)) continue;
     const ids = new Set(ranked.map((r) => r.genomeId));
     // Both readings of a retest pair need both trainings validated outside the subset.
-    const retestIds = new Set(rows.filter((r) => r.ranking && r.replicate === 1 && settingKey(r) === settingKey({ ...setting, replicate: 1 }) && ids.has(r.genomeId)).map((r) => r.genomeId));
+    const retestIds = new Set(rows.filter((r) => r.ranking && settingKey(r) === againKey && ids.has(r.genomeId)).map((r) => r.genomeId));
     const withIds = (keep: Set<string>, list: readonly FidelityRow[]) => list.filter((r) => keep.has(r.genomeId));
-    const settingRows = rows.filter((r) => settingKey(r) === settingKey(first) || settingKey(r) === settingKey({ ...setting, replicate: 1 }));
+    const settingRows = rows.filter((r) => settingKey(r) === settingKey(first) || settingKey(r) === againKey);
     const retestOn = (list: FidelityRow[]) => {
       const a = retestAgreement(list, setting);
       return { tau: a.tau, r: a.r };

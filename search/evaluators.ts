@@ -52,7 +52,7 @@ export function trainingJobFor(ctx: TrainingContext, genome: Genome, id: string,
   return {
     space: ctx.space.config,
     genome,
-    data: { name: c.data, contentHash: ctx.dataContentHash, validationFraction: c.validationFraction, seed: c.seed, ...(t.subset ? { subset: t.subset } : {}), ...(t.subset && t.validateOutsideSubset ? { outsideSubset: t.validateOutsideSubset } : {}) },
+    data: { name: c.data, contentHash: ctx.dataContentHash, validationFraction: c.validationFraction, seed: c.seed, ...(t.subset ? { subset: t.subset } : {}), ...(t.validateOutsideSubset ? { outsideSubset: t.validateOutsideSubset } : {}) },
     teacherKey: ctx.teacherKey,
     options: {
       budget: rung && rung.rung > 0 ? { images: rung.images } : t.images !== undefined ? { images: t.images } : { epochs: t.epochs ?? 1 },
