@@ -8,7 +8,12 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { FidelityRow } from './fidelity-summary.js';
 
-/** The CSV's columns, in order: what was trained (genome, cost, setting), what it reached, and the run it belongs to (data content hash, seed). */
+/**
+ * The CSV's columns, in order: what was trained (genome, cost, setting), what
+ * it reached, and the run it belongs to (data content hash, seed, and
+ * `data_order`: `candidate` when each genome's batch order follows its own
+ * seed, `shared` under --shared-data-order).
+ */
 export const FIDELITY_CSV_COLUMNS = [
   'genome_id',
   'latency_order',
@@ -26,6 +31,7 @@ export const FIDELITY_CSV_COLUMNS = [
   'replicate',
   'ranking_images',
   'ranking_accuracy',
+  'data_order',
 ] as const;
 /** Columns a row may leave empty: rows written before they existed, and trainings not validated outside their subset. */
 const OPTIONAL_COLUMNS = new Set<string>(['ranking_images', 'ranking_accuracy']);
@@ -46,6 +52,8 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
     replicate: r.replicate ?? '0',
     ranking_images: r.ranking_images ?? '',
     ranking_accuracy: r.ranking_accuracy ?? '',
+    // Files written before --shared-data-order: every genome had its own batch order.
+    data_order: r.data_order ?? 'candidate',
   }));
   const rows = parsed.filter(
     (r): r is FidelityCsvRow =>
@@ -56,7 +64,8 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
       Number(r.replicate) >= 0 &&
       NUMERIC.every((c) => Number.isFinite(Number(r[c]))) &&
       (r.subset === 'full' || Number.isInteger(Number(r.subset))) &&
-      (r.kd === 'true' || r.kd === 'false'),
+      (r.kd === 'true' || r.kd === 'false') &&
+      (r.data_order === 'candidate' || r.data_order === 'shared'),
   );
   return { rows, dropped: torn + parsed.length - rows.length };
 }

@@ -114,6 +114,17 @@ export interface RetestAgreement {
    * samplingReliability counts the sampling alone.
    */
   r: number;
+  /** Mean of (retest − first) over the genomes: a shift every genome shares, which moves no ranking. */
+  shift: number;
+  /**
+   * The seed's noise in one training's accuracy once that shared shift is taken
+   * out: the sd of the genomes' retest − first differences about their mean, ÷ √2
+   * (each side one training). What a ranking sees of the seed; compare it with
+   * `spread`.
+   */
+  rankingNoise: number;
+  /** Sd of the first training's accuracies across the paired genomes (seed noise included). */
+  spread: number;
 }
 
 /** Each setting's first training (replicate 0) against its retest `replicate`, over the genomes measured at both. */
@@ -130,7 +141,20 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
     genomes: paired.length,
     tau: paired.length >= 2 ? kendallTauB(a, b) : Number.NaN,
     r: paired.length >= 2 ? pearsonR(a, b) : Number.NaN,
+    shift: paired.length ? mean(b.map((x, i) => x - a[i])) : Number.NaN,
+    rankingNoise: paired.length >= 2 ? sampleSd(b.map((x, i) => x - a[i])) / Math.SQRT2 : Number.NaN,
+    spread: paired.length >= 2 ? sampleSd(a) : Number.NaN,
   };
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/** Sample standard deviation (n − 1). */
+function sampleSd(values: readonly number[]): number {
+  const m = mean(values);
+  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1));
 }
 
 /** Median, quartiles and extremes of a sample (linear interpolation between order statistics). */

@@ -19,6 +19,11 @@
  *                   training seed per genome: how far a setting agrees with
  *                   itself (τ and Pearson's r seed to seed), the measured
  *                   ceiling of any agreement with it
+ *   --shared-data-order every genome trains on one batch order and
+ *                   augmentation (training.sharedDataOrder; a retest draws
+ *                   another one shared order): common random numbers, whether
+ *                   the seed noise that is shared cancels in the ranking;
+ *                   its rows are a run of their own (CSV `data_order`)
  *   --outside-subset N also validate every subset setting on N training
  *                   images its subset left out (the search's
  *                   training.validateOutsideSubset): the retest and
@@ -33,7 +38,7 @@
  * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
  *
  * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
- *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…] [--outside-subset N]
+ *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…] [--outside-subset N] [--shared-data-order]
  *        [--workers 1] [--seed 0] [--fresh | --summary-only]
  * The defaults are the full measurement: 16 × 114,000 images, ≈ 2 h 20 min
  * on 2 workers at the ≈ 220 images/s measured in all (AMD EPYC Zen3, 2
@@ -47,7 +52,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { teacherSpecOf } from '../search/engine.js';
-import { candidateSeed } from '../search/candidate-seed.js';
+import { candidateSeed, sharedDataSeed } from '../search/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
 import { NAMED_SPACES } from '../space/defaults.js';
@@ -94,12 +99,13 @@ const program: Command = new Command('bench-fidelity')
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
   .option('--retest <n,…>', "train the settings of these image counts again with another seed per genome (the setting's agreement with itself)", positiveList, [])
   .option('--outside-subset <n>', 'also validate subset settings on this many training images outside the subset (training.validateOutsideSubset)', atLeast(1))
+  .option('--shared-data-order', 'every genome trains on the same batch order and augmentation (training.sharedDataOrder); a retest draws another shared order', false)
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse();
-const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; outsideSubset?: number; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; outsideSubset?: number; sharedDataOrder: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -145,14 +151,15 @@ for (const n of o.retest) if (!retested.some((s) => s.images === n)) program.err
 const retests: FidelitySetting[] = retested.map((s) => ({ ...s, replicate: 1 }));
 
 // --- rows already measured (resume) ---
-const runTag = { data: dataContentHash, seed: String(o.seed) };
+// Rows of another data order are another run's: a --shared-data-order run resumes and summarises its own.
+const runTag = { data: dataContentHash, seed: String(o.seed), data_order: o.sharedDataOrder ? 'shared' : 'candidate' };
 const rowKey = (genomeId: string, s: FidelitySetting) => `${genomeId}|${settingKey(s)}`;
 const done = new Map<string, FidelityRow>();
 if (o.fresh) rmSync(csvPath, { force: true });
 if (existsSync(csvPath)) {
   const { rows: kept, dropped } = parseFidelityCsv(readFileSync(csvPath, 'utf8'));
   // Rows of other data or seeds stay in the file but are not this run's.
-  const ours = kept.filter((r) => r.data === runTag.data && r.seed === runTag.seed);
+  const ours = kept.filter((r) => r.data === runTag.data && r.seed === runTag.seed && r.data_order === runTag.data_order);
   for (const r of ours) {
     const row = fidelityRowOf(r);
     done.set(rowKey(row.genomeId, row), row);
@@ -186,10 +193,14 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
     epochs: s.subset === null ? undefined : s.images / s.subset,
     images: s.subset === null ? s.images : undefined,
   };
-  const config = { ...baseConfig, training };
+  const config = { ...baseConfig, training: { ...training, ...(o.sharedDataOrder ? { sharedDataOrder: true } : {}) } };
   const searchJob = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
-  // A retest changes only the training seed (initial weights, batch order, augmentation): the subset is the search's.
-  const job = s.replicate ? { ...searchJob, options: { ...searchJob.options, seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`) } } : searchJob;
+  // A retest changes only the training seeds (initial weights, batch order, augmentation): the subset is the search's.
+  // Under a shared data order the retest's order is again one for every genome, another than the first training's.
+  const retestSeeds = s.replicate
+    ? { seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`), ...(o.sharedDataOrder ? { dataSeed: sharedDataSeed(o.seed, s.replicate) } : {}) }
+    : {};
+  const job = s.replicate ? { ...searchJob, options: { ...searchJob.options, ...retestSeeds } } : searchJob;
   const result = await trainingPool!.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
   const ranked = result.accuracyImages > validationImages;
   const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.validationAccuracy, ...(ranked ? { ranking: { images: result.accuracyImages, accuracy: result.accuracy } } : {}) };
@@ -263,7 +274,10 @@ const proxyCurve: ProxyCurveFit | null = (() => {
 const cpu = cpus()[0]?.model ?? 'unknown';
 const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
-console.log(`data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ${cpu}`);
+console.log(
+  `data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ` +
+    `${o.sharedDataOrder ? 'one batch order for every genome (--shared-data-order)' : "each genome's batch order its own"}; ${cpu}`,
+);
 console.log(`τ ceiling: the τ all to expect at best were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
 const retestColumn = retestR.has(settingKey(reference));
 console.log(`| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |${retestColumn ? ' τ ceiling (retests) |' : ''}`);
@@ -275,9 +289,13 @@ for (const a of agreement) {
 }
 if (retestAgreements.length) {
   console.log("retests: each setting against itself trained again with another seed per genome; Pearson's r seed to seed is its reliability with every noise counted");
-  console.log('| setting | genomes | τ seed to seed | r seed to seed | reliability, sampling only |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const a of retestAgreements) console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${f2(a.r)} | ${f2(a.samplingReliability)} |`);
+  console.log("  seed noise: one training's accuracy moved by the seed, the shift every genome shared taken out (sd of the differences ÷ √2); spread: sd across genomes");
+  console.log('| setting | genomes | τ seed to seed | r seed to seed | reliability, sampling only | seed noise, points | spread, points | shared shift, points |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const p2 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : '–');
+  for (const a of retestAgreements) {
+    console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${f2(a.r)} | ${f2(a.samplingReliability)} | ${p2(a.rankingNoise)} | ${p2(a.spread)} | ${p2(a.shift)} |`);
+  }
 }
 const rankingRows = rankingComparisons([...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId)), settings, reference);
 if (rankingRows.length) {
@@ -321,6 +339,7 @@ writeFileAtomic(
       cpu,
       data: { name: dataset.name, contentHash: dataContentHash, trainImages: dataset.train.count },
       seed: o.seed,
+      dataOrder: runTag.data_order,
       teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy } : null,
       genomeChoice: `${o.genomes} of ${picked.distinct} sampled genomes, the middle genome of each of ${o.genomes} equal bins of the analytic latency order (ProxyEvaluator.predictLatency)`,
       genomes: chosen.map((g, i) => ({ id: g.id, latencyOrder: i, params: g.params, macs: g.macs, analyticLatencyMs: g.latencyMs })),

@@ -90,6 +90,13 @@ export const searchConfigSchema = z.strictObject({
        * Needs `subset` (resolveSearchConfig checks). Absent: the validation split alone.
        */
       validateOutsideSubset: z.number().int().positive().optional(),
+      /**
+       * Every candidate sees the same batches in the same order, with the same
+       * augmentation (common random numbers); only its initial weights follow its
+       * own seed. Measured with bench:fidelity --shared-data-order (README).
+       * Absent: each candidate's batch order follows its own seed.
+       */
+      sharedDataOrder: z.boolean().optional(),
       batchSize: z.number().int().positive().default(64),
       optimizer: z.enum(['sgd', 'adam']).default('sgd'),
       learningRate: z.number().positive().optional(),

@@ -22,7 +22,7 @@ import type { BackendName } from '../train/backend.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import { writeCandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
-import { candidateSeed } from './candidate-seed.js';
+import { candidateSeed, sharedDataSeed } from './candidate-seed.js';
 import type { SearchConfig } from './config.js';
 import type { PredictedLatency } from './latency-decision.js';
 import type { CandidateEvaluator, CandidateTrainer, LatencyFigures, RungBudget, TrainingOutcome } from './types.js';
@@ -62,6 +62,7 @@ export function trainingJobFor(ctx: TrainingContext, genome: Genome, id: string,
       distillation: { temperature: t.temperature, alpha: ctx.teacherKey ? t.alpha : 0 },
       augment: t.augment,
       seed: candidateSeed(c.seed, id),
+      ...(t.sharedDataOrder ? { dataSeed: sharedDataSeed(c.seed) } : {}),
       ...(keepCheckpoint ? { keepCheckpoint } : {}),
     },
     ...(rung && rung.rung > 0 ? { continueFrom: Buffer.from(continueFrom!).toString('base64') } : {}),

@@ -62,6 +62,7 @@ export interface ResolvedTrainOptions {
   distillation: DistillationOptions;
   augment: AugmentOptions | false;
   seed: number;
+  dataSeed: number;
   warmupSteps: number;
   labelSmoothing: number;
 }
@@ -84,6 +85,7 @@ export function resolve(options: TrainOptions, trainCount: number): ResolvedTrai
     distillation,
     augment: options.augment === false ? false : { ...DEFAULT_AUGMENT, ...options.augment },
     seed: options.seed ?? 0,
+    dataSeed: options.dataSeed ?? options.seed ?? 0,
     warmupSteps: Math.round(((options.warmupEpochs ?? 0) * trainCount) / (options.batchSize ?? DEFAULT_BATCH_SIZE)),
     labelSmoothing: options.labelSmoothing ?? 0,
   };
@@ -142,7 +144,7 @@ export function trainingStart(data: PreparedData, teacher: TeacherLogits | null,
   }
   // The generator's state is part of a checkpoint, so a resumed run draws what an uninterrupted one would.
   const rng = (
-    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.seed}`, { state: true })
+    resume ? seedrandom('', { state: resume.rngState as seedrandom.State.Arc4 }) : seedrandom(`train:${o.dataSeed}`, { state: true })
   ) as seedrandom.PRNG & { state(): seedrandom.State.Arc4 };
   const segmentStart = continued?.step ?? 0;
   const steps = continued ? segmentStart + Math.ceil((o.totalImages - continued.imagesSeen) / o.batchSize) : Math.ceil(o.totalImages / o.batchSize);

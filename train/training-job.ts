@@ -59,6 +59,8 @@ export const trainingJobSchema = z.strictObject({
     distillation: z.strictObject({ temperature: z.number().positive(), alpha: z.number().min(0).max(1) }),
     augment: z.boolean(),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
+    /** Seed of the batch order and augmentation when it is not `seed` (a search's shared data order). */
+    dataSeed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     /** Return the end-of-training checkpoint among the files (a later promotion trains on from it). */
     keepCheckpoint: z.boolean().optional(),
   }),

@@ -88,6 +88,13 @@ export interface TrainOptions {
   augment?: Partial<AugmentOptions> | false;
   /** Seed of weight init, shuffling and augmentation. @default 0 */
   seed?: number;
+  /**
+   * Seed of shuffling and augmentation alone, when they should not follow
+   * `seed`: candidates given one `dataSeed` see the same batches in the same
+   * order (common random numbers), so that part of the training noise is
+   * shared by every candidate and cancels when they are compared. @default seed
+   */
+  dataSeed?: number;
   /** Also measure test accuracy (the search skips it: test is for final reports). @default true */
   evaluateTest?: boolean;
   /** Linear learning-rate warm-up over this many epochs before the cosine. @default 0 */

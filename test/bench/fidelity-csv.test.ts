@@ -18,8 +18,15 @@ const row = (over: Partial<FidelityCsvRow> = {}): FidelityCsvRow => ({
   replicate: '0',
   ranking_images: '',
   ranking_accuracy: '',
+  data_order: 'candidate',
   ...over,
 });
+/** A file of an earlier format: the last `columns` columns of every line left out (no field here holds a comma). */
+const withoutLastColumns = (text: string, columns: number) =>
+  text
+    .split('\n')
+    .map((line) => (line ? line.split(',').slice(0, -columns).join(',') : line))
+    .join('\n');
 
 describe('fidelity CSV', () => {
   it('round-trips rows appended one at a time after the header', () => {
@@ -58,10 +65,7 @@ describe('fidelity CSV', () => {
       { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, replicate: 1, validationAccuracy: 0.5101 },
     ]);
     // The header and rows of the earlier format: no replicate column at all.
-    const older = formatFidelityCsv([row()])
-      .split('\n')
-      .map((line) => line.replace(/,(replicate,ranking_images,ranking_accuracy|0,,)$/, ''))
-      .join('\n');
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 4);
     expect(older.split('\n')[0].endsWith(',seed')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
@@ -78,10 +82,7 @@ describe('fidelity CSV', () => {
       { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933, ranking: { images: 52000, accuracy: 0.53712 } },
     ]);
     // The format before these columns: the header and every row end at replicate.
-    const older = formatFidelityCsv([row()])
-      .split('\n')
-      .map((line) => line.replace(/,(ranking_images,ranking_accuracy|,)$/, ''))
-      .join('\n');
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 3);
     expect(older.split('\n')[0].endsWith(',replicate')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
@@ -89,6 +90,17 @@ describe('fidelity CSV', () => {
     // One of the pair without the other, or a count that is not a positive whole number: not a row.
     const bad = [row({ ranking_images: '52000' }), row({ ranking_accuracy: '0.5' }), row({ ranking_images: '0', ranking_accuracy: '0.5' }), row({ ranking_images: '5.5', ranking_accuracy: '0.5' }), row({ ranking_images: '9', ranking_accuracy: 'x' })];
     expect(parseFidelityCsv(formatFidelityCsv(bad)).dropped).toBe(5);
+  });
+
+  it('a shared-data-order row says so; a file written before the column reads as each genome its own order', () => {
+    const shared = row({ data_order: 'shared' });
+    expect(parseFidelityCsv(formatFidelityCsv([row(), shared])).rows.map((r) => r.data_order)).toEqual(['candidate', 'shared']);
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 1);
+    expect(older.split('\n')[0].endsWith(',ranking_accuracy')).toBe(true);
+    const read = parseFidelityCsv(older);
+    expect(read.dropped).toBe(0);
+    expect(read.rows).toEqual([row()]);
+    expect(parseFidelityCsv(formatFidelityCsv([row({ data_order: 'random' })])).dropped).toBe(1);
   });
 
   it('reads an empty file as no rows', () => {

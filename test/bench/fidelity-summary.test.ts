@@ -52,6 +52,10 @@ describe('retestAgreement: a setting against itself at another training seed', (
     expect(r.tau).toBe(1);
     // numpy 2.4: np.corrcoef([0.8, 0.81, 0.82, 0.83, 0.84], [0.805, 0.812, 0.818, 0.836, 0.849])[0, 1]
     expect(r.r).toBeCloseTo(0.9785485434603627, 12);
+    // numpy 2.4, d = again − first: d.mean(), d.std(ddof=1)/sqrt(2), first.std(ddof=1)
+    expect(r.shift).toBeCloseTo(0.004, 12);
+    expect(r.rankingNoise).toBeCloseTo(0.0029580398915498105, 12);
+    expect(r.spread).toBeCloseTo(0.015811388300841858, 12);
     // Against the reference, only the first training: 6 genomes, not 11.
     expect(agreementWithReference(rows, [proxy], reference)[0].genomes).toBe(6);
     expect(settingKey({ ...proxy, replicate: 1 })).not.toBe(settingKey(proxy));
@@ -64,6 +68,7 @@ describe('retestAgreement: a setting against itself at another training seed', (
     expect(r.genomes).toBe(0);
     expect(r.tau).toBeNaN();
     expect(r.r).toBeNaN();
+    expect(r.rankingNoise).toBeNaN();
   });
 });
 
