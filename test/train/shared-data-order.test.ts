@@ -20,7 +20,7 @@ const rng = seedrandom('shared-data-order');
 const genomes = [0, 1].map(() => ({ ...space.sample(rng), resolution: 28 }));
 const jobFor = (training: Record<string, unknown>, genome = genomes[0]) =>
   trainingJobFor(
-    { space, config: resolveSearchConfig({ data: 'fashion-mnist-sample', seed: 3, teacher: null, training: { subset: 300, epochs: 1, batchSize: 32, ...training } }), teacherKey: null, dataContentHash: datasetContentHash(dataset) },
+    { space, config: resolveSearchConfig({ data: 'fashion-mnist-sample', seed: 3, teacher: null, training: { subset: 300, images: 96, batchSize: 32, ...training } }), teacherKey: null, dataContentHash: datasetContentHash(dataset) },
     genome,
     space.id(genome),
   );
