@@ -93,7 +93,9 @@ export const searchConfigSchema = z.strictObject({
       /**
        * Every candidate sees the same batches in the same order, with the same
        * augmentation (common random numbers); only its initial weights follow its
-       * own seed. Measured with bench:fidelity --shared-data-order (README).
+       * own seed. Measured with bench:fidelity --shared-data-order (README):
+       * no consistent change in the proxy's seed-to-seed agreement on
+       * Fashion-MNIST, since most of a seed's noise is each architecture's own.
        * Absent: each candidate's batch order follows its own seed.
        */
       sharedDataOrder: z.boolean().optional(),
