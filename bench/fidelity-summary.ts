@@ -7,6 +7,7 @@
  */
 import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
 import { kendallTauB, pearsonR, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+import { mean, sampleSd } from './kd-summary.js';
 
 /** One training setting: a budget of images, from a fixed subset or the full training split, with or without the teacher. */
 export interface FidelitySetting {
@@ -145,16 +146,6 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
     rankingNoise: paired.length >= 2 ? sampleSd(b.map((x, i) => x - a[i])) / Math.SQRT2 : Number.NaN,
     spread: paired.length >= 2 ? sampleSd(a) : Number.NaN,
   };
-}
-
-function mean(values: readonly number[]): number {
-  return values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
-/** Sample standard deviation (n − 1). */
-function sampleSd(values: readonly number[]): number {
-  const m = mean(values);
-  return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1));
 }
 
 /** Median, quartiles and extremes of a sample (linear interpolation between order statistics). */
@@ -312,8 +303,8 @@ export function fitProxyCurve(observations: readonly GainObservation[], baseImag
 export function samplingReliability(accuracies: readonly number[], validationImages: number): number {
   const n = accuracies.length;
   if (n < 2) return Number.NaN;
-  const mean = accuracies.reduce((s, a) => s + a, 0) / n;
-  const observed = accuracies.reduce((s, a) => s + (a - mean) ** 2, 0) / (n - 1);
+  const m = mean(accuracies);
+  const observed = accuracies.reduce((s, a) => s + (a - m) ** 2, 0) / (n - 1);
   const noise = accuracies.reduce((s, a) => s + (a * (1 - a)) / validationImages, 0) / n;
   return observed > 0 ? Math.max(0, 1 - noise / observed) : 0;
 }

@@ -197,10 +197,9 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
   const searchJob = trainingJobFor({ space, config, teacherKey: teacher?.key ?? null, dataContentHash }, g.genome, g.id);
   // A retest changes only the training seeds (initial weights, batch order, augmentation): the subset is the search's.
   // Under a shared data order the retest's order is again one for every genome, another than the first training's.
-  const retestSeeds = s.replicate
-    ? { seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`), ...(o.sharedDataOrder ? { dataSeed: sharedDataSeed(o.seed, s.replicate) } : {}) }
-    : {};
-  const job = s.replicate ? { ...searchJob, options: { ...searchJob.options, ...retestSeeds } } : searchJob;
+  const job = s.replicate
+    ? { ...searchJob, options: { ...searchJob.options, seed: candidateSeed(o.seed, `${g.id}:retest${s.replicate}`), ...(o.sharedDataOrder ? { dataSeed: sharedDataSeed(o.seed, s.replicate) } : {}) } }
+    : searchJob;
   const result = await trainingPool!.run({ job, dataSpec: o.data }, new AbortController().signal, RUN_TIME_LIMIT_SECONDS);
   const ranked = result.accuracyImages > validationImages;
   const row: FidelityRow = { genomeId: g.id, ...s, validationAccuracy: result.validationAccuracy, ...(ranked ? { ranking: { images: result.accuracyImages, accuracy: result.accuracy } } : {}) };
