@@ -1,5 +1,6 @@
-/** Shared test helpers: seeded arrays and relative error against a reference. */
+/** Shared test helpers: seeded arrays, relative error against a reference, the ONNX checker and a reduced search space. */
 import seedrandom from 'seedrandom';
+import type { SearchSpaceConfig } from '../space/types.js';
 
 /** Seeded normal-ish values in [-1, 1). */
 export function seededArray(length: number, seed: string): Float32Array {
@@ -67,3 +68,21 @@ export function onnxFullCheck(model: Uint8Array | string): void {
     throw new Error(`ONNX checker rejected ${path}: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
   }
 }
+
+/**
+ * A reduced `small` space for tests that run the whole pipeline (search,
+ * finalize, compress): the same kinds of choices at a fraction of the width
+ * and depth, so that a candidate trains and exports in a second or two
+ * instead of ten. What those tests check does not depend on model size.
+ */
+export const TEST_SPACE: SearchSpaceConfig = {
+  resolutions: [28],
+  stemWidths: [8],
+  stemStride: 1,
+  stages: [
+    { depths: [1], widths: [8], expandRatios: [1], kernelSizes: [3], squeezeExcite: [false], activations: ['relu6'], stride: 1 },
+    { depths: [1, 2], widths: [16, 24], expandRatios: [3, 6], kernelSizes: [3, 5], squeezeExcite: [false, true], activations: ['relu6', 'hswish'], stride: 2 },
+    { depths: [1, 2], widths: [24, 32], expandRatios: [3, 6], kernelSizes: [3, 5], squeezeExcite: [false, true], activations: ['relu6', 'hswish'], stride: 2 },
+  ],
+  headWidths: [64],
+};

@@ -6,13 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { compressRun } from '../../compress/compress-run.js';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
-import { onnxFullCheck } from '../helpers.js';
+import { onnxFullCheck, TEST_SPACE } from '../helpers.js';
 
 describe('nas compress on a short search', () => {
   it('writes compression.csv (4 variants per front member), the plot and valid ONNX files; pruning cuts MACs', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'compress-')), 'run');
     await runSearch(
-      resolveSearchConfig({ seed: 2, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 256, subset: 500, batchSize: 32 }, latency: { iterations: 20, time: 50 }, workers: 1 }),
+      resolveSearchConfig({ seed: 2, space: TEST_SPACE, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 256, subset: 500, batchSize: 32 }, latency: { iterations: 20, time: 50 }, workers: 1 }),
       { runDir: dir },
     );
     const rows = await compressRun(dir, { prune: { targetReduction: 0.3, fineTuneEpochs: 0, sensitivityImages: 100 }, calibrationImages: 64, latencyTime: 200 });

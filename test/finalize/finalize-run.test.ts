@@ -15,7 +15,7 @@ import { planNetwork } from '../../space/plan.js';
 import { randomWeights } from '../../space/random-weights.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData } from '../../train/datasets/prepared.js';
-import { onnxFullCheck } from '../helpers.js';
+import { onnxFullCheck, TEST_SPACE } from '../helpers.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
 // Small budgets: 2 epochs on 256 images, the best front member and the plain CNN.
@@ -36,7 +36,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'teacher.onnx'), buildOnnxModel(plan, randomWeights(plan)));
   run = join(root, 'run');
   await runSearch(
-    resolveSearchConfig({ seed: 3, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 128, subset: 300, batchSize: 32 }, teacher: { onnx: join(root, 'teacher.onnx') }, latency: { iterations: 20, time: 50 }, workers: 1 }),
+    resolveSearchConfig({ seed: 3, space: TEST_SPACE, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 128, subset: 300, batchSize: 32 }, teacher: { onnx: join(root, 'teacher.onnx') }, latency: { iterations: 20, time: 50 }, workers: 1 }),
     { runDir: run },
   );
 });

@@ -22,6 +22,7 @@ import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { randomWeights } from '../../space/random-weights.js';
 import { MobileNetSpace } from '../../space/space.js';
+import { TEST_SPACE } from '../helpers.js';
 import { runIdOf, startWorker as startQueueWorker, stopProcess, until, wrongData, type CliProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
 
@@ -71,7 +72,8 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
   }, 60_000);
 
   it('multi-fidelity through the queue: promotions travel with their checkpoint and come back with the same results as locally', async () => {
-    const fidelity = resolveSearchConfig({ ...config, teacher: null, fidelity: { rungs: 2, eta: 3 } });
+    // The reduced space: promotions train three times as long, and what is checked does not depend on model size.
+    const fidelity = resolveSearchConfig({ ...config, space: TEST_SPACE, teacher: null, fidelity: { rungs: 2, eta: 3 } });
     const here = join(root, 'fidelity-local');
     const there = join(root, 'fidelity-queued');
     await runSearch(fidelity, { runDir: here, measureLatency });

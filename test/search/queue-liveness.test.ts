@@ -14,6 +14,7 @@ import { configHash, resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { EVENTS_MAX_LEN, queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
 import { newRedisClient } from '../../search/redis-connection.js';
+import { TEST_SPACE } from '../helpers.js';
 import { journalRecords, runIdOf, startCli, startWorker, stopProcess, trainedBy, until, type CliProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
 
@@ -43,6 +44,7 @@ describe('a killed search\'s run on the queue', { timeout: 300_000 }, () => {
       configFile,
       JSON.stringify({
         seed: 11,
+        space: TEST_SPACE,
         searcher: { population: 4 },
         budget: { generations: 2 },
         validationFraction: 0.05,

@@ -14,18 +14,19 @@ import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { ProxyEvaluator } from '../../search/evaluators.js';
 import { queueNameFor, sharedCandidateDir } from '../../search/queue-protocol.js';
-import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
 import { CANDIDATE_FILE_NAMES } from '../../train/training-job.js';
+import { TEST_SPACE } from '../helpers.js';
 import { journalRecords, runIdOf, startWorker, stopProcess } from '../queue-processes.js';
 import { startRedis, type RunningRedis } from '../redis-server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'queue-shared-dir-'));
-const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+const space = new MobileNetSpace(TEST_SPACE, { numClasses: 10, inputChannels: 1 });
 const proxy = new ProxyEvaluator(space);
 const measureLatency = (genome: Parameters<ProxyEvaluator['latency']>[0], id: string) => proxy.latency(genome, id);
 const config = resolveSearchConfig({
   seed: 7,
+  space: TEST_SPACE,
   searcher: { population: 2 },
   budget: { generations: 2 },
   validationFraction: 0.05,
