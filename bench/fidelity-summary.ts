@@ -6,7 +6,7 @@
  * fitted learning curve acc(b) = a − c·b^(−k). Pure functions.
  */
 import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
-import { kendallTauB, pearsonR, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho, topKOverlap, type Interval } from '../search/rank-correlation.js';
 import { mean, sampleSd } from './kd-summary.js';
 
 /** One training setting: a budget of images, from a fixed subset or the full training split, with or without the teacher. */
@@ -62,6 +62,8 @@ export interface SettingAgreement {
   budgetRatio: number;
   meanAccuracy: number;
   tauAll: number;
+  /** 95% interval of `tauAll` over these genomes (kendallTauInterval): how far 16 genomes pin a τ down. */
+  tauAllInterval: Interval;
   rhoAll: number;
   /** Over the ⌊n/2⌋ genomes best by reference accuracy (NaN under 3). */
   tauBetterHalf: number;
@@ -86,13 +88,15 @@ export function agreementWithReference(rows: readonly FidelityRow[], settings: r
     const better = [...paired].sort((a, b) => b.ref - a.ref).slice(0, Math.floor(n / 2));
     const useBetter = better.length >= BETTER_HALF_MIN;
     const k = Math.max(1, Math.ceil(n / 4));
+    const tauAll = corr(paired, kendallTauB);
     out.push({
       setting,
       label: settingLabel(setting),
       genomes: n,
       budgetRatio: reference.images / setting.images,
       meanAccuracy: n ? paired.reduce((s, p) => s + p.proxy, 0) / n : Number.NaN,
-      tauAll: corr(paired, kendallTauB),
+      tauAll,
+      tauAllInterval: kendallTauInterval(tauAll, n),
       rhoAll: corr(paired, spearmanRho),
       tauBetterHalf: useBetter ? corr(better, kendallTauB) : Number.NaN,
       rhoBetterHalf: useBetter ? corr(better, spearmanRho) : Number.NaN,
@@ -109,6 +113,8 @@ export interface RetestAgreement {
   /** Genomes measured at both seeds. */
   genomes: number;
   tau: number;
+  /** 95% interval of `tau` (kendallTauInterval). */
+  tauInterval: Interval;
   /**
    * Pearson's r between the two seeds: the setting's test-retest reliability,
    * all its noise included (training seed and validation sampling), where
@@ -136,11 +142,13 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
   const paired = rows.filter((row) => settingKey(row) === settingKey(again) && firstAcc.has(row.genomeId)).map((row) => [firstAcc.get(row.genomeId)!, row.validationAccuracy]);
   const a = paired.map((p) => p[0]);
   const b = paired.map((p) => p[1]);
+  const tau = paired.length >= 2 ? kendallTauB(a, b) : Number.NaN;
   return {
     setting: first,
     label: settingLabel(first),
     genomes: paired.length,
-    tau: paired.length >= 2 ? kendallTauB(a, b) : Number.NaN,
+    tau,
+    tauInterval: kendallTauInterval(tau, paired.length),
     r: paired.length >= 2 ? pearsonR(a, b) : Number.NaN,
     shift: paired.length ? mean(b.map((x, i) => x - a[i])) : Number.NaN,
     rankingNoise: paired.length >= 2 ? sampleSd(b.map((x, i) => x - a[i])) / Math.SQRT2 : Number.NaN,

@@ -33,7 +33,8 @@
  *
  * Each genome × setting row is appended to results/bench/fidelity.csv as soon
  * as it is measured; a rerun with the same data and seed skips rows already
- * there (`--fresh` starts over). Prints a table of Kendall τ-b / Spearman ρ
+ * there (`--fresh` starts over). Prints a table of Kendall τ-b (with its 95%
+ * interval over the genomes, search/rank-correlation.ts kendallTauInterval) / Spearman ρ
  * against the reference and writes results/bench/fidelity.json (agreement,
  * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
  *
@@ -55,6 +56,7 @@ import { teacherSpecOf } from '../search/engine.js';
 import { candidateSeed, sharedDataSeed } from '../search/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
+import type { Interval } from '../search/rank-correlation.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { MobileNetSpace } from '../space/space.js';
@@ -273,27 +275,29 @@ const proxyCurve: ProxyCurveFit | null = (() => {
 const cpu = cpus()[0]?.model ?? 'unknown';
 const wallSeconds = (performance.now() - started) / 1000;
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+const interval = (i: Interval) => (Number.isFinite(i.low) ? `${f2(i.low)} to ${f2(i.high)}` : '–');
 console.log(
   `data: ${dataset.name}; ${chosen.length} genomes of the small space; reference ${settingLabel(reference)}; ${teacher ? `teacher ${teacher.description}` : 'no teacher (α 0)'}; ` +
     `${o.sharedDataOrder ? 'one batch order for every genome (--shared-data-order)' : "each genome's batch order its own"}; ${cpu}`,
 );
 console.log(`τ ceiling: the τ all to expect at best were each setting's only noise the binomial sampling of the ${validationImages}-image validation split (a training seed adds more)`);
 const retestColumn = retestR.has(settingKey(reference));
-console.log(`| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |${retestColumn ? ' τ ceiling (retests) |' : ''}`);
-console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${retestColumn ? '---:|' : ''}`);
+console.log(`τ 95%: the interval a τ over this many genomes leaves (Fieller–Hartley–Pearson: atanh τ ± 1.96·√(0.437/(n − 4)))`);
+console.log(`| setting | images | ref ÷ setting | genomes | mean val. acc % | τ all | τ all 95% | ρ all | τ better half | ρ better half | top-¼ overlap | τ ceiling |${retestColumn ? ' τ ceiling (retests) |' : ''}`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${retestColumn ? '---:|' : ''}`);
 for (const a of agreement) {
   console.log(
-    `| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} | ${f2(a.tauCeiling)} |${retestColumn ? ` ${f2(a.retestCeiling)} |` : ''}`,
+    `| ${a.label} | ${a.setting.images} | ${a.budgetRatio.toFixed(1)} | ${a.genomes} | ${(a.meanAccuracy * 100).toFixed(2)} | ${f2(a.tauAll)} | ${interval(a.tauAllInterval)} | ${f2(a.rhoAll)} | ${f2(a.tauBetterHalf)} | ${f2(a.rhoBetterHalf)} | ${f2(a.topQuarterOverlap)} | ${f2(a.tauCeiling)} |${retestColumn ? ` ${f2(a.retestCeiling)} |` : ''}`,
   );
 }
 if (retestAgreements.length) {
   console.log("retests: each setting against itself trained again with another seed per genome; Pearson's r seed to seed is its reliability with every noise counted");
   console.log("  seed noise: one training's accuracy moved by the seed, the shift every genome shared taken out (sd of the differences ÷ √2); spread: sd across genomes");
-  console.log('| setting | genomes | τ seed to seed | r seed to seed | reliability, sampling only | seed noise, points | spread, points | shared shift, points |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| setting | genomes | τ seed to seed | τ 95% | r seed to seed | reliability, sampling only | seed noise, points | spread, points | shared shift, points |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const p2 = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : '–');
   for (const a of retestAgreements) {
-    console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${f2(a.r)} | ${f2(a.samplingReliability)} | ${p2(a.rankingNoise)} | ${p2(a.spread)} | ${p2(a.shift)} |`);
+    console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${interval(a.tauInterval)} | ${f2(a.r)} | ${f2(a.samplingReliability)} | ${p2(a.rankingNoise)} | ${p2(a.spread)} | ${p2(a.shift)} |`);
   }
 }
 const rankingRows = rankingComparisons([...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId)), settings, reference);

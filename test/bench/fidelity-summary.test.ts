@@ -27,6 +27,16 @@ describe('agreementWithReference', () => {
     expect(m.tauAll).toBe(1);
   });
 
+  it('τ all carries its 95% interval over the paired genomes: 8 for the proxy, 5 for the middle setting', () => {
+    // atanh(24/28) ± 1.95996·√(0.437/4), by hand.
+    const z = Math.atanh(24 / 28);
+    const half = 1.959964 * Math.sqrt(0.437 / 4);
+    expect(p.tauAllInterval.low).toBeCloseTo(Math.tanh(z - half), 5);
+    expect(p.tauAllInterval.high).toBeCloseTo(Math.tanh(z + half), 5);
+    expect(p.tauAllInterval.low).toBeLessThan(0.6); // 8 genomes leave τ 0.86 anywhere from about 0.56 up
+    expect(m.tauAllInterval).toEqual({ low: Number.NaN, high: Number.NaN }); // τ 1: no interval
+  });
+
   it('the better half is the 4 best by reference (g4…g7: one swapped pair of 6)', () => {
     expect(p.tauBetterHalf).toBeCloseTo(4 / 6, 12);
     expect(p.rhoBetterHalf).toBeCloseTo(1 - (6 * 2) / (4 * 15), 12);
@@ -50,6 +60,7 @@ describe('retestAgreement: a setting against itself at another training seed', (
     const r = retestAgreement(rows, proxy);
     expect([r.label, r.genomes]).toEqual(['1 ep on 2000', 5]);
     expect(r.tau).toBe(1);
+    expect(r.tauInterval).toEqual({ low: Number.NaN, high: Number.NaN }); // τ 1: no interval
     // numpy 2.4: np.corrcoef([0.8, 0.81, 0.82, 0.83, 0.84], [0.805, 0.812, 0.818, 0.836, 0.849])[0, 1]
     expect(r.r).toBeCloseTo(0.9785485434603627, 12);
     // numpy 2.4, d = again − first: d.mean(), d.std(ddof=1)/sqrt(2), first.std(ddof=1)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averageRanks, kendallTauB, pearsonR, RankCorrelationError, spearmanRho, topKOverlap } from '../../search/rank-correlation.js';
+import seedrandom from 'seedrandom';
+import { averageRanks, kendallTauB, kendallTauInterval, pearsonR, RankCorrelationError, spearmanRho, topKOverlap } from '../../search/rank-correlation.js';
 
 // Reference values from scipy 1.17 (scipy.stats.kendalltau — τ-b by default — and scipy.stats.spearmanr).
 const SCIPY_CASES: Array<{ name: string; x: number[]; y: number[]; tau: number; rho: number }> = [
@@ -82,5 +83,50 @@ describe('topKOverlap', () => {
 
   it('refuses a k outside 1…n', () => {
     expect(() => topKOverlap([1, 2], [1, 2], 3)).toThrow(/k must be an integer from 1 to 2, got 3/);
+  });
+});
+
+describe('kendallTauInterval', () => {
+  it('covers the true τ about 95% of the time for 16 bivariate-normal genomes (seeded Monte Carlo)', () => {
+    // True τ of a bivariate normal with correlation r is 2/π·asin r; r = 0.7 gives τ ≈ 0.494.
+    const r = 0.7;
+    const trueTau = (2 / Math.PI) * Math.asin(r);
+    const rng = seedrandom('kendall-interval');
+    const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    const trials = 2000;
+    let covered = 0;
+    let width = 0;
+    for (let t = 0; t < trials; t++) {
+      const x: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < 16; i++) {
+        const a = normal();
+        x.push(a);
+        y.push(r * a + Math.sqrt(1 - r * r) * normal());
+      }
+      const { low, high } = kendallTauInterval(kendallTauB(x, y), 16);
+      if (low <= trueTau && trueTau <= high) covered++;
+      width += high - low;
+    }
+    expect(covered / trials).toBeGreaterThan(0.93);
+    expect(covered / trials).toBeLessThan(0.975);
+    // And the interval is what makes 16 genomes a blunt instrument: about ±0.3 around τ ≈ 0.5.
+    expect(width / trials).toBeGreaterThan(0.5);
+    expect(width / trials).toBeLessThan(0.7);
+  });
+
+  it('follows atanh(τ) ± z·√(0.437/(n − 4)): narrower with more candidates, NaN at n ≤ 4 and at |τ| = 1, errors name the level', () => {
+    const at16 = kendallTauInterval(0.15, 16);
+    // Hand-computed: atanh 0.15 = 0.15114, 1.95996·√(0.437/12) = 0.37403.
+    expect(at16.low).toBeCloseTo(Math.tanh(0.15114 - 0.37403), 4);
+    expect(at16.high).toBeCloseTo(Math.tanh(0.15114 + 0.37403), 4);
+    const at172 = kendallTauInterval(0.15, 172);
+    expect(at172.high - at172.low).toBeLessThan(0.21);
+    expect(at172.high - at172.low).toBeGreaterThan(0.19);
+    expect(kendallTauInterval(0.15, 16, 0.5).high).toBeLessThan(at16.high);
+    expect(Number.isNaN(kendallTauInterval(0.5, 4).low)).toBe(true);
+    expect(Number.isNaN(kendallTauInterval(Number.NaN, 16).high)).toBe(true);
+    expect(kendallTauInterval(1, 16)).toEqual({ low: Number.NaN, high: Number.NaN });
+    expect(() => kendallTauInterval(0.5, 16, 95)).toThrow(/level must be between 0 and 1, got 95/);
   });
 });
