@@ -5,6 +5,7 @@
  * correction; ρ as Pearson's r of average ranks), so the figures compare
  * with published NAS-benchmark proxy correlations. Pure functions.
  */
+import { Z_95 } from '../finalize/interval.js';
 
 /** Thrown when the two scorings cannot be compared. */
 export class RankCorrelationError extends Error {
@@ -108,39 +109,22 @@ export interface Interval {
   high: number;
 }
 
-/** The standard normal quantile of a two-sided `level` (0.95 → 1.96), by bisection on erf. */
-function normalQuantile(level: number): number {
-  const p = (1 + level) / 2;
-  // Abramowitz–Stegun 7.1.26 is accurate to 1.5e-7, far below what an interval on 16 genomes can use.
-  const erf = (x: number) => {
-    const t = 1 / (1 + 0.3275911 * Math.abs(x));
-    const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-    return x >= 0 ? y : -y;
-  };
-  let lo = 0;
-  let hi = 10;
-  for (let i = 0; i < 80; i++) {
-    const mid = (lo + hi) / 2;
-    if (0.5 * (1 + erf(mid / Math.SQRT2)) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-
 /**
- * Confidence interval for Kendall's τ from n candidates, by Fieller, Hartley
- * and Pearson's (1957) transform: atanh(τ) is close to normal with variance
- * 0.437 / (n − 4), for bivariate-normal scores and n over about 10 (Bonett &
- * Wright 2000 recommend it for τ). Why it matters here: with 16 genomes one
- * τ is uncertain by ±0.35 or so, so two settings' τ differ meaningfully
- * only when their intervals barely overlap. NaN bounds for n ≤ 4, a NaN τ,
- * or |τ| = 1 (the transform is infinite there, and a perfect τ from a few
- * candidates is not certain either: no interval is better than a false one).
+ * Confidence interval of Kendall's τ from n candidates (95% by default; z is
+ * the two-sided normal quantile, as in finalize/interval.ts), by Fieller,
+ * Hartley and Pearson's (1957) transform: atanh τ is close to normal with
+ * variance 0.437 / (n − 4) for bivariate-normal scores and n over about 10
+ * (Bonett & Wright 2000 recommend it for τ). Why it matters here: over 16
+ * genomes a τ is uncertain by about ±0.35, so smaller differences between
+ * two settings are not evidence that one ranks better. NaN bounds for
+ * n ≤ 4, a NaN τ, or |τ| = 1 (the transform is infinite there, and a perfect
+ * τ from a few candidates is not certain either: no interval rather than a
+ * false one).
  */
-export function kendallTauInterval(tau: number, n: number, level = 0.95): Interval {
-  if (!(level > 0 && level < 1)) throw new RankCorrelationError(`level must be between 0 and 1, got ${level}`);
+export function kendallTauInterval(tau: number, n: number, z = Z_95): Interval {
+  if (!(z > 0)) throw new RankCorrelationError(`z must be a positive normal quantile, got ${z}`);
   if (!Number.isFinite(tau) || Math.abs(tau) >= 1 || !(n > 4)) return { low: Number.NaN, high: Number.NaN };
-  const z = Math.atanh(tau);
-  const half = normalQuantile(level) * Math.sqrt(0.437 / (n - 4));
-  return { low: Math.tanh(z - half), high: Math.tanh(z + half) };
+  const centre = Math.atanh(tau);
+  const half = z * Math.sqrt(0.437 / (n - 4));
+  return { low: Math.tanh(centre - half), high: Math.tanh(centre + half) };
 }

@@ -115,7 +115,7 @@ describe('kendallTauInterval', () => {
     expect(width / trials).toBeLessThan(0.7);
   });
 
-  it('follows atanh(τ) ± z·√(0.437/(n − 4)): narrower with more candidates, NaN at n ≤ 4 and at |τ| = 1, errors name the level', () => {
+  it('follows atanh(τ) ± z·√(0.437/(n − 4)): narrower with more candidates, NaN at n ≤ 4 and at |τ| = 1, a bad z is named', () => {
     const at16 = kendallTauInterval(0.15, 16);
     // Hand-computed: atanh 0.15 = 0.15114, 1.95996·√(0.437/12) = 0.37403.
     expect(at16.low).toBeCloseTo(Math.tanh(0.15114 - 0.37403), 4);
@@ -123,10 +123,10 @@ describe('kendallTauInterval', () => {
     const at172 = kendallTauInterval(0.15, 172);
     expect(at172.high - at172.low).toBeLessThan(0.21);
     expect(at172.high - at172.low).toBeGreaterThan(0.19);
-    expect(kendallTauInterval(0.15, 16, 0.5).high).toBeLessThan(at16.high);
+    expect(kendallTauInterval(0.15, 16, 0.674).high).toBeLessThan(at16.high); // a 50% interval is narrower
     expect(Number.isNaN(kendallTauInterval(0.5, 4).low)).toBe(true);
     expect(Number.isNaN(kendallTauInterval(Number.NaN, 16).high)).toBe(true);
     expect(kendallTauInterval(1, 16)).toEqual({ low: Number.NaN, high: Number.NaN });
-    expect(() => kendallTauInterval(0.5, 16, 95)).toThrow(/level must be between 0 and 1, got 95/);
+    expect(() => kendallTauInterval(0.5, 16, -1.96)).toThrow(/z must be a positive normal quantile, got -1.96/);
   });
 });
