@@ -6,7 +6,8 @@
  * fitted learning curve acc(b) = a − c·b^(−k). Pure functions.
  */
 import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
-import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho, topKOverlap, type Interval } from '../search/rank-correlation.js';
+import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+import type { Interval } from '../intervals.js';
 import { mean, sampleSd } from './kd-summary.js';
 
 /** One training setting: a budget of images, from a fixed subset or the full training split, with or without the teacher. */

@@ -56,7 +56,7 @@ import { teacherSpecOf } from '../search/engine.js';
 import { candidateSeed, sharedDataSeed } from '../search/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
-import type { Interval } from '../search/rank-correlation.js';
+import type { Interval } from '../intervals.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { MobileNetSpace } from '../space/space.js';
@@ -291,7 +291,8 @@ for (const a of agreement) {
   );
 }
 if (retestAgreements.length) {
-  console.log("retests: each setting against itself trained again with another seed per genome; Pearson's r seed to seed is its reliability with every noise counted");
+  const retrained = o.sharedDataOrder ? 'with other initial weights per genome and another batch order shared by all' : 'with another seed per genome';
+  console.log(`retests: each setting against itself trained again ${retrained}; Pearson's r seed to seed is its reliability with every noise counted`);
   console.log("  seed noise: one training's accuracy moved by the seed, the shift every genome shared taken out (sd of the differences ÷ √2); spread: sd across genomes");
   console.log('| setting | genomes | τ seed to seed | τ 95% | r seed to seed | reliability, sampling only | seed noise, points | spread, points | shared shift, points |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');

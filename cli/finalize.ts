@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
 import { finalizeRun } from '../finalize/finalize-run.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
-import { wilsonInterval } from '../finalize/interval.js';
+import { wilsonInterval } from '../intervals.js';
 import type { FinalizeEvent } from '../finalize/types.js';
 import { formatDuration, teacherTrainingNote } from '../train/teacher-progress.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';

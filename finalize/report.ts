@@ -13,7 +13,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { compareWithBaselines, type DominanceResult, type ScoredModel } from './dominance.js';
 import type { FinalizeResult } from './finalize-run.js';
-import { wilsonInterval } from './interval.js';
+import { wilsonInterval } from '../intervals.js';
 import { teacherTrainingNote } from '../train/teacher-progress.js';
 import { recipeHash } from './recipe.js';
 

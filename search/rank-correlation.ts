@@ -5,7 +5,7 @@
  * correction; ρ as Pearson's r of average ranks), so the figures compare
  * with published NAS-benchmark proxy correlations. Pure functions.
  */
-import { Z_95 } from '../finalize/interval.js';
+import { Z_95, type Interval } from '../intervals.js';
 
 /** Thrown when the two scorings cannot be compared. */
 export class RankCorrelationError extends Error {
@@ -103,15 +103,9 @@ export function topKOverlap(x: readonly number[], y: readonly number[], k: numbe
   return shared / k;
 }
 
-/** A two-sided confidence interval. */
-export interface Interval {
-  low: number;
-  high: number;
-}
-
 /**
  * Confidence interval of Kendall's τ from n candidates (95% by default; z is
- * the two-sided normal quantile, as in finalize/interval.ts), by Fieller,
+ * the two-sided normal quantile, as in intervals.ts), by Fieller,
  * Hartley and Pearson's (1957) transform: atanh τ is close to normal with
  * variance 0.437 / (n − 4) for bivariate-normal scores and n over about 10
  * (Bonett & Wright 2000 recommend it for τ). Why it matters here: over 16

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
 import { FifoSlots } from '../fifo-slots.js';
 
@@ -56,5 +60,27 @@ describe('FifoSlots', () => {
 
   it('names a bad size', () => {
     expect(() => new FifoSlots(0)).toThrow('slots must be a positive integer, got 0');
+  });
+});
+
+// finalize-run.ts and bench/kd.ts queue their trainings in Piscina itself,
+// without abort signals, and rely on `stricterFIFO` to run them in the order
+// given (the selection's order; the short trainings first). Without the
+// option this same pool ran the twelve tasks as 0 2 4 6 8 10 1 5 9 3 11 7
+// (Piscina 5.3.2, when this test was written), so the test can fail.
+describe("Piscina's stricterFIFO, as finalize and bench:kd use it", () => {
+  it('runs tasks queued on one thread in the order they were submitted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nas-fifo-'));
+    const worker = join(dir, 'sleep-worker.mjs');
+    writeFileSync(worker, 'export default async (i) => { await new Promise((r) => setTimeout(r, 5)); return i; };\n');
+    const pool = new Piscina({ filename: worker, minThreads: 1, maxThreads: 1, concurrentTasksPerWorker: 1, stricterFIFO: true });
+    try {
+      const finished: number[] = [];
+      await Promise.all(Array.from({ length: 12 }, (_, i) => pool.run(i).then((n: number) => finished.push(n))));
+      expect(finished).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    } finally {
+      await pool.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareWithBaselines, dominatesBaseline, type ScoredModel } from '../../finalize/dominance.js';
-import { wilsonInterval } from '../../finalize/interval.js';
+import { wilsonInterval } from '../../intervals.js';
 import { finalRecipe, recipeHash, recipeTrainOptions, spareThreadsPerModel } from '../../finalize/recipe.js';
 import { withSummarySection } from '../../finalize/report.js';
 import { kneePoint, selectFront, type FrontPoint } from '../../finalize/select.js';
