@@ -157,6 +157,55 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
   };
 }
 
+/**
+ * A retested setting against the retested reference with no training seed
+ * shared. Setting and reference are trained at the same seed per genome
+ * (trainingJobFor), so their first trainings share that seed's noise — its
+ * initial weights and batch order favour or hurt a genome at both budgets —
+ * and agree more than the genomes' true order warrants. Pairing each side's
+ * first training with the other's retest leaves no noise in common: this is
+ * the agreement a proxy has with what the reference measures of the genomes.
+ */
+export interface CrossSeedAgreement {
+  setting: FidelitySetting;
+  label: string;
+  /** Genomes with both seeds at both the setting and the reference. */
+  genomes: number;
+  /** Mean of τ(setting first, reference retest) and τ(setting retest, reference first). */
+  tau: number;
+  /** 95% interval of `tau` as for one τ over these genomes (kendallTauInterval; the mean of two is a little narrower). */
+  tauInterval: Interval;
+  /** Mean of the two Pearson's r, paired the same way. */
+  r: number;
+  /** Mean of τ(first, first) and τ(retest, retest): the same-seed pairing, for comparison. */
+  tauSameSeed: number;
+  rSameSeed: number;
+}
+
+/** {@link CrossSeedAgreement} of `setting` with `reference`, over the genomes measured at both seeds of both. */
+export function crossSeedAgreement(rows: readonly FidelityRow[], setting: FidelitySetting, reference: FidelitySetting, replicate = 1): CrossSeedAgreement {
+  const byKey = (s: FidelitySetting) => new Map(rows.filter((row) => settingKey(row) === settingKey(s)).map((row) => [row.genomeId, row.validationAccuracy]));
+  const s0 = byKey({ ...setting, replicate: 0 });
+  const s1 = byKey({ ...setting, replicate });
+  const r0 = byKey({ ...reference, replicate: 0 });
+  const r1 = byKey({ ...reference, replicate });
+  const ids = [...s0.keys()].filter((id) => s1.has(id) && r0.has(id) && r1.has(id));
+  const at = (m: Map<string, number>) => ids.map((id) => m.get(id)!);
+  const both = (f: (x: number[], y: number[]) => number, a: [Map<string, number>, Map<string, number>], b: [Map<string, number>, Map<string, number>]) =>
+    ids.length >= 2 ? (f(at(a[0]), at(a[1])) + f(at(b[0]), at(b[1]))) / 2 : Number.NaN;
+  const tau = both(kendallTauB, [s0, r1], [s1, r0]);
+  return {
+    setting: { ...setting, replicate: 0 },
+    label: settingLabel({ ...setting, replicate: 0 }),
+    genomes: ids.length,
+    tau,
+    tauInterval: kendallTauInterval(tau, ids.length),
+    r: both(pearsonR, [s0, r1], [s1, r0]),
+    tauSameSeed: both(kendallTauB, [s0, r0], [s1, r1]),
+    rSameSeed: both(pearsonR, [s0, r0], [s1, r1]),
+  };
+}
+
 /** Median, quartiles and extremes of a sample (linear interpolation between order statistics). */
 export interface Spread {
   median: number;

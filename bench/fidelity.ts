@@ -68,7 +68,7 @@ import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../train/teache
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, fitProxyCurve, learningCurves, rankingComparisons, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, crossSeedAgreement, fitProxyCurve, learningCurves, rankingComparisons, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
@@ -301,6 +301,14 @@ if (retestAgreements.length) {
     console.log(`| ${a.label} | ${a.genomes} | ${f2(a.tau)} | ${interval(a.tauInterval)} | ${f2(a.r)} | ${f2(a.samplingReliability)} | ${p2(a.rankingNoise)} | ${p2(a.spread)} | ${p2(a.shift)} |`);
   }
 }
+// With the reference retested too, each retested setting against the reference at the other seed: no seed's noise in common.
+const crossSeed = retestColumn ? retested.filter((s) => settingKey(s) !== settingKey(reference)).map((s) => crossSeedAgreement(retestRows, s, reference)) : [];
+if (crossSeed.length) {
+  console.log(`against the reference at the other seed: each setting's first training against the reference's retest and its retest against the reference's first (mean of the two), beside the same-seed pairing that shares each genome's seed noise`);
+  console.log('| setting | genomes | τ other seed | τ 95% | r other seed | τ same seed | r same seed |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const c of crossSeed) console.log(`| ${c.label} | ${c.genomes} | ${f2(c.tau)} | ${interval(c.tauInterval)} | ${f2(c.r)} | ${f2(c.tauSameSeed)} | ${f2(c.rSameSeed)} |`);
+}
 const rankingRows = rankingComparisons([...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId)), settings, reference);
 if (rankingRows.length) {
   console.log(`validated outside the subset: the same trainings read on the ${validationImages}-image validation split alone and with the training images their subset left out (the reference on its validation split)`);
@@ -351,6 +359,7 @@ writeFileAtomic(
       settings: settings.map((s) => ({ ...s, label: settingLabel(s) })),
       agreement,
       retests: retestAgreements,
+      crossSeed,
       validatedOutsideSubset: rankingRows,
       learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
       proxyCurve: proxyCurve && { model: 'acc(b) - acc(b0) = G * (1 - (b/b0)^(-k)); G = gainMax * (1 - exp(-params/gainParams)) + e, sd(e) = gainSpread', base: settingLabel(baseSetting), ...proxyCurve },

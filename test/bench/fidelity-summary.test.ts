@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, evenlySpaced, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import { agreementWithReference, crossSeedAgreement, evenlySpaced, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
@@ -79,6 +79,40 @@ describe('retestAgreement: a setting against itself at another training seed', (
     expect(r.tau).toBeNaN();
     expect(r.r).toBeNaN();
     expect(r.rankingNoise).toBeNaN();
+  });
+});
+
+describe('crossSeedAgreement: a setting against the reference with no training seed shared', () => {
+  // Each seed moves a genome the same way at both budgets (the seed's noise is shared): same-seed pairs agree
+  // perfectly; crossed, the retest's swaps of g0/g1 and g4/g5 make 2 discordant pairs of 15. g6 lacks a reference retest.
+  const at = (v: number[]) => v.map((x) => 0.8 + 0.01 * x);
+  const first = at([1, 2, 3, 4, 5, 6, 7]);
+  const again = at([2, 1, 3, 4, 6, 5]);
+  const rows = [
+    ...rowsOf(proxy, first),
+    ...rowsOf({ ...proxy, replicate: 1 }, [...again, 0.9]),
+    ...rowsOf(reference, first),
+    ...rowsOf({ ...reference, replicate: 1 }, again),
+  ];
+  const c = crossSeedAgreement(rows, proxy, reference);
+
+  it('pairs first with retest both ways over the genomes with all four trainings', () => {
+    expect([c.label, c.genomes]).toEqual(['1 ep on 2000', 6]);
+    expect(c.tau).toBeCloseTo(11 / 15, 12);
+    // numpy 1.24: np.corrcoef([1, 2, 3, 4, 5, 6], [2, 1, 3, 4, 6, 5])[0, 1]
+    expect(c.r).toBeCloseTo(0.8857142857142856, 12);
+    expect(c.tauSameSeed).toBe(1);
+    expect(c.rSameSeed).toBeCloseTo(1, 12);
+    // atanh(11/15) ± 1.95996·√(0.437/2), by hand.
+    const half = 1.959963984540054 * Math.sqrt(0.437 / 2);
+    expect(c.tauInterval.low).toBeCloseTo(Math.tanh(Math.atanh(11 / 15) - half), 12);
+    expect(c.tauInterval.high).toBeCloseTo(Math.tanh(Math.atanh(11 / 15) + half), 12);
+  });
+
+  it('without a reference retest there is nothing to cross', () => {
+    const none = crossSeedAgreement(rows.filter((r) => !(settingKey(r) === settingKey({ ...reference, replicate: 1 }))), proxy, reference);
+    expect(none.genomes).toBe(0);
+    expect(none.tau).toBeNaN();
   });
 });
 
