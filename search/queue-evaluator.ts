@@ -28,11 +28,11 @@ import {
   JOB_ATTEMPTS,
   jobIdFor,
   publishTeacher,
+  queuedJobFor,
   queueNameFor,
   refreshRun,
   RUN_REFRESHES_PER_TTL,
   unlistRun,
-  type QueuedJob,
 } from './queue-protocol.js';
 import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
 import type { CandidateTrainer, RungBudget, TrainingOutcome } from './types.js';
@@ -118,7 +118,7 @@ export class QueueTrainer implements CandidateTrainer {
   async train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
     const training = trainingJobFor(this.o, genome, id, rung, previousRungCheckpoint(this.o.runDir, id, rung));
     const jobId = jobIdFor(this.o.runId, id, training);
-    const payload: QueuedJob = { training, timeLimitSeconds: this.o.config.training.timeLimit };
+    const payload = queuedJobFor(training, this.o.config.training.timeLimit);
     const add = () =>
       this.#queue.add('train', payload, { jobId, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false });
     const added = this.#adding.then(async () => {

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { packageInfo } from '../locations.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { readCachedTeacher, teacherCacheFiles } from '../train/teacher.js';
 import { CANDIDATE_FILE_NAMES, OPTIONAL_CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
@@ -109,24 +110,83 @@ export function jobIdFor(runId: string, candidateId: string, job: TrainingJob): 
   return `${runId}_${candidateId}_${budgetKey(job.options.budget)}`;
 }
 
+/**
+ * The version of what a job and its result carry. A worker takes only jobs
+ * of its own protocol: one of another version goes back to the queue unused
+ * and the worker stops, naming both versions (queue-worker.ts), instead of
+ * failing the candidate on a field it does not know. Raise it whenever a
+ * change to the job or the result would be refused, or read differently, by
+ * the other side's schema. Jobs without `protocol` come from searches before
+ * it existed (version 1).
+ */
+export const QUEUE_PROTOCOL = 2;
+
 /** The payload of a queue job. */
 export interface QueuedJob {
+  /** QUEUE_PROTOCOL of the search that queued it. */
+  protocol: number;
+  /** The queuing search's nas-edge version, for the message when protocols differ. */
+  nasEdge: string;
   training: TrainingJob;
   /** A candidate still training after this long fails. */
   timeLimitSeconds: number;
 }
 
-const queuedJobSchema = z.strictObject({ training: z.unknown(), timeLimitSeconds: z.number().positive() });
+/** A search's payload for one training job, stamped with this side's protocol and version. */
+export function queuedJobFor(training: TrainingJob, timeLimitSeconds: number): QueuedJob {
+  return { protocol: QUEUE_PROTOCOL, nasEdge: packageInfo().version, training, timeLimitSeconds };
+}
 
-/** Validates a payload read from the queue; errors name the job and field. */
+/** A job queued by a search of another protocol: the worker's fault to refuse, not the candidate's. */
+export class QueueProtocolError extends QueueError {
+  constructor(
+    readonly jobProtocol: number,
+    readonly jobVersion: string | null,
+    source: string,
+  ) {
+    const search = `queue protocol ${jobProtocol}${jobVersion ? ` (nas-edge ${jobVersion})` : ' (a nas-edge before protocol versions)'}`;
+    super(
+      `${source} was queued by a search speaking ${search}; this worker speaks queue protocol ${QUEUE_PROTOCOL} (nas-edge ${packageInfo().version}): ` +
+        `run the same nas-edge version on the search and its workers`,
+    );
+    this.name = 'QueueProtocolError';
+  }
+}
+
+const queuedJobSchema = z.strictObject({
+  protocol: z.number().int().positive(),
+  nasEdge: z.string().min(1).max(64),
+  training: z.unknown(),
+  timeLimitSeconds: z.number().positive(),
+});
+
+// Read before the schema: a job of another protocol may hold fields this
+// version's strict schema refuses, and must not fail as a bad payload.
+const protocolOf = (value: unknown): { protocol: number; version: string | null } => {
+  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const protocol = record.protocol === undefined ? 1 : record.protocol;
+  return {
+    protocol: typeof protocol === 'number' && Number.isInteger(protocol) && protocol > 0 ? protocol : NaN,
+    version: typeof record.nasEdge === 'string' ? record.nasEdge.slice(0, 64) : null,
+  };
+};
+
+/**
+ * Validates a payload read from the queue; errors name the job and field.
+ * @throws QueueProtocolError when the job is of another protocol (it may be valid there)
+ * @throws TrainingJobError when it is not a valid job of this protocol
+ */
 export function parseQueuedJob(value: unknown, source: string): QueuedJob {
+  const { protocol, version } = protocolOf(value);
+  if (Number.isInteger(protocol) && protocol !== QUEUE_PROTOCOL) throw new QueueProtocolError(protocol, version, source);
   const parsed = queuedJobSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys[0] : issue.path.join('.') || '(root)';
     throw new TrainingJobError(field, issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message, source);
   }
-  return { training: parseTrainingJob(parsed.data.training, `${source}: training`), timeLimitSeconds: parsed.data.timeLimitSeconds };
+  const { training, ...envelope } = parsed.data;
+  return { ...envelope, training: parseTrainingJob(training, `${source}: training`) };
 }
 
 /** Every candidate file by name, the optional ones (a multi-fidelity checkpoint) when present. */

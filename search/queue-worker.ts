@@ -5,10 +5,10 @@
  * coordinator's alive key has expired (killed, not resumed) is not watched
  * and is unlisted (queue-protocol.ts: liveRuns). Each job is validated
  * before anything is built (a bad payload fails at once, unretried, naming
- * the field); its data must be this worker's data (content hash), else the
- * job goes back to the queue untouched (the fault is this worker's, not the
- * candidate's: no attempt is used) and the worker stops, since every later
- * job would be refused too.
+ * the field); its queue protocol must be this worker's and its data this
+ * worker's data (content hash), else the job goes back to the queue
+ * untouched (the fault is this worker's, not the candidate's: no attempt is
+ * used) and the worker stops, since every later job would be refused too.
  * Teacher logits come from Redis by content hash into the local cache.
  * A SIGKILLed worker's job is handed to another worker by BullMQ's stalled-
  * job check: within lockDuration + stalledInterval (60 s by default).
@@ -21,7 +21,7 @@ import { DATASET_ALIASES, loadDataset } from '../train/datasets/load.js';
 import { DatasetError } from '../train/datasets/errors.js';
 import { datasetContentHash, TrainingJobError } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
-import { DEFAULT_MAX_RESULT_BYTES, encodeResult, ensureTeacher, liveRuns, parseQueuedJob, type QueuedResult } from './queue-protocol.js';
+import { DEFAULT_MAX_RESULT_BYTES, encodeResult, ensureTeacher, liveRuns, parseQueuedJob, QueueProtocolError, type QueuedResult } from './queue-protocol.js';
 import { connectRedis, newRedisClient, redactRedisUrl } from './redis-connection.js';
 
 /** How often the set of runs in progress is read. */
@@ -153,6 +153,8 @@ export class QueueWorker {
     try {
       queued = parseQueuedJob(job.data, `job ${job.id}`);
     } catch (error) {
+      // Another version's job may be a good one: a worker of that version trains it.
+      if (error instanceof QueueProtocolError) return this.#refuse(job, token, error);
       // A payload that is not a job never becomes one: no retries.
       if (error instanceof TrainingJobError) throw new UnrecoverableError(error.message);
       throw error;

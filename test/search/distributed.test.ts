@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageInfo } from '../../locations.js';
 import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { ProxyEvaluator } from '../../search/evaluators.js';
-import { queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
+import { QUEUE_PROTOCOL, queueNameFor, runAliveKey, RUNS_KEY } from '../../search/queue-protocol.js';
 import { connectRedis, newRedisClient, QueueError, redisOptionsFromUrl, REDIS_CA_ENV, REDIS_PASSWORD_ENV } from '../../search/redis-connection.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
@@ -159,41 +160,44 @@ describe('distributed training on BullMQ and a real redis-server', { timeout: 40
 });
 
 describe('what a worker refuses', { timeout: 300_000 }, () => {
-  it('a job with a bad genome fails at once naming the field; a job for other data goes back to the queue untouched and stops the worker with a clear error', async () => {
-    const redis = await startRedis();
-    const runId = 'abcdef0123456789';
+  const training = {
+    space: SMALL_IMAGE_SPACE,
+    genome: space.sample(seedrandom('job')),
+    data: { name: 'fashion-mnist-sample', contentHash: '0123456789abcdef', validationFraction: 0.1, seed: 0 },
+    teacherKey: null,
+    options: { budget: { images: 32 }, batchSize: 32, optimizer: 'sgd', distillation: { temperature: 4, alpha: 0 }, augment: true, seed: 1 },
+    backend: 'auto',
+  };
+  const payload = (job: unknown) => ({ protocol: QUEUE_PROTOCOL, nasEdge: packageInfo().version, training: job, timeLimitSeconds: 60 });
+  /** A run listed and alive (no TTL here), as a coordinator makes it, with its queue. */
+  const listedRun = async (url: string, runId: string) => {
     const name = queueNameFor(runId);
-    const client = newRedisClient(redis.url);
-    // Listed and alive (no TTL here), as a coordinator does.
+    const client = newRedisClient(url);
     await client.set(runAliveKey(name), 'test');
     await client.sadd(RUNS_KEY, name);
-    const queue = new Queue(name, { connection: newRedisClient(redis.url) });
+    return { client, queue: new Queue(name, { connection: newRedisClient(url) }) };
+  };
+
+  it('a job with a bad genome fails at once naming the field; a job for other data goes back to the queue untouched and stops the worker with a clear error', async () => {
+    const redis = await startRedis();
+    const { client, queue } = await listedRun(redis.url, 'abcdef0123456789');
     const worker = startWorker(redis.url, ['--data', wrongData(root)]);
     try {
-      const genome = space.sample(seedrandom('job'));
-      const training = {
-        space: SMALL_IMAGE_SPACE,
-        genome,
-        data: { name: 'fashion-mnist-sample', contentHash: '0123456789abcdef', validationFraction: 0.1, seed: 0 },
-        teacherKey: null,
-        options: { budget: { images: 32 }, batchSize: 32, optimizer: 'sgd', distillation: { temperature: 4, alpha: 0 }, augment: true, seed: 1 },
-        backend: 'auto',
-      };
       const bad = structuredClone(training);
       (bad.genome.stages[1] as { width: unknown }).width = 'wide';
-      const badJob = await queue.add('train', { training: bad, timeLimitSeconds: 60 }, { jobId: 'bad', attempts: 2 });
+      const badJob = await queue.add('train', payload(bad), { jobId: 'bad', attempts: 2 });
       await until('the bad job to fail', async () => (await badJob.getState()) === 'failed');
       const failed = (await queue.getJob('bad'))!;
       expect(failed.failedReason).toMatch(/genome\.stages\[1\]\.width: .*expected number/);
       expect(failed.attemptsMade).toBe(1); // not retried
       const outOfSpace = structuredClone(training);
       outOfSpace.genome.stages[1].width = 999;
-      const outJob = await queue.add('train', { training: outOfSpace, timeLimitSeconds: 60 }, { jobId: 'out-of-space', attempts: 2 });
+      const outJob = await queue.add('train', payload(outOfSpace), { jobId: 'out-of-space', attempts: 2 });
       await until('the out-of-space job to fail', async () => (await outJob.getState()) === 'failed');
       expect((await queue.getJob('out-of-space'))!.failedReason).toMatch(/genome\.stages\[1\]\.width: 999 is not one of/);
 
       // Valid, but for data this worker does not have: the worker stops (exit code 3) and gives the job back unused.
-      const job = await queue.add('train', { training, timeLimitSeconds: 60 }, { jobId: 'other-data', attempts: 2 });
+      const job = await queue.add('train', payload(training), { jobId: 'other-data', attempts: 2 });
       expect(await worker.exited).toBe(3);
       expect(worker.output()).toMatch(/this worker's data \(content hash [0-9a-f]{16}\) is not the search's data 'fashion-mnist-sample' \(content hash 0123456789abcdef\); start the worker with --data/);
       const after = (await queue.getJob('other-data'))!;
@@ -201,6 +205,30 @@ describe('what a worker refuses', { timeout: 300_000 }, () => {
       expect(after.attemptsMade).toBe(0);
       expect(after.failedReason ?? '').toBe('');
       expect(after.attemptsStarted).toBe(1); // it was taken, then given back
+    } finally {
+      await stopWorker(worker);
+      await queue.close();
+      client.disconnect();
+      await redis.stop();
+    }
+  });
+
+  it('a job queued by a search of another protocol goes back to the queue untouched and stops the worker, naming both versions', async () => {
+    const redis = await startRedis();
+    const { client, queue } = await listedRun(redis.url, '0123456789abcdef');
+    // A worker that has the job's data: only the protocol is wrong.
+    const worker = startWorker(redis.url);
+    try {
+      // The payload of a search from before protocol versions.
+      const job = await queue.add('train', { training, timeLimitSeconds: 60 }, { jobId: 'older-search', attempts: 2 });
+      expect(await worker.exited).toBe(12); // E_QUEUE
+      expect(worker.output()).toContain(
+        `job older-search was queued by a search speaking queue protocol 1 (a nas-edge before protocol versions); this worker speaks queue protocol ${QUEUE_PROTOCOL} (nas-edge ${packageInfo().version}): run the same nas-edge version`,
+      );
+      const after = (await queue.getJob('older-search'))!;
+      expect(await job.getState()).toBe('waiting');
+      expect(after.attemptsMade).toBe(0);
+      expect(after.failedReason ?? '').toBe('');
     } finally {
       await stopWorker(worker);
       await queue.close();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveSearchConfig, SearchConfigError, type SearchConfigInput } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { ProxyEvaluator, trainingJobFor } from '../../search/evaluators.js';
-import { decodeResult, encodeResult, jobIdFor, parseQueuedJob, queueNameFor } from '../../search/queue-protocol.js';
+import { decodeResult, encodeResult, jobIdFor, parseQueuedJob, queuedJobFor, queueNameFor } from '../../search/queue-protocol.js';
 import { decodeCheckpoint } from '../../train/checkpoint.js';
 import { journalKey, latestRecords, rungOf } from '../../search/fidelity.js';
 import { pointOf } from '../../search/objectives.js';
@@ -168,7 +168,7 @@ describe('multi-fidelity search (proxy evaluator with its learning curve)', () =
     expect(first.options.keepCheckpoint).toBe(true);
     expect(first.continueFrom).toBeUndefined();
     expect(promotion.options.budget).toEqual({ images: 1500 });
-    expect(Buffer.from(parseQueuedJob({ training: promotion, timeLimitSeconds: 60 }, 'job').training.continueFrom!, 'base64')).toEqual(Buffer.from(checkpoint));
+    expect(Buffer.from(parseQueuedJob(queuedJobFor(promotion, 60), 'job').training.continueFrom!, 'base64')).toEqual(Buffer.from(checkpoint));
     expect(jobIdFor('0123456789abcdef', id, promotion)).not.toBe(jobIdFor('0123456789abcdef', id, first));
     expect(trainingJobFor(context, genome, id, { rung: 2, images: 4500 }, checkpoint).options.keepCheckpoint).toBeUndefined(); // top rung
     expect(() => trainingJobFor(context, genome, id, { rung: 1, images: 1500 })).toThrow(/needs the checkpoint of rung 0/);

@@ -5,10 +5,11 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { resolveSearchConfig } from '../../search/config.js';
 import { trainingJobFor } from '../../search/evaluators.js';
-import { decodeResult, encodeResult, jobIdFor, parseQueuedJob, queueNameFor, sharedCandidateDir } from '../../search/queue-protocol.js';
+import { packageInfo } from '../../locations.js';
+import { decodeResult, encodeResult, jobIdFor, parseQueuedJob, QUEUE_PROTOCOL, queuedJobFor, QueueProtocolError, queueNameFor, sharedCandidateDir } from '../../search/queue-protocol.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
-import type { TrainingJobResult } from '../../train/training-job.js';
+import { TrainingJobError, type TrainingJobResult } from '../../train/training-job.js';
 
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
 const genome = space.sample(seedrandom('protocol'));
@@ -38,12 +39,30 @@ describe('queue protocol', () => {
 
   it('a payload is validated field by field, the genome against the space', () => {
     const training = trainingJobFor(context, genome, id);
-    expect(parseQueuedJob({ training, timeLimitSeconds: 60 }, 'job x').training.genome).toEqual(genome);
-    expect(() => parseQueuedJob({ training, timeLimitSeconds: 60, run: 'rm -rf' }, 'job x')).toThrow(/job x: run: unknown field/);
-    expect(() => parseQueuedJob({ training: { ...training, teacherKey: '../../x' }, timeLimitSeconds: 60 }, 'job x')).toThrow(/teacherKey: expected 20 lowercase hex digits/);
+    const job = (fields: object) => ({ ...queuedJobFor(training, 60), ...fields });
+    expect(parseQueuedJob(queuedJobFor(training, 60), 'job x').training.genome).toEqual(genome);
+    expect(() => parseQueuedJob(job({ run: 'rm -rf' }), 'job x')).toThrow(/job x: run: unknown field/);
+    expect(() => parseQueuedJob(job({ training: { ...training, teacherKey: '../../x' } }), 'job x')).toThrow(/teacherKey: expected 20 lowercase hex digits/);
     const badKernel = structuredClone(training);
     badKernel.genome.stages[0].blocks[0].kernel = 4 as 3;
-    expect(() => parseQueuedJob({ training: badKernel, timeLimitSeconds: 60 }, 'job x')).toThrow(/genome\.stages\[0\]\.blocks\[0\]\.kernel/);
+    expect(() => parseQueuedJob(job({ training: badKernel }), 'job x')).toThrow(/genome\.stages\[0\]\.blocks\[0\]\.kernel/);
+    expect(() => parseQueuedJob(job({ protocol: 'two' }), 'job x')).toThrow(TrainingJobError);
+    expect(() => parseQueuedJob(job({ protocol: 'two' }), 'job x')).toThrow(/job x: protocol: .*expected number/);
+  });
+
+  it('a job of another protocol is refused as such, before fields this version does not know can fail it', () => {
+    const training = trainingJobFor(context, genome, id);
+    const { version } = packageInfo();
+    // A newer search's job, with a field this worker's strict schema would call unknown.
+    const newer = { ...queuedJobFor(training, 60), protocol: QUEUE_PROTOCOL + 1, nasEdge: '9.0.0', training: { ...training, somethingNew: 1 } };
+    expect(() => parseQueuedJob(newer, 'job x')).toThrow(QueueProtocolError);
+    expect(() => parseQueuedJob(newer, 'job x')).toThrow(
+      `job x was queued by a search speaking queue protocol ${QUEUE_PROTOCOL + 1} (nas-edge 9.0.0); this worker speaks queue protocol ${QUEUE_PROTOCOL} (nas-edge ${version}): run the same nas-edge version on the search and its workers`,
+    );
+    // Before protocol versions a payload was { training, timeLimitSeconds }: protocol 1.
+    const legacy = { training, timeLimitSeconds: 60 };
+    expect(() => parseQueuedJob(legacy, 'job y')).toThrow(/job y was queued by a search speaking queue protocol 1 \(a nas-edge before protocol versions\)/);
+    expect(queuedJobFor(training, 60)).toMatchObject({ protocol: QUEUE_PROTOCOL, nasEdge: version, timeLimitSeconds: 60 });
   });
 
   it('results inline within the size limit, else an error pointing at --shared-dir', () => {
