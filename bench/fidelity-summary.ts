@@ -107,21 +107,25 @@ export function agreementWithReference(rows: readonly FidelityRow[], settings: r
   return out;
 }
 
-/** How far a setting agrees with itself: its first training against its retest, genome by genome. */
-export interface RetestAgreement {
+/** Two sets of trainings of a setting compared genome by genome: Kendall τ-b with its interval, and Pearson's r. */
+interface SeedPairing {
   setting: FidelitySetting;
   label: string;
-  /** Genomes measured at both seeds. */
+  /** Genomes measured on both sides. */
   genomes: number;
   tau: number;
-  /** 95% interval of `tau` (kendallTauInterval). */
+  /** 95% interval of `tau` over these genomes (kendallTauInterval). */
   tauInterval: Interval;
-  /**
-   * Pearson's r between the two seeds: the setting's test-retest reliability,
-   * all its noise included (training seed and validation sampling), where
-   * samplingReliability counts the sampling alone.
-   */
   r: number;
+}
+
+/**
+ * How far a setting agrees with itself: its first training against its
+ * retest, genome by genome. Its `r` is the setting's test-retest reliability,
+ * all its noise included (training seed and validation sampling), where
+ * samplingReliability counts the sampling alone.
+ */
+export interface RetestAgreement extends SeedPairing {
   /** Mean of (retest − first) over the genomes: a shift every genome shares, which moves no ranking. */
   shift: number;
   /**
@@ -165,18 +169,10 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
  * and agree more than the genomes' true order warrants. Pairing each side's
  * first training with the other's retest leaves no noise in common: this is
  * the agreement a proxy has with what the reference measures of the genomes.
+ * Its τ and r are the means of (setting first, reference retest) and
+ * (setting retest, reference first), over the genomes with both seeds of both.
  */
-export interface CrossSeedAgreement {
-  setting: FidelitySetting;
-  label: string;
-  /** Genomes with both seeds at both the setting and the reference. */
-  genomes: number;
-  /** Mean of τ(setting first, reference retest) and τ(setting retest, reference first). */
-  tau: number;
-  /** 95% interval of `tau` as for one τ over these genomes (kendallTauInterval; the mean of two is a little narrower). */
-  tauInterval: Interval;
-  /** Mean of the two Pearson's r, paired the same way. */
-  r: number;
+export interface CrossSeedAgreement extends SeedPairing {
   /** Mean of τ(first, first) and τ(retest, retest): the same-seed pairing, for comparison. */
   tauSameSeed: number;
   rSameSeed: number;
@@ -203,6 +199,106 @@ export function crossSeedAgreement(rows: readonly FidelityRow[], setting: Fideli
     r: both(pearsonR, [s0, r1], [s1, r0]),
     tauSameSeed: both(kendallTauB, [s0, r0], [s1, r1]),
     rSameSeed: both(pearsonR, [s0, r0], [s1, r1]),
+  };
+}
+
+/** A setting's trainings by replicate (0 the first training, 1… its retests), each genome's accuracy. */
+function trainingsByReplicate(rows: readonly FidelityRow[], setting: FidelitySetting): Map<number, Map<string, number>> {
+  const key = settingKey({ ...setting, replicate: 0 });
+  const out = new Map<number, Map<string, number>>();
+  for (const row of rows) {
+    if (settingKey({ ...row, replicate: 0 }) !== key) continue;
+    const replicate = row.replicate ?? 0;
+    if (!out.has(replicate)) out.set(replicate, new Map());
+    out.get(replicate)!.set(row.genomeId, row.validationAccuracy);
+  }
+  return out;
+}
+
+/** Each genome's mean over `replicates`, for the genomes measured at every one of them. */
+function meanOverReplicates(trainings: Map<number, Map<string, number>>, replicates: readonly number[]): Map<string, number> {
+  const maps = replicates.map((r) => trainings.get(r));
+  if (!maps.length || maps.some((m) => !m)) return new Map();
+  const ids = [...maps[0]!.keys()].filter((id) => maps.every((m) => m!.has(id)));
+  return new Map(ids.map((id) => [id, mean(maps.map((m) => m!.get(id)!))]));
+}
+
+/** Kendall τ-b (with its interval), Pearson's r and Spearman ρ over the genomes two measurements share. */
+export interface GenomeComparison {
+  genomes: number;
+  tau: number;
+  tauInterval: Interval;
+  r: number;
+  rho: number;
+}
+
+function compareGenomes(a: Map<string, number>, b: Map<string, number>): GenomeComparison {
+  const ids = [...a.keys()].filter((id) => b.has(id));
+  const x = ids.map((id) => a.get(id)!);
+  const y = ids.map((id) => b.get(id)!);
+  const tau = ids.length >= 2 ? kendallTauB(x, y) : Number.NaN;
+  return { genomes: ids.length, tau, tauInterval: kendallTauInterval(tau, ids.length), r: ids.length >= 2 ? pearsonR(x, y) : Number.NaN, rho: ids.length >= 2 ? spearmanRho(x, y) : Number.NaN };
+}
+
+/**
+ * What ranking by a setting's accuracy averaged over `seeds` training seeds
+ * buys, measured from its replicates (a search that trained every candidate
+ * that many times would rank by such a mean):
+ * - `halves`: the mean of replicates 0…k−1 against the mean of k…2k−1, the
+ *   k-seed mean's reliability measured (NaN below 2k trainings);
+ * - `predictedR`: the Spearman–Brown prophecy from one training's
+ *   reliability, k·r / (1 + (k − 1)·r): what `halves.r` is if every seed's
+ *   noise is independent and alike for every genome;
+ * - `reference`: the mean of k replicates the reference was not trained at
+ *   against the mean of all the reference's. Replicate j of every setting
+ *   trains at the same seed per genome, so a replicate both have shares that
+ *   seed's noise with the reference and agrees more than the genomes' order
+ *   warrants; these share none (NaN when the setting has fewer than k
+ *   replicates beyond the reference's, or is the reference).
+ */
+export interface SeedAveraging {
+  setting: FidelitySetting;
+  label: string;
+  seeds: number;
+  /** One training's reliability: the mean Pearson r over every pair of the setting's replicates (of ≥ 3 common genomes). */
+  singleSeedR: number;
+  predictedR: number;
+  halves: GenomeComparison;
+  /** `replicates`: the setting's replicates averaged; `referenceSeeds`: how many of the reference's. */
+  reference: GenomeComparison & { replicates: number[]; referenceSeeds: number };
+}
+
+/** {@link SeedAveraging} of `setting` at `seeds` seeds per genome. */
+export function seedAveraging(rows: readonly FidelityRow[], setting: FidelitySetting, reference: FidelitySetting, seeds: number): SeedAveraging {
+  if (!Number.isInteger(seeds) || seeds < 1) throw new RangeError(`seedAveraging: seeds must be a whole number ≥ 1, got ${seeds}`);
+  const trainings = trainingsByReplicate(rows, setting);
+  const replicates = [...trainings.keys()].sort((a, b) => a - b);
+  const pairR = replicates.flatMap((a, i) =>
+    replicates.slice(i + 1).flatMap((b) => {
+      const c = compareGenomes(trainings.get(a)!, trainings.get(b)!);
+      return c.genomes >= 3 ? [c.r] : [];
+    }),
+  );
+  const singleSeedR = pairR.length ? mean(pairR) : Number.NaN;
+  const range = (from: number) => Array.from({ length: seeds }, (_, i) => from + i);
+  const halves = compareGenomes(meanOverReplicates(trainings, range(0)), meanOverReplicates(trainings, range(seeds)));
+  const first = { ...setting, replicate: 0 };
+  const isReference = settingKey(first) === settingKey({ ...reference, replicate: 0 });
+  const referenceTrainings = isReference ? new Map<number, Map<string, number>>() : trainingsByReplicate(rows, reference);
+  const referenceReplicates = [...referenceTrainings.keys()].sort((a, b) => a - b);
+  const ownReplicates = replicates.filter((r) => !referenceTrainings.has(r)).slice(0, seeds);
+  const againstReference =
+    referenceReplicates.length && ownReplicates.length === seeds
+      ? compareGenomes(meanOverReplicates(trainings, ownReplicates), meanOverReplicates(referenceTrainings, referenceReplicates))
+      : { genomes: 0, tau: Number.NaN, tauInterval: { low: Number.NaN, high: Number.NaN }, r: Number.NaN, rho: Number.NaN };
+  return {
+    setting: first,
+    label: settingLabel(first),
+    seeds,
+    singleSeedR,
+    predictedR: (seeds * singleSeedR) / (1 + (seeds - 1) * singleSeedR),
+    halves,
+    reference: { ...againstReference, replicates: ownReplicates.length === seeds ? ownReplicates : [], referenceSeeds: referenceReplicates.length },
   };
 }
 

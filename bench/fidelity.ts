@@ -18,7 +18,11 @@
  *   --retest N,…    train the settings of N images again with another
  *                   training seed per genome: how far a setting agrees with
  *                   itself (τ and Pearson's r seed to seed), the measured
- *                   ceiling of any agreement with it
+ *                   ceiling of any agreement with it. `NxK` trains them K
+ *                   more times (K + 1 seeds): what ranking by the mean of
+ *                   k seeds buys, k·r/(1 + (k − 1)·r) beside the mean of
+ *                   half the seeds against the other half and against the
+ *                   reference at seeds it was not trained at
  *   --shared-data-order every genome trains on one batch order and
  *                   augmentation (training.sharedDataOrder; a retest draws
  *                   another one shared order): common random numbers, whether
@@ -39,7 +43,7 @@
  * learning curves acc(b) = a − c·b^(−k) per genome, CPU, date).
  *
  * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
- *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N,…] [--outside-subset N] [--shared-data-order]
+ *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N[xK],…] [--outside-subset N] [--shared-data-order]
  *        [--workers 1] [--seed 0] [--fresh | --summary-only]
  * The defaults are the full measurement: 16 × 114,000 images, ≈ 2 h 20 min
  * on 2 workers at the ≈ 220 images/s measured in all (AMD EPYC Zen3, 2
@@ -68,7 +72,7 @@ import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../train/teache
 import { datasetContentHash } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import { fidelityRowOf, formatFidelityCsv, parseFidelityCsv, type FidelityCsvRow } from './fidelity-csv.js';
-import { agreementWithReference, crossSeedAgreement, fitProxyCurve, learningCurves, rankingComparisons, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
+import { agreementWithReference, crossSeedAgreement, fitProxyCurve, seedAveraging, learningCurves, rankingComparisons, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, type FidelityRow, type FidelitySetting, type ProxyCurveFit } from './fidelity-summary.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 
 /** The search's proxy (OVERNIGHT: 1 epoch on 8,000) and a cheaper one. */
@@ -83,6 +87,15 @@ const positiveList = (value: string): number[] => {
   if (!list.length || !list.every((n) => Number.isInteger(n) && n > 0)) throw new InvalidArgumentError(`expected comma-separated positive integers, got '${value}'`);
   return list;
 };
+/** `--retest 8000x4,24000`: each image count with how many retests (1 unless `xK`). */
+const retestList = (value: string): Array<{ images: number; retests: number }> =>
+  value.split(',').map((part) => {
+    const m = /^(\d+)(?:x(\d+))?$/.exec(part.trim());
+    const images = Number(m?.[1]);
+    const retests = m?.[2] === undefined ? 1 : Number(m[2]);
+    if (!m || images < 1 || retests < 1) throw new InvalidArgumentError(`expected comma-separated image counts, each optionally xK (K ≥ 1 retests), got '${part}' in '${value}'`);
+    return { images, retests };
+  });
 const atLeast =
   (min: number) =>
   (value: string): number => {
@@ -99,7 +112,7 @@ const program: Command = new Command('bench-fidelity')
   .option('--budgets <n,…>', 'images from the full training split; the largest is the reference', positiveList, positiveList(DEFAULT_BUDGETS))
   .option('--teacher-epochs <n>', 'epochs of the teacher trained here (cached); 0: no teacher, α 0', atLeast(0), DEFAULT_TEACHER_EPOCHS)
   .option('--kd-off', 'also train every proxy with α 0 (with a teacher)', false)
-  .option('--retest <n,…>', "train the settings of these image counts again with another seed per genome (the setting's agreement with itself)", positiveList, [])
+  .option('--retest <n[xK],…>', "train the settings of these image counts again with another seed per genome (the setting's agreement with itself); xK: K more times", retestList, [])
   .option('--outside-subset <n>', 'also validate subset settings on this many training images outside the subset (training.validateOutsideSubset)', atLeast(1))
   .option('--shared-data-order', 'every genome trains on the same batch order and augmentation (training.sharedDataOrder); a retest draws another shared order', false)
   .option('--workers <n>', 'training threads', atLeast(1), 1)
@@ -107,7 +120,7 @@ const program: Command = new Command('bench-fidelity')
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse();
-const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: number[]; outsideSubset?: number; sharedDataOrder: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: Array<{ images: number; retests: number }>; outsideSubset?: number; sharedDataOrder: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
 const outDir = join(packageRoot(), 'results', 'bench');
@@ -148,9 +161,12 @@ if (!reference) program.error('--budgets: at least one is needed (the reference)
 const kdOff = kd && o.kdOff ? proxies.map((s) => ({ ...s, kd: false })) : [];
 const settings = [proxies[0], reference, ...proxies.slice(1), ...budgets.filter((s) => s !== reference), ...kdOff].filter(Boolean);
 // Retests last, so that a run given --retest later continues where it stopped.
-const retested = settings.filter((s) => o.retest.includes(s.images));
-for (const n of o.retest) if (!retested.some((s) => s.images === n)) program.error(`--retest: ${n} is not the image count of any setting (${[...new Set(settings.map((s) => s.images))].join(', ')})`);
-const retests: FidelitySetting[] = retested.map((s) => ({ ...s, replicate: 1 }));
+const retestsOf = new Map(o.retest.map((r) => [r.images, r.retests]));
+const retested = settings.filter((s) => retestsOf.has(s.images));
+for (const { images } of o.retest) if (!retested.some((s) => s.images === images)) program.error(`--retest: ${images} is not the image count of any setting (${[...new Set(settings.map((s) => s.images))].join(', ')})`);
+// Replicate by replicate, so that a run stopped early has every setting's first retests.
+const mostRetests = Math.max(0, ...retestsOf.values());
+const retests: FidelitySetting[] = Array.from({ length: mostRetests }, (_, i) => i + 1).flatMap((replicate) => retested.filter((s) => retestsOf.get(s.images)! >= replicate).map((s) => ({ ...s, replicate })));
 
 // --- rows already measured (resume) ---
 // Rows of another data order are another run's: a --shared-data-order run resumes and summarises its own.
@@ -309,6 +325,23 @@ if (crossSeed.length) {
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const c of crossSeed) console.log(`| ${c.label} | ${c.genomes} | ${f2(c.tau)} | ${interval(c.tauInterval)} | ${f2(c.r)} | ${f2(c.tauSameSeed)} | ${f2(c.rSameSeed)} |`);
 }
+// With 3 or more seeds of a setting: ranking by the mean of k seeds, k = 1 … as far as the replicates go.
+const seedMeans = retested
+  .filter((s) => retestsOf.get(s.images)! >= 2)
+  .flatMap((s) => Array.from({ length: retestsOf.get(s.images)! + 1 }, (_, i) => seedAveraging(retestRows, s, reference, i + 1)))
+  .filter((a) => Number.isFinite(a.halves.tau) || Number.isFinite(a.reference.tau));
+if (seedMeans.length) {
+  console.log('mean of k seeds: predicted r = k·r₁/(1 + (k − 1)·r₁) from r₁, one training against another (mean over every pair of seeds); halves: the mean of seeds 0…k−1 against the mean of k…2k−1;');
+  console.log("  vs reference: the mean of k seeds the reference was not trained at against the reference's mean over all its seeds (no seed in common)");
+  console.log('| setting | seeds k | r₁ | predicted r | r halves | τ halves | τ halves 95% | seeds vs reference | τ vs reference | τ 95% | r vs reference | ρ vs reference |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+  for (const a of seedMeans) {
+    const against = a.reference.replicates.length ? `${a.reference.replicates.join(', ')} vs ${a.reference.referenceSeeds}` : '–';
+    console.log(
+      `| ${a.label} | ${a.seeds} | ${f2(a.singleSeedR)} | ${f2(a.predictedR)} | ${f2(a.halves.r)} | ${f2(a.halves.tau)} | ${interval(a.halves.tauInterval)} | ${against} | ${f2(a.reference.tau)} | ${interval(a.reference.tauInterval)} | ${f2(a.reference.r)} | ${f2(a.reference.rho)} |`,
+    );
+  }
+}
 const rankingRows = rankingComparisons([...done.values()].filter((r) => chosen.some((g) => g.id === r.genomeId)), settings, reference);
 if (rankingRows.length) {
   console.log(`validated outside the subset: the same trainings read on the ${validationImages}-image validation split alone and with the training images their subset left out (the reference on its validation split)`);
@@ -360,6 +393,7 @@ writeFileAtomic(
       agreement,
       retests: retestAgreements,
       crossSeed,
+      seedMeans,
       validatedOutsideSubset: rankingRows,
       learningCurve: { model: 'acc(b) = a - c * b^(-k), b = images trained', kd, ...curves },
       proxyCurve: proxyCurve && { model: 'acc(b) - acc(b0) = G * (1 - (b/b0)^(-k)); G = gainMax * (1 - exp(-params/gainParams)) + e, sd(e) = gainSpread', base: settingLabel(baseSetting), ...proxyCurve },

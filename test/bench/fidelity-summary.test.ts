@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { agreementWithReference, crossSeedAgreement, evenlySpaced, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
+import seedrandom from 'seedrandom';
+import { agreementWithReference, crossSeedAgreement, evenlySpaced, seedAveraging, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
 import { curveAccuracy } from '../../search/learning-curve.js';
+import { kendallTauB, pearsonR } from '../../search/rank-correlation.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
 const middle: FidelitySetting = { images: 6000, subset: null, kd: false };
@@ -113,6 +115,80 @@ describe('crossSeedAgreement: a setting against the reference with no training s
     const none = crossSeedAgreement(rows.filter((r) => !(settingKey(r) === settingKey({ ...reference, replicate: 1 }))), proxy, reference);
     expect(none.genomes).toBe(0);
     expect(none.tau).toBeNaN();
+  });
+});
+
+describe('seedAveraging: ranking by the mean of k training seeds', () => {
+  const replicateRows = (s: FidelitySetting, byReplicate: number[][]): FidelityRow[] => byReplicate.flatMap((acc, replicate) => rowsOf({ ...s, replicate }, acc));
+  /** Standard normal draws from a seeded generator (Box–Muller). */
+  const normals = (rng: () => number, n: number) => Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()));
+
+  it('averages replicates 0…k−1 against k…2k−1, genome by genome; k = 1 is the retest', () => {
+    const proxyReps = [
+      [0.7, 0.72, 0.71, 0.75, 0.74, 0.78],
+      [0.71, 0.7, 0.74, 0.73, 0.77, 0.76],
+      [0.72, 0.73, 0.7, 0.76, 0.75, 0.74],
+      [0.7, 0.74, 0.72, 0.71, 0.78, 0.77],
+    ];
+    const rows = replicateRows(proxy, proxyReps);
+    const one = seedAveraging(rows, proxy, reference, 1);
+    const retest = retestAgreement(rows, proxy);
+    expect([one.halves.genomes, one.halves.tau, one.halves.r]).toEqual([6, retest.tau, retest.r]);
+    const two = seedAveraging(rows, proxy, reference, 2);
+    const meanOf = (a: number, b: number) => proxyReps[a].map((x, i) => (x + proxyReps[b][i]) / 2);
+    expect(two.halves.tau).toBeCloseTo(kendallTauB(meanOf(0, 1), meanOf(2, 3)), 12);
+    expect(two.halves.r).toBeCloseTo(pearsonR(meanOf(0, 1), meanOf(2, 3)), 12);
+    // One training's reliability: the mean r over the 6 pairs of the 4 replicates.
+    const pairs = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]].map(([a, b]) => pearsonR(proxyReps[a], proxyReps[b]));
+    expect(two.singleSeedR).toBeCloseTo(pairs.reduce((x, y) => x + y) / 6, 12);
+    expect(two.predictedR).toBeCloseTo((2 * two.singleSeedR) / (1 + two.singleSeedR), 12);
+    // 3 seeds need 6 trainings for two halves.
+    expect(seedAveraging(rows, proxy, reference, 3).halves.genomes).toBe(0);
+    expect(seedAveraging(rows, proxy, reference, 3).halves.tau).toBeNaN();
+    // No reference rows: nothing to compare with.
+    expect(two.reference.tau).toBeNaN();
+    expect(two.reference.referenceSeeds).toBe(0);
+  });
+
+  it('the mean of two seeds is as reliable as Spearman–Brown says when every seed adds independent noise (400 genomes, noise sd = spread)', () => {
+    const rng = seedrandom('seed-averaging');
+    const truth = normals(rng, 400);
+    const rows = replicateRows(proxy, Array.from({ length: 4 }, () => normals(rng, 400).map((e, i) => 0.8 + 0.01 * (truth[i] + e))));
+    const two = seedAveraging(rows, proxy, reference, 2);
+    // Reliability of one training 1/(1 + 1) = 0.5, of the mean of two 2/3.
+    expect(two.singleSeedR).toBeGreaterThan(0.44);
+    expect(two.singleSeedR).toBeLessThan(0.56);
+    expect(two.predictedR).toBeCloseTo(2 / 3, 1);
+    expect(Math.abs(two.halves.r - 2 / 3)).toBeLessThan(0.07);
+    expect(two.halves.r).toBeGreaterThan(seedAveraging(rows, proxy, reference, 1).halves.r);
+  });
+
+  it('against the reference it averages only replicates the reference was not trained at', () => {
+    // The setting's replicates 0 and 1 copy the reference's (a shared seed's noise, in the extreme); 2 and 3 are trainings of their own.
+    const rng = seedrandom('seed-averaging-reference');
+    const truth = normals(rng, 40);
+    const noisy = () => normals(rng, 40).map((e, i) => 0.8 + 0.01 * (truth[i] + 2 * e));
+    const referenceReps = [noisy(), noisy()];
+    const own = [noisy(), noisy()];
+    const rows = [...replicateRows(reference, referenceReps), ...replicateRows(proxy, [...referenceReps, ...own])];
+    const two = seedAveraging(rows, proxy, reference, 2);
+    expect(two.reference.replicates).toEqual([2, 3]);
+    expect(two.reference.referenceSeeds).toBe(2);
+    const meanOf = (a: number[], b: number[]) => a.map((x, i) => (x + b[i]) / 2);
+    expect(two.reference.genomes).toBe(40);
+    expect(two.reference.tau).toBeCloseTo(kendallTauB(meanOf(own[0], own[1]), meanOf(referenceReps[0], referenceReps[1])), 12);
+    expect(two.reference.tau).toBeLessThan(0.8); // the copies would give τ 1
+    expect(seedAveraging(rows, proxy, reference, 1).reference.replicates).toEqual([2]);
+    // Only two replicates beyond the reference's: three cannot be averaged without a shared seed.
+    const three = seedAveraging(rows, proxy, reference, 3);
+    expect([three.reference.genomes, three.reference.replicates]).toEqual([0, []]);
+    expect(three.reference.tau).toBeNaN();
+    // The reference against itself is not a comparison.
+    expect(seedAveraging(rows, reference, reference, 1).reference.tau).toBeNaN();
+  });
+
+  it('names a seed count that is not a whole number ≥ 1', () => {
+    expect(() => seedAveraging([], proxy, reference, 0)).toThrow(/seeds must be a whole number ≥ 1, got 0/);
   });
 });
 
