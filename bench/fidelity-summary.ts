@@ -170,7 +170,8 @@ export function retestAgreement(rows: readonly FidelityRow[], setting: FidelityS
  * first training with the other's retest leaves no noise in common: this is
  * the agreement a proxy has with what the reference measures of the genomes.
  * Its τ and r are the means of (setting first, reference retest) and
- * (setting retest, reference first), over the genomes with both seeds of both.
+ * (setting retest, reference first), over the genomes with both seeds of both;
+ * its `tauInterval` is that of one τ over them (the mean of two is a little narrower).
  */
 export interface CrossSeedAgreement extends SeedPairing {
   /** Mean of τ(first, first) and τ(retest, retest): the same-seed pairing, for comparison. */
