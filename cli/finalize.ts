@@ -1,7 +1,9 @@
 /** `nas finalize`: train the front's best and the hand-designed baselines with one recipe, measure, compare. */
 import type { Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
-import { finalizeRun } from '../finalize/finalize-run.js';
+import { finalizeRun, planFinalization } from '../finalize/finalize-run.js';
+import { recipeHash } from '../finalize/recipe.js';
+import { readRunDirectory } from '../search/run-directory.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../intervals.js';
 import type { FinalizeEvent } from '../finalize/types.js';
@@ -18,6 +20,8 @@ interface FinalizeFlags {
   workers?: number;
   threads?: number | 'auto';
   latencyTime?: number;
+  challengers: boolean;
+  dryRun?: boolean;
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
@@ -86,22 +90,35 @@ export function registerFinalize(program: Command): void {
     .option('--workers <n>', 'models trained at once, one per worker (default: the run\'s)', positiveInt('--workers'))
     .option('--threads <n|auto>', 'threads per model, data-parallel; auto: the cores left over when fewer models than cores train at once (default 1; fixed when the finalization starts)', threadsFlag)
     .option('--latency-time <ms>', 'latency measuring time per model, interleaved', positiveInt('--latency-time'), 2000)
+    .option('--no-challengers', 'do not add, for each baseline, the most accurate front member no slower than it (measured before training)')
     .option('--resume', 'continue a killed finalization from its checkpoints')
+    .option('--dry-run', 'print what would be trained, and why, without training or writing anything')
     .action(
       action(async (runDir: string, o: FinalizeFlags) => {
         const progress = progressPrinter();
+        const options = {
+          top: o.top,
+          epochs: o.epochs,
+          baselines: baselineList(o.baselines ?? true),
+          challengers: o.challengers,
+          subset: o.subset,
+          workers: o.workers,
+          threads: o.threads,
+          resume: o.resume,
+          latencyTime: o.latencyTime,
+          onEvent: progress.onEvent,
+        };
+        if (o.dryRun) {
+          if (o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
+          const plan = await planFinalization(readRunDirectory(runDir), options);
+          progress.stop();
+          console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
+          for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
+          console.log(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
+          return;
+        }
         try {
-          const result = await finalizeRun(runDir, {
-            top: o.top,
-            epochs: o.epochs,
-            baselines: baselineList(o.baselines ?? true),
-            subset: o.subset,
-            workers: o.workers,
-            threads: o.threads,
-            resume: o.resume,
-            latencyTime: o.latencyTime,
-            onEvent: progress.onEvent,
-          });
+          const result = await finalizeRun(runDir, options);
           progress.stop();
           const dominance = await writeFinalizeReport(result);
           console.log('| id | kind | test accuracy (95% interval) | p50 ms | params | MMACs | train |');

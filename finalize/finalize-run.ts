@@ -15,7 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
-import { BASELINE_NAMES, baselines as handDesigned, type BaselineName } from '../space/baselines.js';
+import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
 import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
 import { MobileNetSpace } from '../space/space.js';
 import { spaceConfigOf, teacherSpecOf } from '../search/engine.js';
@@ -26,6 +26,7 @@ import { builtFile } from '../locations.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
 import { teacherEpochLine, teacherTrainingNote } from '../train/teacher-progress.js';
 import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
+import { measureChallengers, type MeasuredChallengers } from './challengers.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
 import { FinalizeError, type FinalizeEvent, type FinalModel, type FinalRecord } from './types.js';
@@ -40,6 +41,15 @@ export interface FinalizeOptions {
   epochs?: number;
   /** Which baselines to train; `false` for none. @default every one of BASELINE_NAMES */
   baselines?: readonly BaselineName[] | false;
+  /**
+   * With the default selection and baselines: measure the front and the
+   * untrained baselines interleaved first, and finalize, for each baseline,
+   * the most accurate front member no slower than it (challengers.ts), so
+   * that the verdict is against the front's best chance. `--top K` takes
+   * exactly K and no challengers.
+   * @default true
+   */
+  challengers?: boolean;
   /** Train on this many images of the training split (seeded) instead of all: for tests and scaled-down measurements. */
   subset?: number;
   /** Continue a finalization from final/plan.json. @default false */
@@ -56,7 +66,7 @@ export interface FinalizeOptions {
   threads?: number | 'auto';
   /** Cores `threads: 'auto'` shares out. @default os.availableParallelism() */
   cores?: number;
-  /** Latency: total measuring time per model (ms) and minimum runs, models interleaved. @default 2000 and 200 */
+  /** Latency: total measuring time per model (ms) and minimum runs, models interleaved (the challengers' measurement takes at most 1000 ms and 50 runs of each). @default 2000 and 200 */
   latencyTime?: number;
   latencyIterations?: number;
   onEvent?: (event: FinalizeEvent) => void;
@@ -82,27 +92,59 @@ export interface FinalizeResult {
   wallSeconds: number;
 }
 
+const challengersSchema = z.object({
+  front: z.array(z.object({ id: z.string(), accuracy: z.number(), latency: z.number() })),
+  baselines: z.array(z.object({ name: z.string(), latency: z.number() })),
+  challengers: z.array(z.object({ baseline: z.string(), challenger: z.object({ id: z.string(), accuracy: z.number(), latency: z.number() }).nullable() })),
+});
+
 const planSchema = z.object({
   configHash: z.string(),
   recipe: z.custom<FinalRecipe>((v) => typeof v === 'object' && v !== null),
   subset: z.number().int().positive().nullable(),
   teacherKey: z.string().nullable(),
   models: z.array(z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v)),
+  /** The pre-training measurement that chose each baseline's challenger; absent with --top, without baselines, and in older plans. */
+  challengers: challengersSchema.optional(),
 });
-type Plan = z.infer<typeof planSchema>;
+/** What a finalization trains, fixed in final/plan.json when it starts. */
+export type FinalizationPlan = z.infer<typeof planSchema>;
+type Plan = FinalizationPlan;
 
 function builtWorker(): string {
   return builtFile(import.meta.url, 'finalize-worker.js');
 }
 
-/** The front members to finalize, with their genomes from front/<id>/genome.json. */
-function frontModels(run: RunDirectory, top: number | undefined): FinalModel[] {
+/**
+ * The front members to finalize, each with why it was chosen, and their
+ * genomes from front/<id>/genome.json: the default selection (or the top K),
+ * then each baseline's challenger; fastest first by the search's latency.
+ */
+function frontModels(run: RunDirectory, top: number | undefined, measured: MeasuredChallengers | null): FinalModel[] {
   const available = run.front.filter((r) => r.frontDir !== null);
   if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
-  const chosen = selectFront(available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 })), top);
-  return chosen.map((p) => {
-    const file = readGenomeFile(join(run.dir, 'front', p.id));
-    return { kind: 'front', id: p.id, name: `front ${p.id}`, genome: file.genome, strides: file.strides };
+  const reasons = new Map<string, string[]>();
+  const choose = (id: string, reason: string) => reasons.set(id, [...(reasons.get(id) ?? []), reason]);
+  const points = available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 }));
+  for (const p of selectFront(points, top)) choose(p.id, top === undefined ? 'best of a latency third or the knee' : `top ${top}`);
+  for (const c of measured?.challengers ?? []) if (c.challenger) choose(c.challenger.id, `challenger of ${c.baseline}`);
+  return available
+    .filter((r) => reasons.has(r.id))
+    .sort((a, b) => a.latencyP50 - b.latencyP50)
+    .map((r) => {
+      const file = readGenomeFile(join(run.dir, 'front', r.id));
+      return { kind: 'front', id: r.id, name: `front ${r.id}`, genome: file.genome, strides: file.strides, selectedAs: reasons.get(r.id) };
+    });
+}
+
+/** One line per baseline: its challenger, or that the front holds nothing as fast. */
+export function challengerLines(measured: MeasuredChallengers): string[] {
+  const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+  return measured.challengers.map((c) => {
+    const b = measured.baselines.find((x) => x.name === c.baseline)!;
+    return c.challenger
+      ? `${c.baseline} (${b.latency.toFixed(4)} ms untrained): challenger front ${c.challenger.id} (${pct(c.challenger.accuracy)} in the search, ${c.challenger.latency.toFixed(4)} ms)`
+      : `${c.baseline} (${b.latency.toFixed(4)} ms untrained): no front member is as fast; it will be reported unbeaten`;
   });
 }
 
@@ -142,6 +184,40 @@ function readPlan(file: string): Plan {
   return parsed.data;
 }
 
+/**
+ * What a new finalization of `run` trains, writing nothing: the teacher
+ * (computing its logits again if the cache lost them), the front members
+ * and why each was chosen — with baselines and the default selection, after
+ * measuring the front and the untrained baselines interleaved — the
+ * baselines, and the recipe. `nas finalize --dry-run` prints it.
+ */
+export async function planFinalization(run: RunDirectory, options: FinalizeOptions = {}): Promise<FinalizationPlan> {
+  const onEvent = options.onEvent ?? (() => {});
+  const teacher = await ensureTeacher(run, onEvent);
+  const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
+  const dataset = loadDataset(run.config.data);
+  const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
+  const baselines: Baseline[] = handDesigned(dataset.train.height, names);
+  let measured: MeasuredChallengers | null = null;
+  if (options.top === undefined && options.challengers !== false && baselines.length) {
+    onEvent({ type: 'log', line: `measuring the front and the untrained baselines, interleaved, to choose each baseline's challenger…` });
+    measured = await measureChallengers(run, baselines, shape, {
+      time: Math.min(options.latencyTime ?? 2000, 1000),
+      iterations: Math.min(options.latencyIterations ?? 200, 50),
+      threads: run.config.latency.threads,
+    });
+    for (const line of challengerLines(measured)) onEvent({ type: 'log', line });
+  }
+  const models: FinalModel[] = [
+    ...frontModels(run, options.top, measured),
+    ...baselines.map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
+  ];
+  const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
+  const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
+  const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads });
+  return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models, ...(measured ? { challengers: measured } : {}) };
+}
+
 /** Trains, measures and returns every model of the plan (see the file comment). The report is written by report.ts. */
 export async function finalizeRun(runDir: string, options: FinalizeOptions = {}): Promise<FinalizeResult> {
   const onEvent = options.onEvent ?? (() => {});
@@ -160,17 +236,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     }
   } else {
     if (existsSync(planPath)) throw new FinalizeError(`${planPath} exists: continue with --resume, or delete ${finalDir} to start over`);
-    const teacher = await ensureTeacher(run, onEvent);
-    const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
-    const resolution = loadDataset(run.config.data).train.height;
-    const models: FinalModel[] = [
-      ...frontModels(run, options.top),
-      ...handDesigned(resolution, names).map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
-    ];
-    const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
-    const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
-    const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads });
-    plan = { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models };
+    plan = await planFinalization(run, options);
     mkdirSync(finalDir, { recursive: true });
     writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
   }
@@ -187,6 +253,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
     else pending.push(m);
   }
   if (records.size) onEvent({ type: 'log', line: `resuming: ${records.size} of ${plan.models.length} models already finalized` });
+  for (const m of plan.models) if (m.kind === 'front' && m.selectedAs) onEvent({ type: 'log', line: `${m.name}: ${m.selectedAs.join('; ')}` });
   onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
 
   const workers = Math.max(1, Math.min(options.workers ?? run.config.workers, pending.length || 1));

@@ -59,3 +59,32 @@ export function selectFront(points: readonly FrontPoint[], top?: number): FrontP
   if (knee) chosen.set(knee.id, knee);
   return [...chosen.values()].sort((a, b) => a.latency - b.latency);
 }
+
+/** A baseline's latency, measured beside the front members before anything trains. */
+export interface BaselineLatency {
+  name: string;
+  latency: number;
+}
+
+/** For one baseline, the front member it will be judged against, or null where the front has nothing that fast. */
+export interface Challenger {
+  baseline: string;
+  challenger: FrontPoint | null;
+}
+
+/**
+ * For each baseline, the front member most likely to dominate it after the
+ * final training: the most accurate by the search's accuracy among those no
+ * slower than the baseline within `latencyNoise` (the dominance test's own
+ * tolerance). The latency-thirds selection can pass over exactly that model
+ * (a band's best sits just above a baseline's latency, say), and then a
+ * baseline is reported unbeaten although the front held a model that could
+ * have beaten it.
+ */
+export function selectChallengers(points: readonly FrontPoint[], baselines: readonly BaselineLatency[], latencyNoise: number): Challenger[] {
+  return baselines.map((b) => {
+    const fastEnough = points.filter((p) => p.latency <= b.latency * (1 + latencyNoise));
+    const challenger = fastEnough.reduce<FrontPoint | null>((m, p) => (!m || p.accuracy > m.accuracy || (p.accuracy === m.accuracy && p.latency < m.latency) ? p : m), null);
+    return { baseline: b.name, challenger };
+  });
+}

@@ -8,7 +8,15 @@ import type { Genome } from '../space/types.js';
 
 /** A model to finalize: a front member, or a hand-designed baseline. */
 export type FinalModel =
-  | { kind: 'front'; id: string; name: string; genome: Genome; strides: { stem: number; stages: number[] } }
+  | {
+      kind: 'front';
+      id: string;
+      name: string;
+      genome: Genome;
+      strides: { stem: number; stages: number[] };
+      /** Why it was chosen: `best of a latency third or the knee`, `top K`, `challenger of <baseline>`; absent in plans written before it was recorded. */
+      selectedAs?: string[];
+    }
   | { kind: 'baseline'; id: string; name: string; baseline: Baseline };
 
 /** One model's outcome, as `final/<id>/record.json` holds it. */

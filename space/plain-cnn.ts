@@ -10,6 +10,7 @@ import { FusedBatchNormalization } from './fused-batch-norm.js';
 import { foldConvBn, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, samePads, type WeightSource } from './build-onnx.js';
 import { OnnxGraphBuilder } from './onnx-graph.js';
 import type { ConvSpec } from './plan.js';
+import { RandomWeightTable } from './random-weights.js';
 import type { DataShape, GenomeCost } from './types.js';
 
 /** The network's few choices. */
@@ -53,6 +54,14 @@ export function plainCnnCost(spec: PlainCnnSpec, data: DataShape): GenomeCost {
   params += flat * data.numClasses + data.numClasses;
   macs += flat * data.numClasses;
   return { params, macs };
+}
+
+/** Seeded random weights for the ONNX builder: an untrained plain CNN that costs what the trained one costs to run. */
+export function plainCnnRandomWeights(spec: PlainCnnSpec, data: DataShape, seed = 0): WeightSource {
+  const { convs, flat } = layers(spec, data);
+  const table = new RandomWeightTable(seed);
+  for (const c of convs) table.conv(c);
+  return table.dense('classifier', flat, data.numClasses).source();
 }
 
 /** The tfjs model (NHWC); the same spec and seed give the same weights. */

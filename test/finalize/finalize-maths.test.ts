@@ -3,7 +3,7 @@ import { compareWithBaselines, dominatesBaseline, type ScoredModel } from '../..
 import { wilsonInterval } from '../../intervals.js';
 import { finalRecipe, recipeHash, recipeTrainOptions, spareThreadsPerModel } from '../../finalize/recipe.js';
 import { withSummarySection } from '../../finalize/report.js';
-import { kneePoint, selectFront, type FrontPoint } from '../../finalize/select.js';
+import { kneePoint, selectChallengers, selectFront, type FrontPoint } from '../../finalize/select.js';
 
 const model = (id: string, accuracy: number, latency: number, half = 0.005): ScoredModel => ({ id, name: id, accuracy, accuracyLow: accuracy - half, accuracyHigh: accuracy + half, latency });
 
@@ -50,6 +50,23 @@ describe('which front members are finalized', () => {
     expect(selectFront(front).map((p) => p.id)).toEqual(['b', 'c', 'd', 'f']);
     expect(selectFront(front, 2).map((p) => p.id)).toEqual(['f', 'e']);
     expect(selectFront([{ id: 'x', latency: 1, accuracy: 0.5 }]).map((p) => p.id)).toEqual(['x']);
+  });
+
+  it('challengers: per baseline, the most accurate member no slower within the noise, or none', () => {
+    const baselines = [
+      { name: 'plain-cnn', latency: 0.3 }, // ≤ 0.315: a–d; d is the most accurate
+      { name: 'mbv3', latency: 0.39 }, // ≤ 0.4095: every member; f
+      { name: 'tiny', latency: 0.05 }, // ≤ 0.0525: nothing
+      { name: 'edge', latency: 0.2 }, // ≤ 0.21: a, b (c at 0.22 is 10% over)
+    ];
+    expect(selectChallengers(front, baselines, 0.05).map((c) => [c.baseline, c.challenger?.id ?? null])).toEqual([
+      ['plain-cnn', 'd'], ['mbv3', 'f'], ['tiny', null], ['edge', 'b'],
+    ]);
+    // The thirds-and-knee selection (b, c, d, f) has nothing at or under 0.2 ms but b; at 0.3, under a tighter noise, still d.
+    expect(selectChallengers(front, [{ name: 'x', latency: 0.27 }], 0.05)[0].challenger?.id).toBe('d'); // 0.28 ≤ 0.2835
+    expect(selectChallengers(front, [{ name: 'x', latency: 0.27 }], 0)[0].challenger?.id).toBe('c');
+    // Equal accuracy: the faster one.
+    expect(selectChallengers([{ id: 'p', latency: 0.2, accuracy: 0.9 }, { id: 'q', latency: 0.1, accuracy: 0.9 }], [{ name: 'x', latency: 1 }], 0)[0].challenger?.id).toBe('q');
   });
 });
 

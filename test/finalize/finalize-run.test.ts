@@ -6,7 +6,12 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelInput } from '../../compress/calibration-data.js';
 import { onnxAccuracy } from '../../compress/onnx-eval.js';
+import { decodeModel } from '../../compress/onnx-model.js';
+import { untrainedBaselineOnnx } from '../../finalize/challengers.js';
+import { planFinalization } from '../../finalize/finalize-run.js';
 import { FINALIZED_COLUMNS } from '../../finalize/report.js';
+import { selectChallengers } from '../../finalize/select.js';
+import { baseline } from '../../space/baselines.js';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { readRunDirectory } from '../../search/run-directory.js';
@@ -58,6 +63,41 @@ describe('nas finalize on a short search', () => {
     expect(() => readRunDirectory(edited)).toThrow(/pareto\.csv: row 1: id: expected a 12-hex-digit genome id/);
   });
 
+  it('plans each baseline\'s challenger from one interleaved measurement of the front and the untrained baselines, writing nothing', async () => {
+    const r = readRunDirectory(run);
+    const plan = await planFinalization(r, { baselines: ['plain-cnn', 'mobilenetv2-x0.35'], epochs: 2, latencyTime: 100, latencyIterations: 10 });
+    expect(existsSync(join(run, 'final'))).toBe(false);
+    const measured = plan.challengers!;
+    expect(measured.front.map((p) => p.id).sort()).toEqual(r.front.map((p) => p.id).sort());
+    expect(measured.baselines.map((b) => b.name)).toEqual(['plain-cnn', 'mobilenetv2-x0.35']);
+    for (const p of [...measured.front, ...measured.baselines]) expect(p.latency).toBeGreaterThan(0);
+    // The recorded choice follows from the recorded measurement, and every challenger is planned, saying so.
+    expect(measured.challengers).toEqual(selectChallengers(measured.front, measured.baselines, 0.05));
+    for (const c of measured.challengers) {
+      if (!c.challenger) continue;
+      const m = plan.models.find((x) => x.id === c.challenger!.id);
+      expect(m?.kind === 'front' ? m.selectedAs : undefined).toContain(`challenger of ${c.baseline}`);
+    }
+    expect(plan.models.filter((m) => m.kind === 'baseline').map((m) => m.id)).toEqual(['plain-cnn', 'mobilenetv2-x0.35']);
+    // --top K takes exactly K; no challengers without baselines or when declined.
+    const top = await planFinalization(r, { top: 1, baselines: ['plain-cnn'] });
+    expect(top.challengers).toBeUndefined();
+    expect(top.models.map((m) => (m.kind === 'front' ? m.selectedAs : m.kind))).toEqual([['top 1'], 'baseline']);
+    expect((await planFinalization(r, { baselines: false })).challengers).toBeUndefined();
+    expect((await planFinalization(r, { baselines: ['plain-cnn'], challengers: false })).challengers).toBeUndefined();
+
+    const dry = spawnSync(process.execPath, [cli, 'finalize', run, '--dry-run', '--baselines', 'plain-cnn', '--latency-time', '100'], { encoding: 'utf8', env: process.env });
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/plain-cnn \([\d.]+ ms untrained\): (challenger front [0-9a-f]{12} \([\d.]+% in the search, [\d.]+ ms\)|no front member is as fast)/);
+    expect(dry.stdout).toMatch(/^front [0-9a-f]{12}: best of a latency third or the knee/m);
+    expect(dry.stdout).toMatch(/^plain-cnn: baseline$/m);
+    expect(dry.stdout).toMatch(/nothing was trained or written/);
+    expect(existsSync(join(run, 'final'))).toBe(false);
+    const both = spawnSync(process.execPath, [cli, 'finalize', run, '--dry-run', '--resume'], { encoding: 'utf8', env: process.env });
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--dry-run: plans a new finalization; --resume continues/);
+  }, 120_000);
+
   it('writes finalized.csv, the plot, summary.md and final/<id>/; SIGKILL then --resume ends with the same weights', async () => {
     const whole = join(root, 'whole');
     const killed = join(root, 'killed');
@@ -92,6 +132,14 @@ describe('nas finalize on a short search', () => {
     }
     expect(existsSync(join(whole, 'final', String(rows[0].id), 'genome.json'))).toBe(true);
     expect(existsSync(join(whole, 'final', 'plain-cnn', 'baseline.json'))).toBe(true);
+    // The untrained baseline that challengers are measured against is the trained one's graph: the same nodes and initializer shapes.
+    const graphOf = (bytes: Uint8Array) => {
+      const g = decodeModel(bytes, 'model').graph!;
+      return { nodes: g.node!.map((n) => `${n.opType}:${n.input!.length}`), initializers: g.initializer!.map((t) => `${t.name}:${(t.dims ?? []).join('x')}`) };
+    };
+    const untrained = untrainedBaselineOnnx(baseline('plain-cnn', 28), { numClasses: 10, inputChannels: 1 });
+    onnxFullCheck(untrained);
+    expect(graphOf(untrained)).toEqual(graphOf(readFileSync(join(whole, 'final', 'plain-cnn', 'model.onnx'))));
     expect(readFileSync(join(whole, 'finalized.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hand-designed baseline[\s\S]*front \(finalized\)[\s\S]*<\/svg>\s*$/);
     const summary = readFileSync(join(whole, 'summary.md'), 'utf8');
     expect(summary).toMatch(/^# Search summary[\s\S]*## Finalized models[\s\S]*\| plain-cnn \| baseline \|/);
