@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readJsonConfig, resolveSearchConfig, SearchConfigError, type SearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
 import { PRESETS } from '../search/presets.js';
-import { reportFromJournal } from '../search/report.js';
+import { rejectionText, reportFromJournal } from '../search/report.js';
 import type { CandidateRecord } from '../search/types.js';
 import { action, EXIT_CODES, numberFlag, positiveInt } from './errors.js';
 import { formatClock, progressBar } from './progress.js';
@@ -85,7 +85,7 @@ export function describeRecord(r: CandidateRecord): string {
     case 'evaluated':
       return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms, ${r.params} params`;
     case 'rejected':
-      return `rejected: ${r.constraint} ${r.value} > ${r.limit}`;
+      return `rejected: ${rejectionText(r)}`;
     case 'failed':
       return `failed at ${r.stage}: ${r.error.split('\n')[0]}`;
   }

@@ -23,6 +23,12 @@ import type { CandidateRecord } from './types.js';
 
 const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
 
+/** A rejection in words, `maxLatencyMs 0.5412 > 0.45`: a measured latency to 4 significant digits (its noise is ±10%), counts as they are. */
+export function rejectionText(r: Extract<CandidateRecord, { state: 'rejected' }>): string {
+  const value = Number.isInteger(r.value) ? String(r.value) : String(Number(r.value.toPrecision(4)));
+  return `${r.constraint} ${value} > ${r.limit}`;
+}
+
 export function candidatesCsv(records: readonly CandidateRecord[], frontIds: ReadonlySet<string>): string {
   const rows = records.map((r) => ({
     id: r.id,
@@ -39,7 +45,7 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
     accuracy: r.state === 'evaluated' ? round(r.accuracy, 5) : '',
     train_seconds: r.state === 'evaluated' ? round(r.trainSeconds, 2) : '',
     images_per_second: r.state === 'evaluated' ? round(r.imagesPerSecond, 1) : '',
-    constraint: r.state === 'rejected' ? `${r.constraint} ${r.value} > ${r.limit}` : '',
+    constraint: r.state === 'rejected' ? rejectionText(r) : '',
     error: r.state === 'failed' ? `${r.stage}: ${r.error}` : '',
     rung: r.state === 'evaluated' ? (r.rung ?? '') : '',
     images_trained: r.state === 'evaluated' ? (r.imagesTrained ?? '') : '',

@@ -80,6 +80,14 @@ describe('search engine (proxy evaluator: no training)', () => {
     for (const r of result.records) if (r.state === 'evaluated') expect(r.params <= 150_000 && r.latency.p50 <= 0.2).toBe(true);
   });
 
+  it('a rejection reads as the limit it broke: a latency to 4 significant digits, a count whole', async () => {
+    const { rejectionText } = await import('../../search/report.js');
+    const base = { state: 'rejected' as const, id: '0123456789ab', generation: 0, genome: {} as CandidateRecord['genome'], params: 1, macs: 1 };
+    expect(rejectionText({ ...base, constraint: 'maxLatencyMs', value: 0.5411770000000615, limit: 0.45 })).toBe('maxLatencyMs 0.5412 > 0.45');
+    expect(rejectionText({ ...base, constraint: 'maxLatencyMs', value: 12.3456, limit: 5 })).toBe('maxLatencyMs 12.35 > 5');
+    expect(rejectionText({ ...base, constraint: 'maxParams', value: 1_234_567, limit: 500_000 })).toBe('maxParams 1234567 > 500000');
+  });
+
   it('an evaluation budget stops the run at exactly that many trained candidates', async () => {
     const result = await runSearch(proxy({ budget: { evaluations: 10 } }), { runDir: runDir() });
     expect(result.stopReason).toBe('evaluations');
