@@ -1,5 +1,5 @@
 /** `nas finalize`: train the front's best and the hand-designed baselines with one recipe, measure, compare. */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
 import { finalizeRun, planFinalization } from '../finalize/finalize-run.js';
 import { recipeHash } from '../finalize/recipe.js';
@@ -13,6 +13,7 @@ import { progressBar } from './progress.js';
 
 interface FinalizeFlags {
   top?: number;
+  ids?: string[];
   epochs?: number;
   baselines: boolean | string;
   resume?: boolean;
@@ -73,6 +74,13 @@ function progressPrinter(): { onEvent: (e: FinalizeEvent) => void; stop: () => v
   };
 }
 
+function idList(value: string): string[] {
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) if (!/^[0-9a-f]{12}$/.test(id)) throw new InvalidArgumentError(`--ids: '${id}' is not a genome id (12 hex digits, as in pareto.csv).`);
+  if (!ids.length) throw new InvalidArgumentError('--ids: expected at least one genome id.');
+  return ids;
+}
+
 function threadsFlag(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : numberFlag('--threads', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto')(value);
 }
@@ -83,6 +91,7 @@ export function registerFinalize(program: Command): void {
     .description('train the front\'s best members and hand-designed baselines with one real recipe; test accuracy, latency in one run, who beats whom')
     .argument('<run dir>', 'a results/<run> directory of a finished search')
     .option('--top <k>', 'the K most accurate front members (default: the best of each third of the latency range, plus the knee)', positiveInt('--top'))
+    .option('--ids <ids>', 'these front members (comma-separated genome ids, as in pareto.csv) instead of the default selection, and no challengers', idList)
     .option('--epochs <n>', 'training epochs for every model (default 30)', positiveInt('--epochs'))
     .option('--baselines <names>', `comma-separated subset of ${BASELINE_NAMES.join(', ')}`)
     .option('--no-baselines', 'train no hand-designed baselines')
@@ -98,6 +107,7 @@ export function registerFinalize(program: Command): void {
         const progress = progressPrinter();
         const options = {
           top: o.top,
+          ids: o.ids,
           epochs: o.epochs,
           baselines: baselineList(o.baselines ?? true),
           challengers: o.challengers,

@@ -37,6 +37,8 @@ export const PLAN_FILE = 'plan.json';
 export interface FinalizeOptions {
   /** The K most accurate front members instead of the default selection (best per latency third + knee). */
   top?: number;
+  /** These front members (genome ids) instead of the default selection, and no challengers: the ones a user picked from the report. */
+  ids?: readonly string[];
   /** @default DEFAULT_FINAL_EPOCHS (recipe.ts) */
   epochs?: number;
   /** Which baselines to train; `false` for none. @default every one of BASELINE_NAMES */
@@ -79,6 +81,8 @@ export interface FinalizedModel {
   record: Extract<FinalRecord, { state: 'trained' }>;
   latency: ComparedMeasurement;
   files: string;
+  /** A front member's reasons for being finalized (plan.json `selectedAs`); empty for baselines and older plans. */
+  selectedAs: string[];
 }
 
 export interface FinalizeResult {
@@ -120,13 +124,20 @@ function builtWorker(): string {
  * genomes from front/<id>/genome.json: the default selection (or the top K),
  * then each baseline's challenger; fastest first by the search's latency.
  */
-function frontModels(run: RunDirectory, top: number | undefined, measured: MeasuredChallengers | null): FinalModel[] {
+function frontModels(run: RunDirectory, pick: { top?: number; ids?: readonly string[] }, measured: MeasuredChallengers | null): FinalModel[] {
   const available = run.front.filter((r) => r.frontDir !== null);
   if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
   const reasons = new Map<string, string[]>();
   const choose = (id: string, reason: string) => reasons.set(id, [...(reasons.get(id) ?? []), reason]);
   const points = available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 }));
-  for (const p of selectFront(points, top)) choose(p.id, top === undefined ? 'best of a latency third or the knee' : `top ${top}`);
+  if (pick.ids) {
+    for (const id of pick.ids) {
+      if (!available.some((r) => r.id === id)) throw new FinalizeError(`--ids: ${id} is not a front member of ${run.dir} with files (the front: ${available.map((r) => r.id).join(', ')})`);
+      choose(id, 'chosen by id');
+    }
+  } else {
+    for (const p of selectFront(points, pick.top)) choose(p.id, pick.top === undefined ? 'best of a latency third or the knee' : `top ${pick.top}`);
+  }
   for (const c of measured?.challengers ?? []) if (c.challenger) choose(c.challenger.id, `challenger of ${c.baseline}`);
   return available
     .filter((r) => reasons.has(r.id))
@@ -199,7 +210,8 @@ export async function planFinalization(run: RunDirectory, options: FinalizeOptio
   const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
   const baselines: Baseline[] = handDesigned(dataset.train.height, names);
   let measured: MeasuredChallengers | null = null;
-  if (options.top === undefined && options.challengers !== false && baselines.length) {
+  if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
+  if (options.top === undefined && !options.ids && options.challengers !== false && baselines.length) {
     onEvent({ type: 'log', line: `measuring the front and the untrained baselines, interleaved, to choose each baseline's challenger…` });
     measured = await measureChallengers(run, baselines, shape, {
       time: Math.min(options.latencyTime ?? 2000, 1000),
@@ -209,7 +221,7 @@ export async function planFinalization(run: RunDirectory, options: FinalizeOptio
     for (const line of challengerLines(measured)) onEvent({ type: 'log', line });
   }
   const models: FinalModel[] = [
-    ...frontModels(run, options.top, measured),
+    ...frontModels(run, { top: options.top, ids: options.ids }, measured),
     ...baselines.map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
   ];
   const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
@@ -300,7 +312,10 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   return {
     runDir,
     recipe: plan.recipe,
-    models: trained.map((record, i) => ({ record, latency: latencies[i], files: join(FINAL_DIR, record.id) })),
+    models: trained.map((record, i) => {
+      const planned = plan.models.find((m) => m.id === record.id);
+      return { record, latency: latencies[i], files: join(FINAL_DIR, record.id), selectedAs: planned?.kind === 'front' ? (planned.selectedAs ?? []) : [] };
+    }),
     failed: [...records.values()].filter((r): r is Extract<FinalRecord, { state: 'failed' }> => r.state === 'failed'),
     teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn, testCount } : null,
     wallSeconds,

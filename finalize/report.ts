@@ -21,7 +21,7 @@ export const FINALIZED_CSV = 'finalized.csv';
 export const FINALIZED_SVG = 'finalized.svg';
 export const FINALIZED_COLUMNS = [
   'id', 'kind', 'name', 'test_accuracy', 'test_accuracy_low', 'test_accuracy_high', 'test_images',
-  'latency_p50_ms', 'latency_p90_ms', 'latency_ratio_to_first', 'params', 'macs', 'epochs', 'train_seconds', 'files',
+  'latency_p50_ms', 'latency_p90_ms', 'latency_ratio_to_first', 'params', 'macs', 'epochs', 'train_seconds', 'files', 'selected_as',
 ] as const;
 
 const SECTION_START = '<!-- nas finalize: start -->';
@@ -62,6 +62,7 @@ export function finalizedCsv(result: FinalizeResult): string {
       epochs: r.epochs,
       train_seconds: round(r.trainSeconds, 1),
       files: m.files,
+      selected_as: m.selectedAs.join('; '),
     };
   });
   if (result.teacher && result.teacher.testCount) {
@@ -70,7 +71,7 @@ export function finalizedCsv(result: FinalizeResult): string {
       id: 'teacher', kind: 'teacher', name: result.teacher.description,
       test_accuracy: round(result.teacher.testAccuracy, 5), test_accuracy_low: round(interval.low, 5), test_accuracy_high: round(interval.high, 5), test_images: result.teacher.testCount,
       latency_p50_ms: '', latency_p90_ms: '', latency_ratio_to_first: '', params: '', macs: '', epochs: '',
-      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '',
+      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '', selected_as: '',
     });
   }
   return stringify(rows, { header: true, columns: [...FINALIZED_COLUMNS] });

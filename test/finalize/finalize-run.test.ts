@@ -84,6 +84,15 @@ describe('nas finalize on a short search', () => {
     expect(top.challengers).toBeUndefined();
     expect(top.models.map((m) => (m.kind === 'front' ? m.selectedAs : m.kind))).toEqual([['top 1'], 'baseline']);
     expect((await planFinalization(r, { baselines: false })).challengers).toBeUndefined();
+    // --ids: exactly the members named, no challengers; an id off the front, or both ways at once, is refused by name.
+    const picked = await planFinalization(r, { ids: [r.front[0].id], baselines: ['plain-cnn'] });
+    expect(picked.challengers).toBeUndefined();
+    expect(picked.models.map((m) => (m.kind === 'front' ? [m.id, m.selectedAs] : m.kind))).toEqual([[r.front[0].id, ['chosen by id']], 'baseline']);
+    await expect(planFinalization(r, { ids: ['0123456789ab'] })).rejects.toThrow(/--ids: 0123456789ab is not a front member of .* with files \(the front: [0-9a-f]{12}/);
+    await expect(planFinalization(r, { ids: [r.front[0].id], top: 1 })).rejects.toThrow(/--top and --ids: choose front members one way/);
+    const badId = spawnSync(process.execPath, [cli, 'finalize', run, '--ids', 'zz'], { encoding: 'utf8', env: process.env });
+    expect(badId.status).toBe(2);
+    expect(badId.stderr).toMatch(/--ids: 'zz' is not a genome id \(12 hex digits/);
     expect((await planFinalization(r, { baselines: ['plain-cnn'], challengers: false })).challengers).toBeUndefined();
 
     const dry = spawnSync(process.execPath, [cli, 'finalize', run, '--dry-run', '--baselines', 'plain-cnn', '--latency-time', '100'], { encoding: 'utf8', env: process.env });
@@ -114,6 +123,7 @@ describe('nas finalize on a short search', () => {
     expect(Object.keys(rows[0])).toEqual([...FINALIZED_COLUMNS]);
     expect(rows.map((r) => r.kind)).toEqual(['front', 'baseline', 'teacher']);
     expect(rows[2].train_seconds).toBe(''); // an ONNX teacher: not trained here
+    expect(rows.map((r) => r.selected_as)).toEqual(['top 1', '', '']);
     const data = prepareData(loadDataset('fashion-mnist-sample'));
     for (const r of rows.slice(0, 2)) {
       expect(Number(r.test_accuracy_low)).toBeLessThanOrEqual(Number(r.test_accuracy));
