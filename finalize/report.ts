@@ -129,12 +129,12 @@ export function summarySection(result: FinalizeResult, dominance: readonly Domin
     `Recipe ${recipeHash(r)}: ${r.epochs} epochs on the training split, batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${Number(r.warmupEpochs.toFixed(3))} warm-up epoch(s) then cosine, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
     result.teacher ? `Teacher: ${result.teacher.description}; test accuracy ${pct(result.teacher.testAccuracy)}${teacherTrainingNote(result.teacher)}.` : 'Teacher: none (plain training).',
     '',
-    '| id | kind | name | test accuracy (95% interval) | p50 ms | p90 ms | params | MMACs | epochs | train s |',
-    '|---|---|---|---|---:|---:|---:|---:|---:|---:|',
+    '| id | kind | name | test accuracy (95% interval) | p50 ms | p90 ms | params | MMACs | epochs | train s | selected as |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|---:|---|',
     ...result.models.map((m) => {
       const i = wilsonInterval(m.record.testAccuracy, m.record.testCount);
       const s = m.latency.state === 'errored' ? null : m.latency.stats;
-      return `| ${m.record.id} | ${m.record.kind} | ${m.record.name} | ${pct(m.record.testAccuracy)} (${pct(i.low)}–${pct(i.high)}) | ${s ? s.p50.toFixed(4) : '—'} | ${s ? s.p90.toFixed(4) : '—'} | ${m.record.params} | ${(m.record.macs / 1e6).toFixed(2)} | ${m.record.epochs} | ${m.record.trainSeconds.toFixed(0)} |`;
+      return `| ${m.record.id} | ${m.record.kind} | ${m.record.name} | ${pct(m.record.testAccuracy)} (${pct(i.low)}–${pct(i.high)}) | ${s ? s.p50.toFixed(4) : '—'} | ${s ? s.p90.toFixed(4) : '—'} | ${m.record.params} | ${(m.record.macs / 1e6).toFixed(2)} | ${m.record.epochs} | ${m.record.trainSeconds.toFixed(0)} | ${m.selectedAs.join('; ')} |`;
     }),
     '',
     'Latencies come from one interleaved run of all these models. A front model dominates a baseline when its test accuracy is at least the baseline\'s lower 95% bound and its p50 at most 5% above the baseline\'s.',

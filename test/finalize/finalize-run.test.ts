@@ -153,6 +153,7 @@ describe('nas finalize on a short search', () => {
     expect(readFileSync(join(whole, 'finalized.svg'), 'utf8')).toMatch(/^<svg[\s\S]*hand-designed baseline[\s\S]*front \(finalized\)[\s\S]*<\/svg>\s*$/);
     const summary = readFileSync(join(whole, 'summary.md'), 'utf8');
     expect(summary).toMatch(/^# Search summary[\s\S]*## Finalized models[\s\S]*\| plain-cnn \| baseline \|/);
+    expect(summary).toMatch(/\| front [0-9a-f]{12} \|[^\n]*\| top 1 \|\n/); // why it was finalized
 
     // The same finalization killed once a checkpoint exists, then resumed.
     mkdirSync(join(killed, 'final'), { recursive: true });
