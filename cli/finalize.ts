@@ -120,7 +120,7 @@ export function registerFinalize(program: Command): void {
         };
         if (o.dryRun) {
           if (o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
-          const plan = await planFinalization(readRunDirectory(runDir), options);
+          const plan = await planFinalization(readRunDirectory(runDir), options, false);
           progress.stop();
           console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
           for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);

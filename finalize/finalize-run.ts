@@ -47,8 +47,8 @@ export interface FinalizeOptions {
    * With the default selection and baselines: measure the front and the
    * untrained baselines interleaved first, and finalize, for each baseline,
    * the most accurate front member no slower than it (challengers.ts), so
-   * that the verdict is against the front's best chance. `--top K` takes
-   * exactly K and no challengers.
+   * that the verdict is against the front's best chance. `top` and `ids`
+   * take exactly the members they name, and no challengers.
    * @default true
    */
   challengers?: boolean;
@@ -131,7 +131,7 @@ function frontModels(run: RunDirectory, pick: { top?: number; ids?: readonly str
   const choose = (id: string, reason: string) => reasons.set(id, [...(reasons.get(id) ?? []), reason]);
   const points = available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 }));
   if (pick.ids) {
-    for (const id of pick.ids) {
+    for (const id of new Set(pick.ids)) {
       if (!available.some((r) => r.id === id)) throw new FinalizeError(`--ids: ${id} is not a front member of ${run.dir} with files (the front: ${available.map((r) => r.id).join(', ')})`);
       choose(id, 'chosen by id');
     }
@@ -196,15 +196,22 @@ function readPlan(file: string): Plan {
 }
 
 /**
- * What a new finalization of `run` trains, writing nothing: the teacher
- * (computing its logits again if the cache lost them), the front members
- * and why each was chosen — with baselines and the default selection, after
- * measuring the front and the untrained baselines interleaved — the
- * baselines, and the recipe. `nas finalize --dry-run` prints it.
+ * What a new finalization of `run` trains, writing nothing: the teacher, the
+ * front members and why each was chosen — with baselines and the default
+ * selection, after measuring the front and the untrained baselines
+ * interleaved — the baselines, and the recipe. `nas finalize --dry-run`
+ * prints it. A teacher whose logits the cache lost is computed again
+ * (checkpointed in the cache) unless `computeTeacher` is false, as for a dry
+ * run, which then plans with the run's teacher key and says so.
  */
-export async function planFinalization(run: RunDirectory, options: FinalizeOptions = {}): Promise<FinalizationPlan> {
+export async function planFinalization(run: RunDirectory, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
   const onEvent = options.onEvent ?? (() => {});
-  const teacher = await ensureTeacher(run, onEvent);
+  let teacher: { key: string } | null;
+  if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, onEvent);
+  else {
+    teacher = { key: run.teacherKey };
+    if (!readCachedTeacher(run.teacherKey)) onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: finalize will compute them again before training` });
+  }
   const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
   const dataset = loadDataset(run.config.data);
   const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };

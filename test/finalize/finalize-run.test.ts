@@ -102,6 +102,14 @@ describe('nas finalize on a short search', () => {
     expect(dry.stdout).toMatch(/^plain-cnn: baseline$/m);
     expect(dry.stdout).toMatch(/nothing was trained or written/);
     expect(existsSync(join(run, 'final'))).toBe(false);
+    // A dry run whose teacher logits the cache lost says so, and computes nothing into the cache.
+    const emptyCache = join(root, 'empty-cache');
+    mkdirSync(emptyCache);
+    const lost = spawnSync(process.execPath, [cli, 'finalize', run, '--dry-run', '--top', '1', '--no-baselines'], { encoding: 'utf8', env: { ...process.env, NAS_CACHE_DIR: emptyCache } });
+    expect(lost.status, lost.stderr).toBe(0);
+    expect(lost.stderr).toMatch(/teacher logits [0-9a-f]{20} are not in the cache: finalize will compute them again before training/);
+    expect(lost.stdout).toMatch(/KD α 0\.9/);
+    expect(readdirSync(emptyCache)).toEqual([]);
     const both = spawnSync(process.execPath, [cli, 'finalize', run, '--dry-run', '--resume'], { encoding: 'utf8', env: process.env });
     expect(both.status).toBe(2);
     expect(both.stderr).toMatch(/--dry-run: plans a new finalization; --resume continues/);
