@@ -118,16 +118,16 @@ export function registerFinalize(program: Command): void {
           latencyTime: o.latencyTime,
           onEvent: progress.onEvent,
         };
-        if (o.dryRun) {
-          if (o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
-          const plan = await planFinalization(readRunDirectory(runDir), options, false);
-          progress.stop();
-          console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
-          for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
-          console.log(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
-          return;
-        }
+        if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
         try {
+          if (o.dryRun) {
+            const plan = await planFinalization(readRunDirectory(runDir), options, false);
+            progress.stop();
+            console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
+            for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
+            console.log(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
+            return;
+          }
           const result = await finalizeRun(runDir, options);
           progress.stop();
           const dominance = await writeFinalizeReport(result);

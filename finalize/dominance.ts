@@ -39,9 +39,21 @@ export type DominanceResult =
       reason: string;
     };
 
+/** Whether a latency is no slower than `limit`, within the noise: the one latency test of dominance and challenger choice. */
+export function noSlowerThan(latency: number, limit: number, latencyNoise = DEFAULT_LATENCY_NOISE): boolean {
+  return latency <= limit * (1 + latencyNoise);
+}
+
+/** The most accurate of `models` no slower than `limit` within the noise (the faster of equals), or null. */
+export function mostAccurateAtLatency<T extends { accuracy: number; latency: number }>(models: readonly T[], limit: number, latencyNoise = DEFAULT_LATENCY_NOISE): T | null {
+  return models
+    .filter((m) => noSlowerThan(m.latency, limit, latencyNoise))
+    .reduce<T | null>((best, m) => (!best || m.accuracy > best.accuracy || (m.accuracy === best.accuracy && m.latency < best.latency) ? m : best), null);
+}
+
 /** Whether `front` dominates `baseline`: not clearly less accurate, and not clearly slower. */
 export function dominatesBaseline(front: ScoredModel, baseline: ScoredModel, latencyNoise = DEFAULT_LATENCY_NOISE): boolean {
-  return front.accuracy >= baseline.accuracyLow && front.latency <= baseline.latency * (1 + latencyNoise);
+  return front.accuracy >= baseline.accuracyLow && noSlowerThan(front.latency, baseline.latency, latencyNoise);
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
@@ -49,9 +61,8 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 /** One result per baseline, in the baselines' order. */
 export function compareWithBaselines(front: readonly ScoredModel[], baselines: readonly ScoredModel[], latencyNoise = DEFAULT_LATENCY_NOISE): DominanceResult[] {
   return baselines.map((b) => {
-    const fastEnough = front.filter((f) => f.latency <= b.latency * (1 + latencyNoise));
-    const bestAtLatency = fastEnough.reduce<ScoredModel | null>((m, f) => (!m || f.accuracy > m.accuracy ? f : m), null);
-    const dominators = fastEnough.filter((f) => f.accuracy >= b.accuracyLow);
+    const bestAtLatency = mostAccurateAtLatency(front, b.latency, latencyNoise);
+    const dominators = front.filter((f) => dominatesBaseline(f, b, latencyNoise));
     if (dominators.length) {
       const by = dominators.reduce((m, f) => (f.accuracy > m.accuracy || (f.accuracy === m.accuracy && f.latency < m.latency) ? f : m));
       return { state: 'dominated', baseline: b, by, accuracyGain: by.accuracy - b.accuracy, latencyRatio: by.latency / b.latency };

@@ -96,10 +96,11 @@ export interface FinalizeResult {
   wallSeconds: number;
 }
 
+const frontPointSchema = z.object({ id: z.string(), accuracy: z.number(), latency: z.number() });
 const challengersSchema = z.object({
-  front: z.array(z.object({ id: z.string(), accuracy: z.number(), latency: z.number() })),
+  front: z.array(frontPointSchema),
   baselines: z.array(z.object({ name: z.string(), latency: z.number() })),
-  challengers: z.array(z.object({ baseline: z.string(), challenger: z.object({ id: z.string(), accuracy: z.number(), latency: z.number() }).nullable() })),
+  challengers: z.array(z.object({ baseline: z.string(), challenger: frontPointSchema.nullable() })),
 });
 
 const planSchema = z.object({
@@ -108,7 +109,7 @@ const planSchema = z.object({
   subset: z.number().int().positive().nullable(),
   teacherKey: z.string().nullable(),
   models: z.array(z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v)),
-  /** The pre-training measurement that chose each baseline's challenger; absent with --top, without baselines, and in older plans. */
+  /** The pre-training measurement that chose each baseline's challenger; absent with --top or --ids, without baselines or challengers, and in older plans. */
   challengers: challengersSchema.optional(),
 });
 /** What a finalization trains, fixed in final/plan.json when it starts. */
@@ -205,6 +206,7 @@ function readPlan(file: string): Plan {
  * run, which then plans with the run's teacher key and says so.
  */
 export async function planFinalization(run: RunDirectory, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
+  if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
   if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, onEvent);
@@ -217,7 +219,6 @@ export async function planFinalization(run: RunDirectory, options: FinalizeOptio
   const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
   const baselines: Baseline[] = handDesigned(dataset.train.height, names);
   let measured: MeasuredChallengers | null = null;
-  if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
   if (options.top === undefined && !options.ids && options.challengers !== false && baselines.length) {
     onEvent({ type: 'log', line: `measuring the front and the untrained baselines, interleaved, to choose each baseline's challenger…` });
     measured = await measureChallengers(run, baselines, shape, {

@@ -1,8 +1,9 @@
 /**
  * Which front members to finalize (pure): by default the most accurate model
- * in each third of the front's latency range, plus the knee; or the K most
- * accurate.
+ * in each third of the front's latency range, plus the knee, plus each
+ * baseline's challenger; or the K most accurate.
  */
+import { mostAccurateAtLatency } from './dominance.js';
 
 export interface FrontPoint {
   id: string;
@@ -82,9 +83,5 @@ export interface Challenger {
  * have beaten it.
  */
 export function selectChallengers(points: readonly FrontPoint[], baselines: readonly BaselineLatency[], latencyNoise: number): Challenger[] {
-  return baselines.map((b) => {
-    const fastEnough = points.filter((p) => p.latency <= b.latency * (1 + latencyNoise));
-    const challenger = fastEnough.reduce<FrontPoint | null>((m, p) => (!m || p.accuracy > m.accuracy || (p.accuracy === m.accuracy && p.latency < m.latency) ? p : m), null);
-    return { baseline: b.name, challenger };
-  });
+  return baselines.map((b) => ({ baseline: b.name, challenger: mostAccurateAtLatency(points, b.latency, latencyNoise) }));
 }
