@@ -44,7 +44,7 @@
  *
  * usage: npm run bench:fidelity -- [--data fashion-mnist] [--genomes 16] [--pool 512]
  *        [--proxies 8000,2000] [--budgets 24000,80000] [--teacher-epochs 20] [--kd-off] [--retest N[xK],…] [--outside-subset N] [--shared-data-order]
- *        [--workers 1] [--seed 0] [--fresh | --summary-only]
+ *        [--supernet-space] [--out DIR] [--workers 1] [--seed 0] [--fresh | --summary-only]
  * The defaults are the full measurement: 16 × 114,000 images, ≈ 2 h 20 min
  * on 2 workers at the ≈ 220 images/s measured in all (AMD EPYC Zen3, 2
  * cores), plus the default teacher (1 h 45 min on 2 cores). `--retest 8000`
@@ -64,6 +64,7 @@ import type { Interval } from '../intervals.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { MobileNetSpace } from '../space/space.js';
+import { supernetSpace } from '../space/supernet.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { teacherLogits } from '../train/teacher.js';
@@ -118,18 +119,20 @@ const program: Command = new Command('bench-fidelity')
   .option('--workers <n>', 'training threads', atLeast(1), 1)
   .option('--seed <n>', 'seed of the genome sample and of every training run', atLeast(0), 0)
   .option('--fresh', 'discard rows of an earlier run instead of resuming', false)
+  .option('--supernet-space', "sample the genomes from the small space narrowed as a supernet narrows it (space/supernet.ts: one activation and SE setting per stage, no expand ratio 1): the genomes bench:supernet ranks", false)
+  .option('--out <dir>', 'where fidelity.csv and fidelity.json go (a long run keeps them outside the work tree)', join(packageRoot(), 'results', 'bench'))
   .addOption(new Option('--summary-only', 'train nothing: the table and fits from the rows already measured (while a run goes on, or after one was stopped); give the options the run was given').default(false).conflicts('fresh'))
   .parse();
-const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: Array<{ images: number; retests: number }>; outsideSubset?: number; sharedDataOrder: boolean; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
+const o = program.opts<{ data: string; genomes: number; pool: number; proxies: number[]; budgets: number[]; teacherEpochs: number; kdOff: boolean; retest: Array<{ images: number; retests: number }>; outsideSubset?: number; sharedDataOrder: boolean; supernetSpace: boolean; out: string; workers: number; seed: number; fresh: boolean; summaryOnly: boolean }>();
 
 const started = performance.now();
-const outDir = join(packageRoot(), 'results', 'bench');
+const outDir = o.out;
 const csvPath = join(outDir, 'fidelity.csv');
 mkdirSync(outDir, { recursive: true });
 
 const dataset = loadDataset(o.data);
 const dataContentHash = datasetContentHash(dataset);
-const space = new MobileNetSpace(NAMED_SPACES.small, { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+const space = new MobileNetSpace(o.supernetSpace ? supernetSpace(NAMED_SPACES.small).config : NAMED_SPACES.small, { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
 
 // --- genomes: spread over the analytic latency range ---
 const picked = (() => {
