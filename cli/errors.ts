@@ -21,6 +21,7 @@ export const EXIT_CODES: Record<string, number> = {
   E_FINALIZE: 13,
   E_RUN_DIRECTORY: 14,
   E_CHECKPOINT: 15,
+  E_SUPERNET: 16,
   /** A second Ctrl-C: the shell's convention for death by SIGINT. */
   E_INTERRUPTED: 130,
 };

@@ -13,6 +13,7 @@ import { registerFinalize } from './finalize.js';
 import { registerPredictor } from './predictor.js';
 import { registerSearch } from './search.js';
 import { registerSpace } from './space.js';
+import { registerSupernet } from './supernet.js';
 import { registerTeacher } from './teacher.js';
 import { registerWorker } from './worker.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSpace(program);
   registerExport(program);
   registerTeacher(program);
+  registerSupernet(program);
   registerBench(program);
   registerFinalize(program);
   registerCompress(program);

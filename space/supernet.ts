@@ -198,3 +198,112 @@ export function subnetWeights(supernet: WeightSource, subnet: NetworkPlan): Weig
     return tensors.map((t, k) => sliceTensor(t, sliceBegin(t.shape, wanted[k], name), wanted[k]));
   };
 }
+
+/** The dimensions a subnet may differ from the supernet in. */
+export type ElasticDimension = 'resolution' | 'kernel' | 'depth' | 'expand' | 'width';
+/** Every elastic dimension: what the sandwich rule samples from the start. */
+export const ALL_ELASTIC: readonly ElasticDimension[] = ['resolution', 'kernel', 'depth', 'expand', 'width'];
+
+const pickOne = <T>(choices: readonly T[], rng: () => number): T => choices[Math.floor(rng() * choices.length)];
+
+/**
+ * A subnet drawn uniformly in the `elastic` dimensions, the supernet's
+ * (largest) choice in the others: progressive shrinking's phases open the
+ * dimensions one after another; the sandwich rule samples all of them.
+ */
+export function sampleSubnet(space: SupernetSpace, elastic: readonly ElasticDimension[], rng: () => number): Genome {
+  const open = new Set(elastic);
+  const { config, largest } = space;
+  const choose = <T>(dimension: ElasticDimension, choices: readonly T[], max: T): T => (open.has(dimension) ? pickOne(choices, rng) : max);
+  return {
+    resolution: choose('resolution', config.resolutions, largest.resolution),
+    stemWidth: choose('width', config.stemWidths, largest.stemWidth),
+    stages: config.stages.map((s, i) => {
+      const big = largest.stages[i];
+      const depth = choose('depth', s.depths, big.blocks.length);
+      return {
+        width: choose('width', s.widths, big.width),
+        activation: big.activation,
+        squeezeExcite: big.squeezeExcite,
+        blocks: Array.from({ length: depth }, () => ({
+          kernel: choose('kernel', s.kernelSizes, big.blocks[0].kernel),
+          expand: choose('expand', s.expandRatios, big.blocks[0].expand),
+        })),
+      };
+    }),
+    headWidth: choose('width', config.headWidths, largest.headWidth),
+  };
+}
+
+/** A {@link WeightSource} over a plan's tensors given flat, layer by layer in {@link planWeightShapes} order (a checkpoint's weights). */
+export function flatWeightSource(plan: NetworkPlan, values: readonly Float32Array[]): WeightSource {
+  const layers = new Map<string, WeightTensor[]>();
+  let k = 0;
+  for (const [name, shapes] of planWeightShapes(plan)) {
+    layers.set(
+      name,
+      shapes.map((shape) => {
+        const v = values[k++];
+        const size = shape.reduce((a, b) => a * b, 1);
+        if (!v || v.length !== size) throw new RangeError(`supernet weights: tensor ${k - 1} (${name}) should hold ${size} values, holds ${v?.length ?? 'none'}`);
+        return { shape, values: v };
+      }),
+    );
+  }
+  if (k !== values.length) throw new RangeError(`supernet weights: ${values.length} tensors given, the plan has ${k}`);
+  return (name) => {
+    const t = layers.get(name);
+    if (!t) throw new Error(`the supernet has no layer ${name}`);
+    return t;
+  };
+}
+
+/** `tensor` with its entries along `axis` reordered: entry i of the result is entry order[i] of the input. */
+export function permuteAxis(tensor: WeightTensor, axis: number, order: readonly number[]): WeightTensor {
+  const { shape, values } = tensor;
+  if (order.length !== shape[axis]) throw new RangeError(`a permutation of ${order.length} for an axis of ${shape[axis]}`);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(values.length);
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < order.length; i++) {
+      const from = (o * shape[axis] + order[i]) * inner;
+      out.set(values.subarray(from, from + inner), (o * shape[axis] + i) * inner);
+    }
+  }
+  return { shape: [...shape], values: out };
+}
+
+/**
+ * The supernet's weights with each block's expanded (hidden) channels sorted
+ * by importance, most important first, so that a smaller expand ratio keeps
+ * the channels that matter (Once-for-All re-sorts before its expand phase).
+ * A channel's importance is the L1 norm of the projection weights that read
+ * it. The block computes the same function after the sort: every layer that
+ * writes or reads the hidden channels is permuted alike.
+ */
+export function sortHiddenChannels(supernet: WeightSource, plan: NetworkPlan): WeightSource {
+  const sorted = new Map<string, WeightTensor[]>();
+  for (const block of plan.blocks) {
+    if (!block.expand) continue;
+    const project = supernet(block.project.name)[0]; // [1, 1, hidden, out]
+    const [, , hidden, out] = project.shape;
+    const importance = Array.from({ length: hidden }, (_, c) => {
+      let sum = 0;
+      for (let o = 0; o < out; o++) sum += Math.abs(project.values[c * out + o]);
+      return sum;
+    });
+    const order = importance.map((_, c) => c).sort((a, b) => importance[b] - importance[a] || a - b);
+    const along = (name: string, axes: number[]) => sorted.set(name, supernet(name).map((t, k) => (axes[k] < 0 ? t : permuteAxis(t, axes[k], order))));
+    along(block.expand.name, [3]);
+    along(`${block.expand.name}_bn`, [0, 0, 0, 0]);
+    along(block.depthwise.name, [2]);
+    along(`${block.depthwise.name}_bn`, [0, 0, 0, 0]);
+    if (block.squeezeExcite) {
+      along(`${block.squeezeExcite.name}_reduce`, [2, -1]);
+      along(`${block.squeezeExcite.name}_expand`, [3, 0]);
+    }
+    along(block.project.name, [2]);
+  }
+  return (name) => sorted.get(name) ?? supernet(name);
+}
