@@ -54,7 +54,7 @@ export interface BaselineVerdict {
 
 /** The section's data; `problem` when finalized.csv cannot be read as documented (the raw table is shown instead). */
 export type FinalSection =
-  | { state: 'ok'; verdicts: BaselineVerdict[]; chart: object; table: PeopleTable; subtitle: string; teacher: FinalizedTeacher | null; models: FinalChartModel[] }
+  | { state: 'ok'; verdicts: BaselineVerdict[]; chart: object; table: PeopleTable; lead: string; teacher: FinalizedTeacher | null; models: FinalChartModel[] }
   | { state: 'problem'; problem: string; raw: ReportTable };
 
 /** finalized.csv's teacher row: its test accuracy with the interval, on the same test images as the models. */
@@ -139,7 +139,7 @@ const FRONT_COLOUR = '#d62728';
 const BASELINE_COLOUR = '#1f77b4';
 const TEACHER_COLOUR = '#2ca02c';
 
-function finalSpec(models: readonly FinalChartModel[], teacherAccuracy: number | null, subtitle: string): TopLevelSpec {
+function finalSpec(models: readonly FinalChartModel[], teacherAccuracy: number | null): TopLevelSpec {
   const links = models.flatMap((b) => {
     const by = b.dominatedBy === null ? undefined : models.find((m) => m.kind === 'front' && m.id === b.dominatedBy);
     return by ? [{ latencyP50Ms: b.latencyP50Ms, accuracy: b.accuracy, toLatency: by.latencyP50Ms, toAccuracy: by.accuracy, tooltip: { verdict: b.tooltip.verdict } }] : [];
@@ -150,9 +150,9 @@ function finalSpec(models: readonly FinalChartModel[], teacherAccuracy: number |
   const color = { field: 'group', type: 'nominal', title: null, scale: groups, legend: { orient: 'bottom', direction: 'horizontal' } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Finalized models against hand-designed baselines', subtitle: [subtitle, 'dashed grey: a baseline joined to the front model that dominates it; hover for figures, click for the model\'s files'] },
-    width: 700,
-    height: 380,
+    title: { text: 'Finalized models against hand-designed baselines', subtitle: 'dashed grey: a baseline joined to the front model that dominates it; dashed green: the teacher; hover for figures, click for the model\'s files' },
+    width: 860,
+    height: 400,
     background: 'white',
     config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { labelFontSize: 12 }, title: { fontSize: 16, subtitleFontSize: 12 } },
     datasets: { [FINAL_MARKS.models]: models.map((m) => ({ ...m })), final_link_values: links, final_teacher_values: teacherAccuracy === null ? [] : [{ accuracy: teacherAccuracy * 100, text: `teacher ${percentText(teacherAccuracy)}` }] },
@@ -226,13 +226,13 @@ export function finalSection(table: ReportTable): FinalSection {
     .map((r) => chartModel(r, verdicts.get(r.id)));
   const epochs = [...new Set(rows.filter((r) => r.kind !== 'teacher' && r.epochs !== null).map((r) => r.epochs))];
   const images = [...new Set(rows.map((r) => r.test_images).filter((n) => n !== null))];
-  const subtitle = `${rows.filter((r) => r.kind === 'front').length} front model(s) and ${verdicts.size} baseline(s), ${epochs.length === 1 ? `${epochs[0]} epochs each` : 'trained'} with one recipe; test accuracy on ${images.length === 1 ? `${images[0]!.toLocaleString('en-US')} test images` : 'the test split'}`;
+  const lead = `${rows.filter((r) => r.kind === 'front').length} front model(s) and ${verdicts.size} baseline(s), ${epochs.length === 1 ? `${epochs[0]} epochs each` : 'trained'} with one recipe; test accuracy on ${images.length === 1 ? `${images[0]!.toLocaleString('en-US')} test images` : 'the test split'}`;
   return {
     state: 'ok',
     verdicts: [...verdicts.values()],
-    chart: compile(finalSpec(models, teacher ? teacher.test_accuracy : null, subtitle)).spec,
+    chart: compile(finalSpec(models, teacher ? teacher.test_accuracy : null)).spec,
     table: peopleTable(rows),
-    subtitle,
+    lead,
     teacher: teacher ? { accuracy: teacher.test_accuracy, low: teacher.test_accuracy_low, high: teacher.test_accuracy_high, images: teacher.test_images, trainSeconds: teacher.train_seconds } : null,
     models,
   };

@@ -98,7 +98,7 @@ function finalHtml(final: FinalSection): string {
     ? `<ul class="verdicts">${final.verdicts.map((v) => `<li class="verdict ${v.state}" data-baseline="${escapeHtml(v.baseline)}">${escapeHtml(v.text)}</li>`).join('')}</ul>`
     : '<p class="source">No hand-designed baselines were finalized (--no-baselines), so there is no verdict.</p>';
   return `<section id="final">${heading}
-<p class="lead">${escapeHtml(final.subtitle)}. Each hand-designed baseline against the finalized front (a front model dominates a baseline when its test accuracy reaches the baseline's lower 95% bound and its p50 is at most 5% above the baseline's):</p>
+<p class="lead">${escapeHtml(final.lead)}. Each hand-designed baseline against the finalized front (a front model dominates a baseline when its test accuracy reaches the baseline's lower 95% bound and its p50 is no higher within the latency noise; summary.md states the rule):</p>
 ${verdicts}
 <div id="final-chart" class="chart"></div>
 ${peopleTableHtml(final.table)}

@@ -33,6 +33,7 @@ export function teacherHeadline(teacher: TeacherFacts | null): string {
     : `${percentText(teacher.accuracy)} test accuracy${teacher.interval ? ` (95% interval ${intervalText(teacher.interval.low, teacher.interval.high)}${teacher.interval.images ? ` on ${teacher.interval.images.toLocaleString('en-US')} images` : ''})` : ''}`;
   const source = s.kind === 'onnx'
     ? `ONNX file ${s.path}`
-    : `trained here: ${s.architecture}, ${s.epochs} epochs${s.threads > 1 ? ` on ${s.threads} threads` : ''}${teacher.trainSeconds === null ? '' : `, in ${formatDuration(teacher.trainSeconds)}`}${teacher.trainedOn ? ` on ${teacher.trainedOn}` : ''}`;
+    // trainedOn names the CPU and the threads ("AMD EPYC 9B45, 2 threads"); without it the config's threads are said.
+    : `trained here: ${s.architecture}, ${s.epochs} epochs${s.threads > 1 && !teacher.trainedOn ? ` on ${s.threads} threads` : ''}${teacher.trainSeconds === null ? '' : `, in ${formatDuration(teacher.trainSeconds)}`}${teacher.trainedOn ? ` on ${teacher.trainedOn}` : ''}`;
   return `Teacher: ${accuracy}; ${source}${teacher.used ? '' : ' (configured, but this run\'s evaluator used no teacher)'}`;
 }

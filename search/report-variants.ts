@@ -74,8 +74,8 @@ function variantsSpec(points: readonly VariantPoint[], models: number): TopLevel
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Deployable variants: fp32 → INT8 → pruned → pruned + INT8', subtitle: [`${models} front model(s); each path starts at fp32 (ringed); labels: file size and accuracy change against that model's fp32`, 'hover a point for its figures, click it for its files'] },
-    width: 700,
-    height: 360,
+    width: 860,
+    height: 380,
     background: 'white',
     config: { font: 'system-ui, sans-serif', axis: { labelFontSize: 12, titleFontSize: 13 }, legend: { labelFontSize: 12 }, title: { fontSize: 16, subtitleFontSize: 12 } },
     datasets: { [VARIANT_MARKS.values]: points.map((p) => ({ ...p })) },

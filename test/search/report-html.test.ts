@@ -290,7 +290,7 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     await page.waitForSelector(`g.${MARK_NAMES.front}_marks path`);
 
     // The teacher in the header: accuracy with its interval (finalized.csv), where it came from and its training time (cache).
-    expect(await page.$eval('p.teacher', (p) => p.textContent)).toBe('Teacher: 93.1% test accuracy (95% interval 92.6–93.6% on 10,000 images); trained here: mobilenetv3-small, 20 epochs on 2 threads, in 1h52m on AMD EPYC 9B45, 2 threads');
+    expect(await page.$eval('p.teacher', (p) => p.textContent)).toBe('Teacher: 93.1% test accuracy (95% interval 92.6–93.6% on 10,000 images); trained here: mobilenetv3-small, 20 epochs, in 1h52m on AMD EPYC 9B45, 2 threads');
     // "Final models" comes first, then the variants, then the search.
     expect(await page.$$eval('h2', (hs) => hs.map((h) => h.textContent))).toEqual(['Final models', 'Deployable variants', 'The search']);
 
