@@ -12,10 +12,10 @@
  * reading the written verdict shows exactly what that finalization concluded.
  */
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { z } from 'zod';
 import { formatDuration } from '../train/teacher-progress.js';
 import { countText, intervalText, msText, percentText, ratioText } from './report-format.js';
 import { isRelativePath, numberCell, optionalNumberCell, typedRows, type PeopleCell, type PeopleTable, type ReportTable } from './report-table.js';
-import { z } from 'zod';
 
 export const FINALIZED_FILE = 'finalized.csv';
 
