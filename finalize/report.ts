@@ -1,7 +1,8 @@
 /**
  * What `nas finalize` writes: finalized.csv (front, baselines and teacher
  * with test accuracy and its 95% interval, latency from one interleaved run,
- * size, epochs, wall time), finalized.svg (accuracy vs latency, front and
+ * size, epochs, wall time, and on each baseline's row the verdict in words),
+ * finalized.svg (accuracy vs latency, front and
  * baselines marked apart) and a section of summary.md that names, for each
  * baseline, the front model that dominates it or the band where none does.
  */
@@ -11,6 +12,7 @@ import { stringify } from 'csv-stringify/sync';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { writeFileAtomic } from '../space/candidate-files.js';
+import { refreshReportHtml } from '../search/report.js';
 import { compareWithBaselines, type DominanceResult, type ScoredModel } from './dominance.js';
 import type { FinalizeResult } from './finalize-run.js';
 import { wilsonInterval } from '../intervals.js';
@@ -22,6 +24,7 @@ export const FINALIZED_SVG = 'finalized.svg';
 export const FINALIZED_COLUMNS = [
   'id', 'kind', 'name', 'test_accuracy', 'test_accuracy_low', 'test_accuracy_high', 'test_images',
   'latency_p50_ms', 'latency_p90_ms', 'latency_ratio_to_first', 'params', 'macs', 'epochs', 'train_seconds', 'files', 'selected_as',
+  'dominated_by', 'verdict',
 ] as const;
 
 const SECTION_START = '<!-- nas finalize: start -->';
@@ -41,11 +44,26 @@ export function scoredModels(result: FinalizeResult): { front: ScoredModel[]; ba
   return { front: scored.filter((m) => m.kind === 'front'), baselines: scored.filter((m) => m.kind === 'baseline') };
 }
 
-export function finalizedCsv(result: FinalizeResult): string {
+/** Each baseline against the finalized front, in the baselines' order. */
+export function dominanceOf(result: FinalizeResult): DominanceResult[] {
+  const { front, baselines } = scoredModels(result);
+  return compareWithBaselines(front, baselines);
+}
+
+/**
+ * finalized.csv. A baseline's row carries the verdict as `nas finalize`
+ * printed it (`verdict`, from dominanceVerdict) and the front id that
+ * dominates it (`dominated_by`, empty when none does): report.html reads them
+ * rather than judging again, so the page says exactly what this finalization
+ * concluded, with the figures it had before rounding, even if the rule changes later.
+ */
+export function finalizedCsv(result: FinalizeResult, dominance: readonly DominanceResult[] = dominanceOf(result)): string {
+  const verdicts = new Map(dominance.map((d) => [d.baseline.id, d]));
   const rows: Array<Record<(typeof FINALIZED_COLUMNS)[number], string | number>> = result.models.map((m) => {
     const r = m.record;
     const interval = wilsonInterval(r.testAccuracy, r.testCount);
     const stats = m.latency.state === 'errored' ? null : m.latency.stats;
+    const verdict = r.kind === 'baseline' ? verdicts.get(r.id) : undefined;
     return {
       id: r.id,
       kind: r.kind,
@@ -63,6 +81,8 @@ export function finalizedCsv(result: FinalizeResult): string {
       train_seconds: round(r.trainSeconds, 1),
       files: m.files,
       selected_as: m.selectedAs.join('; '),
+      dominated_by: verdict?.state === 'dominated' ? verdict.by.id : '',
+      verdict: verdict ? dominanceVerdict(verdict) : '',
     };
   });
   if (result.teacher && result.teacher.testCount) {
@@ -71,7 +91,7 @@ export function finalizedCsv(result: FinalizeResult): string {
       id: 'teacher', kind: 'teacher', name: result.teacher.description,
       test_accuracy: round(result.teacher.testAccuracy, 5), test_accuracy_low: round(interval.low, 5), test_accuracy_high: round(interval.high, 5), test_images: result.teacher.testCount,
       latency_p50_ms: '', latency_p90_ms: '', latency_ratio_to_first: '', params: '', macs: '', epochs: '',
-      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '', selected_as: '',
+      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '', selected_as: '', dominated_by: '', verdict: '',
     });
   }
   return stringify(rows, { header: true, columns: [...FINALIZED_COLUMNS] });
@@ -111,13 +131,16 @@ export async function renderFinalizedSvg(result: FinalizeResult, title: string):
   return svg;
 }
 
-/** One line per baseline: who dominates it, or the failed band. */
+/** A baseline's verdict in one sentence: who dominates it and by how much, or the band where the search failed. */
+export function dominanceVerdict(d: DominanceResult): string {
+  return d.state === 'dominated'
+    ? `${d.baseline.name} (${pct(d.baseline.accuracy)}, ${d.baseline.latency.toFixed(4)} ms) is dominated by ${d.by.id} (${pct(d.by.accuracy)}, ${d.by.latency.toFixed(4)} ms: ${d.accuracyGain >= 0 ? '+' : ''}${(d.accuracyGain * 100).toFixed(2)} points at ${d.latencyRatio.toFixed(2)}× the latency)`
+    : `SEARCH FAILED against ${d.baseline.name} (${pct(d.baseline.accuracy)}, ${d.baseline.latency.toFixed(4)} ms): ${d.reason}`;
+}
+
+/** One line per baseline: who dominates it, or the failed band (what `nas finalize` prints and summary.md lists). */
 export function dominanceLines(results: readonly DominanceResult[]): string[] {
-  return results.map((d) =>
-    d.state === 'dominated'
-      ? `${d.baseline.name} (${pct(d.baseline.accuracy)}, ${d.baseline.latency.toFixed(4)} ms) is dominated by ${d.by.id} (${pct(d.by.accuracy)}, ${d.by.latency.toFixed(4)} ms: ${d.accuracyGain >= 0 ? '+' : ''}${(d.accuracyGain * 100).toFixed(2)} points at ${d.latencyRatio.toFixed(2)}× the latency)`
-      : `SEARCH FAILED against ${d.baseline.name} (${pct(d.baseline.accuracy)}, ${d.baseline.latency.toFixed(4)} ms): ${d.reason}`,
-  );
+  return results.map(dominanceVerdict);
 }
 
 export function summarySection(result: FinalizeResult, dominance: readonly DominanceResult[]): string {
@@ -154,13 +177,13 @@ export function withSummarySection(existing: string, section: string): string {
   return `${existing}${existing && !existing.endsWith('\n\n') ? '\n' : ''}${section}`;
 }
 
-/** Writes finalized.csv, finalized.svg and the summary.md section; returns the dominance results. */
+/** Writes finalized.csv, finalized.svg and the summary.md section, and report.html with its "Final models"; returns the dominance results. */
 export async function writeFinalizeReport(result: FinalizeResult): Promise<DominanceResult[]> {
-  const { front, baselines } = scoredModels(result);
-  const dominance = compareWithBaselines(front, baselines);
-  writeFileAtomic(join(result.runDir, FINALIZED_CSV), finalizedCsv(result));
+  const dominance = dominanceOf(result);
+  writeFileAtomic(join(result.runDir, FINALIZED_CSV), finalizedCsv(result, dominance));
   writeFileAtomic(join(result.runDir, FINALIZED_SVG), await renderFinalizedSvg(result, result.runDir.split('/').filter(Boolean).pop() ?? 'run'));
   const summary = join(result.runDir, 'summary.md');
   writeFileAtomic(summary, withSummarySection(existsSync(summary) ? readFileSync(summary, 'utf8') : '', summarySection(result, dominance)));
+  refreshReportHtml(result.runDir);
   return dominance;
 }

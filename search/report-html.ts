@@ -1,13 +1,20 @@
 /**
- * report.html's content as plain data: one point per trained candidate, the
- * front marked, hypervolume by generation, and the tables other stages
- * wrote (compression.csv, finalized.csv). Pure functions of what they are
- * given; the vega-lite specs are compiled to vega here, in Node, so the page
- * needs only vega's runtime (report-page.ts renders it, report.ts writes it).
+ * report.html's content as plain data: the teacher, what finalize and
+ * compress concluded (report-final.ts, report-variants.ts) when they have
+ * run, one point per trained candidate with the front marked, and
+ * hypervolume by generation. Pure functions of what they are given; the
+ * vega-lite specs are compiled to vega here, in Node, so the page needs only
+ * vega's runtime (report-page.ts renders it, report.ts writes it).
  */
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { summariseGenome } from '../space/genome.js';
+import { FINALIZED_FILE, finalSection, type FinalSection } from './report-final.js';
+import type { ReportTable } from './report-table.js';
+import { teacherHeadline, type TeacherFacts } from './report-teacher.js';
+import { COMPRESSION_FILE, variantsSection, type VariantsSection } from './report-variants.js';
 import type { ObjectiveName, CandidateRecord } from './types.js';
+
+export type { ReportTable } from './report-table.js';
 
 /** One generation as in generations.csv. */
 export interface GenerationRow {
@@ -19,11 +26,6 @@ export interface GenerationRow {
   front_size: number;
   hypervolume: number | '';
 }
-
-/** A CSV another stage wrote, as read; absent files are simply left out. */
-export type ReportTable =
-  | { state: 'present'; file: string; columns: string[]; rows: string[][] }
-  | { state: 'unreadable'; file: string; error: string };
 
 /** A trained candidate as the plot shows it. */
 export interface ReportPoint {
@@ -62,17 +64,27 @@ export interface ReportPageInput {
   files: readonly string[];
   /** Where a candidate's files are, relative to the run directory, or null. */
   linkOf: (id: string, onFront: boolean) => string | null;
+  /** CSVs later stages wrote: finalized.csv and compression.csv get their own sections, any other is shown as it is. */
   tables: readonly ReportTable[];
+  /** What the run records of its teacher; null when it has none. */
+  teacher: TeacherFacts | null;
 }
 
 export interface ReportPage {
   title: string;
+  /** The teacher in one line, for the header. */
+  teacher: string;
   facts: string[];
   files: string[];
+  /** "Final models", when finalized.csv is there. */
+  final: FinalSection | null;
+  /** "Deployable variants", when compression.csv is there. */
+  variants: VariantsSection | null;
   points: ReportPoint[];
   generations: GenerationRow[];
-  /** Compiled vega specs, keyed by the chart's element id. */
-  charts: { pareto: object; hypervolume: object };
+  /** Compiled vega specs, keyed by the chart's element id (`<key>-chart`); final and variants only when their sections drew. */
+  charts: { final?: object; variants?: object; pareto: object; hypervolume: object };
+  /** Tables of other files, shown as they are. */
   tables: ReportTable[];
 }
 
@@ -204,22 +216,38 @@ function hypervolumeSpec(generations: readonly GenerationRow[], objectives: read
   } as TopLevelSpec;
 }
 
+/** The teacher's accuracy as finalize measured it (with its interval) when finalized.csv has its row. */
+function withFinalizedTeacher(teacher: TeacherFacts | null, final: FinalSection | null): TeacherFacts | null {
+  const row = final?.state === 'ok' ? final.teacher : null;
+  if (!teacher || !row) return teacher;
+  return { ...teacher, accuracy: row.accuracy, interval: { low: row.low, high: row.high, images: row.images }, trainSeconds: teacher.trainSeconds ?? row.trainSeconds };
+}
+
 /** Everything report.html shows, from the run's records and files already read. */
 export function reportPageData(input: ReportPageInput): ReportPage {
   const points = reportPoints(input);
   const twoObjectives = input.objectives.length === 2;
   const facts = [...input.facts];
   if (!twoObjectives) facts.push(`objectives: ${input.objectives.join(', ')} — the front is over all of them, so some red points look dominated in this 2-D view`);
+  const finalized = input.tables.find((t) => t.file === FINALIZED_FILE);
+  const compression = input.tables.find((t) => t.file === COMPRESSION_FILE);
+  const final = finalized ? finalSection(finalized) : null;
+  const variants = compression ? variantsSection(compression) : null;
   return {
     title: input.runName,
+    teacher: teacherHeadline(withFinalizedTeacher(input.teacher, final)),
     facts,
     files: [...input.files],
+    final,
+    variants,
     points,
     generations: [...input.generations],
     charts: {
+      ...(final?.state === 'ok' ? { final: final.chart } : {}),
+      ...(variants?.state === 'ok' ? { variants: variants.chart } : {}),
       pareto: compile(paretoSpec(points, twoObjectives, input.runName)).spec,
       hypervolume: compile(hypervolumeSpec(input.generations, input.objectives, input.reference)).spec,
     },
-    tables: [...input.tables],
+    tables: input.tables.filter((t) => t !== finalized && t !== compression),
   };
 }

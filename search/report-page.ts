@@ -7,9 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ReportPage, ReportTable } from './report-html.js';
+import type { FinalSection } from './report-final.js';
+import type { ReportPage } from './report-html.js';
+import { isRelativePath, type PeopleTable, type ReportTable } from './report-table.js';
+import type { VariantsSection } from './report-variants.js';
 
-/** What each known table is, shown as its heading. */
+/** What each known table is, shown as its heading when it is shown raw (a file the page could not read as documented). */
 const TABLE_TITLES: Record<string, string> = {
   'compression.csv': 'Compression: each front member as fp32, INT8, pruned and pruned + INT8 (nas compress; test split)',
   'finalized.csv': 'Finalized models: longer training, then measured on the test split',
@@ -47,8 +50,6 @@ export function vegaBrowserRuntime(): string {
 }
 
 const isNumber = (cell: string) => /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(cell);
-/** A safe relative path: no scheme, no root, no `..`. */
-const isRelativePath = (cell: string) => /^[\w.+-]+(\/[\w.+-]+)*\/?$/.test(cell) && !cell.split('/').includes('..');
 
 function formatCell(cell: string, column: string): string {
   if (isNumber(cell)) {
@@ -73,17 +74,63 @@ function tableHtml(table: ReportTable): string {
   return `<section class="table" data-file="${escapeHtml(table.file)}">${heading}${source}<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></section>`;
 }
 
+/** A link for people: the text, escaped; the href encoded and escaped. */
+const link = (href: string, text: string) => `<a href="${escapeHtml(encodeURI(href))}">${escapeHtml(text)}</a>`;
+
+/** A table formatted for people: the raw CSV value of a figure on hover, links where the cell has one. */
+function peopleTableHtml(table: PeopleTable): string {
+  const head = table.columns.map((c) => `<th${c.numeric ? ' class="num"' : ''}>${escapeHtml(c.title)}</th>`).join('');
+  const body = table.rows
+    .map((row) => `<tr>${row.map((cell, i) => {
+      const cls = table.columns[i]?.numeric ? ' class="num"' : '';
+      const title = cell.raw === undefined ? '' : ` title="${escapeHtml(cell.raw)}"`;
+      return `<td${cls}${title}>${cell.href ? link(cell.href, cell.text) : escapeHtml(cell.text)}</td>`;
+    }).join('')}</tr>`)
+    .join('\n');
+  return `<table class="people" data-file="${escapeHtml(table.file)}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>
+<p class="source">figures rounded for reading; ${link(table.file, table.file)} holds them raw and complete (hover a figure for its raw value)</p>`;
+}
+
+function finalHtml(final: FinalSection): string {
+  const heading = '<h2>Final models</h2>';
+  if (final.state === 'problem') return `<section id="final">${heading}<p class="problem">${escapeHtml(final.problem)}</p>${tableHtml(final.raw)}</section>`;
+  const verdicts = final.verdicts.length
+    ? `<ul class="verdicts">${final.verdicts.map((v) => `<li class="verdict ${v.state}" data-baseline="${escapeHtml(v.baseline)}">${escapeHtml(v.text)}</li>`).join('')}</ul>`
+    : '<p class="source">No hand-designed baselines were finalized (--no-baselines), so there is no verdict.</p>';
+  return `<section id="final">${heading}
+<p class="lead">${escapeHtml(final.lead)}. Each hand-designed baseline against the finalized front (a front model dominates a baseline when its test accuracy reaches the baseline's lower 95% bound and its p50 is no higher within the latency noise; summary.md states the rule):</p>
+${verdicts}
+<div id="final-chart" class="chart"></div>
+${peopleTableHtml(final.table)}
+</section>`;
+}
+
+function variantsHtml(variants: VariantsSection): string {
+  const heading = '<h2>Deployable variants</h2>';
+  if (variants.state === 'problem') return `<section id="variants">${heading}<p class="problem">${escapeHtml(variants.problem)}</p>${tableHtml(variants.raw)}</section>`;
+  return `<section id="variants">${heading}
+<p class="lead">${variants.models} front model(s) compressed by <code>nas compress</code>: test accuracy over the test split (onnxruntime), latency from one interleaved run of each model's variants.</p>
+<div id="variants-chart" class="chart"></div>
+${peopleTableHtml(variants.table)}
+</section>`;
+}
+
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 24px auto; max-width: 1040px; padding: 0 16px; }
-h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }
+body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 24px auto; max-width: 1140px; padding: 0 16px; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 32px 0 6px; border-bottom: 2px solid #eee; padding-bottom: 2px; }
+p.teacher { margin: 2px 0 4px; font-weight: 600; }
 ul.facts { margin: 4px 0 6px; padding-left: 18px; color: #444; }
-p.files { margin: 0 0 12px; }
-.chart { margin: 12px 0; }
+p.files { margin: 0 0 12px; overflow-wrap: anywhere; }
+p.lead { margin: 4px 0 8px; }
+ul.verdicts { list-style: none; padding: 0; margin: 6px 0 12px; }
+li.verdict { margin: 4px 0; padding: 4px 10px; border-left: 4px solid #999; background: #fafafa; }
+li.verdict.dominated { border-color: #2ca02c; } li.verdict.failed { border-color: #d62728; background: #fff5f5; font-weight: 600; }
+.chart { margin: 12px 0; max-width: 100%; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; white-space: nowrap; }
-th { background: #f4f4f4; } td.num { text-align: right; }
-p.source { margin: 0 0 6px; color: #666; font-size: 12px; }
-section.table { overflow-x: auto; }
+table.people { width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f4f4f4; font-weight: 600; } th.num, td.num { text-align: right; } td.num { white-space: nowrap; }
+p.source { margin: 2px 0 6px; color: #666; font-size: 12px; }
 p.problem { color: #a00; }
 #tooltip { position: absolute; pointer-events: none; background: rgba(255,255,255,0.96); border: 1px solid #999; border-radius: 4px;
   padding: 6px 9px; font-size: 12px; box-shadow: 0 2px 6px rgba(0,0,0,0.2); max-width: 420px; z-index: 10; }
@@ -109,7 +156,11 @@ const PAGE_SCRIPT = `
       tip.append(row);
     });
     tip.hidden = false;
-    tip.style.left = (event.pageX + 14) + 'px';
+    // Kept inside the page: a tooltip past the right edge would widen it and bring a sideways scrollbar.
+    var right = document.documentElement.clientWidth + window.scrollX - 8;
+    var left = event.pageX + 14;
+    if (left + tip.offsetWidth > right) left = Math.max(window.scrollX + 4, event.pageX - 14 - tip.offsetWidth);
+    tip.style.left = left + 'px';
     tip.style.top = (event.pageY + 14) + 'px';
   }
   var views = {};
@@ -137,10 +188,14 @@ export function renderReportHtml(page: ReportPage, runtime: string): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(`Search run ${page.title}`)}</h1><ul class="facts">${facts}</ul>${files}</header>
-<noscript><p class="problem">The charts need JavaScript; pareto.svg and generations.csv hold the same figures.</p></noscript>
+<header><h1>${escapeHtml(`Search run ${page.title}`)}</h1><p class="teacher">${escapeHtml(page.teacher)}</p><ul class="facts">${facts}</ul>${files}</header>
+<noscript><p class="problem">The charts need JavaScript; finalized.svg, compression.svg, pareto.svg and the CSV files hold the same figures.</p></noscript>
+${page.final ? finalHtml(page.final) : ''}
+${page.variants ? variantsHtml(page.variants) : ''}
+<section id="search">${page.final || page.variants ? '<h2>The search</h2>' : ''}
 <div id="pareto-chart" class="chart"></div>
 <div id="hypervolume-chart" class="chart"></div>
+</section>
 ${page.tables.map(tableHtml).join('\n')}
 <div id="tooltip" role="tooltip" hidden></div>
 <script type="application/json" id="report-data">${jsonForScript({ charts: page.charts })}</script>

@@ -13,12 +13,15 @@ import { writeFileAtomic } from '../space/candidate-files.js';
 import { summariseGenome } from '../space/genome.js';
 import { objectivesOf, type SearchConfig } from './config.js';
 import { latestRecords, rungResults } from './fidelity.js';
-import { readRunConfig } from './run-directory.js';
+import { readRunConfig, readTeacherKey } from './run-directory.js';
 import { Journal, JOURNAL_FILE } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
 import { renderParetoSvg } from './plot.js';
 import { reportPageData, type GenerationRow, type ReportTable } from './report-html.js';
 import { renderReportHtml, vegaBrowserRuntime } from './report-page.js';
+import type { TeacherFacts } from './report-teacher.js';
+import { readTeacherMeta } from '../train/teacher.js';
+import { DEFAULT_TEACHER_ARCHITECTURE } from '../train/teacher-types.js';
 import type { CandidateRecord } from './types.js';
 
 const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
@@ -190,7 +193,7 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
 const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
 
 /** Files of a run the page links to, when they are there. */
-const RUN_FILES = ['pareto.csv', 'candidates.csv', 'generations.csv', 'rungs.csv', 'summary.md', 'pareto.svg', 'front/', 'compression.svg', 'compressed/', 'config.json', 'journal.jsonl'];
+const RUN_FILES = ['finalized.csv', 'finalized.svg', 'final/', 'compression.csv', 'compression.svg', 'compressed/', 'pareto.csv', 'candidates.csv', 'generations.csv', 'rungs.csv', 'summary.md', 'pareto.svg', 'front/', 'config.json', 'journal.jsonl'];
 
 /** Tables other stages write into a run directory, shown by report.html when present. */
 export const REPORT_TABLE_FILES = ['compression.csv', 'finalized.csv'] as const;
@@ -209,7 +212,28 @@ export function readReportTable(runDir: string, file: string): ReportTable | nul
   }
 }
 
-/** report.html: the interactive plot, hypervolume by generation, and the tables of later stages. */
+/**
+ * What the run records of its teacher: the source from config.json; its
+ * accuracy, training time and machine from the teacher cache's metadata
+ * under the key environment.json names (absent when the cache lost it;
+ * finalized.csv's teacher row fills the accuracy in, report-html.ts).
+ */
+export function teacherFactsOf(runDir: string, config: SearchConfig): TeacherFacts | null {
+  const t = config.teacher;
+  if (t === null) return null;
+  const key = readTeacherKey(runDir);
+  const meta = key === null ? null : readTeacherMeta(key);
+  return {
+    source: 'onnx' in t ? { kind: 'onnx', path: t.onnx } : { kind: 'trained', architecture: t.train.architecture ?? DEFAULT_TEACHER_ARCHITECTURE, epochs: t.train.epochs, threads: t.train.threads ?? 1 },
+    accuracy: meta?.testAccuracy ?? null,
+    interval: null,
+    trainSeconds: meta?.trainSeconds ?? null,
+    trainedOn: meta?.trainedOn ?? null,
+    used: key !== null,
+  };
+}
+
+/** report.html: what finalize and compress concluded, the interactive plot, hypervolume by generation. */
 export function writeReportHtml(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], generations = generationRows(records, config)): void {
   const objectives = objectivesOf(config);
   const front = frontOf(records, objectives);
@@ -230,6 +254,7 @@ export function writeReportHtml(runDir: string, config: SearchConfig, records: r
     files: RUN_FILES.filter((file) => existsSync(join(runDir, file))),
     linkOf: (id, onFront) => (onFront && existsSync(join(runDir, 'front', id)) ? `front/${id}/` : existsSync(join(runDir, 'candidates', id)) ? `candidates/${id}/` : null),
     tables: REPORT_TABLE_FILES.map((file) => readReportTable(runDir, file)).filter((t): t is ReportTable => t !== null),
+    teacher: teacherFactsOf(runDir, config),
   });
   writeFileAtomic(join(runDir, 'report.html'), renderReportHtml(page, vegaBrowserRuntime()));
 }

@@ -96,6 +96,20 @@ export function readRunConfig(dir: string): { config: SearchConfig; configHash: 
   return { config, configHash: saved.data.configHash };
 }
 
+/**
+ * The latest session's teacher-logits key from environment.json, or null
+ * when the run has none, or the file is missing or unreadable: for the
+ * report, which is written whatever state the directory is in.
+ */
+export function readTeacherKey(dir: string): string | null {
+  try {
+    const env = environmentSchema.safeParse(JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')));
+    return env.success ? (env.data.sessions.at(-1)?.teacherLogitsKey ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Reads and checks a run directory; the first problem throws {@link RunDirectoryError}. */
 export function readRunDirectory(dir: string): RunDirectory {
   const { config, configHash: hash } = readRunConfig(dir);

@@ -59,6 +59,21 @@ const cacheMetaSchema = z.object({
   validationCurve: z.array(z.number().min(0).max(1)).nullable().default(null),
 });
 
+/** What the cache says of a teacher, without its logits: for reports (report.html's header). */
+export type TeacherMeta = z.infer<typeof cacheMetaSchema>;
+
+/** The cache entry's metadata by key, or null when absent or unreadable; the logits are not read. */
+export function readTeacherMeta(key: string): TeacherMeta | null {
+  const { meta } = teacherCacheFiles(key);
+  if (!existsSync(meta)) return null;
+  try {
+    const parsed = cacheMetaSchema.safeParse(JSON.parse(readFileSync(meta, 'utf8')));
+    return parsed.success && parsed.data.key === key ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Cached logits by key, or null when absent or damaged. */
 export function readCachedTeacher(key: string): TeacherResult | null {
   const { meta, logits: bin } = teacherCacheFiles(key);

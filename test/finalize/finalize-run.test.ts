@@ -10,6 +10,7 @@ import { decodeModel } from '../../compress/onnx-model.js';
 import { untrainedBaselineOnnx } from '../../finalize/challengers.js';
 import { planFinalization } from '../../finalize/finalize-run.js';
 import { FINALIZED_COLUMNS } from '../../finalize/report.js';
+import { escapeHtml } from '../../search/report-page.js';
 import { selectChallengers } from '../../finalize/select.js';
 import { baseline } from '../../space/baselines.js';
 import { resolveSearchConfig } from '../../search/config.js';
@@ -162,6 +163,11 @@ describe('nas finalize on a short search', () => {
     const summary = readFileSync(join(whole, 'summary.md'), 'utf8');
     expect(summary).toMatch(/^# Search summary[\s\S]*## Finalized models[\s\S]*\| plain-cnn \| baseline \|/);
     expect(summary).toMatch(/\| front [0-9a-f]{12} \|[^\n]*\| top 1 \|\n/); // why it was finalized
+    // report.html is rewritten with the verdict finalize printed, as finalized.csv holds it.
+    const report = readFileSync(join(whole, 'report.html'), 'utf8');
+    expect(report).toContain('<h2>Final models</h2>');
+    expect(report).toContain(`>${escapeHtml(String(rows[1].verdict))}</li>`);
+    expect(full.stdout).toContain(String(rows[1].verdict));
 
     // The same finalization killed once a checkpoint exists, then resumed.
     mkdirSync(join(killed, 'final'), { recursive: true });

@@ -1,17 +1,22 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectivesOf, resolveSearchConfig } from '../../search/config.js';
+import { compareWithBaselines, type ScoredModel } from '../../finalize/dominance.js';
+import { dominanceVerdict } from '../../finalize/report.js';
+import { configHash, objectivesOf, resolveSearchConfig } from '../../search/config.js';
 import { runSearch, type SearchResult } from '../../search/engine.js';
 import { frontOf, referencePoint } from '../../search/objectives.js';
 import { FRONT_GROUP, MARK_NAMES, OTHER_GROUP, reportPageData, type ReportPageInput } from '../../search/report-html.js';
 import { escapeHtml, jsonForScript, renderReportHtml } from '../../search/report-page.js';
+import { FINAL_MARKS } from '../../search/report-final.js';
+import { VARIANT_MARKS } from '../../search/report-variants.js';
 import { generationRows, readReportTable, refreshReportHtml, reportFromJournal } from '../../search/report.js';
 import type { CandidateRecord } from '../../search/types.js';
+import { teacherCacheFiles } from '../../train/teacher.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const config = resolveSearchConfig({ evaluator: 'proxy', seed: 11, searcher: { population: 8 }, budget: { generations: 4 }, constraints: { maxParams: 300_000 } });
@@ -36,6 +41,7 @@ function pageInput(records: readonly CandidateRecord[], over: Partial<ReportPage
     files: [],
     linkOf: (id, onFront) => (onFront ? `front/${id}/` : null),
     tables: [],
+    teacher: null,
     ...over,
   };
 }
@@ -179,7 +185,10 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     const compression = await page.$$eval('section[data-file="compression.csv"] tbody tr', (rows) => rows.length);
     expect(compression).toBe(2);
     expect(await page.$('section[data-file="finalized.csv"]')).toBeNull();
-    expect(await page.$$eval('p.files a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(['pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'config.json', 'journal.jsonl']);
+    expect(await page.$$eval('p.files a', (links) => links.map((a) => a.getAttribute('href')))).toEqual(['compression.csv', 'pareto.csv', 'candidates.csv', 'generations.csv', 'summary.md', 'pareto.svg', 'front/', 'config.json', 'journal.jsonl']);
+    // This compression.csv lacks documented columns: the section says which, and shows the file as it is.
+    expect(await page.$eval('#variants p.problem', (p) => p.textContent)).toBe('compression.csv row 1, column params: no such column');
+    expect(await page.$eval('p.teacher', (p) => p.textContent)).toBe('Teacher: none (plain training, no distillation)');
 
     // Hover: the tooltip names the point under the mouse (its aria-label starts with its id).
     const target = `g.${MARK_NAMES.front}_marks path[role="graphics-symbol"]`;
@@ -232,6 +241,128 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     expect(await page.$('section[data-file="finalized.csv"] img')).toBeNull();
     expect(await page.$('section[data-file="compression.csv"]')).not.toBeNull();
     expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('a finalized and compressed run: the verdicts as finalized.csv states them, the final chart with every model and interval, figures for people, 1280 px wide', async () => {
+    // The search's run, then finalize's and compress's files hand-written (test/fixtures/finalized-run/) with two front ids.
+    const dir = join(mkdtempSync(join(tmpdir(), 'report-final-')), 'run');
+    cpSync(runDir, dir, { recursive: true });
+    const [a, b] = search.front.map((r) => r.id);
+    const key = 'f00dfeed0123456789ab';
+    const fixture = (file: string) => readFileSync(join(import.meta.dirname, '../fixtures/finalized-run', file), 'utf8').replace(/FRONT_A/g, a).replace(/FRONT_B/g, b).replace(/TEACHER_KEY/g, key);
+    writeFileSync(join(dir, 'finalized.csv'), fixture('finalized.csv'));
+    writeFileSync(join(dir, 'compression.csv'), fixture('compression.csv'));
+    for (const id of [a, b, 'mobilenetv2-x0.35', 'plain-cnn', 'mobilenetv3-small']) {
+      mkdirSync(join(dir, 'final', id), { recursive: true });
+      writeFileSync(join(dir, 'final', id, 'record.json'), '{}');
+    }
+    // A teacher trained here: config.json says what, environment.json its cache key, the cache's metadata its accuracy and time.
+    const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { config: Record<string, unknown> };
+    const withTeacher = resolveSearchConfig({ ...saved.config, teacher: { train: { epochs: 20, threads: 2, architecture: 'mobilenetv3-small' } } });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...saved, config: withTeacher, configHash: configHash(withTeacher) }));
+    const env = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')) as { sessions: object[] };
+    writeFileSync(join(dir, 'environment.json'), JSON.stringify({ sessions: [...env.sessions, { startedAt: new Date().toISOString(), teacherLogitsKey: key }] }));
+    mkdirSync(join(teacherCacheFiles(key).meta, '..'), { recursive: true });
+    writeFileSync(teacherCacheFiles(key).meta, fixture('teacher-meta.json'));
+    refreshReportHtml(dir);
+
+    const finalized = parse(readFileSync(join(dir, 'finalized.csv')), { columns: true }) as Array<Record<string, string>>;
+    const modelRows = finalized.filter((r) => r.kind !== 'teacher');
+    const baselineRows = finalized.filter((r) => r.kind === 'baseline');
+    // The fixture's verdicts are finalize's own: its rule and wording over the same figures.
+    const scored = (r: Record<string, string>): ScoredModel => ({ id: r.id, name: r.name, accuracy: Number(r.test_accuracy), accuracyLow: Number(r.test_accuracy_low), accuracyHigh: Number(r.test_accuracy_high), latency: Number(r.latency_p50_ms) });
+    const judged = compareWithBaselines(finalized.filter((r) => r.kind === 'front').map(scored), baselineRows.map(scored));
+    expect(judged.map(dominanceVerdict)).toEqual(baselineRows.map((r) => r.verdict));
+    expect(judged.map((d) => (d.state === 'dominated' ? d.by.id : ''))).toEqual(baselineRows.map((r) => r.dominated_by));
+
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => problems.push(`page error: ${e}`));
+    page.on('request', (r) => requests.push(r.url()));
+    const url = pathToFileURL(join(dir, 'report.html')).href;
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForSelector(`g.${FINAL_MARKS.points}_marks path`);
+    await page.waitForSelector(`g.${VARIANT_MARKS.points}_marks path`);
+    await page.waitForSelector(`g.${MARK_NAMES.front}_marks path`);
+
+    // The teacher in the header: accuracy with its interval (finalized.csv), where it came from and its training time (cache).
+    expect(await page.$eval('p.teacher', (p) => p.textContent)).toBe('Teacher: 93.1% test accuracy (95% interval 92.6–93.6% on 10,000 images); trained here: mobilenetv3-small, 20 epochs, in 1h52m on AMD EPYC 9B45, 2 threads');
+    // "Final models" comes first, then the variants, then the search.
+    expect(await page.$$eval('h2', (hs) => hs.map((h) => h.textContent))).toEqual(['Final models', 'Deployable variants', 'The search']);
+
+    // One verdict per baseline, the sentence finalized.csv holds, marked by its outcome.
+    const verdicts = await page.$$eval('li.verdict', (lis) => lis.map((li) => ({ text: li.textContent, cls: li.className })));
+    expect(verdicts.map((v) => v.text)).toEqual(baselineRows.map((r) => r.verdict));
+    expect(verdicts.map((v) => v.cls)).toEqual(baselineRows.map((r) => (r.dominated_by ? 'verdict dominated' : 'verdict failed')));
+    expect(verdicts[0].text).toContain(`is dominated by ${a} (90.93%, 0.1672 ms: +0.40 points at 0.82× the latency)`);
+    expect(verdicts[2].text).toMatch(/^SEARCH FAILED against mobilenetv3-small .* in the band latency ≤ 0\.2510 ms/);
+
+    // The final chart's data: every finalized model and baseline with its interval (percent), and one mark each.
+    const chartData = await page.evaluate((name) => (window as unknown as { nasReport: { views: Record<string, { data(n: string): unknown[] }> } }).nasReport.views.final.data(name), FINAL_MARKS.models) as Array<{ id: string; kind: string; accuracy: number; low: number; high: number; latencyP50Ms: number; dominatedBy: string | null }>;
+    expect(chartData.map((m) => m.id)).toEqual(modelRows.map((r) => r.id));
+    for (const [i, r] of modelRows.entries()) {
+      expect(chartData[i].kind).toBe(r.kind);
+      expect(chartData[i].accuracy).toBeCloseTo(Number(r.test_accuracy) * 100, 10);
+      expect(chartData[i].low).toBeCloseTo(Number(r.test_accuracy_low) * 100, 10);
+      expect(chartData[i].high).toBeCloseTo(Number(r.test_accuracy_high) * 100, 10);
+      expect(chartData[i].latencyP50Ms).toBe(Number(r.latency_p50_ms));
+      expect(chartData[i].dominatedBy ?? '').toBe(r.dominated_by);
+    }
+    const countMarks = (name: string) => page.$$eval(`g.${name}_marks > *`, (marks) => marks.length);
+    expect(await countMarks(FINAL_MARKS.points)).toBe(modelRows.length);
+    expect(await countMarks(FINAL_MARKS.intervals)).toBe(modelRows.length);
+    expect(await countMarks(FINAL_MARKS.links)).toBe(baselineRows.filter((r) => r.dominated_by).length);
+    expect(await countMarks(FINAL_MARKS.teacher)).toBe(1);
+    // Variants: one point per compression.csv row, one path per front member.
+    expect(await countMarks(VARIANT_MARKS.points)).toBe(8);
+    expect(await countMarks(VARIANT_MARKS.paths)).toBe(2);
+
+    // Tables for people: formatted figures where the CSV has fractions and bare numbers; the raw value on hover.
+    const cells = (file: string) => page.$$eval(`table[data-file="${file}"] tbody tr`, (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => ({ text: td.textContent, title: td.getAttribute('title') }))));
+    const final = await cells('finalized.csv');
+    expect(final).toHaveLength(finalized.length);
+    expect(final[0].map((c) => c.text)).toEqual([a, 'front', '90.9% (90.4–91.5%)', '0.167 ms', '0.180 ms', '1.00×', '120k', '2.6M', '30', '31m33s', 'best of a latency third or the knee; challenger of mobilenetv2-x0.35; challenger of mobilenetv3-small']);
+    expect(final[0][3].title).toBe('0.16723');
+    expect(final[5].map((c) => c.text).slice(0, 3)).toEqual(['teacher', 'teacher', '93.1% (92.6–93.6%)']);
+    expect(final[5][0].title).toBe(finalized[5].name);
+    const variants = await cells('compression.csv');
+    expect(variants[0].map((c) => c.text).slice(0, 5)).toEqual([a, 'fp32', '90.9%', '0.167 ms', '495 KB']);
+    expect(variants[3].map((c) => c.text).slice(0, 5)).toEqual([a, 'pruned + INT8', '90.3% (−0.6 pt)', '0.0912 ms (0.55×)', '86.0 KB (0.17×)']);
+    expect(variants[4][4].text).toBe('1.21 MB');
+    expect(variants[3][8].text).toBe('pruned/model.int8.onnx');
+    const allCells = [...final, ...variants].flat().map((c) => c.text);
+    expect(allCells.filter((t) => /^-?\d*\.\d+$/.test(t ?? ''))).toEqual([]); // no bare fraction or unitless decimal left
+    // Variant labels: size ratio and accuracy change against fp32.
+    const labels = await page.evaluate((name) => (window as unknown as { nasReport: { views: Record<string, { data(n: string): Array<{ label: string }> }> } }).nasReport.views.variants.data(name).map((p) => p.label), VARIANT_MARKS.values);
+    expect(labels).toContain('INT8: 0.29× size, −0.2 pt');
+    expect(labels).toContain('INT8 (fp32 kept): 1.00× size, ±0.0 pt');
+
+    // 1280 px wide: no horizontal scrollbar, and no table wider than its box.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(await page.$$eval('table', (ts) => ts.filter((t) => t.scrollWidth > t.clientWidth + 1 || t.getBoundingClientRect().right > 1280).length)).toBe(0);
+
+    const shots = mkdtempSync(join(tmpdir(), 'report-shot-'));
+    await page.screenshot({ path: join(shots, 'final.png'), fullPage: true });
+    console.log(`screenshot: ${join(shots, 'final.png')}`);
+
+    // Hover a baseline: its figures and verdict; click: final/<id>/.
+    const target = `g.${FINAL_MARKS.points}_marks path[aria-label^="mobilenetv3-small"]`;
+    await page.hover(target);
+    await page.waitForFunction(() => !document.getElementById('tooltip')!.hidden);
+    const tooltip = await page.$eval('#tooltip', (t) => t.textContent ?? '');
+    expect(tooltip).toContain('test accuracy: 92.3% (95% interval 91.8–92.8%)');
+    expect(tooltip).toContain('latency: 0.251 ms p50, 0.270 ms p90');
+    expect(tooltip).toContain(`verdict: ${baselineRows[2].verdict}`);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    await Promise.all([page.waitForNavigation(), page.click(target)]);
+    expect(page.url()).toBe(new URL('final/mobilenetv3-small/', url).href);
+
+    expect(problems).toEqual([]);
+    expect(requests.filter((r) => !r.startsWith('file://') && !r.startsWith('data:'))).toEqual([]);
     await page.close();
   });
 });
