@@ -9,7 +9,7 @@ import { DEFAULT_SUPERNET_CHOICES, supernetSpace } from '../space/supernet.js';
 import type { Activation } from '../space/types.js';
 import { selectBackend } from '../train/backend.js';
 import { DEFAULT_DATASET, loadDataset } from '../train/datasets/load.js';
-import { prepareData } from '../train/datasets/prepared.js';
+import { prepareData, withTrainingSubset } from '../train/datasets/prepared.js';
 import { listSupernets, supernetCacheDir } from '../train/supernet-cache.js';
 import { keyOf, supernetFor } from '../train/supernet-run.js';
 import { DEFAULT_SUPERNET_RECIPE, type SupernetRecipe, type SupernetStrategy } from '../train/supernet-train.js';
@@ -34,6 +34,7 @@ interface SupernetTrainFlags {
   resume: boolean;
   fresh: boolean;
   dryRun: boolean;
+  subset?: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -78,6 +79,7 @@ export function registerSupernet(program: Command): void {
     .option('--teacher <key>', 'distil the largest subnet from this cached teacher (the key `nas teacher` prints)')
     .option('--alpha <x>', 'weight of the teacher in the largest subnet\'s loss', numberFlag('--alpha', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'), DEFAULT_SUPERNET_RECIPE.distillation.alpha)
     .option('--seed <n>', 'seed of the initial weights, batch order and subnet draws', numberFlag('--seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), DEFAULT_SUPERNET_RECIPE.seed)
+    .option('--subset <n>', 'train on a seeded subset of this many training images (a quick trial)', positiveInt('--subset'))
     .option('--resume', 'continue an interrupted training of this supernet', false)
     .option('--fresh', 'discard an interrupted training of this supernet and start over', false)
     .option('--dry-run', 'print the narrowed space, the recipe and the key; train nothing', false)
@@ -90,7 +92,8 @@ export function registerSupernet(program: Command): void {
         const { config, source } = loadSpaceConfig(o.space);
         const space = supernetSpace(config, { activation: o.activation as Activation, squeezeExcite: o.squeezeExcite === 'on' }, source);
         const dataset = loadDataset(o.data);
-        const data = prepareData(dataset);
+        const full = prepareData(dataset);
+        const data = o.subset ? withTrainingSubset(full, o.subset, 0) : full;
         const teacher = o.teacher ? { key: o.teacher, logits: requireCachedTeacher(o.teacher) } : null;
         const recipe: SupernetRecipe = {
           ...DEFAULT_SUPERNET_RECIPE,

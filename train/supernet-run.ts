@@ -5,6 +5,7 @@
  * same weights an uninterrupted run reaches, `fresh` discards it), and the
  * finished supernet written to the cache with what it cost and where.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { flatWeightSource, supernetPlan, type SupernetSpace } from '../space/supernet.js';
@@ -35,7 +36,9 @@ export interface SupernetRunOptions {
 
 /** The key a supernet of these inputs has (what `nas search --supernet` names). */
 export function keyOf(space: SupernetSpace, data: PreparedData, recipe: SupernetRecipe, teacherKey: string | null): string {
-  return supernetKey({ dataFingerprint: data.fingerprint, numClasses: data.numClasses, inputChannels: data.train.channels, space: space.config, recipe, teacherKey });
+  // A training subset keeps the data's fingerprint: the images trained on are part of the key.
+  const trained = createHash('sha256').update(new Uint8Array(data.trainIndices.buffer, data.trainIndices.byteOffset, data.trainIndices.byteLength)).digest('hex').slice(0, 16);
+  return supernetKey({ dataFingerprint: `${data.fingerprint}:${trained}`, numClasses: data.numClasses, inputChannels: data.train.channels, space: space.config, recipe, teacherKey });
 }
 
 /** The cached supernet, or a new one trained and cached; see the file comment. */
