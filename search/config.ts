@@ -170,8 +170,15 @@ export const searchConfigSchema = z.strictObject({
   redisRunTtl: duration.refine((seconds) => seconds > 0, { message: 'expected a duration over 0 s (e.g. 60s)' }).optional(),
   /** Training workers; one candidate per worker. */
   workers: z.number().int().positive().default(Math.max(1, os.availableParallelism())),
-  /** `proxy`: cheap analytic stand-ins for latency and accuracy (tests, algorithm benchmarks). */
-  evaluator: z.enum(['real', 'proxy']).default('real'),
+  /**
+   * How a candidate's accuracy is read. `real`: trained (training.*); `supernet`: its
+   * weights inherited from the trained supernet `supernet` names, BN recomputed, no
+   * training; `proxy`: cheap analytic stand-ins for latency and accuracy (tests,
+   * algorithm benchmarks). Latency is measured as configured for real and supernet.
+   */
+  evaluator: z.enum(['real', 'proxy', 'supernet']).default('real'),
+  /** With `"evaluator": "supernet"`: the key of a cached supernet (`nas supernet train` prints it, `nas supernet` lists them). */
+  supernet: z.string().regex(/^[0-9a-f]{20}$/, 'expected the 20 hex digits of a supernet key (nas supernet lists them)').optional(),
   /** Proxy only: milliseconds each proxy training takes. */
   proxyDelayMs: z.number().min(0).default(0),
   /** Hypervolume reference point; latency defaults to maxLatencyMs, else 5 ms. */
@@ -224,6 +231,15 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   }
   if (config.training.validateOutsideSubset !== undefined && config.training.subset === undefined) {
     throw new SearchConfigError(`${source}: training.validateOutsideSubset: needs training.subset (only a subset leaves training images out to validate on)`);
+  }
+  if (config.evaluator === 'supernet' && config.supernet === undefined) {
+    throw new SearchConfigError(`${source}: supernet: "evaluator": "supernet" needs the key of a trained supernet (nas supernet train prints it)`);
+  }
+  if (config.evaluator !== 'supernet' && config.supernet !== undefined) {
+    throw new SearchConfigError(`${source}: supernet: is used only with "evaluator": "supernet" (evaluator is ${config.evaluator})`);
+  }
+  if (config.evaluator === 'supernet' && config.fidelity !== undefined) {
+    throw new SearchConfigError(`${source}: fidelity: rungs train candidates further; a supernet's subnets are scored, not trained (drop fidelity, or use "evaluator": "real")`);
   }
   if (config.training.epochs === undefined && config.training.images === undefined) config.training.epochs = 1;
   return config;

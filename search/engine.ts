@@ -32,6 +32,7 @@ import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
 import { decideLatency } from './latency-decision.js';
 import { Nsga2 } from './nsga2.js';
 import { QueueTrainer } from './queue-evaluator.js';
+import { SupernetTrainer, supernetSearchSpace } from './supernet-trainer.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
 import { connectRedis, QueueError, redisUrlProblem } from './redis-connection.js';
@@ -158,7 +159,10 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const started = performance.now();
 
   const dataset = loadDataset(config.data);
-  const space = new MobileNetSpace(spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+  // A supernet search samples the configured space narrowed as its supernet was (refused here if the supernet cannot score it).
+  const supernet = config.evaluator === 'supernet' ? supernetSearchSpace(spaceConfigOf(config), config.supernet!) : null;
+  if (supernet) log(`supernet ${config.supernet}: ${supernet.meta.data.name}, ${supernet.meta.recipe.strategy}, ${supernet.meta.recipe.epochs} epochs, trained on ${supernet.meta.trainedOn}`);
+  const space = new MobileNetSpace(supernet?.config ?? spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
   let teacherKey: string | null = null;
   const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
   const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
@@ -193,6 +197,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       });
       log(`training through ${queue.describe()}: start 'nas worker --redis <url>' on each machine`);
       trainer = queue;
+    } else if (supernet) {
+      trainer = new SupernetTrainer({ config, space: space.config, runDir, dataContentHash: context.dataContentHash, backend: options.backend });
     } else {
       trainer = new LocalTrainer({ ...context, trainWorkerFile: options.trainWorkerFile });
     }

@@ -94,6 +94,11 @@ export function supernetSpace(config: SearchSpaceConfig, choices: SupernetFixedC
   return { config: narrowedConfig, narrowed, largest: extremeGenome(narrowedConfig, Math.max), smallest: extremeGenome(narrowedConfig, Math.min) };
 }
 
+/** The largest genome of a narrowed space: the supernet a cached supernet.json's `space` describes. */
+export function largestGenome(config: SearchSpaceConfig): Genome {
+  return extremeGenome(config, Math.max);
+}
+
 /** The genome with `pick` (max or min) of every numeric choice; activation and SE are fixed in a supernet space. */
 function extremeGenome(config: SearchSpaceConfig, pick: (...values: number[]) => number): Genome {
   return {
@@ -107,6 +112,38 @@ function extremeGenome(config: SearchSpaceConfig, pick: (...values: number[]) =>
     })),
     headWidth: pick(...config.headWidths),
   };
+}
+
+/**
+ * Checks that every network of `space` is a subnet of a supernet trained on
+ * `supernet` (a narrowed config, {@link SupernetSpace}.config): same stages
+ * and strides, and every choice one the supernet holds. A space that is not
+ * is refused with the first field that differs.
+ */
+export function checkSubnetSpace(space: SearchSpaceConfig, supernet: SearchSpaceConfig, source?: string): void {
+  const within = <T>(field: string, values: readonly T[], allowed: readonly T[]) => {
+    const outside = values.filter((v) => !allowed.includes(v));
+    if (outside.length) {
+      throw new SpaceConfigError(field, `${JSON.stringify(outside)} ${outside.length > 1 ? 'are' : 'is'} not held by the supernet, whose choices are ${JSON.stringify(allowed)}`, source);
+    }
+  };
+  if (space.stemStride !== supernet.stemStride) throw new SpaceConfigError('stemStride', `is ${space.stemStride}, the supernet's ${supernet.stemStride}`, source);
+  if (space.stages.length !== supernet.stages.length) {
+    throw new SpaceConfigError('stages', `has ${space.stages.length} stages, the supernet ${supernet.stages.length}`, source);
+  }
+  within('resolutions', space.resolutions, supernet.resolutions);
+  within('stemWidths', space.stemWidths, supernet.stemWidths);
+  within('headWidths', space.headWidths, supernet.headWidths);
+  space.stages.forEach((stage, i) => {
+    const s = supernet.stages[i];
+    if (stage.stride !== s.stride) throw new SpaceConfigError(`stages[${i}].stride`, `is ${stage.stride}, the supernet's ${s.stride}`, source);
+    within(`stages[${i}].depths`, stage.depths, s.depths);
+    within(`stages[${i}].widths`, stage.widths, s.widths);
+    within(`stages[${i}].expandRatios`, stage.expandRatios, s.expandRatios);
+    within(`stages[${i}].kernelSizes`, stage.kernelSizes, s.kernelSizes);
+    within(`stages[${i}].activations`, stage.activations, s.activations);
+    within(`stages[${i}].squeezeExcite`, stage.squeezeExcite, s.squeezeExcite);
+  });
 }
 
 /** The plan of a space's supernet (its largest network) for a data shape. */

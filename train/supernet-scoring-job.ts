@@ -1,0 +1,124 @@
+/**
+ * One candidate scored by a supernet, as one plain function: a job (data
+ * only) in, the accuracy and the candidate's files out, the same shape a
+ * training job returns, so the search keeps either the same way. A thread
+ * loads the supernet and the data once and scores many subnets with them.
+ * The files are the subnet with its inherited weights and recomputed BN
+ * statistics: a front member deploys without training.
+ */
+import { z } from 'zod';
+import { describeGenome, exportOnnx, tfjsArtifacts, GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../space/candidate-files.js';
+import { genomeId } from '../space/genome.js';
+import { planNetwork } from '../space/plan.js';
+import { genomeSchema, parseGenome, parseSearchSpace, searchSpaceSchema } from '../space/schema.js';
+import { checkSubnetSpace, flatWeightSource, largestGenome, stridesOf } from '../space/supernet.js';
+import type { WeightSource } from '../space/build-onnx.js';
+import { BACKENDS, selectBackend } from './backend.js';
+import { DatasetError } from './datasets/errors.js';
+import { loadDataset } from './datasets/load.js';
+import { prepareData, type PreparedData } from './datasets/prepared.js';
+import { SupernetError, requireSupernet, supernetFiles } from './supernet-cache.js';
+import { scoreSubnet } from './supernet-score.js';
+import { datasetContentHash, TrainingJobError, type CandidateFiles, type TrainingJobResult } from './training-job.js';
+
+/** A scoring job: everything is data, checked field by field. */
+export const subnetScoringJobSchema = z.strictObject({
+  /** The cached supernet's key. */
+  supernet: z.string().regex(/^[0-9a-f]{20}$/),
+  /** The search's space; every genome of it must be a subnet of the supernet's. */
+  space: searchSpaceSchema,
+  genome: genomeSchema,
+  data: z.strictObject({
+    name: z.string().max(4096),
+    contentHash: z.string().regex(/^[0-9a-f]{16}$/),
+    validationFraction: z.number().gt(0).lt(1),
+    seed: z.number().int(),
+  }),
+  backend: z.enum([...BACKENDS, 'auto']),
+});
+export type SubnetScoringJob = z.output<typeof subnetScoringJobSchema>;
+
+/** What a scoring thread runs: a job, and where this machine reads the data from. */
+export interface SubnetScoringTask {
+  job: SubnetScoringJob;
+  dataSpec: string;
+}
+
+// Loaded once per thread and reused by every job of the same run.
+let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
+let cachedSupernet: { key: string; source: WeightSource } | null = null;
+
+function dataFor(task: SubnetScoringTask): PreparedData {
+  const { job, dataSpec } = task;
+  const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed]);
+  if (cachedData?.key !== key) {
+    const dataset = loadDataset(dataSpec);
+    cachedData = { key, contentHash: datasetContentHash(dataset), data: prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed }) };
+  }
+  if (cachedData.contentHash !== job.data.contentHash) {
+    throw new DatasetError(dataSpec, `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash})`);
+  }
+  return cachedData.data;
+}
+
+function supernetFor(job: SubnetScoringJob, data: PreparedData): WeightSource {
+  if (cachedSupernet?.key !== job.supernet) {
+    const { meta, weights } = requireSupernet(job.supernet);
+    if (!meta.data.fingerprint.startsWith(data.fingerprint)) {
+      throw new SupernetError(supernetFiles(job.supernet).meta, `data.fingerprint: the supernet was trained on ${meta.data.name} (${meta.data.fingerprint}), not on the search's data (${data.fingerprint})`);
+    }
+    checkSubnetSpace(job.space, meta.space, `the search's space against supernet ${job.supernet}`);
+    const largest = planNetwork(largestGenome(meta.space), stridesOf(meta.space), { numClasses: meta.data.numClasses, inputChannels: meta.data.inputChannels });
+    cachedSupernet = { key: job.supernet, source: flatWeightSource(largest, weights) };
+  }
+  return cachedSupernet.source;
+}
+
+/** Scores one subnet: see the file comment. Throws before building anything when the job, the data or the supernet is not what it must be. */
+export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<TrainingJobResult> {
+  const parsed = subnetScoringJobSchema.safeParse(task.job);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TrainingJobError(issue.path.join('.') || '(root)', issue.message);
+  }
+  const job = parsed.data;
+  const space = parseSearchSpace(job.space, 'scoring job: space');
+  const genome = parseGenome(job.genome, space, 'scoring job: genome');
+  const data = dataFor({ job, dataSpec: task.dataSpec });
+  const supernet = supernetFor(job, data);
+  await selectBackend(job.backend);
+  const started = performance.now();
+  const strides = stridesOf(space);
+  const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
+  const { accuracy, model } = await scoreSubnet(supernet, plan, { bn: data.train, validation: data.validation, numClasses: data.numClasses });
+  try {
+    const file = describeGenome(genome, strides, {
+      numClasses: data.numClasses,
+      inputChannels: data.train.channels,
+      mean: data.normalisation.mean,
+      std: data.normalisation.std,
+      classNames: data.classNames,
+    });
+    const { json, weights } = await tfjsArtifacts(model);
+    const files: CandidateFiles = {
+      [TFJS_WEIGHTS_FILE]: weights,
+      [TFJS_MODEL_FILE]: Buffer.from(json),
+      [ONNX_FILE]: exportOnnx(file, model),
+      [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
+    };
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      id: genomeId(genome),
+      accuracy,
+      accuracyImages: data.validation.count,
+      validationAccuracy: accuracy,
+      trainSeconds: seconds,
+      imagesPerSecond: 0,
+      lossCurve: [],
+      backend: 'supernet',
+      files,
+    };
+  } finally {
+    model.dispose();
+  }
+}
