@@ -1,15 +1,12 @@
 /**
- * Reading and rewriting ONNX models at the protobuf level (onnx-proto):
- * decode, look up float initializers, list activation tensors, encode.
+ * Reading and rewriting ONNX models at the protobuf level (onnx/onnx-proto.js,
+ * generated from ONNX's schema): decode, look up float initializers, list activation tensors, encode.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxTypes } from 'onnx-proto';
+import { onnx } from '../onnx/onnx-proto.js';
 
-const { onnx } = onnxProto;
-
-export type ModelProto = OnnxTypes.ModelProto;
-export type NodeProto = OnnxTypes.INodeProto;
-export type TensorProto = OnnxTypes.ITensorProto;
+export type ModelProto = onnx.ModelProto;
+export type NodeProto = onnx.INodeProto;
+export type TensorProto = onnx.ITensorProto;
 
 /** A model that cannot be compressed; exits with code 9 in the CLI. */
 export class CompressError extends Error {
@@ -65,7 +62,7 @@ export function tensorProto(name: string, shape: number[], values: ArrayLike<num
   return { name, dims: shape, dataType, rawData: raw };
 }
 
-export function attribute(node: NodeProto, name: string): OnnxTypes.IAttributeProto | undefined {
+export function attribute(node: NodeProto, name: string): onnx.IAttributeProto | undefined {
   return node.attribute?.find((a) => a.name === name);
 }
 
@@ -80,7 +77,7 @@ export function withExtraOutputs(model: ModelProto, names: string[]): ModelProto
   return copy;
 }
 
-export const newNode = (spec: { op: string; inputs: string[]; outputs: string[]; name: string; attributes?: OnnxTypes.IAttributeProto[] }): NodeProto => ({
+export const newNode = (spec: { op: string; inputs: string[]; outputs: string[]; name: string; attributes?: onnx.IAttributeProto[] }): NodeProto => ({
   opType: spec.op,
   input: spec.inputs,
   output: spec.outputs,
@@ -88,4 +85,4 @@ export const newNode = (spec: { op: string; inputs: string[]; outputs: string[];
   attribute: spec.attributes ?? [],
 });
 
-export const intAttribute = (name: string, value: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
+export const intAttribute = (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
