@@ -2,6 +2,7 @@
  * Reading and rewriting ONNX models at the protobuf level (onnx/onnx-proto.js,
  * generated from ONNX's schema): decode, look up float initializers, list activation tensors, encode.
  */
+import protobuf from 'protobufjs/minimal.js';
 import { onnx } from '../onnx/onnx-proto.js';
 
 export type ModelProto = onnx.ModelProto;
@@ -17,9 +18,20 @@ export class CompressError extends Error {
   }
 }
 
+/**
+ * Decodes keeping the fields this schema does not know (protobufjs drops them
+ * unless told), so that encoding writes them back: a model from an ONNX newer
+ * than onnx/onnx-proto.js loses nothing on the messages a rewrite keeps.
+ */
+function decodeKeepingUnknownFields(bytes: Uint8Array): ModelProto {
+  const reader = protobuf.Reader.create(bytes);
+  reader.discardUnknown = false;
+  return onnx.ModelProto.decode(reader);
+}
+
 export function decodeModel(bytes: Uint8Array, name: string): ModelProto {
   try {
-    const model = onnx.ModelProto.decode(bytes);
+    const model = decodeKeepingUnknownFields(bytes);
     if (!model.graph) throw new Error('no graph');
     return model;
   } catch (error) {
@@ -29,6 +41,11 @@ export function decodeModel(bytes: Uint8Array, name: string): ModelProto {
 
 export function encodeModel(model: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** A deep copy, through the bytes, with the fields unknown to the schema kept. */
+export function copyModel(model: ModelProto): ModelProto {
+  return decodeKeepingUnknownFields(encodeModel(model));
 }
 
 /** A float32 initializer's values (raw_data or float_data). */
@@ -68,7 +85,7 @@ export function attribute(node: NodeProto, name: string): onnx.IAttributeProto |
 
 /** A copy of the model with these extra float outputs (calibration). */
 export function withExtraOutputs(model: ModelProto, names: string[]): ModelProto {
-  const copy = onnx.ModelProto.decode(encodeModel(model));
+  const copy = copyModel(model);
   const existing = new Set((copy.graph!.output ?? []).map((o) => o.name));
   for (const name of names) {
     if (existing.has(name)) continue;
