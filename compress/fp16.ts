@@ -5,10 +5,9 @@
  * the speed gain needs an execution provider with float16 kernels (CUDA,
  * DirectML, CoreML), not onnxruntime's default CPU provider.
  */
-import onnxProto from 'onnx-proto';
+import { onnx } from '../onnx/onnx-proto.js';
 import { decodeModel, encodeModel, floatValues, intAttribute, newNode } from './onnx-model.js';
 
-const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;
 

@@ -1,15 +1,13 @@
 /**
- * Reading and rewriting ONNX models at the protobuf level (onnx-proto):
- * decode, look up float initializers, list activation tensors, encode.
+ * Reading and rewriting ONNX models at the protobuf level (onnx/onnx-proto.js,
+ * generated from ONNX's schema): decode, look up float initializers, list activation tensors, encode.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxTypes } from 'onnx-proto';
+import protobuf from 'protobufjs/minimal.js';
+import { onnx } from '../onnx/onnx-proto.js';
 
-const { onnx } = onnxProto;
-
-export type ModelProto = OnnxTypes.ModelProto;
-export type NodeProto = OnnxTypes.INodeProto;
-export type TensorProto = OnnxTypes.ITensorProto;
+export type ModelProto = onnx.ModelProto;
+export type NodeProto = onnx.INodeProto;
+export type TensorProto = onnx.ITensorProto;
 
 /** A model that cannot be compressed; exits with code 9 in the CLI. */
 export class CompressError extends Error {
@@ -20,9 +18,20 @@ export class CompressError extends Error {
   }
 }
 
+/**
+ * Decodes keeping the fields this schema does not know (protobufjs drops them
+ * unless told), so that encoding writes them back: a model from an ONNX newer
+ * than onnx/onnx-proto.js loses nothing on the messages a rewrite keeps.
+ */
+function decodeKeepingUnknownFields(bytes: Uint8Array): ModelProto {
+  const reader = protobuf.Reader.create(bytes);
+  reader.discardUnknown = false;
+  return onnx.ModelProto.decode(reader);
+}
+
 export function decodeModel(bytes: Uint8Array, name: string): ModelProto {
   try {
-    const model = onnx.ModelProto.decode(bytes);
+    const model = decodeKeepingUnknownFields(bytes);
     if (!model.graph) throw new Error('no graph');
     return model;
   } catch (error) {
@@ -32,6 +41,11 @@ export function decodeModel(bytes: Uint8Array, name: string): ModelProto {
 
 export function encodeModel(model: ModelProto): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
+}
+
+/** A deep copy, through the bytes, with the fields unknown to the schema kept. */
+export function copyModel(model: ModelProto): ModelProto {
+  return decodeKeepingUnknownFields(encodeModel(model));
 }
 
 /** A float32 initializer's values (raw_data or float_data). */
@@ -65,13 +79,13 @@ export function tensorProto(name: string, shape: number[], values: ArrayLike<num
   return { name, dims: shape, dataType, rawData: raw };
 }
 
-export function attribute(node: NodeProto, name: string): OnnxTypes.IAttributeProto | undefined {
+export function attribute(node: NodeProto, name: string): onnx.IAttributeProto | undefined {
   return node.attribute?.find((a) => a.name === name);
 }
 
 /** A copy of the model with these extra float outputs (calibration). */
 export function withExtraOutputs(model: ModelProto, names: string[]): ModelProto {
-  const copy = onnx.ModelProto.decode(encodeModel(model));
+  const copy = copyModel(model);
   const existing = new Set((copy.graph!.output ?? []).map((o) => o.name));
   for (const name of names) {
     if (existing.has(name)) continue;
@@ -80,7 +94,7 @@ export function withExtraOutputs(model: ModelProto, names: string[]): ModelProto
   return copy;
 }
 
-export const newNode = (spec: { op: string; inputs: string[]; outputs: string[]; name: string; attributes?: OnnxTypes.IAttributeProto[] }): NodeProto => ({
+export const newNode = (spec: { op: string; inputs: string[]; outputs: string[]; name: string; attributes?: onnx.IAttributeProto[] }): NodeProto => ({
   opType: spec.op,
   input: spec.inputs,
   output: spec.outputs,
@@ -88,4 +102,4 @@ export const newNode = (spec: { op: string; inputs: string[]; outputs: string[];
   attribute: spec.attributes ?? [],
 });
 
-export const intAttribute = (name: string, value: number): OnnxTypes.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
+export const intAttribute = (name: string, value: number): onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });

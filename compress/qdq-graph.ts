@@ -7,10 +7,7 @@
  * spatial) so variants can keep a kind in float. The float model is
  * unchanged in meaning; only the quantized copy is built from this form.
  */
-import onnxProto from 'onnx-proto';
-import { attribute, dims, encodeModel, type ModelProto, type NodeProto, type TensorProto } from './onnx-model.js';
-
-const { onnx } = onnxProto;
+import { attribute, copyModel, dims, type ModelProto, type NodeProto, type TensorProto } from './onnx-model.js';
 
 /** Kinds of quantizable nodes a variant may keep in float. */
 export const NODE_KINDS = ['spatial-conv', 'pointwise-conv', 'depthwise-conv', 'gemm', 'matmul', 'elementwise', 'pool'] as const;
@@ -28,7 +25,7 @@ export interface NormaliseSummary {
  * name must stay).
  */
 export function normaliseGraph(model: ModelProto): { model: ModelProto; summary: NormaliseSummary } {
-  const copy = onnx.ModelProto.decode(encodeModel(model));
+  const copy = copyModel(model);
   const graph = copy.graph!;
   const outputs = new Set((graph.output ?? []).map((o) => o.name!));
   const alias = new Map<string, string>();

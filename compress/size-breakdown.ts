@@ -3,10 +3,8 @@
  * biases, float initializers left (weights of nodes kept in float, shapes),
  * and the graph itself (nodes, names, metadata: the rest of the protobuf).
  */
-import onnxProto from 'onnx-proto';
+import { onnx } from '../onnx/onnx-proto.js';
 import { decodeModel } from './onnx-model.js';
-
-const { onnx } = onnxProto;
 
 export interface SizeBreakdown {
   total: number;

@@ -1,13 +1,9 @@
 /**
- * A small writer for ONNX graphs over onnx-proto: named initializers, nodes
- * with typed attributes, one float input and output with a symbolic batch
+ * A small writer for ONNX graphs over the ONNX protobuf code generated from
+ * ONNX's schema (onnx/onnx-proto.js): named initializers, nodes with typed attributes, one float input and output with a symbolic batch
  * dimension. Used by the model exporter and by INT8 quantization.
  */
-import onnxProto from 'onnx-proto';
-import type { onnx as OnnxTypes } from 'onnx-proto';
-
-// onnx-proto is CommonJS: Node's ESM loader gives its namespace as the default export.
-const { onnx } = onnxProto;
+import { onnx } from '../onnx/onnx-proto.js';
 
 /** The opset every model this package writes targets (HardSwish needs 14). */
 export const OPSET = 17;
@@ -24,7 +20,7 @@ export interface NodeSpec {
   attributes?: Record<string, AttributeValue>;
 }
 
-function attribute(name: string, value: AttributeValue): OnnxTypes.IAttributeProto {
+function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') return { name, type: T.INT, i: value };
@@ -35,8 +31,8 @@ function attribute(name: string, value: AttributeValue): OnnxTypes.IAttributePro
 
 /** Builds one graph; `toBytes` encodes the ModelProto. */
 export class OnnxGraphBuilder {
-  readonly #nodes: OnnxTypes.INodeProto[] = [];
-  readonly #initializers: OnnxTypes.ITensorProto[] = [];
+  readonly #nodes: onnx.INodeProto[] = [];
+  readonly #initializers: onnx.ITensorProto[] = [];
   readonly #names = new Set<string>();
   #counter = 0;
 
@@ -105,7 +101,7 @@ export class OnnxGraphBuilder {
     docString?: string;
     metadata?: Record<string, string>;
   }): Uint8Array {
-    const valueInfo = (name: string, shape: Array<number | string>): OnnxTypes.IValueInfoProto => ({
+    const valueInfo = (name: string, shape: Array<number | string>): onnx.IValueInfoProto => ({
       name,
       type: {
         tensorType: {

@@ -37,3 +37,31 @@ describe('package-lock.json', () => {
     expect(missing, 'add these to package-lock.json as optional entries with their os/cpu').toEqual([]);
   });
 });
+
+/**
+ * train/kernels reaches into @tensorflow/tfjs-backend-wasm's internals (its heap,
+ * dataIdMap, makeOutput), which no semver range promises to keep. A caret range
+ * would let a user's install pick a newer minor release than the one tested here.
+ */
+describe('package.json', () => {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  const lock = JSON.parse(readFileSync(join(packageRoot(), 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  };
+  const sections = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+  const tensorflow = sections.flatMap((section) =>
+    Object.entries(manifest[section] ?? {})
+      .filter(([name]) => name.startsWith('@tensorflow/'))
+      .map(([name, range]) => ({ section, name, range })),
+  );
+
+  it('pins every @tensorflow/* package to one exact version, the one package-lock.json installs', () => {
+    expect(tensorflow.length).toBeGreaterThan(0);
+    const loose = tensorflow.filter(({ range }) => !/^\d+\.\d+\.\d+$/.test(range)).map(({ section, name, range }) => `${section}.${name}: "${range}"`);
+    expect(loose, 'write the exact version, e.g. "4.22.0", not a range').toEqual([]);
+    const drifted = tensorflow
+      .filter(({ name, range }) => lock.packages[`node_modules/${name}`]?.version !== range)
+      .map(({ name, range }) => `${name}: package.json ${range}, package-lock.json ${lock.packages[`node_modules/${name}`]?.version}`);
+    expect(drifted, 'run npm install so the lock file follows package.json').toEqual([]);
+  });
+});

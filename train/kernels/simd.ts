@@ -1,10 +1,11 @@
 /**
- * Compiles the SIMD kernels (simd-wat.ts) against the tfjs wasm backend's own
- * memory, once per process, and hands out pointer-level helpers. When the
- * module cannot be built the training kernels keep their JavaScript loops.
+ * Instantiates the SIMD kernels (simd-kernels.wat, assembled at build time into
+ * simd-kernels-wasm.ts) against the tfjs wasm backend's own memory, once per
+ * process, and hands out pointer-level helpers. When the module cannot be
+ * instantiated the training kernels keep their JavaScript loops.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { SIMD_KERNELS_WAT } from './simd-wat.js';
+import { SIMD_KERNELS_WASM_BASE64 } from './simd-kernels-wasm.js';
 
 /** The exports of the compiled module; every pointer is a heap byte offset. */
 export interface SimdExports {
@@ -39,12 +40,7 @@ export async function enableSimdKernels(backend: WasmHeapBackend): Promise<strin
   if (!(memory instanceof WebAssembly.Memory)) return 'wasm backend does not expose its memory';
   if (simd && memoryOfSimd === memory) return null;
   try {
-    const { default: initWabt } = await import('wabt');
-    const wabt = await initWabt();
-    const parsed = wabt.parseWat('simd-kernels.wat', SIMD_KERNELS_WAT, { simd: true, bulk_memory: true });
-    const { buffer } = parsed.toBinary({});
-    parsed.destroy();
-    const module = new WebAssembly.Module(new Uint8Array(buffer));
+    const module = await WebAssembly.compile(Buffer.from(SIMD_KERNELS_WASM_BASE64, 'base64'));
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     simd = instance.exports as unknown as SimdExports;
     memoryOfSimd = memory;

@@ -1,8 +1,7 @@
-/**
- * WebAssembly text of the SIMD training kernels, compiled at run time by
- * simd.ts. Kept as a string so the built package needs no extra asset.
- */
-export const SIMD_KERNELS_WAT = String.raw`;; Memory-bound training kernels in WebAssembly SIMD, run on the tfjs wasm
+;; Assembled to WebAssembly bytes at build time (scripts/assemble-kernels.mjs writes
+;; simd-kernels-wasm.ts, which simd.ts compiles), so no process parses this text.
+;;
+;; Memory-bound training kernels in WebAssembly SIMD, run on the tfjs wasm
 ;; backend's own heap (the memory is imported), so tensors are never copied.
 ;; Every pointer is a byte offset into that heap. Channel loops step four
 ;; floats at a time: callers guarantee C % 4 == 0 and fall back to the
@@ -317,4 +316,3 @@ export const SIMD_KERNELS_WAT = String.raw`;; Memory-bound training kernels in W
         (br_if $ohLoop (i32.lt_s (local.get $oh) (local.get $OH))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $nLoop (i32.lt_s (local.get $n) (local.get $N))))))
-`;
