@@ -94,6 +94,15 @@ describe('documentation links', () => {
     expect(headingId('Ranking on more images, one batch order')).toBe('ranking-on-more-images-one-batch-order');
   });
 
+  it('every `npm run bench:*` script has its page under docs/bench/, listed in docs/index.md', () => {
+    const scripts = Object.keys((JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+    const benches = scripts.filter((s) => s.startsWith('bench:')).map((s) => s.slice('bench:'.length));
+    expect(benches.length).toBeGreaterThan(0);
+    const index = readFileSync(join(repo, 'docs', 'index.md'), 'utf8');
+    const missing = benches.filter((b) => !existsSync(join(repo, 'docs', 'bench', `${b}.md`)) || !index.includes(`](bench/${b}.md)`));
+    expect(missing).toEqual([]);
+  });
+
   for (const file of markdownFiles()) {
     it(`${relative(repo, file)}: every relative link reaches a file, every anchor a heading`, () => {
       expect(brokenLinks(file)).toEqual([]);
