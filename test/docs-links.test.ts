@@ -2,7 +2,8 @@
  * The documentation's relative links: README.md, results/README.md and every
  * page under docs/ link to each other and to headings inside each other, and
  * pages move. Every relative link must reach a file that exists, and every
- * `#anchor` a heading of that file (GitHub's heading ids).
+ * `#anchor` a heading of that file (GitHub's heading ids). Each bench
+ * script documents its measurements on a page of its own, which the index lists.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
