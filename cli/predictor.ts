@@ -23,7 +23,7 @@ interface PredictorFlags {
 }
 
 export function registerPredictor(program: Command): void {
-  const predictor = program.command('predictor').description('calibrated latency predictors (see README, "Latency predictor")');
+  const predictor = program.command('predictor').description('calibrated latency predictors (see docs/bench/predictor.md)');
   predictor
     .command('build')
     .description('measure sampled whole networks on the target and fit a latency predictor with a prediction interval; reuses --out when it was built for the same target')

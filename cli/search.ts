@@ -95,7 +95,7 @@ export function registerSearch(program: Command): void {
   program
     .command('search')
     .description('run an evolutionary multi-objective search (accuracy vs latency); with no options, the quickstart on the bundled sample')
-    .option('--config <file>', 'a JSON search config (see README)')
+    .option('--config <file>', 'a JSON search config (see docs/configuration.md)')
     .option('--preset <name>', 'quickstart (default) or overnight')
     .option('--resume <run dir>', 'continue a killed or stopped run from its journal')
     .option('--name <name>', 'run directory name under results/')

@@ -85,7 +85,7 @@ export const searchConfigSchema = z.strictObject({
        * Validate each candidate also on up to this many training images the
        * subset leaves out (seeded, the same for every candidate), for data
        * whose validation split is small. On full Fashion-MNIST 52,000 images
-       * ranked no better than the split's 6,000 (README, "Proxy fidelity"):
+       * ranked no better than the split's 6,000 (docs/bench/fidelity.md):
        * the training seed, not the validation images, is the noise there.
        * Needs `subset` (resolveSearchConfig checks). Absent: the validation split alone.
        */
@@ -93,7 +93,7 @@ export const searchConfigSchema = z.strictObject({
       /**
        * Every candidate sees the same batches in the same order, with the same
        * augmentation (common random numbers); only its initial weights follow its
-       * own seed. Measured with bench:fidelity --shared-data-order (README):
+       * own seed. Measured with bench:fidelity --shared-data-order (docs/bench/fidelity.md):
        * no consistent change in the proxy's seed-to-seed agreement on
        * Fashion-MNIST, since most of a seed's noise is each architecture's own.
        * Absent: each candidate's batch order follows its own seed.

@@ -185,8 +185,8 @@ function idNoise(id: string, salt: string): number {
 }
 
 /**
- * The proxy's learning curve, fitted to real training (README, "Proxy
- * fidelity": `npm run bench:fidelity -- --teacher-epochs 0 --workers 2`,
+ * The proxy's learning curve, fitted to real training (docs/bench/fidelity.md,
+ * "Full scale, no teacher": `npm run bench:fidelity -- --teacher-epochs 0 --workers 2`,
  * 16 genomes of the small space, full Fashion-MNIST, 1 epoch on 8,000 images
  * then 24,000 and 80,000 images from scratch; fidelity.json `proxyCurve`).
  * The analytic formula is a genome's accuracy after `referenceRatio`·b₀

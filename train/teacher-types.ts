@@ -14,7 +14,7 @@ export type TeacherArchitecture = (typeof TEACHER_ARCHITECTURES)[number];
  * The architecture a teacher gets when the config names none: MobileNetV3-small,
  * the most accurate per CPU-hour in bench:teacher-choice on full Fashion-MNIST
  * (ahead of the widest genome by 0.6–1.5 test points at 10, 30 and 60 CPU minutes,
- * at 1.4× its training rate; README, "Which teacher").
+ * at 1.4× its training rate; docs/bench/teacher-choice.md).
  */
 export const DEFAULT_TEACHER_ARCHITECTURE: TeacherArchitecture = 'mobilenetv3-small';
 
