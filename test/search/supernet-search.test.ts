@@ -1,0 +1,102 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveSearchConfig } from '../../search/config.js';
+import { runSearch } from '../../search/engine.js';
+import { supernetSearchSpace } from '../../search/supernet-trainer.js';
+import { parseGenome } from '../../space/schema.js';
+import { planNetwork } from '../../space/plan.js';
+import { flatWeightSource, stridesOf, supernetPlan, supernetSpace } from '../../space/supernet.js';
+import type { SearchSpaceConfig } from '../../space/types.js';
+import { selectBackend } from '../../train/backend.js';
+import { loadDataset } from '../../train/datasets/load.js';
+import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
+import { supernetFor } from '../../train/supernet-run.js';
+import { scoreSubnet } from '../../train/supernet-score.js';
+import { DEFAULT_SUPERNET_RECIPE } from '../../train/supernet-train.js';
+import { onnxFullCheck } from '../helpers.js';
+
+/** The pipeline tests' reduced space, at two resolutions: small enough to train a supernet in seconds. */
+const SPACE: SearchSpaceConfig = {
+  resolutions: [24, 28],
+  stemWidths: [8],
+  stemStride: 1,
+  stages: [
+    { depths: [1], widths: [8], expandRatios: [1], kernelSizes: [3], squeezeExcite: [false], activations: ['relu6'], stride: 1 },
+    { depths: [1, 2], widths: [12, 16], expandRatios: [3, 6], kernelSizes: [3, 5], squeezeExcite: [false, true], activations: ['relu6', 'hswish'], stride: 2 },
+    { depths: [1, 2], widths: [16, 24], expandRatios: [3, 6], kernelSizes: [3, 5], squeezeExcite: [false], activations: ['hswish'], stride: 2 },
+  ],
+  headWidths: [32, 48],
+};
+
+let key: string;
+
+beforeAll(async () => {
+  process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'supernet-search-'));
+  await selectBackend('wasm');
+  const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 }), 512, 0);
+  const trained = await supernetFor(supernetSpace(SPACE), data, { ...DEFAULT_SUPERNET_RECIPE, epochs: 1, batchSize: 32, distillation: { temperature: 4, alpha: 0 } }, { dataName: 'fashion-mnist-sample', teacher: null });
+  key = trained.meta.key;
+});
+
+describe('nas search with "evaluator": "supernet"', () => {
+  it('scores candidates by inherited weights, and its front deploys: files that onnxruntime loads, accuracies the supernet gives again', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'supernet-run-')), 'run');
+    const config = resolveSearchConfig({
+      seed: 3,
+      space: SPACE,
+      evaluator: 'supernet',
+      supernet: key,
+      searcher: { algorithm: 'nsga2', population: 6 },
+      budget: { generations: 2 },
+      latency: { iterations: 20, time: 50 },
+      workers: 1,
+    });
+    const result = await runSearch(config, { runDir: dir });
+    const evaluated = result.records.filter((r) => r.state === 'evaluated');
+    expect(evaluated.length).toBeGreaterThanOrEqual(6);
+    // Every candidate is a subnet: the narrowed space (hswish, no SE in stage 1).
+    for (const r of evaluated) expect(r.genome.stages[1]).toMatchObject({ activation: 'hswish', squeezeExcite: false });
+
+    const front = readdirSync(join(dir, 'front'));
+    expect(front.length).toBeGreaterThan(0);
+    const data = prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 });
+    const { meta, weights } = await import('../../train/supernet-cache.js').then((m) => m.requireSupernet(key));
+    const source = flatWeightSource(supernetPlan(supernetSpace(SPACE), { numClasses: 10, inputChannels: 1 }), weights);
+    expect(meta.key).toBe(key);
+    for (const id of front) {
+      const bytes = readFileSync(join(dir, 'front', id, 'model.onnx'));
+      onnxFullCheck(bytes);
+      const session = await ort.InferenceSession.create(bytes);
+      const r0 = JSON.parse(readFileSync(join(dir, 'front', id, 'genome.json'), 'utf8'));
+      const res = r0.genome.resolution;
+      const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * res * res), [2, 1, res, res]) });
+      expect(out.logits.dims).toEqual([2, 10]);
+      await session.release();
+      // The journal's accuracy is the supernet's score of that subnet, whoever scores it again: no training noise.
+      const record = evaluated.find((r) => r.id === id)!;
+      const genome = parseGenome(r0.genome, supernetSpace(SPACE).config);
+      const again = await scoreSubnet(source, planNetwork(genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }), { bn: data.train, validation: data.validation, numClasses: 10 });
+      again.model.dispose();
+      expect(record.accuracy).toBeCloseTo(again.accuracy, 10);
+    }
+    expect(existsSync(join(dir, 'pareto.csv'))).toBe(true);
+  });
+
+  it('refuses a space the supernet cannot score, naming the field', () => {
+    const wider = structuredClone(SPACE);
+    wider.stages[2].widths = [16, 24, 40];
+    expect(() => supernetSearchSpace(wider, key)).toThrow(/stages\[2\]\.widths: \[40\] is not held by the supernet/);
+    const deeper = structuredClone(SPACE);
+    deeper.stages[1].depths = [1, 2, 3];
+    expect(() => supernetSearchSpace(deeper, key)).toThrow(/stages\[1\]\.depths/);
+  });
+
+  it('refuses a supernet search without a supernet key, and rungs with one', () => {
+    expect(() => resolveSearchConfig({ evaluator: 'supernet' })).toThrow(/supernet: "evaluator": "supernet" needs the key/);
+    expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: 'a'.repeat(20), fidelity: {} })).toThrow(/fidelity: /);
+    expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: 'xyz' })).toThrow(/supernet: expected the 20 hex digits/);
+  });
+});
