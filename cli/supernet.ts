@@ -35,6 +35,8 @@ interface SupernetTrainFlags {
   fresh: boolean;
   dryRun: boolean;
   subset?: number;
+  validationFraction: number;
+  splitSeed: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -79,6 +81,8 @@ export function registerSupernet(program: Command): void {
     .option('--teacher <key>', 'distil the largest subnet from this cached teacher (the key `nas teacher` prints)')
     .option('--alpha <x>', 'weight of the teacher in the largest subnet\'s loss', numberFlag('--alpha', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'), DEFAULT_SUPERNET_RECIPE.distillation.alpha)
     .option('--seed <n>', 'seed of the initial weights, batch order and subnet draws', numberFlag('--seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), DEFAULT_SUPERNET_RECIPE.seed)
+    .option('--validation-fraction <x>', 'share of the training images held out for validation (a search scores its subnets on them)', numberFlag('--validation-fraction', (n) => n > 0 && n < 1, 'a number between 0 and 1'), 0.1)
+    .option('--split-seed <n>', 'seed of the validation split', numberFlag('--split-seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), 0)
     .option('--subset <n>', 'train on a seeded subset of this many training images (a quick trial)', positiveInt('--subset'))
     .option('--resume', 'continue an interrupted training of this supernet', false)
     .option('--fresh', 'discard an interrupted training of this supernet and start over', false)
@@ -92,7 +96,8 @@ export function registerSupernet(program: Command): void {
         const { config, source } = loadSpaceConfig(o.space);
         const space = supernetSpace(config, { activation: o.activation as Activation, squeezeExcite: o.squeezeExcite === 'on' }, source);
         const dataset = loadDataset(o.data);
-        const full = prepareData(dataset);
+        const split = { validationFraction: o.validationFraction, seed: o.splitSeed };
+        const full = prepareData(dataset, split);
         const data = o.subset ? withTrainingSubset(full, o.subset, 0) : full;
         const teacher = o.teacher ? { key: o.teacher, logits: requireCachedTeacher(o.teacher) } : null;
         const recipe: SupernetRecipe = {
@@ -117,6 +122,7 @@ export function registerSupernet(program: Command): void {
         const bar = progressBar('supernet', { lineEvery: 1 });
         const result = await supernetFor(space, data, recipe, {
           dataName: dataset.name,
+          split,
           teacher,
           resume: o.resume,
           fresh: o.fresh,

@@ -198,7 +198,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
       log(`training through ${queue.describe()}: start 'nas worker --redis <url>' on each machine`);
       trainer = queue;
     } else if (supernet) {
-      trainer = new SupernetTrainer({ config, space: space.config, runDir, dataContentHash: context.dataContentHash, backend: options.backend });
+      trainer = new SupernetTrainer({ config, supernet: supernet.meta, space: space.config, runDir, dataContentHash: context.dataContentHash, backend: options.backend });
     } else {
       trainer = new LocalTrainer({ ...context, trainWorkerFile: options.trainWorkerFile });
     }

@@ -39,6 +39,8 @@ export function supernetSearchSpace(configured: SearchSpaceConfig, key: string):
 
 export interface SupernetTrainerOptions {
   config: SearchConfig;
+  /** The supernet's description: its key and the split it trained beside. */
+  supernet: SupernetMeta;
   /** The searched (narrowed) space. */
   space: SearchSpaceConfig;
   runDir: string;
@@ -58,10 +60,11 @@ export class SupernetTrainer implements CandidateTrainer {
     const c = this.o.config;
     const task: SubnetScoringTask = {
       job: {
-        supernet: c.supernet!,
+        supernet: this.o.supernet.key,
         space: this.o.space,
         genome,
-        data: { name: c.data, contentHash: this.o.dataContentHash, validationFraction: c.validationFraction, seed: c.seed },
+        // The supernet's own validation split, not the run's: the images it never trained on.
+        data: { name: c.data, contentHash: this.o.dataContentHash, validationFraction: this.o.supernet.data.validationFraction, seed: this.o.supernet.data.splitSeed },
         backend: this.o.backend ?? 'auto',
       },
       dataSpec: c.data,

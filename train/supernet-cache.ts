@@ -71,6 +71,10 @@ export const supernetMetaSchema = z.strictObject({
     numClasses: z.number().int().positive(),
     inputChannels: z.number().int().positive(),
     trainImages: z.number().int().positive(),
+    /** The split the supernet trained beside: a search scores its subnets on this validation split, never on images the supernet trained on. */
+    // Defaults: what prepareData does when not told, as supernets trained before these were recorded were split.
+    validationFraction: z.number().gt(0).lt(1).default(0.1),
+    splitSeed: z.number().int().default(0),
   }),
   recipe: supernetRecipeSchema,
   teacherKey: z.string().nullable(),

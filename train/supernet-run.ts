@@ -22,6 +22,8 @@ import type { TrainOptions } from './types.js';
 export interface SupernetRunOptions {
   /** The data's name, for the record. */
   dataName: string;
+  /** How `data` was split (prepareData's options): recorded, so that a search scores on the same validation split. */
+  split: { validationFraction: number; seed: number };
   /** The teacher's cache key and logits, or null. */
   teacher: { key: string; logits: TeacherLogits } | null;
   /** Continue an interrupted training of the same supernet. */
@@ -79,7 +81,7 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
     key,
     space: space.config,
     narrowed: space.narrowed,
-    data: { name: o.dataName, fingerprint: data.fingerprint, numClasses: data.numClasses, inputChannels: data.train.channels, trainImages: data.train.count },
+    data: { name: o.dataName, fingerprint: data.fingerprint, numClasses: data.numClasses, inputChannels: data.train.channels, trainImages: data.train.count, validationFraction: o.split.validationFraction, splitSeed: o.split.seed },
     recipe,
     teacherKey: o.teacher?.key ?? null,
     curve,

@@ -37,7 +37,7 @@ beforeAll(async () => {
   process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'supernet-search-'));
   await selectBackend('wasm');
   const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 }), 512, 0);
-  const trained = await supernetFor(supernetSpace(SPACE), data, { ...DEFAULT_SUPERNET_RECIPE, epochs: 1, batchSize: 32, distillation: { temperature: 4, alpha: 0 } }, { dataName: 'fashion-mnist-sample', teacher: null });
+  const trained = await supernetFor(supernetSpace(SPACE), data, { ...DEFAULT_SUPERNET_RECIPE, epochs: 1, batchSize: 32, distillation: { temperature: 4, alpha: 0 } }, { dataName: 'fashion-mnist-sample', split: { validationFraction: 0.1, seed: 3 }, teacher: null });
   key = trained.meta.key;
 });
 

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench:supernet`: what a trained supernet is worth to the search
+ * (docs/bench/supernet.md). Three measurements, each chosen by a flag:
+ *
+ *   --reference DIR  ranking: the genomes `bench:fidelity --supernet-space`
+ *                    trained (the same --genomes/--pool/--seed pick them
+ *                    again) scored by each supernet, against the mean of
+ *                    their standalone trainings at the reference budget over
+ *                    ≥ 2 seeds; beside it the one-epoch proxy's ranking of
+ *                    the same genomes, and the compute each took. With two
+ *                    supernets (two seeds), their agreement with each other.
+ *   --throughput N   candidates an hour: a supernet search of N candidates
+ *                    (latency measured as in any search) and, in the same
+ *                    process on the same machine, a real search of --real M
+ *                    candidates at the overnight preset's proxy training.
+ *   --targets N      fronts for two deployment targets from one supernet: a
+ *                    search of N candidates with latency measured on 1 and on
+ *                    2 intra-op threads, the wall time of each, and how many
+ *                    members the fronts share.
+ *
+ * Scores are appended to DIR/supernet-scores.csv as they are computed, so a
+ * rerun scores only what is missing; the summary goes to DIR/supernet.json.
+ *
+ * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--reference DIR]
+ *        [--throughput 300 --real 4] [--targets 300] [--data fashion-mnist]
+ *        [--genomes 32] [--pool 512] [--seed 0] [--workers 2] [--out DIR]
+ */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { packageRoot } from '../locations.js';
+import { resolveSearchConfig } from '../search/config.js';
+import { runSearch } from '../search/engine.js';
+import { NAMED_SPACES } from '../space/defaults.js';
+import { planNetwork } from '../space/plan.js';
+import { MobileNetSpace } from '../space/space.js';
+import { flatWeightSource, largestGenome, stridesOf, supernetSpace } from '../space/supernet.js';
+import { selectBackend } from '../train/backend.js';
+import { loadDataset } from '../train/datasets/load.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { requireSupernet } from '../train/supernet-cache.js';
+import { scoreSubnet } from '../train/supernet-score.js';
+import { parseFidelityCsv } from './fidelity-csv.js';
+import { fidelityGenomes } from './fidelity-genomes.js';
+import { agreement, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
+
+const atLeast =
+  (min: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got '${value}'`);
+    return n;
+  };
+const keys = (value: string): string[] => {
+  const list = value.split(',');
+  if (!list.every((k) => /^[0-9a-f]{20}$/.test(k))) throw new InvalidArgumentError(`expected supernet keys (20 hex digits, comma-separated), got '${value}'`);
+  return list;
+};
+
+const program = new Command('bench-supernet')
+  .requiredOption('--supernet <key,…>', 'cached supernet key(s) (nas supernet lists them); two keys: two seeds of one recipe', keys)
+  .option('--reference <dir>', 'a bench:fidelity --supernet-space output directory (its fidelity.csv)')
+  .option('--throughput <n>', 'candidates of the supernet search that measures throughput', atLeast(1))
+  .option('--real <n>', 'candidates of the real search beside it', atLeast(1), 4)
+  .option('--targets <n>', 'candidates of each of the two target searches', atLeast(1))
+  .option('--data <name|path>', 'dataset', 'fashion-mnist')
+  .option('--genomes <n>', "the reference run's --genomes", atLeast(2), 32)
+  .option('--pool <n>', "the reference run's --pool", atLeast(2), 512)
+  .option('--seed <n>', "the reference run's --seed", atLeast(0), 0)
+  .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
+  .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
+  .parse();
+const o = program.opts<{ supernet: string[]; reference?: string; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+mkdirSync(o.out, { recursive: true });
+const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
+const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
+const tauText = (a: RankingAgreement) => `τ ${a.tau.toFixed(3)} (95%: ${a.tauInterval.low.toFixed(2)} to ${a.tauInterval.high.toFixed(2)}), ρ ${a.rho.toFixed(3)}, ${a.genomes} genomes`;
+
+const dataset = loadDataset(o.data);
+const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
+const supernets = o.supernet.map((key) => ({ key, ...requireSupernet(key) }));
+// Each supernet's own validation split: images it never trained on.
+const dataOf = (s: (typeof supernets)[number]) => prepareData(dataset, { validationFraction: s.meta.data.validationFraction, seed: s.meta.data.splitSeed });
+for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
+
+// --- ranking ---
+if (o.reference) {
+  await selectBackend();
+  const csv = join(o.reference, 'fidelity.csv');
+  if (!existsSync(csv)) program.error(`--reference ${o.reference}: no fidelity.csv there (bench:fidelity --supernet-space --out ${o.reference} writes it)`);
+  const { rows } = parseFidelityCsv(readFileSync(csv, 'utf8'));
+  const space = new MobileNetSpace(supernetSpace(NAMED_SPACES.small).config, shape);
+  const { chosen } = fidelityGenomes(space, { seed: o.seed, sampled: o.pool, count: o.genomes });
+  const full = rows.filter((r) => r.subset === 'full' && r.seed === String(o.seed));
+  const referenceImages = Math.max(...full.map((r) => Number(r.budget_images)));
+  const reference = seedMeans(full.filter((r) => Number(r.budget_images) === referenceImages).map((r) => ({ genomeId: r.genome_id, accuracy: Number(r.validation_accuracy) })), 2);
+  const proxyRows = rows.filter((r) => r.subset !== 'full' && r.replicate === '0' && r.seed === String(o.seed));
+  const proxy = new Map(proxyRows.map((r) => [r.genome_id, Number(r.validation_accuracy)]));
+  const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
+  console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ 2 seeds at ${referenceImages} images`);
+
+  const scoresFile = join(o.out, 'supernet-scores.csv');
+  const scored = new Map<string, number>();
+  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.genome_id}`, Number(r.accuracy));
+  else writeFileSync(scoresFile, 'supernet,genome_id,accuracy,seconds\n');
+  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: 2, genomesWithReference: reference.size };
+  const bySupernet: Array<Map<string, number>> = [];
+  for (const s of supernets) {
+    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights);
+    const scores = new Map<string, number>();
+    const data = dataOf(s);
+    let seconds = 0;
+    for (const g of chosen) {
+      const cached = scored.get(`${s.key}|${g.id}`);
+      if (cached !== undefined) {
+        scores.set(g.id, cached);
+        continue;
+      }
+      const started = performance.now();
+      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { bn: data.train, validation: data.validation, numClasses: data.numClasses });
+      model.dispose();
+      const took = (performance.now() - started) / 1000;
+      seconds += took;
+      scores.set(g.id, accuracy);
+      appendFileSync(scoresFile, `${s.key},${g.id},${accuracy.toFixed(5)},${took.toFixed(2)}\n`);
+    }
+    bySupernet.push(scores);
+    const a = agreement(scores, reference);
+    ranking[s.key] = { ...a, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds };
+    console.log(`supernet ${s.key} against the reference: ${tauText(a)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h`);
+  }
+  const p = agreement(proxy, reference);
+  ranking.proxy = { ...p, trainSeconds: proxySeconds };
+  console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
+  if (bySupernet.length === 2) {
+    const seeds = agreement(bySupernet[0], bySupernet[1]);
+    ranking.supernetSeeds = seeds;
+    console.log(`supernet seed to seed: ${tauText(seeds)}`);
+  }
+  summary.ranking = ranking;
+}
+
+/** A search of `evaluations` candidates in a fresh directory; its wall time and front. */
+async function timedSearch(label: string, config: Record<string, unknown>) {
+  const dir = join(mkdtempSync(join(tmpdir(), 'bench-supernet-')), label);
+  const started = performance.now();
+  const result = await runSearch(resolveSearchConfig({ data: o.data, seed: o.seed, workers: o.workers, ...config }), { runDir: dir });
+  const seconds = (performance.now() - started) / 1000;
+  const evaluated = result.records.filter((r) => r.state === 'evaluated').length;
+  console.error(`${label}: ${evaluated} candidates in ${seconds.toFixed(0)} s (${dir})`);
+  return { dir, seconds, evaluated, perHour: perHour(evaluated, seconds), front: result.front.map((r) => r.id) };
+}
+
+const supernetSearch = (evaluations: number, threads: number) => ({
+  evaluator: 'supernet',
+  supernet: supernets[0].key,
+  searcher: { algorithm: 'random', population: 24 },
+  budget: { evaluations },
+  latency: { iterations: 50, time: 150, threads },
+});
+
+// --- throughput ---
+if (o.throughput) {
+  const s = await timedSearch('supernet-throughput', supernetSearch(o.throughput, 1));
+  const r = await timedSearch('real-throughput', { searcher: { algorithm: 'random', population: o.real }, budget: { evaluations: o.real }, training: { epochs: 1, subset: 8000 }, teacher: null, latency: { iterations: 50, time: 150 } });
+  summary.throughput = { supernet: s, real: r, ratio: s.perHour / r.perHour };
+  console.log(`candidates an hour (latency included, ${o.workers} workers, ${cpu}): supernet ${s.perHour.toFixed(0)}, real ${r.perHour.toFixed(0)} (${(s.perHour / r.perHour).toFixed(1)}×)`);
+}
+
+// --- two targets ---
+if (o.targets) {
+  const one = await timedSearch('target-1-thread', supernetSearch(o.targets, 1));
+  const two = await timedSearch('target-2-threads', supernetSearch(o.targets, 2));
+  const overlap = frontOverlap(one.front, two.front);
+  summary.targets = { oneThread: one, twoThreads: two, overlap };
+  console.log(`two targets from one supernet: 1 thread ${one.front.length}-member front in ${(one.seconds / 60).toFixed(1)} min, 2 threads ${two.front.length}-member front in ${(two.seconds / 60).toFixed(1)} min; ${overlap.shared} shared`);
+}
+
+writeFileSync(join(o.out, 'supernet.json'), JSON.stringify(summary, null, 2) + '\n');
+console.error(`wrote ${join(o.out, 'supernet.json')}`);
