@@ -37,6 +37,7 @@ interface SupernetTrainFlags {
   subset?: number;
   validationFraction: number;
   splitSeed: number;
+  threads: number;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -84,6 +85,7 @@ export function registerSupernet(program: Command): void {
     .option('--validation-fraction <x>', 'share of the training images held out for validation (a search scores its subnets on them)', numberFlag('--validation-fraction', (n) => n > 0 && n < 1, 'a number between 0 and 1'), 0.1)
     .option('--split-seed <n>', 'seed of the validation split', numberFlag('--split-seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), 0)
     .option('--subset <n>', 'train on a seeded subset of this many training images (a quick trial)', positiveInt('--subset'))
+    .option('--threads <n>', 'data-parallel training threads (more than one is part of the cache key)', positiveInt('--threads'), 1)
     .option('--resume', 'continue an interrupted training of this supernet', false)
     .option('--fresh', 'discard an interrupted training of this supernet and start over', false)
     .option('--dry-run', 'print the narrowed space, the recipe and the key; train nothing', false)
@@ -110,7 +112,7 @@ export function registerSupernet(program: Command): void {
           distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: teacher ? o.alpha : 0 },
           seed: o.seed,
         };
-        const key = keyOf(space, data, recipe, teacher?.key ?? null);
+        const key = keyOf(space, data, recipe, teacher?.key ?? null, o.threads);
         for (const n of space.narrowed) console.error(`supernet space: ${n.field} ${JSON.stringify(n.from)} → ${JSON.stringify(n.to)}`);
         console.error(`supernet ${key}: ${dataset.name} (${data.train.count} training images), ${recipe.strategy}, ${recipe.epochs} epochs, teacher ${teacher ? teacher.key : 'none'}`);
         if (o.dryRun) {
@@ -123,6 +125,7 @@ export function registerSupernet(program: Command): void {
         const result = await supernetFor(space, data, recipe, {
           dataName: dataset.name,
           split,
+          threads: o.threads,
           teacher,
           resume: o.resume,
           fresh: o.fresh,

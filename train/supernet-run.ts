@@ -32,20 +32,23 @@ export interface SupernetRunOptions {
   fresh?: boolean;
   onProgress?: TrainOptions['onProgress'];
   onEpoch?: (point: SupernetCurvePoint, of: number) => void;
-  /** What to record as the machine. @default the CPU model and "1 thread" */
-  trainedOn?: string;
+  /** Data-parallel threads; more than one is part of the key (batch norm sees shards). @default 1 */
+  threads?: number;
 }
 
 /** The key a supernet of these inputs has (what `nas search --supernet` names). */
-export function keyOf(space: SupernetSpace, data: PreparedData, recipe: SupernetRecipe, teacherKey: string | null): string {
+export function keyOf(space: SupernetSpace, data: PreparedData, recipe: SupernetRecipe, teacherKey: string | null, threads = 1): string {
   // A training subset keeps the data's fingerprint: the images trained on are part of the key.
   const trained = createHash('sha256').update(new Uint8Array(data.trainIndices.buffer, data.trainIndices.byteOffset, data.trainIndices.byteLength)).digest('hex').slice(0, 16);
-  return supernetKey({ dataFingerprint: `${data.fingerprint}:${trained}`, numClasses: data.numClasses, inputChannels: data.train.channels, space: space.config, recipe, teacherKey });
+  // One thread adds nothing, so keys of supernets trained before threads existed still hold.
+  const fingerprint = `${data.fingerprint}:${trained}${threads > 1 ? `:threads:${threads}` : ''}`;
+  return supernetKey({ dataFingerprint: fingerprint, numClasses: data.numClasses, inputChannels: data.train.channels, space: space.config, recipe, teacherKey });
 }
 
 /** The cached supernet, or a new one trained and cached; see the file comment. */
 export async function supernetFor(space: SupernetSpace, data: PreparedData, recipe: SupernetRecipe, o: SupernetRunOptions): Promise<CachedSupernet & { fromCache: boolean }> {
-  const key = keyOf(space, data, recipe, o.teacher?.key ?? null);
+  const threads = o.threads ?? 1;
+  const key = keyOf(space, data, recipe, o.teacher?.key ?? null, threads);
   const cached = readSupernet(key);
   if (cached) return { ...cached, fromCache: true };
   const files = supernetFiles(key);
@@ -63,6 +66,7 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
   const curve = readEpochs(key).filter((p) => p.epoch <= (checkpoint?.epoch ?? 0));
   const result = await trainSupernet(space, data, o.teacher?.logits ?? null, recipe, {
     resumeFrom: checkpoint,
+    threads,
     onProgress: o.onProgress,
     onEpoch: async (c, e) => {
       const source = flatWeightSource(plan, c.weights);
@@ -86,7 +90,7 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
     teacherKey: o.teacher?.key ?? null,
     curve,
     trainSeconds: result.trainSeconds,
-    trainedOn: o.trainedOn ?? `${cpus()[0]?.model?.trim() || 'unknown CPU'}, 1 thread`,
+    trainedOn: `${cpus()[0]?.model?.trim() || 'unknown CPU'}, ${threads} thread${threads === 1 ? '' : 's'}`,
     params: planCost(plan).params,
     finishedAt: new Date().toISOString(),
   };
