@@ -22,7 +22,7 @@
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
  * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--reference DIR]
- *        [--throughput 300 --real 4] [--targets 300] [--data fashion-mnist]
+ *        [--bn-images 512,2048] [--throughput 300 --real 4] [--targets 300] [--data fashion-mnist]
  *        [--genomes 32] [--pool 512] [--seed 0] [--workers 2] [--out DIR]
  */
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,7 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { requireSupernet } from '../train/supernet-cache.js';
-import { scoreSubnet } from '../train/supernet-score.js';
+import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 import { agreement, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
@@ -62,6 +62,7 @@ const keys = (value: string): string[] => {
 const program = new Command('bench-supernet')
   .requiredOption('--supernet <key,…>', 'cached supernet key(s) (nas supernet lists them); two keys: two seeds of one recipe', keys)
   .option('--reference <dir>', 'a bench:fidelity --supernet-space output directory (its fidelity.csv)')
+  .option('--bn-images <n,…>', "training images each subnet's batch-norm statistics are computed from; several: the ranking at each", (v: string) => v.split(',').map(atLeast(1)), [SUBNET_BN_IMAGES])
   .option('--throughput <n>', 'candidates of the supernet search that measures throughput', atLeast(1))
   .option('--real <n>', 'candidates of the real search beside it', atLeast(1), 4)
   .option('--targets <n>', 'candidates of each of the two target searches', atLeast(1))
@@ -72,7 +73,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; reference?: string; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -103,33 +104,34 @@ if (o.reference) {
 
   const scoresFile = join(o.out, 'supernet-scores.csv');
   const scored = new Map<string, number>();
-  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.genome_id}`, Number(r.accuracy));
-  else writeFileSync(scoresFile, 'supernet,genome_id,accuracy,seconds\n');
+  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, Number(r.accuracy));
+  else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
   const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: 2, genomesWithReference: reference.size };
   const bySupernet: Array<Map<string, number>> = [];
-  for (const s of supernets) {
+  for (const s of supernets) for (const bnImages of o.bnImages) {
     const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights);
     const scores = new Map<string, number>();
     const data = dataOf(s);
+    const resized = new ResizedSplits(data.train, data.validation, bnImages);
     let seconds = 0;
     for (const g of chosen) {
-      const cached = scored.get(`${s.key}|${g.id}`);
+      const cached = scored.get(`${s.key}|${bnImages}|${g.id}`);
       if (cached !== undefined) {
         scores.set(g.id, cached);
         continue;
       }
       const started = performance.now();
-      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { bn: data.train, validation: data.validation, numClasses: data.numClasses });
+      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages);
       model.dispose();
       const took = (performance.now() - started) / 1000;
       seconds += took;
       scores.set(g.id, accuracy);
-      appendFileSync(scoresFile, `${s.key},${g.id},${accuracy.toFixed(5)},${took.toFixed(2)}\n`);
+      appendFileSync(scoresFile, `${s.key},${bnImages},${g.id},${accuracy.toFixed(5)},${took.toFixed(2)}\n`);
     }
-    bySupernet.push(scores);
+    if (bnImages === o.bnImages[0]) bySupernet.push(scores);
     const a = agreement(scores, reference);
-    ranking[s.key] = { ...a, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds };
-    console.log(`supernet ${s.key} against the reference: ${tauText(a)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h`);
+    ranking[`${s.key}@${bnImages}`] = { ...a, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds };
+    console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
   }
   const p = agreement(proxy, reference);
   ranking.proxy = { ...p, trainSeconds: proxySeconds };

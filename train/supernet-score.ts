@@ -6,22 +6,71 @@
  * trained candidate is evaluated. No training, hence no training noise: the
  * same supernet scores the same subnet the same way every time.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { WeightSource } from '../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import type { NetworkPlan } from '../space/plan.js';
 import { subnetWeights } from '../space/supernet.js';
 import { recalibrateBatchNorm } from './batch-norm-recalibration.js';
-import { accuracyFromLogits } from './evaluate.js';
+import { accuracyFromLogits, toResolution } from './evaluate.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
 import type { TensorSplit } from './types.js';
 
 /**
- * Training images a subnet's batch-norm statistics are computed from: more
- * than after a training (512), since these start from nothing; Once-for-All
- * uses 2,000.
+ * Training images a subnet's batch-norm statistics are computed from. Each
+ * channel's mean and variance then average 512·H·W values (8,192 at the
+ * smallest 4×4 maps of the small space). The recalibration is a forward pass
+ * in training mode on tfjs and costs in proportion: measured on AMD EPYC
+ * Zen 5 (shared), 2,048 images took 4.5–14 s of CPU per subnet of 7–17 MMACs,
+ * three times the validation split's 6,000 images through onnxruntime. Once-
+ * for-All uses 2,000 ImageNet images; whether fewer rank subnets differently
+ * here is measured by bench:supernet (docs/bench/supernet.md).
  */
-export const SUBNET_BN_IMAGES = 2048;
+export const SUBNET_BN_IMAGES = 512;
+
+/**
+ * The first `count` images of `split` resized to `resolution` once, as
+ * toResolution resizes a batch: a scorer keeps one copy per resolution, so
+ * that scoring thousands of subnets does not resize the same images
+ * thousands of times (measured: the resize was up to two thirds of a
+ * subnet's validation time at 32 px).
+ */
+export function splitAtResolution(split: TensorSplit, resolution: number, count = split.count): TensorSplit {
+  const n = Math.min(count, split.count);
+  const { height, width, channels } = split;
+  if (height === resolution && width === resolution) return { ...split, images: split.images.subarray(0, n * height * width * channels), labels: split.labels.subarray(0, n), count: n };
+  const images = new Float32Array(n * resolution * resolution * channels);
+  const batch = 256;
+  for (let start = 0; start < n; start += batch) {
+    const m = Math.min(batch, n - start);
+    const resized = tf.tidy(() => toResolution(tf.tensor4d(split.images.subarray(start * height * width * channels, (start + m) * height * width * channels), [m, height, width, channels]), resolution).dataSync() as Float32Array);
+    images.set(resized, start * resolution * resolution * channels);
+  }
+  return { images, labels: split.labels.subarray(0, n), count: n, height: resolution, width: resolution, channels };
+}
+
+/** Splits at each resolution asked for, resized once and kept (a scoring thread holds one). */
+export class ResizedSplits {
+  readonly #cache = new Map<string, TensorSplit>();
+
+  constructor(
+    readonly bn: TensorSplit,
+    readonly validation: TensorSplit,
+    readonly bnImages = SUBNET_BN_IMAGES,
+  ) {}
+
+  /** The BN images and the validation split at `resolution`. */
+  at(resolution: number): { bn: TensorSplit; validation: TensorSplit } {
+    const get = (name: string, make: () => TensorSplit) => {
+      const key = `${name}:${resolution}`;
+      let split = this.#cache.get(key);
+      if (!split) this.#cache.set(key, (split = make()));
+      return split;
+    };
+    return { bn: get('bn', () => splitAtResolution(this.bn, resolution, this.bnImages)), validation: get('validation', () => splitAtResolution(this.validation, resolution)) };
+  }
+}
 
 /** A subnet scored: its accuracy and the standalone model (the caller exports and disposes it). */
 export interface ScoredSubnet {

@@ -18,7 +18,7 @@ import { DatasetError } from './datasets/errors.js';
 import { loadDataset } from './datasets/load.js';
 import { prepareData, type PreparedData } from './datasets/prepared.js';
 import { SupernetError, requireSupernet, supernetFiles } from './supernet-cache.js';
-import { scoreSubnet } from './supernet-score.js';
+import { ResizedSplits, scoreSubnet } from './supernet-score.js';
 import { datasetContentHash, TrainingJobError, type CandidateFiles, type TrainingJobResult } from './training-job.js';
 
 /** A scoring job: everything is data, checked field by field. */
@@ -45,7 +45,7 @@ export interface SubnetScoringTask {
 }
 
 // Loaded once per thread and reused by every job of the same run.
-let cachedData: { key: string; contentHash: string; data: PreparedData } | null = null;
+let cachedData: { key: string; contentHash: string; data: PreparedData; resized: ResizedSplits } | null = null;
 let cachedSupernet: { key: string; source: WeightSource } | null = null;
 
 function dataFor(task: SubnetScoringTask): PreparedData {
@@ -53,12 +53,17 @@ function dataFor(task: SubnetScoringTask): PreparedData {
   const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed]);
   if (cachedData?.key !== key) {
     const dataset = loadDataset(dataSpec);
-    cachedData = { key, contentHash: datasetContentHash(dataset), data: prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed }) };
+    const data = prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed });
+    cachedData = { key, contentHash: datasetContentHash(dataset), data, resized: new ResizedSplits(data.train, data.validation) };
   }
   if (cachedData.contentHash !== job.data.contentHash) {
     throw new DatasetError(dataSpec, `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash})`);
   }
   return cachedData.data;
+}
+
+function resizedFor(): ResizedSplits {
+  return cachedData!.resized;
 }
 
 function supernetFor(job: SubnetScoringJob, data: PreparedData): WeightSource {
@@ -90,7 +95,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Trai
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, model } = await scoreSubnet(supernet, plan, { bn: data.train, validation: data.validation, numClasses: data.numClasses });
+  const { accuracy, model } = await scoreSubnet(supernet, plan, { ...resizedFor().at(genome.resolution), numClasses: data.numClasses });
   try {
     const file = describeGenome(genome, strides, {
       numClasses: data.numClasses,
