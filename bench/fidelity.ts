@@ -57,7 +57,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { teacherSpecOf } from '../search/engine.js';
-import { candidateSeed, sharedDataSeed } from '../search/candidate-seed.js';
+import { candidateSeed, sharedDataSeed } from '../train/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';
 import type { Interval } from '../intervals.js';

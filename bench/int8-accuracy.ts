@@ -18,7 +18,7 @@ import seedrandom from 'seedrandom';
 import { adaptedBatches, modelInput } from '../compress/calibration-data.js';
 import { INT8_VARIANTS } from '../compress/int8-variants.js';
 import { onnxAccuracy } from '../compress/onnx-eval.js';
-import { quantizeModel } from '../compress/quantize.js';
+import { quantizeModel } from '../onnx/quantize.js';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { trainingJobFor } from '../search/evaluators.js';

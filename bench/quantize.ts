@@ -22,7 +22,7 @@ import type { InputScale } from '../train/input-adapter.js';
 import { packageRoot } from '../locations.js';
 import { adaptedBatches, modelInput } from '../compress/calibration-data.js';
 import { chooseInt8 } from '../compress/int8-variants.js';
-import { optimisedOpTypes } from '../compress/quantize.js';
+import { optimisedOpTypes } from '../onnx/quantize.js';
 
 const LATENCY_TIME = 3000;
 const dir = mkdtempSync(join(tmpdir(), 'bench-quantize-'));

@@ -3,7 +3,7 @@
  * fused unit the way onnxruntime's CPU provider runs it: a Conv with its
  * Relu/Clip (and, for INT8, its QuantizeLinear) is one kernel call, so an
  * activation costs nothing apart. What ORT 1.30 makes of our graphs
- * (compress/quantize.ts optimisedOpTypes): fp32 runs blocked-layout (NCHWc)
+ * (onnx/quantize.ts optimisedOpTypes): fp32 runs blocked-layout (NCHWc)
  * convs with activations and residual adds fused, but reorders each
  * squeeze-excite map out and back around its pool and Mul; INT8 runs
  * QLinearConv, a QLinearAdd per residual, and hard-swish as float

@@ -1,7 +1,7 @@
 /**
  * Builds a calibrated latency predictor for one target: samples genomes
  * spread over the space's MAC range (seeded), measures each whole network
- * (fp32, or INT8 as compress/quantize.ts makes it) on the target, and fits
+ * (fp32, or INT8 as onnx/quantize.ts makes it) on the target, and fits
  * non-negative per-feature costs for relative error. The interval comes from
  * leave-one-out residuals (split conformal). Whole networks are measured
  * rather than parts alone, so input/output copies a part pays alone never
@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import seedrandom from 'seedrandom';
-import { quantizeModel } from '../compress/quantize.js';
+import { quantizeModel } from '../onnx/quantize.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';

@@ -16,7 +16,7 @@ import { linearPrediction } from './calibration.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
 import type { Environment } from './types.js';
 
-/** Precisions a predictor can be built for: float32 models, or INT8 as compress/quantize.ts makes them. */
+/** Precisions a predictor can be built for: float32 models, or INT8 as onnx/quantize.ts makes them. */
 export const PREDICTOR_PRECISIONS = ['fp32', 'int8'] as const;
 /** One of {@link PREDICTOR_PRECISIONS}. */
 export type PredictorPrecision = (typeof PREDICTOR_PRECISIONS)[number];

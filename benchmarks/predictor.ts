@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { buildOnnxPart, type NetworkPart } from '../space/build-onnx.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
-import { OnnxGraphBuilder } from '../space/onnx-graph.js';
+import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
 import type { ConvSpec, NetworkPlan } from '../space/plan.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { LatencyPool } from './pool.js';

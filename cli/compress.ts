@@ -1,8 +1,8 @@
 /** `nas quantize` and `nas compress`. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { toFloat16Model } from '../compress/fp16.js';
-import { CompressError } from '../compress/onnx-model.js';
+import { toFloat16Model } from '../onnx/fp16.js';
+import { CompressError } from '../onnx/model.js';
 import { compressRun } from '../compress/compress-run.js';
 import { DEFAULT_MAX_ACCURACY_DROP } from '../compress/int8-choice.js';
 import { DEFAULT_CALIBRATION_IMAGES, quantizeFile } from '../compress/quantize-file.js';

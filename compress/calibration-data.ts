@@ -16,8 +16,8 @@ import { parseNpy, type NpyArray } from '../train/datasets/npz.js';
 import type { PreparedData } from '../train/datasets/prepared.js';
 import { adaptBatch, InputAdaptationError, planOnnxInput, type InputScale, type OnnxInputPlan } from '../train/input-adapter.js';
 import type { Normalisation, TensorSplit } from '../train/types.js';
-import { CompressError, decodeModel } from './onnx-model.js';
-import type { CalibrationBatch } from './quantize.js';
+import { CompressError, decodeModel } from '../onnx/model.js';
+import type { CalibrationBatch } from '../onnx/quantize.js';
 
 /** Images per calibration batch when the model's batch size is free. */
 export const CALIBRATION_BATCH = 32;

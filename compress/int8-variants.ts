@@ -10,8 +10,8 @@
 import { compareModels } from '../benchmarks/compare.js';
 import { chooseVariant, confirmChoice, DEFAULT_MAX_LATENCY_RATIO, type ChoiceOptions, type Int8Choice } from './int8-choice.js';
 import type { AccuracyResult } from './onnx-eval.js';
-import { optimisedOpTypes, quantizeModel, type CalibrationBatch, type QuantizationReport, type QuantizeOptions } from './quantize.js';
-import { sizeBreakdown, type SizeBreakdown } from './size-breakdown.js';
+import { optimisedOpTypes, quantizeModel, type CalibrationBatch, type QuantizationReport, type QuantizeOptions } from '../onnx/quantize.js';
+import { sizeBreakdown, type SizeBreakdown } from '../onnx/size-breakdown.js';
 
 /** One way to quantize a model. */
 export interface Int8VariantSpec {

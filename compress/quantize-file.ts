@@ -14,10 +14,10 @@ import { adaptedBatches, modelInput, userCalibrationBatches, type ModelInput } f
 import type { Int8Choice } from './int8-choice.js';
 import { chooseInt8, type ChooseInt8Options, type VariantResult } from './int8-variants.js';
 import { onnxAccuracy, type AccuracyResult } from './onnx-eval.js';
-import { CompressError } from './onnx-model.js';
-import { floatNodesAfterOptimisation, optimisedOpTypes, type CalibrationMethod } from './quantize.js';
-import type { FloatNode } from './qdq-operators.js';
-import type { SizeBreakdown } from './size-breakdown.js';
+import { CompressError } from '../onnx/model.js';
+import { floatNodesAfterOptimisation, optimisedOpTypes, type CalibrationMethod } from '../onnx/quantize.js';
+import type { FloatNode } from '../onnx/qdq-operators.js';
+import type { SizeBreakdown } from '../onnx/size-breakdown.js';
 
 /** Calibration images taken from the dataset's training split. */
 export const DEFAULT_CALIBRATION_IMAGES = 256;

@@ -1,6 +1,6 @@
 /** Contracts of the compression stage: its options and the rows it writes. Types and docs only. */
 import type { OptimizerName } from '../train/types.js';
-import type { CalibrationMethod } from './quantize.js';
+import type { CalibrationMethod } from '../onnx/quantize.js';
 
 /** How `compressRun` prunes each front member; all optional. */
 export interface PruneOptions {

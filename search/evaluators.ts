@@ -22,7 +22,7 @@ import type { BackendName } from '../train/backend.js';
 import { CHECKPOINT_FILE } from '../train/checkpoint.js';
 import { writeCandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
-import { candidateSeed, sharedDataSeed } from './candidate-seed.js';
+import { candidateSeed, sharedDataSeed } from '../train/candidate-seed.js';
 import type { SearchConfig } from './config.js';
 import type { PredictedLatency } from './latency-decision.js';
 import type { CandidateEvaluator, CandidateTrainer, LatencyFigures, RungBudget, TrainingOutcome } from './types.js';

@@ -6,7 +6,7 @@
  * normalised pixels; output `logits` [batch, classes].
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { OnnxGraphBuilder } from './onnx-graph.js';
+import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
 import type { BlockPlan, ConvSpec, NetworkPlan } from './plan.js';
 
 /** Batch-norm epsilon of every BN layer the tfjs builder makes. */

@@ -8,7 +8,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { FusedBatchNormalization } from './fused-batch-norm.js';
 import { foldConvBn, ONNX_INPUT_NAME, ONNX_OUTPUT_NAME, samePads, type WeightSource } from './build-onnx.js';
-import { OnnxGraphBuilder } from './onnx-graph.js';
+import { OnnxGraphBuilder } from '../onnx/graph-builder.js';
 import type { ConvSpec } from './plan.js';
 import { RandomWeightTable } from './random-weights.js';
 import type { DataShape, GenomeCost } from './types.js';

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { SGD_MOMENTUM } from './constants.js';
-import { decayedWeights, distillationLoss } from './distill.js';
+import { decayedWeights, distillationLoss } from './training-loop.js';
 import { toResolution } from './evaluate.js';
 import { stemFilter, withoutImageGradient } from './kernels/image-gradient.js';
 import type { DistillationOptions, OptimizerName } from './types.js';

@@ -30,7 +30,7 @@ import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-p
 import type { ReplicaInit, ReplicaReply, ReplicaRequest, SharedBuffers } from './data-parallel-protocol.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
-import { drawIndices, recordStep, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './distill.js';
+import { drawIndices, recordStep, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './training-loop.js';
 import type { TrainOptions, TrainingResult } from './types.js';
 
 /** One worker thread holding a replica; its replies are read in order. */

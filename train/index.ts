@@ -6,8 +6,9 @@ export { loadDataset, DEFAULT_DATASET, DATASET_ALIASES, FASHION_MNIST_CLASSES } 
 export { DatasetError } from './datasets/errors.js';
 export { prepareData, withTrainingSubset } from './datasets/prepared.js';
 export type { PreparedData, PrepareOptions } from './datasets/prepared.js';
-export { trainCandidate, distillationLoss } from './distill.js';
-export type { TeacherLogits } from './distill.js';
+export { trainCandidate } from './distill.js';
+export { distillationLoss } from './training-loop.js';
+export type { TeacherLogits } from './training-loop.js';
 export { evaluateAccuracy, predictLogits, accuracyFromLogits } from './evaluate.js';
 export { teacherLogits, teacherKey } from './teacher.js';
 export { DEFAULT_TEACHER_ARCHITECTURE, TEACHER_ARCHITECTURES, TeacherError } from './teacher-types.js';

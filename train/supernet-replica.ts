@@ -15,7 +15,7 @@ import { sortHiddenChannels, stridesOf, type SupernetSpace } from '../space/supe
 import type { Genome } from '../space/types.js';
 import type { OptimizerState, Shard, BatchBuffers } from './data-parallel-replica.js';
 import { SGD_MOMENTUM } from './constants.js';
-import { distillationLoss } from './distill.js';
+import { distillationLoss } from './training-loop.js';
 import { toResolution } from './evaluate.js';
 import { SupernetWeights, subnetLogits } from './supernet-weights.js';
 import type { DistillationOptions } from './types.js';

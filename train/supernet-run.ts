@@ -13,7 +13,7 @@ import { planCost, planNetwork } from '../space/plan.js';
 import { stridesOf } from '../space/supernet.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
-import type { TeacherLogits } from './distill.js';
+import type { TeacherLogits } from './training-loop.js';
 import { SupernetError, readEpochs, readSupernet, supernetFiles, supernetKey, writeEpochs, writeSupernet, type CachedSupernet, type SupernetCurvePoint } from './supernet-cache.js';
 import { scoreSubnet } from './supernet-score.js';
 import { trainSupernet, type SupernetRecipe } from './supernet-train.js';

@@ -33,7 +33,7 @@ import type { LoopState, TrainingCheckpoint } from './checkpoint.js';
 import { averageGradients, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
-import { drawIndices, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './distill.js';
+import { drawIndices, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './training-loop.js';
 import { phasesOf, phaseStarts, stepSubnets, subnetMacsOf, type SupernetRecipe } from './supernet-phases.js';
 import { SupernetReplica } from './supernet-replica.js';
 import type { SupernetWorkerInit, SupernetWorkerReply, SupernetWorkerRequest } from './supernet-parallel-worker.js';

@@ -1,6 +1,6 @@
 /** Contracts of the teacher: which one, what it yields, how it fails. */
 import type { Genome } from '../space/types.js';
-import type { TeacherLogits } from './distill.js';
+import type { TeacherLogits } from './training-loop.js';
 import type { InputScale } from './input-adapter.js';
 
 /**

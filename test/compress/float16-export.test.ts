@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { toFloat16Model, toHalfBits } from '../../compress/fp16.js';
-import { decodeModel } from '../../compress/onnx-model.js';
+import { toFloat16Model, toHalfBits } from '../../onnx/fp16.js';
+import { decodeModel } from '../../onnx/model.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { randomWeights } from '../../space/random-weights.js';

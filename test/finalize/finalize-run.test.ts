@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelInput } from '../../compress/calibration-data.js';
 import { onnxAccuracy } from '../../compress/onnx-eval.js';
-import { decodeModel } from '../../compress/onnx-model.js';
+import { decodeModel } from '../../onnx/model.js';
 import { untrainedBaselineOnnx } from '../../finalize/challengers.js';
 import { planFinalization } from '../../finalize/finalize-run.js';
 import { FINALIZED_COLUMNS } from '../../finalize/report.js';

@@ -9,9 +9,9 @@
  */
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { toFloat16Model } from '../../compress/fp16.js';
-import { decodeModel } from '../../compress/onnx-model.js';
-import { quantizeModel } from '../../compress/quantize.js';
+import { toFloat16Model } from '../../onnx/fp16.js';
+import { decodeModel } from '../../onnx/model.js';
+import { quantizeModel } from '../../onnx/quantize.js';
 import { onnx } from '../../onnx/onnx-proto.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';

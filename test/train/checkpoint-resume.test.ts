@@ -6,7 +6,8 @@ import { selectBackend } from '../../train/backend.js';
 import { decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from '../../train/checkpoint.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
-import { scheduledLearningRate, trainCandidate } from '../../train/distill.js';
+import { trainCandidate } from '../../train/distill.js';
+import { scheduledLearningRate } from '../../train/training-loop.js';
 import { expectResumeMatchesUninterrupted } from './tiny-network.js';
 
 const genome: Genome = {

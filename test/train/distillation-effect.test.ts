@@ -6,7 +6,8 @@ import type { Genome } from '../../space/types.js';
 import { selectBackend } from '../../train/backend.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, type PreparedData } from '../../train/datasets/prepared.js';
-import { trainCandidate, type TeacherLogits } from '../../train/distill.js';
+import { trainCandidate } from '../../train/distill.js';
+import type { TeacherLogits } from '../../train/training-loop.js';
 
 // What distillation is worth cannot be shown in a minute with a real teacher
 // (on the bundled sample KD and plain training end within noise: see

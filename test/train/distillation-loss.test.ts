@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../train/backend.js';
-import { distillationLoss } from '../../train/distill.js';
+import { distillationLoss } from '../../train/training-loop.js';
 
 /** float64 reference of α·T²·KL(p_t ‖ p_s) + (1 − α)·CE, averaged over rows. */
 function reference(student: number[][], teacher: number[][], labels: number[], T: number, alpha: number): number {

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sharedDataSeed } from '../../search/candidate-seed.js';
+import { sharedDataSeed } from '../../train/candidate-seed.js';
 import { resolveSearchConfig, SearchConfigError } from '../../search/config.js';
 import { trainingJobFor } from '../../search/evaluators.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
@@ -8,7 +8,7 @@ import { MobileNetSpace } from '../../space/space.js';
 import { selectBackend } from '../../train/backend.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../../train/datasets/prepared.js';
-import { trainingStart } from '../../train/distill.js';
+import { trainingStart } from '../../train/training-loop.js';
 import { datasetContentHash, parseTrainingJob, runTrainingJob, TrainingJobError, type TrainingJob } from '../../train/training-job.js';
 
 // training.sharedDataOrder: every candidate trains on one batch order and

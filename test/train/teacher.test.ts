@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnxModel, tfjsWeights } from '../../space/build-onnx.js';
 import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
-import { OnnxGraphBuilder } from '../../space/onnx-graph.js';
+import { OnnxGraphBuilder } from '../../onnx/graph-builder.js';
 import { MobileNetSpace } from '../../space/space.js';
 import { selectBackend } from '../../train/backend.js';
 import { prepareData } from '../../train/datasets/prepared.js';

@@ -26,7 +26,7 @@ import {
   type ModelProto,
   type NodeProto,
   type TensorProto,
-} from './onnx-model.js';
+} from './model.js';
 import { consumerMap, defaultOpset, nodeKind, normaliseGraph, type NodeKind, type NormaliseSummary } from './qdq-graph.js';
 import { nodeName, QDQ_REGISTRY, REMOVABLE_ACTIVATIONS, unregisteredReason, type FloatNode, type QdqPlan } from './qdq-operators.js';
 

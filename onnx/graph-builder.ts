@@ -3,7 +3,7 @@
  * ONNX's schema (onnx/onnx-proto.js): named initializers, nodes with typed attributes, one float input and output with a symbolic batch
  * dimension. Used by the model exporter and by INT8 quantization.
  */
-import { onnx } from '../onnx/onnx-proto.js';
+import { onnx } from './onnx-proto.js';
 
 /** The opset every model this package writes targets (HardSwish needs 14). */
 export const OPSET = 17;

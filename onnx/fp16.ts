@@ -5,8 +5,8 @@
  * the speed gain needs an execution provider with float16 kernels (CUDA,
  * DirectML, CoreML), not onnxruntime's default CPU provider.
  */
-import { onnx } from '../onnx/onnx-proto.js';
-import { decodeModel, encodeModel, floatValues, intAttribute, newNode } from './onnx-model.js';
+import { onnx } from './onnx-proto.js';
+import { decodeModel, encodeModel, floatValues, intAttribute, newNode } from './model.js';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const FLOAT16 = onnx.TensorProto.DataType.FLOAT16;

@@ -19,7 +19,7 @@
  * An op not in the registry stays float; its neighbours still quantize their
  * side, so it runs between a DequantizeLinear and a QuantizeLinear.
  */
-import { attribute, type NodeProto, type TensorProto } from './onnx-model.js';
+import { attribute, type NodeProto, type TensorProto } from './model.js';
 
 /** A weight to store as int8 (per output channel on `axis`, or per tensor). */
 export interface WeightSpec {

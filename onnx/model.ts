@@ -3,7 +3,7 @@
  * generated from ONNX's schema): decode, look up float initializers, list activation tensors, encode.
  */
 import protobuf from 'protobufjs/minimal.js';
-import { onnx } from '../onnx/onnx-proto.js';
+import { onnx } from './onnx-proto.js';
 
 export type ModelProto = onnx.ModelProto;
 export type NodeProto = onnx.INodeProto;

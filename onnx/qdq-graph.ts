@@ -7,7 +7,7 @@
  * spatial) so variants can keep a kind in float. The float model is
  * unchanged in meaning; only the quantized copy is built from this form.
  */
-import { attribute, copyModel, dims, type ModelProto, type NodeProto, type TensorProto } from './onnx-model.js';
+import { attribute, copyModel, dims, type ModelProto, type NodeProto, type TensorProto } from './model.js';
 
 /** Kinds of quantizable nodes a variant may keep in float. */
 export const NODE_KINDS = ['spatial-conv', 'pointwise-conv', 'depthwise-conv', 'gemm', 'matmul', 'elementwise', 'pool'] as const;

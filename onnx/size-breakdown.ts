@@ -3,8 +3,8 @@
  * biases, float initializers left (weights of nodes kept in float, shapes),
  * and the graph itself (nodes, names, metadata: the rest of the protobuf).
  */
-import { onnx } from '../onnx/onnx-proto.js';
-import { decodeModel } from './onnx-model.js';
+import { onnx } from './onnx-proto.js';
+import { decodeModel } from './model.js';
 
 export interface SizeBreakdown {
   total: number;
