@@ -27,7 +27,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Command } from 'commander';
 import { positiveInt } from '../cli/errors.js';
 import { stringify } from 'csv-stringify/sync';
-import { Piscina } from 'piscina';
+import { trainingThreads } from '../train/training-pool.js';
 import { DEFAULT_FINAL_EPOCHS, finalRecipe, recipeHash } from '../finalize/recipe.js';
 import { readFinalRecord, type FinalTrainTask } from '../finalize/train-final.js';
 import type { FinalizeEvent, FinalModel, FinalRecord } from '../finalize/types.js';
@@ -117,7 +117,7 @@ console.error(`${tasks.length} trainings in ${settingDir}: ${records.size} done,
 
 if (!o.summaryOnly && pending.length) {
   const workers = Math.min(o.workers ?? availableParallelism(), pending.length);
-  const pool = new Piscina({ filename: builtFile(import.meta.url, '../finalize/finalize-worker.js'), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in task order, the short trainings first: without abort signals Piscina's own option keeps it (fifo-slots.ts)
+  const pool = trainingThreads(builtFile(import.meta.url, '../finalize/finalize-worker.js'), workers, true); // in task order, the short trainings first
   let finished = 0;
   try {
     await Promise.all(

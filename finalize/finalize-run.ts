@@ -12,7 +12,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
 import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
@@ -23,6 +22,7 @@ import { readRunDirectory, type RunDirectory } from '../search/run-directory.js'
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
+import { trainingThreads } from '../train/training-pool.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
 import { teacherEpochLine, teacherTrainingNote } from '../train/teacher-progress.js';
 import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
@@ -277,7 +277,7 @@ export async function finalizeRun(runDir: string, options: FinalizeOptions = {})
   onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
 
   const workers = Math.max(1, Math.min(options.workers ?? run.config.workers, pending.length || 1));
-  const pool = new Piscina({ filename: options.workerFile ?? builtWorker(), minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000, stricterFIFO: true }); // in selection order: without abort signals Piscina's own option keeps it (fifo-slots.ts)
+  const pool = trainingThreads(options.workerFile ?? builtWorker(), workers, true); // in selection order
   try {
     await Promise.all(
       pending.map(async (m) => {

@@ -1,12 +1,24 @@
 /**
  * The pool of training threads: one candidate per thread, each running
  * {@link runTrainingJob} (train-worker.ts). The search's local training and
- * `nas worker` both train through it.
+ * `nas worker` both train through it; {@link trainingThreads} is the pool
+ * itself, for callers with their own worker entry (finalize, bench/kd.ts).
  */
 import { Piscina } from 'piscina';
 import { FifoSlots } from '../fifo-slots.js';
 import { builtFile } from '../locations.js';
 import type { TrainingJobResult, TrainingTask } from './training-job.js';
+
+/**
+ * A Piscina pool of `threads` training threads, one task at a time on each,
+ * kept for a minute when idle: the one set of options every training pool
+ * shares (the search's and \`nas worker\`'s below, finalize's, the KD bench's).
+ * \`inOrder\`: tasks start in the order they are run (Piscina's stricterFIFO,
+ * which holds only for tasks without abort signals; fifo-slots.ts).
+ */
+export function trainingThreads(filename: string, threads: number, inOrder = false): Piscina {
+  return new Piscina({ filename, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: 60_000, ...(inOrder ? { stricterFIFO: true } : {}) });
+}
 
 export interface TrainingPoolOptions {
   /** Training threads, one candidate each. @default 1 */
@@ -31,13 +43,7 @@ export class TrainingPool {
   constructor(options: TrainingPoolOptions = {}) {
     const threads = options.threads ?? 1;
     this.#slots = new FifoSlots(threads);
-    this.#pool = new Piscina({
-      filename: options.workerFile ?? builtFile(import.meta.url, 'train-worker.js'),
-      minThreads: threads,
-      maxThreads: threads,
-      concurrentTasksPerWorker: 1,
-      idleTimeout: 60_000,
-    });
+    this.#pool = trainingThreads(options.workerFile ?? builtFile(import.meta.url, 'train-worker.js'), threads);
   }
 
   /**
