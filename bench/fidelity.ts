@@ -56,7 +56,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../locations.js';
 import { resolveSearchConfig } from '../search/config.js';
-import { teacherSpecOf } from '../search/engine.js';
+import { teacherSpecOf } from '../search/config-helpers.js';
 import { candidateSeed, sharedDataSeed } from '../train/candidate-seed.js';
 import { trainingJobFor } from '../search/evaluators.js';
 import { OVERNIGHT } from '../search/presets.js';

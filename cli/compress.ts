@@ -10,7 +10,9 @@ import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
 import { quantizeReport } from './quantize-report.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
-import { DEFAULT_DATASET } from '../train/datasets/load.js';
+import { DEFAULT_DATASET, loadDataset } from '../train/datasets/load.js';
+import { refreshReportHtml } from '../search/report.js';
+import { readRun } from '../search/run-directory.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
@@ -101,7 +103,9 @@ export function registerCompress(program: Command): void {
       action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number; maxAccuracyDrop: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
         await selectBackend(program.opts().backend);
-        const rows = await compressRun(runDir, {
+        // The run read and checked here and handed down: compress/ reads none of the search's files.
+        const run = readRun(runDir);
+        const rows = await compressRun({ ...run, dataset: loadDataset(run.config.data) }, {
           epochs: o.epochs,
           maxModels: o.maxModels,
           calibrationImages: o.calibration,
@@ -110,6 +114,7 @@ export function registerCompress(program: Command): void {
           prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,
           onProgress: (l) => console.error(l),
         });
+        refreshReportHtml(runDir); // report.html now shows the compression table
         console.log('| id | variant | test acc | size | p50 ms | ratio | INT8 choice |');
         console.log('|---|---|---:|---:|---:|---:|---|');
         for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} | ${r.int8_choice} |`);

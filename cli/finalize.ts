@@ -3,7 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
 import { finalizeRun, planFinalization } from '../finalize/finalize-run.js';
 import { recipeHash } from '../finalize/recipe.js';
-import { readRunDirectory } from '../search/run-directory.js';
+import { runSetting } from '../search/config-helpers.js';
+import { readRun } from '../search/run-directory.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../intervals.js';
 import type { FinalizeEvent } from '../finalize/types.js';
@@ -120,15 +121,18 @@ export function registerFinalize(program: Command): void {
         };
         if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
         try {
+          // The run read and checked here, with its dataset, space and teacher spec, and handed down: finalize/ reads none of the search's files.
+          const run = readRun(runDir);
+          const input = { ...run, ...runSetting(run.config) };
           if (o.dryRun) {
-            const plan = await planFinalization(readRunDirectory(runDir), options, false);
+            const plan = await planFinalization(input, options, false);
             progress.stop();
             console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
             for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
             console.log(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
             return;
           }
-          const result = await finalizeRun(runDir, options);
+          const result = await finalizeRun(input, options);
           progress.stop();
           const dominance = await writeFinalizeReport(result);
           console.log('| id | kind | test accuracy (95% interval) | p50 ms | params | MMACs | train |');

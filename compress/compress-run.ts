@@ -17,31 +17,31 @@ import { compareModels } from '../benchmarks/compare.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import { describeGenome, loadCandidateModel, planOf, readGenomeFile, saveCandidate, writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
-import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { onnxEvaluator } from '../train/onnx-evaluate.js';
 import { readCachedTeacher } from '../train/teacher.js';
 import { CompressError } from '../onnx/model.js';
 import { candidateSeed } from '../train/candidate-seed.js';
-import { readRunDirectory } from '../search/run-directory.js';
-import { refreshReportHtml } from '../search/report.js';
 import { renderCompressionSvg } from './plot.js';
 import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
-import type { CompressionRow, CompressOptions } from './types.js';
+import type { CompressInput, CompressionRow, CompressOptions } from './types.js';
 import { accuracyValue, int8Outcome, quantizeFile } from './quantize-file.js';
 
-/** Runs the compression stage over a search run's front; writes compression.csv and compressed/. */
-export async function compressRun(runDir: string, options: CompressOptions = {}): Promise<CompressionRow[]> {
-  // config.json validated (and its hash checked), pareto.csv parsed, front/ checked: one reader for every later stage.
-  const run = readRunDirectory(runDir);
+/**
+ * Runs the compression stage over the front of the run the caller read;
+ * writes compression.csv, compression.svg and compressed/. (report.html's
+ * compression table is the caller's to refresh: search's refreshReportHtml.)
+ */
+export async function compressRun(run: CompressInput, options: CompressOptions = {}): Promise<CompressionRow[]> {
+  const runDir = run.dir;
   const frontDir = join(runDir, 'front');
   const ordered = run.front.filter((r) => r.frontDir !== null).map((r) => r.id);
   const ids = ordered.slice(0, options.maxModels ?? ordered.length);
   if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories; run the search (or nas report) first`);
   const config = run.config;
   await selectBackend();
-  const data = prepareData(loadDataset(config.data), { validationFraction: config.validationFraction, seed: config.seed });
+  const data = prepareData(run.dataset, { validationFraction: config.validationFraction, seed: config.seed });
   const teacher = run.teacherKey ? readCachedTeacher(run.teacherKey) : null;
   const outDir = join(runDir, 'compressed');
   mkdirSync(outDir, { recursive: true });
@@ -123,6 +123,5 @@ export async function compressRun(runDir: string, options: CompressOptions = {})
   }
   writeFileAtomic(join(runDir, 'compression.csv'), stringify(rows, { header: true }));
   writeFileAtomic(join(runDir, 'compression.svg'), await renderCompressionSvg(rows));
-  refreshReportHtml(runDir); // report.html now shows the compression table
   return rows;
 }

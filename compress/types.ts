@@ -1,6 +1,28 @@
 /** Contracts of the compression stage: its options and the rows it writes. Types and docs only. */
-import type { OptimizerName } from '../train/types.js';
+import type { Dataset, OptimizerName } from '../train/types.js';
 import type { CalibrationMethod } from '../onnx/quantize.js';
+
+/**
+ * What \`compressRun\` needs of a search run. The caller reads the run and
+ * hands it down (\`nas compress\`: search's \`readRun\` with the dataset
+ * loaded); compress parses none of the search's files itself.
+ */
+export interface CompressInput {
+  /** The run directory: compress writes compressed/, compression.csv and compression.svg there. */
+  dir: string;
+  /** The front, best accuracy first: each member's id and its files (`front/<id>`), or null when it has none. */
+  front: ReadonlyArray<{ id: string; frontDir: string | null }>;
+  /** The run's teacher-logits key in the cache (null: no teacher). */
+  teacherKey: string | null;
+  /** The run's dataset, loaded. */
+  dataset: Dataset;
+  /** What compress uses of the run's configuration: the split, the seed and the distillation settings. */
+  config: {
+    validationFraction: number;
+    seed: number;
+    training: { batchSize: number; optimizer: OptimizerName; learningRate?: number; temperature: number; alpha: number };
+  };
+}
 
 /** How `compressRun` prunes each front member; all optional. */
 export interface PruneOptions {

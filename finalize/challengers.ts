@@ -9,7 +9,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareModels } from '../benchmarks/compare.js';
-import type { RunDirectory } from '../search/run-directory.js';
 import type { Baseline } from '../space/baselines.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { ONNX_FILE } from '../space/candidate-files.js';
@@ -18,6 +17,7 @@ import { planNetwork } from '../space/plan.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { DataShape } from '../space/types.js';
 import { DEFAULT_LATENCY_NOISE } from './dominance.js';
+import type { FrontMember } from './types.js';
 import { selectChallengers, type Challenger, type FrontPoint } from './select.js';
 
 /** A baseline's ONNX model with seeded random weights: it runs exactly as long as the trained one. */
@@ -45,7 +45,7 @@ export interface MeasuredChallengers {
 }
 
 /** Measures the run's front and the untrained baselines interleaved, then picks each baseline's challenger. */
-export async function measureChallengers(run: RunDirectory, baselines: readonly Baseline[], data: DataShape, options: ChallengerOptions): Promise<MeasuredChallengers> {
+export async function measureChallengers(run: { dir: string; front: readonly FrontMember[] }, baselines: readonly Baseline[], data: DataShape, options: ChallengerOptions): Promise<MeasuredChallengers> {
   const front = run.front.filter((r) => r.frontDir !== null && existsSync(join(run.dir, r.frontDir, ONNX_FILE)));
   const measured = await compareModels(
     [

@@ -16,10 +16,6 @@ import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
 import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
 import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
-import { MobileNetSpace } from '../space/space.js';
-import { spaceConfigOf, teacherSpecOf } from '../search/engine.js';
-import { readRunDirectory, type RunDirectory } from '../search/run-directory.js';
-import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
 import { trainingThreads } from '../train/training-pool.js';
@@ -29,7 +25,7 @@ import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from 
 import { measureChallengers, type MeasuredChallengers } from './challengers.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
-import { FinalizeError, type FinalizeEvent, type FinalModel, type FinalRecord } from './types.js';
+import { FinalizeError, type FinalizeEvent, type FinalizeInput, type FinalModel, type FinalRecord } from './types.js';
 
 export const FINAL_DIR = 'final';
 export const PLAN_FILE = 'plan.json';
@@ -125,7 +121,7 @@ function builtWorker(): string {
  * genomes from front/<id>/genome.json: the default selection (or the top K),
  * then each baseline's challenger; fastest first by the search's latency.
  */
-function frontModels(run: RunDirectory, pick: { top?: number; ids?: readonly string[] }, measured: MeasuredChallengers | null): FinalModel[] {
+function frontModels(run: FinalizeInput, pick: { top?: number; ids?: readonly string[] }, measured: MeasuredChallengers | null): FinalModel[] {
   const available = run.front.filter((r) => r.frontDir !== null);
   if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
   const reasons = new Map<string, string[]>();
@@ -169,16 +165,14 @@ function runTeacher(key: string, t: TeacherResult): RunTeacher {
 }
 
 /** The run's teacher logits: from the cache, or computed again (resumably) when the cache lost them. */
-async function ensureTeacher(run: RunDirectory, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
+async function ensureTeacher(run: FinalizeInput, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
   if (run.teacherKey === null) return null;
   const cached = readCachedTeacher(run.teacherKey);
   if (cached) return runTeacher(run.teacherKey, cached);
-  const dataset = loadDataset(run.config.data);
-  const space = new MobileNetSpace(spaceConfigOf(run.config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
-  const spec = teacherSpecOf(run.config, space, dataset.train.height);
+  const spec = run.teacherSpec;
   if (!spec) return null;
   onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: computing them again (checkpointed each epoch)` });
-  const data = prepareData(dataset, { validationFraction: run.config.validationFraction, seed: run.config.seed });
+  const data = prepareData(run.dataset, { validationFraction: run.config.validationFraction, seed: run.config.seed });
   let last = 0;
   const result = await teacherLogits(data, spec, (done, total) => {
     if (done - last >= total / 50 || done === total) {
@@ -205,7 +199,7 @@ function readPlan(file: string): Plan {
  * (checkpointed in the cache) unless `computeTeacher` is false, as for a dry
  * run, which then plans with the run's teacher key and says so.
  */
-export async function planFinalization(run: RunDirectory, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
+export async function planFinalization(run: FinalizeInput, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
   if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
@@ -215,7 +209,7 @@ export async function planFinalization(run: RunDirectory, options: FinalizeOptio
     if (!readCachedTeacher(run.teacherKey)) onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: finalize will compute them again before training` });
   }
   const names = options.baselines === false ? [] : (options.baselines ?? BASELINE_NAMES);
-  const dataset = loadDataset(run.config.data);
+  const { dataset } = run;
   const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
   const baselines: Baseline[] = handDesigned(dataset.train.height, names);
   let measured: MeasuredChallengers | null = null;
@@ -238,10 +232,13 @@ export async function planFinalization(run: RunDirectory, options: FinalizeOptio
   return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models, ...(measured ? { challengers: measured } : {}) };
 }
 
-/** Trains, measures and returns every model of the plan (see the file comment). The report is written by report.ts. */
-export async function finalizeRun(runDir: string, options: FinalizeOptions = {}): Promise<FinalizeResult> {
+/**
+ * Trains, measures and returns every model of the plan (see the file
+ * comment) for the run the caller read. The report is written by report.ts.
+ */
+export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions = {}): Promise<FinalizeResult> {
   const onEvent = options.onEvent ?? (() => {});
-  const run = readRunDirectory(runDir);
+  const runDir = run.dir;
   const finalDir = join(runDir, FINAL_DIR);
   const planPath = join(finalDir, PLAN_FILE);
   let plan: Plan;

@@ -5,6 +5,50 @@
  */
 import type { Baseline } from '../space/baselines.js';
 import type { Genome } from '../space/types.js';
+import type { TeacherSpec } from '../train/teacher-types.js';
+import type { Dataset } from '../train/types.js';
+
+/** A member of the search's Pareto front, as finalize needs it. */
+export interface FrontMember {
+  id: string;
+  /** Validation accuracy after the search's training, 0–1. */
+  accuracy: number;
+  /** The search's latency p50, ms. */
+  latencyP50: number;
+  /** Its files under the run directory (`front/<id>`, holding genome.json and model.onnx), or null when it has none. */
+  frontDir: string | null;
+}
+
+/**
+ * What finalize needs of a search run. The caller reads the run and hands it
+ * down (\`nas finalize\`: search's \`readRun\` and \`runSetting\`, spread into one
+ * object); finalize parses none of the search's files itself.
+ */
+export interface FinalizeInput {
+  /** The run directory: finalize writes final/ there and reads its front members' files. */
+  dir: string;
+  /** The run configuration's hash: final/plan.json is tied to it. */
+  configHash: string;
+  /** The front, best accuracy first. */
+  front: readonly FrontMember[];
+  /** The run's teacher-logits key in the cache (null: no teacher). */
+  teacherKey: string | null;
+  /** How the teacher's logits are computed again when the cache lost them; null without a teacher. */
+  teacherSpec: TeacherSpec | null;
+  /** The run's dataset, loaded. */
+  dataset: Dataset;
+  /** What finalize uses of the run's configuration. */
+  config: {
+    /** The dataset's name or path, for the training workers to load it. */
+    data: string;
+    validationFraction: number;
+    seed: number;
+    /** The search's training workers: finalize's default. */
+    workers: number;
+    training: { alpha: number; temperature: number };
+    latency: { threads: number };
+  };
+}
 
 /** A model to finalize: a front member, or a hand-designed baseline. */
 export type FinalModel =

@@ -12,7 +12,7 @@ import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
 import { TEACHER_ARCHITECTURES } from '../train/teacher-types.js';
-import { redisUrlProblem } from './redis-connection.js';
+import { redisUrlProblem } from './redis-url.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
 export function parseDuration(value: string | number): number {

@@ -8,38 +8,29 @@
  * replays the journal through the same seeded searcher, so it asks for the
  * same genomes and re-runs only those that were in flight.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
-import { defaultResultsDir } from '../locations.js';
-import { NAMED_SPACES } from '../space/defaults.js';
-import { MobileNetSpace } from '../space/space.js';
-import type { Genome } from '../space/types.js';
-import { loadDataset } from '../train/datasets/load.js';
+import { join } from 'node:path';
+import type { MobileNetSpace } from '../space/space.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
-import { teacherLogits, type TeacherSpec } from '../train/teacher.js';
+import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine, teacherProgressLines, teacherTrainingNote, validationCurveLine } from '../train/teacher-progress.js';
-import { trainedTeacherSpec } from '../train/trained-teacher.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
-import { configHash, objectivesOf, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
+import { objectivesOf, SearchConfigError, type SearchConfig } from './config.js';
+import { runSetting, spaceConfigOf } from './config-helpers.js';
 import { captureRunEnvironment } from './environment.js';
 import { baseTrainingImages, journalKey, ledgerFor, rungOf } from './fidelity.js';
 import { LocalTrainer, ProxyEvaluator, RealEvaluator } from './evaluators.js';
+import { evaluateGeneration, type PromotionWork } from './generation.js';
 import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
-import { decideLatency } from './latency-decision.js';
 import { Nsga2 } from './nsga2.js';
-import { QueueTrainer } from './queue-evaluator.js';
 import { SupernetTrainer, supernetSearchSpace } from './supernet-trainer.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
-import { connectRedis, QueueError, redisUrlProblem } from './redis-connection.js';
+import { redisUrlProblem } from './redis-url.js';
 import { writeRunReport } from './report.js';
-import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, LatencyFigures, RungBudget, Searcher, StopReason } from './types.js';
-
-export const CONFIG_FILE = 'config.json';
+import { createRunDir, reopenRunDir } from './run-directory.js';
+import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, Searcher, StopReason } from './types.js';
 
 /** How {@link runSearch} runs; all optional. */
 export interface RunSearchOptions {
@@ -85,14 +76,14 @@ export interface SearchResult {
   stopReason: StopReason;
 }
 
-function defaultRunDir(config: SearchConfig): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
-  return join(defaultResultsDir(), config.name ?? `run-${stamp}`);
-}
-
-/** The space a config names or holds. */
-export function spaceConfigOf(config: SearchConfig) {
-  return typeof config.space === 'string' ? NAMED_SPACES[config.space] : config.space;
+/** A new run's directory made, or a resumed run's reopened, with its configuration and id. */
+function openRun(input: SearchConfig | null, options: RunSearchOptions): { runDir: string; config: SearchConfig; runId: string } {
+  if (options.resume) {
+    if (!options.runDir) throw new SearchConfigError('resume needs the run directory');
+    return { runDir: options.runDir, ...reopenRunDir(options.runDir) };
+  }
+  if (!input) throw new SearchConfigError('runSearch needs a configuration (or resumeSearch(runDir) to continue a run)');
+  return { config: input, ...createRunDir(input, options) };
 }
 
 function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: string) => boolean): Searcher {
@@ -103,49 +94,20 @@ function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: 
   return new RandomSearch(space, s, config.seed, isSeen);
 }
 
-export function teacherSpecOf(config: SearchConfig, space: MobileNetSpace, dataResolution: number): TeacherSpec | null {
-  const t = config.teacher;
-  if (t === null) return null;
-  if ('onnx' in t) return { kind: 'onnx', path: t.onnx, inputScale: t.inputScale, layout: t.layout };
-  return trainedTeacherSpec(space, t.train.epochs, dataResolution, config.seed, t.train.threads ?? 1, t.train.architecture);
+/** How {@link resumeSearch} runs: {@link RunSearchOptions} less where the run is and whether it resumes. */
+export type ResumeSearchOptions = Omit<RunSearchOptions, 'runDir' | 'resume' | 'uniqueRunDir'>;
+
+/** Continues the run in `runDir` from its journal; its config.json wins over anything else. */
+export function resumeSearch(runDir: string, options: ResumeSearchOptions = {}): Promise<SearchResult> {
+  return runSearch(null, { ...options, runDir, resume: true });
 }
 
-/** A new run's id: names its queue; unique to this run directory and moment. */
-function newRunId(runDir: string, config: SearchConfig): string {
-  return createHash('sha256').update(`${configHash(config)}:${resolve(runDir)}:${hostname()}:${new Date().toISOString()}`).digest('hex').slice(0, 16);
-}
-
-/** Opens (or, on resume, reopens) a run directory and its saved configuration. */
-function openRunDir(input: SearchConfig | null, options: RunSearchOptions): { runDir: string; config: SearchConfig; runId: string } {
-  if (options.resume) {
-    if (!options.runDir) throw new SearchConfigError('resume needs the run directory');
-    const file = join(options.runDir, CONFIG_FILE);
-    if (!existsSync(file)) throw new SearchConfigError(`${file}: not found; is ${options.runDir} a run directory?`);
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { config: unknown; configHash: string; runId?: unknown };
-    const config = resolveSearchConfig(saved.config, file);
-    if (configHash(config) !== saved.configHash) throw new SearchConfigError(`${file}: configHash does not match its config; the file was edited`);
-    // Runs written before run ids existed get one from their configuration and place.
-    const runId = typeof saved.runId === 'string' && /^[0-9a-f]{16}$/.test(saved.runId) ? saved.runId : createHash('sha256').update(`${saved.configHash}:${resolve(options.runDir)}`).digest('hex').slice(0, 16);
-    return { runDir: options.runDir, config, runId };
-  }
-  const config = input!;
-  let runDir = options.runDir ?? defaultRunDir(config);
-  if (!options.runDir && options.uniqueRunDir) {
-    const base = runDir;
-    for (let n = 2; existsSync(join(runDir, JOURNAL_FILE)); n++) runDir = `${base}-${n}`;
-  }
-  if (existsSync(join(runDir, JOURNAL_FILE))) {
-    throw new SearchConfigError(`${runDir} already holds a run; resume it with --resume ${runDir}, or choose another name`);
-  }
-  mkdirSync(runDir, { recursive: true });
-  const runId = newRunId(runDir, config);
-  writeFileSync(join(runDir, CONFIG_FILE), JSON.stringify({ config, configHash: configHash(config), seed: config.seed, runId }, null, 2) + '\n');
-  return { runDir, config, runId };
-}
-
-/** Runs (or resumes) a search; see the file comment. */
+/**
+ * Runs a new search with `input`; see the file comment. `runSearch(null, {
+ * runDir, resume: true })` is the older spelling of {@link resumeSearch}.
+ */
 export async function runSearch(input: SearchConfig | null, options: RunSearchOptions = {}): Promise<SearchResult> {
-  const { runDir, config, runId } = openRunDir(input, options);
+  const { runDir, config, runId } = openRun(input, options);
   const redisUrl = options.redis ?? config.redis;
   if (redisUrl !== undefined) {
     const problem = redisUrlProblem(redisUrl);
@@ -153,18 +115,16 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   }
   const distributed = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator;
   // Reached and its settings checked before the data and any teacher training: a bad Redis fails at once.
-  if (distributed) (await connectRedis(redisUrl, 'redis')).disconnect();
+  if (distributed) (await (await import('./redis-connection.js')).connectRedis(redisUrl, 'redis')).disconnect();
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   const started = performance.now();
 
-  const dataset = loadDataset(config.data);
   // A supernet search samples the configured space narrowed as its supernet was (refused here if the supernet cannot score it).
   const supernet = config.evaluator === 'supernet' ? supernetSearchSpace(spaceConfigOf(config), config.supernet!) : null;
   if (supernet) log(`supernet ${config.supernet}: ${supernet.meta.data.name}, ${supernet.meta.recipe.strategy}, ${supernet.meta.recipe.epochs} epochs, trained on ${supernet.meta.trainedOn}`);
-  const space = new MobileNetSpace(supernet?.config ?? spaceConfigOf(config), { numClasses: dataset.numClasses, inputChannels: dataset.train.channels });
+  const { dataset, space, teacherSpec } = runSetting(config, supernet?.config);
   let teacherKey: string | null = null;
-  const teacherSpec = teacherSpecOf(config, space, dataset.train.height);
   const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
   const objectives = objectivesOf(config);
   const baseImages = baseTrainingImages(config, data.train.count);
@@ -191,6 +151,8 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;
     if (distributed) {
+      // bullmq and ioredis load only for a run that trains through a queue.
+      const { QueueTrainer } = await import('./queue-evaluator.js');
       const queue = await QueueTrainer.open({ ...context, runId, redisUrl: redisUrl!, sharedDir: options.sharedDir }).catch((error: unknown) => {
         journal.close();
         throw error;
@@ -331,191 +293,4 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     generations: generation,
     stopReason,
   };
-}
-
-export interface GenerationContext {
-  config: SearchConfig;
-  space: MobileNetSpace;
-  evaluator: CandidateEvaluator;
-  signal: AbortSignal;
-  deadline: number;
-  /** Training on a queue: every candidate of the generation is queued at once, the workers pull them. */
-  distributed: boolean;
-  remainingBudget: number;
-  /** Multi-fidelity: the first rung's budget (new candidates keep their checkpoint for a promotion). */
-  firstRung?: RungBudget;
-  /** Multi-fidelity: candidates to train on to a higher rung, alongside the generation's new ones. */
-  promotions: PromotionWork[];
-  onRecord: (record: CandidateRecord) => void;
-}
-
-/** A promotion to run: the candidate's current (highest-rung) result and the rung to train it to. */
-export interface PromotionWork {
-  from: EvaluatedRecord;
-  rung: RungBudget;
-}
-
-/** One training to run: a new candidate at the first rung, or a promotion to a higher one. */
-interface TrainingWork {
-  genome: Genome;
-  id: string;
-  latency: LatencyFigures;
-  rung: RungBudget | undefined;
-  base: { id: string; generation: number; genome: Genome; params: number; macs: number };
-}
-
-/** Relative training cost for ordering only: images × MACs. */
-function trainingCost(w: TrainingWork): number {
-  return (w.rung?.images ?? 1) * w.base.macs;
-}
-
-/**
- * Runs work items with at most `limit` at once, each started when a slot frees
- * and in the order added; items can be added while others run.
- */
-class TrainingLanes {
-  #active = 0;
-  readonly #waiting: TrainingWork[] = [];
-  readonly #running: Array<Promise<void>> = [];
-
-  constructor(
-    private readonly limit: number,
-    private readonly run: (work: TrainingWork) => Promise<void>,
-  ) {}
-
-  add(work: TrainingWork): void {
-    this.#waiting.push(work);
-    this.#startWhatFits();
-  }
-
-  #startWhatFits(): void {
-    while (this.#active < this.limit && this.#waiting.length) {
-      const next = this.#waiting.shift()!;
-      this.#active++;
-      this.#running.push(
-        this.run(next).finally(() => {
-          this.#active--;
-          this.#startWhatFits();
-        }),
-      );
-    }
-  }
-
-  async drain(): Promise<void> {
-    while (this.#running.length) await Promise.all(this.#running.splice(0));
-  }
-}
-
-/**
- * Constraints, then latency (one at a time), then training (parallel).
- * Real training goes longest first (images × MACs), so the generation's last
- * minutes are not one long candidate with the other workers idle. Locally,
- * training starts once every latency is measured, so that no measurement
- * shares the machine with training; on a queue the workers are other
- * machines, so each candidate is queued as soon as its latency is accepted
- * (and promotions at once), and the workers train while the next latency is
- * measured. Returns false when it stopped early (abort, deadline or
- * evaluation budget) with candidates left unevaluated: that generation is
- * not told to the searcher.
- */
-export async function evaluateGeneration(pending: Array<{ genome: Genome; id: string }>, generation: number, ctx: GenerationContext): Promise<boolean> {
-  const { constraints } = ctx.config;
-  const feasible: Array<{ genome: Genome; id: string; params: number; macs: number }> = [];
-  for (const { genome, id } of pending) {
-    const { params, macs } = ctx.space.cost(genome);
-    const base = { id, generation, genome, params, macs };
-    if (constraints.maxParams !== undefined && params > constraints.maxParams) {
-      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxParams', value: params, limit: constraints.maxParams });
-    } else if (constraints.maxMacs !== undefined && macs > constraints.maxMacs) {
-      ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxMacs', value: macs, limit: constraints.maxMacs });
-    } else {
-      feasible.push({ genome, id, params, macs });
-    }
-  }
-  // Real training only: the proxy takes no time, and keeps the searcher's order. Stable sort:
-  // equal costs keep the searcher's order too.
-  const longestFirst = ctx.config.evaluator !== 'proxy';
-  if (longestFirst) feasible.sort((a, b) => b.macs - a.macs);
-
-  const cancel = new AbortController();
-  const stop = () => cancel.abort();
-  ctx.signal.addEventListener('abort', stop);
-  let skipped = 0;
-  // A fault of the set-up (the queue's shared directory, Redis), not of a candidate: the
-  // search stops with it, and the candidates in flight re-run on resume.
-  let setupFault: Error | null = null;
-  const train = async (c: TrainingWork): Promise<void> => {
-    // The time budget stops new training, not training under way.
-    if (cancel.signal.aborted || performance.now() >= ctx.deadline) {
-      skipped++;
-      return;
-    }
-    const rung = c.rung ? { rung: c.rung.rung, imagesTrained: c.rung.images } : {};
-    try {
-      const outcome = await ctx.evaluator.train(c.genome, c.id, cancel.signal, c.rung);
-      if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'evaluated', latency: c.latency, ...outcome, ...rung });
-    } catch (error) {
-      if (error instanceof QueueError && !cancel.signal.aborted) {
-        setupFault = error;
-        cancel.abort();
-        return;
-      }
-      // An abort is not the candidate's failure: it stays unjournaled and re-runs on resume.
-      if (!cancel.signal.aborted) ctx.onRecord({ ...c.base, state: 'failed', stage: 'training', latency: c.latency, error: (error as Error).message, ...(c.rung ? { rung: c.rung.rung } : {}) });
-    }
-  };
-  const lanes = new TrainingLanes(ctx.config.evaluator === 'proxy' || ctx.distributed ? Infinity : ctx.config.workers, train);
-  const held: TrainingWork[] = [];
-  const submit = (work: TrainingWork) => (ctx.distributed ? lanes.add(work) : held.push(work));
-  let overBudget = 0;
-  try {
-    const promotions = ctx.promotions.map(({ from, rung }) => ({ genome: from.genome, id: from.id, latency: from.latency, rung, base: { id: from.id, generation: from.generation, genome: from.genome, params: from.params, macs: from.macs } }));
-    if (longestFirst) promotions.sort((a, b) => trainingCost(b) - trainingCost(a));
-    for (const p of promotions) submit(p);
-
-    const limit = constraints.maxLatencyMs;
-    const slack = ctx.config.latency.predictorSlack;
-    if (limit !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
-    let accepted = 0;
-    for (const f of feasible) {
-      if (cancel.signal.aborted) break;
-      const base = { id: f.id, generation, genome: f.genome, params: f.params, macs: f.macs };
-      const accept = (latency: LatencyFigures) => {
-        if (accepted++ < ctx.remainingBudget) submit({ genome: f.genome, id: f.id, latency, rung: ctx.firstRung, base });
-        else overBudget++;
-      };
-      // A calibrated predictor's interval wholly inside or outside the limit saves the measurement.
-      const decision = limit !== undefined ? decideLatency(ctx.evaluator.predictLatencyInterval?.(f.genome) ?? null, limit) : null;
-      if (decision && decision.state !== 'uncertain') {
-        const latency = { p50: decision.predicted.p50, p90: decision.predicted.p90, source: 'predicted' as const };
-        if (decision.state === 'outside') ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit: limit!, latency });
-        else accept(latency);
-        continue;
-      }
-      const predicted = limit !== undefined && slack !== undefined ? ctx.evaluator.predictLatency?.(f.genome) ?? null : null;
-      if (predicted !== null && predicted > limit! * slack!) {
-        ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: predicted, limit: limit!, latency: { p50: predicted, p90: predicted, source: 'predicted' } });
-        continue;
-      }
-      let latency;
-      try {
-        latency = await ctx.evaluator.latency(f.genome, f.id);
-      } catch (error) {
-        ctx.onRecord({ ...base, state: 'failed', stage: 'latency', error: (error as Error).message });
-        continue;
-      }
-      if (limit !== undefined && latency.p50 > limit) {
-        ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit, latency });
-        continue;
-      }
-      accept({ p50: latency.p50, p90: latency.p90, source: 'measured' });
-    }
-    // Promotions were held first and are usually the longest; new candidates follow, longest first.
-    for (const work of held) lanes.add(work);
-    await lanes.drain();
-  } finally {
-    ctx.signal.removeEventListener('abort', stop);
-  }
-  if (setupFault) throw setupFault;
-  return !cancel.signal.aborted && skipped === 0 && overBudget === 0;
 }

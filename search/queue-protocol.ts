@@ -15,7 +15,7 @@ import { packageInfo } from '../locations.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { readCachedTeacher, teacherCacheFiles } from '../train/teacher.js';
 import { CANDIDATE_FILE_NAMES, OPTIONAL_CANDIDATE_FILE_NAMES, parseTrainingJob, TrainingJobError, type CandidateFiles, type TrainingJob, type TrainingJobResult } from '../train/training-job.js';
-import { QueueError } from './redis-connection.js';
+import { QueueError } from './redis-url.js';
 
 /** Redis set of the queues of runs in progress; workers watch every queue listed whose coordinator is alive. */
 export const RUNS_KEY = 'nas:runs';

@@ -7,6 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
+import { QueueError, redactRedisUrl, redisUrlProblem } from './redis-url.js';
+
+export { QueueError, redactRedisUrl, redisUrlProblem } from './redis-url.js';
 
 /** The password when the URL holds none (a search's config never holds one). */
 export const REDIS_PASSWORD_ENV = 'NAS_REDIS_PASSWORD';
@@ -14,42 +17,6 @@ export const REDIS_PASSWORD_ENV = 'NAS_REDIS_PASSWORD';
 export const REDIS_CA_ENV = 'NAS_REDIS_CA_FILE';
 /** How long the first connection may take before it is an error. */
 export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
-
-/** Redis unreachable, misconfigured, or a URL that is not one: says which and what to do. */
-export class QueueError extends Error {
-  readonly code = 'E_QUEUE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueError';
-  }
-}
-
-/** The URL with its password hidden, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
-}
-
-/** Checks a URL's form (protocol, host, db) without connecting; returns what is wrong or null. */
-export function redisUrlProblem(url: string): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `'${url}' is not a URL (expected redis://[user[:password]@]host[:port][/db] or rediss://…)`;
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `${u.protocol} is not redis: or rediss:`;
-  if (!u.hostname) return 'has no host';
-  const db = u.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) return `database '${db}' is not a number`;
-  if (u.search || u.hash) return 'has a query or fragment; give settings as flags instead';
-  return null;
-}
 
 /** ioredis options for a URL: see the file comment. Commands wait through reconnections (BullMQ needs that). */
 export function redisOptionsFromUrl(url: string, source = '--redis'): RedisOptions {

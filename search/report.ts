@@ -259,7 +259,7 @@ export function writeReportHtml(runDir: string, config: SearchConfig, records: r
   writeFileAtomic(join(runDir, 'report.html'), renderReportHtml(page, vegaBrowserRuntime()));
 }
 
-function readRun(runDir: string): { records: CandidateRecord[]; lines: CandidateRecord[]; config: SearchConfig } {
+function readJournalRun(runDir: string): { records: CandidateRecord[]; lines: CandidateRecord[]; config: SearchConfig } {
   const { config } = readRunConfig(runDir);
   const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
   journal.close();
@@ -269,13 +269,13 @@ function readRun(runDir: string): { records: CandidateRecord[]; lines: Candidate
 
 /** `nas report`: regenerates everything from a run directory's journal. */
 export async function reportFromJournal(runDir: string): Promise<{ records: CandidateRecord[]; config: SearchConfig }> {
-  const { records, lines, config } = readRun(runDir);
+  const { records, lines, config } = readJournalRun(runDir);
   await writeRunReport(runDir, config, lines, { final: true });
   return { records, config };
 }
 
 /** Rewrites only report.html (after compress or finalize add their tables). */
 export function refreshReportHtml(runDir: string): void {
-  const { records, config } = readRun(runDir);
+  const { records, config } = readJournalRun(runDir);
   writeReportHtml(runDir, config, records);
 }

@@ -1,14 +1,23 @@
 /**
- * A search run's directory read and checked once, for the stages after the
- * search (report, finalize, compress): config.json (validated, its hash
- * checked), environment.json (sessions, the teacher-logits key), pareto.csv
- * (parsed, best accuracy first) and which front members have files in front/.
+ * A search run's directory: created (config.json written) by the search, and
+ * read back and checked in one place. `readRun` is the reader for every
+ * stage after the search (report, finalize, compress, a library user):
+ * config.json (validated, its hash checked), environment.json (sessions, the
+ * teacher-logits key), pareto.csv (parsed, best accuracy first) and which
+ * front members have files in front/. Reading writes nothing.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { configHash, resolveSearchConfig, type SearchConfig } from './config.js';
+import { defaultResultsDir } from '../locations.js';
+import { configHash, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
+import { JOURNAL_FILE } from './journal.js';
+
+/** The run's configuration, its hash and its id, written when the run starts. */
+export const CONFIG_FILE = 'config.json';
 
 /** A run directory that is missing a file or holds a bad one; names the file and field. */
 export class RunDirectoryError extends Error {
@@ -22,7 +31,7 @@ export class RunDirectoryError extends Error {
   }
 }
 
-const configFileSchema = z.object({ config: z.unknown(), configHash: z.string(), seed: z.number().int().optional() });
+const configFileSchema = z.object({ config: z.unknown(), configHash: z.string(), seed: z.number().int().optional(), runId: z.unknown().optional() });
 const environmentSchema = z.object({
   sessions: z.array(z.looseObject({ startedAt: z.string(), teacherLogitsKey: z.string().nullable().optional(), configHash: z.string().optional() })).min(1, 'holds no session'),
 });
@@ -39,8 +48,8 @@ const paretoRowSchema = z.object({
   files: z.string(),
 });
 
-/** One row of pareto.csv. */
-export interface ParetoRow {
+/** One row of pareto.csv: a member of the run's Pareto front. */
+export interface FrontMember {
   id: string;
   /** Validation accuracy after the search's training, 0–1. */
   accuracy: number;
@@ -54,15 +63,18 @@ export interface ParetoRow {
   frontDir: string | null;
 }
 
-export interface RunDirectory {
+/** A search run as {@link readRun} reads it back. */
+export interface Run {
   dir: string;
   config: SearchConfig;
   configHash: string;
+  /** Names the run's queue; older runs get one from their configuration and place. */
+  runId: string;
   sessions: Array<{ startedAt: string; teacherLogitsKey?: string | null }>;
   /** The latest session's teacher-logits key (null: no teacher). */
   teacherKey: string | null;
   /** The front, best accuracy first. */
-  front: ParetoRow[];
+  front: FrontMember[];
 }
 
 function readJson(file: string): unknown {
@@ -80,10 +92,11 @@ function field(issue: z.core.$ZodIssue): string {
 
 /**
  * A run's config.json alone, validated and its hash checked: what resuming
- * and `nas report` need (they run before pareto.csv exists).
+ * and `nas report` need (they run before pareto.csv exists). The one place
+ * config.json is parsed.
  */
-export function readRunConfig(dir: string): { config: SearchConfig; configHash: string } {
-  const configPath = join(dir, 'config.json');
+export function readRunConfig(dir: string): { config: SearchConfig; configHash: string; runId: string } {
+  const configPath = join(dir, CONFIG_FILE);
   const saved = configFileSchema.safeParse(readJson(configPath));
   if (!saved.success) throw new RunDirectoryError(configPath, `${field(saved.error.issues[0])}: ${saved.error.issues[0].message}`);
   let config: SearchConfig;
@@ -93,7 +106,10 @@ export function readRunConfig(dir: string): { config: SearchConfig; configHash: 
     throw new RunDirectoryError(configPath, (error as Error).message.replace(`${configPath}: `, ''));
   }
   if (configHash(config) !== saved.data.configHash) throw new RunDirectoryError(configPath, 'configHash does not match its config; the file was edited');
-  return { config, configHash: saved.data.configHash };
+  // Runs written before run ids existed get one from their configuration and place.
+  const savedRunId = saved.data.runId;
+  const runId = typeof savedRunId === 'string' && /^[0-9a-f]{16}$/.test(savedRunId) ? savedRunId : createHash('sha256').update(`${saved.data.configHash}:${resolve(dir)}`).digest('hex').slice(0, 16);
+  return { config, configHash: saved.data.configHash, runId };
 }
 
 /**
@@ -110,9 +126,12 @@ export function readTeacherKey(dir: string): string | null {
   }
 }
 
-/** Reads and checks a run directory; the first problem throws {@link RunDirectoryError}. */
-export function readRunDirectory(dir: string): RunDirectory {
-  const { config, configHash: hash } = readRunConfig(dir);
+/**
+ * Reads and checks a run directory, writing nothing; the first problem
+ * throws {@link RunDirectoryError}, naming the file and the field.
+ */
+export function readRun(dir: string): Run {
+  const { config, configHash: hash, runId } = readRunConfig(dir);
 
   const envPath = join(dir, 'environment.json');
   const env = environmentSchema.safeParse(readJson(envPath));
@@ -126,7 +145,7 @@ export function readRunDirectory(dir: string): RunDirectory {
   } catch (error) {
     throw new RunDirectoryError(paretoPath, `is not valid CSV (${(error as Error).message})`);
   }
-  const front = rows.map((row, i): ParetoRow => {
+  const front = rows.map((row, i): FrontMember => {
     const r = paretoRowSchema.safeParse(row);
     if (!r.success) throw new RunDirectoryError(paretoPath, `row ${i + 1}: ${field(r.error.issues[0])}: ${r.error.issues[0].message}`);
     const frontDir = join('front', r.data.id);
@@ -143,5 +162,54 @@ export function readRunDirectory(dir: string): RunDirectory {
     };
   });
   const sessions = env.data.sessions;
-  return { dir, config, configHash: hash, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, front };
+  return { dir, config, configHash: hash, runId, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, front };
+}
+
+/** Where a new run writes when no directory is named: results/<config.name or a timestamp>. */
+function defaultRunDir(config: SearchConfig): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  return join(defaultResultsDir(), config.name ?? `run-${stamp}`);
+}
+
+/** A new run's id: names its queue; unique to this run directory and moment. */
+function newRunId(runDir: string, config: SearchConfig): string {
+  return createHash('sha256').update(`${configHash(config)}:${resolve(runDir)}:${hostname()}:${new Date().toISOString()}`).digest('hex').slice(0, 16);
+}
+
+/** Where and how a new run's directory is made. */
+export interface CreateRunDirOptions {
+  /** @default results/<config.name or a timestamp> under the current directory */
+  runDir?: string;
+  /** When the default directory already holds a run, use `<name>-2`, `-3`… instead of refusing. */
+  uniqueRunDir?: boolean;
+}
+
+/** Makes a new run's directory and writes its config.json; refuses a directory that already holds a run. */
+export function createRunDir(config: SearchConfig, options: CreateRunDirOptions = {}): { runDir: string; runId: string } {
+  let runDir = options.runDir ?? defaultRunDir(config);
+  if (!options.runDir && options.uniqueRunDir) {
+    const base = runDir;
+    for (let n = 2; existsSync(join(runDir, JOURNAL_FILE)); n++) runDir = `${base}-${n}`;
+  }
+  if (existsSync(join(runDir, JOURNAL_FILE))) {
+    throw new SearchConfigError(`${runDir} already holds a run; resume it with --resume ${runDir}, or choose another name`);
+  }
+  mkdirSync(runDir, { recursive: true });
+  const runId = newRunId(runDir, config);
+  writeFileSync(join(runDir, CONFIG_FILE), JSON.stringify({ config, configHash: configHash(config), seed: config.seed, runId }, null, 2) + '\n');
+  return { runDir, runId };
+}
+
+/**
+ * A run's saved configuration and id, to resume it. A missing or edited
+ * config.json is the search's configuration error, as it always was.
+ */
+export function reopenRunDir(runDir: string): { config: SearchConfig; runId: string } {
+  try {
+    const { config, runId } = readRunConfig(runDir);
+    return { config, runId };
+  } catch (error) {
+    if (error instanceof RunDirectoryError) throw new SearchConfigError(error.message);
+    throw error;
+  }
 }

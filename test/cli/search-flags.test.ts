@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromFlags } from '../../cli/search.js';
 import { buildProgram } from '../../cli/index.js';
-import { teacherSpecOf } from '../../search/engine.js';
+import { teacherSpecOf } from '../../search/config-helpers.js';
 import { NAMED_SPACES } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
 import { DEFAULT_TEACHER_EPOCHS, DEFAULT_TEACHER_THREADS } from '../../train/teacher-types.js';

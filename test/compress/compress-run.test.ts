@@ -7,6 +7,9 @@ import { compressRun } from '../../compress/compress-run.js';
 import { INT8_VARIANTS } from '../../compress/int8-variants.js';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
+import { refreshReportHtml } from '../../search/report.js';
+import { readRun } from '../../search/run-directory.js';
+import { loadDataset } from '../../train/datasets/load.js';
 import { onnxFullCheck, TEST_SPACE } from '../helpers.js';
 
 const EVERY_CONV_QUANTIZED = new Set(INT8_VARIANTS.filter((v) => !(v.options.keepFloat ?? []).some((kind) => kind.endsWith('conv'))).map((v) => `int8:${v.name}`));
@@ -18,7 +21,9 @@ describe('nas compress on a short search', () => {
       resolveSearchConfig({ seed: 2, space: TEST_SPACE, searcher: { population: 2 }, budget: { generations: 1 }, training: { images: 256, subset: 500, batchSize: 32 }, latency: { iterations: 20, time: 50 }, workers: 1 }),
       { runDir: dir },
     );
-    const rows = await compressRun(dir, { prune: { targetReduction: 0.3, fineTuneEpochs: 0, sensitivityImages: 100 }, calibrationImages: 64, latencyTime: 200 });
+    const run = readRun(dir);
+    const rows = await compressRun({ ...run, dataset: loadDataset(run.config.data) }, { prune: { targetReduction: 0.3, fineTuneEpochs: 0, sensitivityImages: 100 }, calibrationImages: 64, latencyTime: 200 });
+    refreshReportHtml(dir); // as nas compress does after compressing
     const csv = parse(readFileSync(join(dir, 'compression.csv')), { columns: true, cast: true }) as Array<Record<string, string | number>>;
     expect(csv.length).toBe(rows.length);
     const ids = [...new Set(csv.map((r) => r.id))];

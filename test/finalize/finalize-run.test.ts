@@ -15,7 +15,8 @@ import { selectChallengers } from '../../finalize/select.js';
 import { baseline } from '../../space/baselines.js';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
-import { readRunDirectory } from '../../search/run-directory.js';
+import { runSetting } from '../../search/config-helpers.js';
+import { readRun } from '../../search/run-directory.js';
 import { buildOnnxModel } from '../../space/build-onnx.js';
 import { planNetwork } from '../../space/plan.js';
 import { randomWeights } from '../../space/random-weights.js';
@@ -49,7 +50,7 @@ beforeAll(async () => {
 
 describe('nas finalize on a short search', () => {
   it('the run directory reader checks config.json\'s hash and parses pareto.csv', () => {
-    const r = readRunDirectory(run);
+    const r = readRun(run);
     expect(r.front.length).toBeGreaterThan(0);
     expect(r.front[0].frontDir).toBe(`front/${r.front[0].id}`);
     expect(r.teacherKey).toMatch(/^[0-9a-f]{20}$/);
@@ -58,14 +59,15 @@ describe('nas finalize on a short search', () => {
     const config = JSON.parse(readFileSync(join(edited, 'config.json'), 'utf8'));
     config.config.seed = 4;
     writeFileSync(join(edited, 'config.json'), JSON.stringify(config));
-    expect(() => readRunDirectory(edited)).toThrow(/config\.json: configHash does not match/);
+    expect(() => readRun(edited)).toThrow(/config\.json: configHash does not match/);
     writeFileSync(join(edited, 'pareto.csv'), 'id,accuracy\nnot-an-id,0.5\n');
     writeFileSync(join(edited, 'config.json'), readFileSync(join(run, 'config.json')));
-    expect(() => readRunDirectory(edited)).toThrow(/pareto\.csv: row 1: id: expected a 12-hex-digit genome id/);
+    expect(() => readRun(edited)).toThrow(/pareto\.csv: row 1: id: expected a 12-hex-digit genome id/);
   });
 
   it('plans each baseline\'s challenger from one interleaved measurement of the front and the untrained baselines, writing nothing', async () => {
-    const r = readRunDirectory(run);
+    const read = readRun(run);
+    const r = { ...read, ...runSetting(read.config) };
     const plan = await planFinalization(r, { baselines: ['plain-cnn', 'mobilenetv2-x0.35'], epochs: 2, latencyTime: 100, latencyIterations: 10 });
     expect(existsSync(join(run, 'final'))).toBe(false);
     const measured = plan.challengers!;

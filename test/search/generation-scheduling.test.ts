@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { resolveSearchConfig } from '../../search/config.js';
-import { evaluateGeneration } from '../../search/engine.js';
+import { evaluateGeneration } from '../../search/generation.js';
 import type { CandidateEvaluator, CandidateRecord } from '../../search/types.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
