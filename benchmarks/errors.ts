@@ -1,8 +1,6 @@
+import { CodedError } from '../errors.js';
+
 /** The harness's one error type: `code` E_BENCH, message names the model or input. */
-export class BenchError extends Error {
+export class BenchError extends CodedError {
   readonly code = 'E_BENCH';
-  constructor(message: string) {
-    super(message);
-    this.name = 'BenchError';
-  }
 }

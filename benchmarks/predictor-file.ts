@@ -15,6 +15,7 @@ import type { DataShape, SearchSpaceConfig } from '../space/types.js';
 import { linearPrediction } from './calibration.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
 import type { Environment } from './types.js';
+import { CodedError } from '../errors.js';
 
 /** Precisions a predictor can be built for: float32 models, or INT8 as onnx/quantize.ts makes them. */
 export const PREDICTOR_PRECISIONS = ['fp32', 'int8'] as const;
@@ -61,7 +62,7 @@ export const predictorFileSchema = z.strictObject({
 export type PredictorFile = z.infer<typeof predictorFileSchema>;
 
 /** A predictor file that cannot be read, or was built for another target; `code` E_PREDICTOR. */
-export class PredictorFileError extends Error {
+export class PredictorFileError extends CodedError {
   readonly code = 'E_PREDICTOR';
   constructor(
     readonly file: string,
@@ -69,7 +70,6 @@ export class PredictorFileError extends Error {
     message: string,
   ) {
     super(`${file}: ${field}: ${message}`);
-    this.name = 'PredictorFileError';
   }
 }
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { CodedError } from '../errors.js';
 
 /**
  * Maps each expected failure's stable `code` to an exit code, in one place,
@@ -27,12 +28,8 @@ export const EXIT_CODES: Record<string, number> = {
 };
 
 /** A bad flag value: names the flag and what was expected. */
-export class UsageError extends Error {
+export class UsageError extends CodedError {
   readonly code = 'E_USAGE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
 }
 
 /** Prints an error and sets the process exit code. */

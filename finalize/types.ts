@@ -7,6 +7,7 @@ import type { Baseline } from '../space/baselines.js';
 import type { Genome } from '../space/types.js';
 import type { TeacherSpec } from '../train/teacher-types.js';
 import type { Dataset } from '../train/types.js';
+import { CodedError } from '../errors.js';
 
 /** A member of the search's Pareto front, as finalize needs it. */
 export interface FrontMember {
@@ -97,10 +98,6 @@ export type FinalizeEvent =
   | { type: 'latency'; models: number }
   | { type: 'log'; line: string };
 
-export class FinalizeError extends Error {
+export class FinalizeError extends CodedError {
   readonly code = 'E_FINALIZE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'FinalizeError';
-  }
 }

@@ -3,6 +3,7 @@
  * generated from ONNX's schema): decode, look up float initializers, list activation tensors, encode.
  */
 import protobuf from 'protobufjs/minimal.js';
+import { CodedError } from '../errors.js';
 import { onnx } from './onnx-proto.js';
 
 export type ModelProto = onnx.ModelProto;
@@ -10,12 +11,8 @@ export type NodeProto = onnx.INodeProto;
 export type TensorProto = onnx.ITensorProto;
 
 /** A model that cannot be compressed; exits with code 9 in the CLI. */
-export class CompressError extends Error {
+export class CompressError extends CodedError {
   readonly code = 'E_COMPRESS';
-  constructor(message: string) {
-    super(message);
-    this.name = 'CompressError';
-  }
 }
 
 /**

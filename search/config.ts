@@ -13,6 +13,7 @@ import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
 import { TEACHER_ARCHITECTURES } from '../train/teacher-types.js';
 import { redisUrlProblem } from './redis-url.js';
+import { CodedError } from '../errors.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
 export function parseDuration(value: string | number): number {
@@ -193,12 +194,8 @@ export type SearchConfig = z.output<typeof searchConfigSchema>;
 export type SearchConfigInput = z.input<typeof searchConfigSchema>;
 
 /** A bad search configuration, naming the file or field; exits with code 7 in the CLI. */
-export class SearchConfigError extends Error {
+export class SearchConfigError extends CodedError {
   readonly code = 'E_SEARCH_CONFIG';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SearchConfigError';
-  }
 }
 
 /**

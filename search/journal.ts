@@ -9,16 +9,13 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync
 import { z } from 'zod';
 import { genomeSchema } from '../space/schema.js';
 import type { CandidateRecord } from './types.js';
+import { CodedError } from '../errors.js';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 
 /** A journal that cannot be read or continued; exits with code 8 in the CLI. */
-export class JournalError extends Error {
+export class JournalError extends CodedError {
   readonly code = 'E_JOURNAL';
-  constructor(message: string) {
-    super(message);
-    this.name = 'JournalError';
-  }
 }
 
 const latency = z.object({ p50: z.number(), p90: z.number(), source: z.enum(['measured', 'predicted']) });

@@ -6,6 +6,7 @@
  * (a, c), so k is found by a grid then golden-section search on the residual,
  * and (a, c) in closed form. Pure functions.
  */
+import { CodedError } from '../errors.js';
 
 /** One measurement: accuracy (0–1) after training on `images` images. */
 export interface CurvePoint {
@@ -39,12 +40,8 @@ const GRID_STEPS = 300;
 const GOLDEN_ITERATIONS = 80;
 
 /** Thrown when the points cannot determine a curve. */
-export class LearningCurveError extends Error {
+export class LearningCurveError extends CodedError {
   readonly code = 'E_LEARNING_CURVE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'LearningCurveError';
-  }
 }
 
 /** Accuracy the curve predicts after `images` images. */

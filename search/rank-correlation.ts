@@ -6,14 +6,11 @@
  * with published NAS-benchmark proxy correlations. Pure functions.
  */
 import { Z_95, type Interval } from '../intervals.js';
+import { CodedError } from '../errors.js';
 
 /** Thrown when the two scorings cannot be compared. */
-export class RankCorrelationError extends Error {
+export class RankCorrelationError extends CodedError {
   readonly code = 'E_RANK_CORRELATION';
-  constructor(message: string) {
-    super(message);
-    this.name = 'RankCorrelationError';
-  }
 }
 
 function checkPaired(x: readonly number[], y: readonly number[]): void {

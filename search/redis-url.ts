@@ -4,13 +4,11 @@
  * config (config.ts) and the search loop load ioredis only for a run that
  * trains through a queue.
  */
+import { CodedError } from '../errors.js';
+
 /** Redis unreachable, misconfigured, or a URL that is not one: says which and what to do. */
-export class QueueError extends Error {
+export class QueueError extends CodedError {
   readonly code = 'E_QUEUE';
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueError';
-  }
 }
 
 /** The URL with its password hidden, for messages and logs. */

@@ -15,19 +15,19 @@ import { z } from 'zod';
 import { defaultResultsDir } from '../locations.js';
 import { configHash, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
 import { JOURNAL_FILE } from './journal.js';
+import { CodedError } from '../errors.js';
 
 /** The run's configuration, its hash and its id, written when the run starts. */
 export const CONFIG_FILE = 'config.json';
 
 /** A run directory that is missing a file or holds a bad one; names the file and field. */
-export class RunDirectoryError extends Error {
+export class RunDirectoryError extends CodedError {
   readonly code = 'E_RUN_DIRECTORY';
   constructor(
     readonly file: string,
     problem: string,
   ) {
     super(`${file}: ${problem}`);
-    this.name = 'RunDirectoryError';
   }
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { sameOutputSize } from './plan.js';
 import type { Genome, SearchSpaceConfig } from './types.js';
+import { CodedError } from '../errors.js';
 
 const positiveInt = z.number().int().positive();
 const choices = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1, 'must list at least one choice');
@@ -56,7 +57,7 @@ void spaceMatches;
 void genomeMatches;
 
 /** A bad space or genome: `field` is the dotted path, `source` the file if any. */
-export class SpaceConfigError extends Error {
+export class SpaceConfigError extends CodedError {
   readonly code = 'E_SPACE_CONFIG';
   constructor(
     readonly field: string,
@@ -64,7 +65,6 @@ export class SpaceConfigError extends Error {
     readonly source?: string,
   ) {
     super(`${source ? `${source}: ` : ''}${field}: ${problem}`);
-    this.name = 'SpaceConfigError';
   }
 }
 

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerTrainingKernels } from './kernels/register.js';
 import { enableSimdKernels, type WasmHeapBackend } from './kernels/simd.js';
+import { CodedError } from '../errors.js';
 
 /** Backends this package can train on, fastest first. */
 export const BACKENDS = ['node', 'wasm', 'cpu'] as const;
@@ -56,12 +57,8 @@ async function describe(name: BackendName, reason: string): Promise<BackendChoic
 }
 
 /** A requested backend that does not load, or none at all. */
-export class BackendError extends Error {
+export class BackendError extends CodedError {
   readonly code = 'E_BACKEND';
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackendError';
-  }
 }
 
 /**

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
+import { CodedError } from '../errors.js';
 
 /** A checkpoint's file name in a model's directory (a finalized model's, a search candidate's). */
 export const CHECKPOINT_FILE = 'checkpoint.bin';
@@ -38,14 +39,13 @@ export interface TrainingCheckpoint extends LoopState {
 }
 
 /** A file that is not a checkpoint, or one of another model. */
-export class CheckpointError extends Error {
+export class CheckpointError extends CodedError {
   readonly code = 'E_CHECKPOINT';
   constructor(
     readonly file: string,
     problem: string,
   ) {
     super(`${file}: ${problem}`);
-    this.name = 'CheckpointError';
   }
 }
 

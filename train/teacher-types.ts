@@ -2,6 +2,7 @@
 import type { Genome } from '../space/types.js';
 import type { TeacherLogits } from './training-loop.js';
 import type { InputScale } from './input-adapter.js';
+import { CodedError } from '../errors.js';
 
 /**
  * Architectures a teacher trained here can have: the space's widest genome,
@@ -86,10 +87,6 @@ export interface TeacherEpoch {
 }
 
 /** A teacher that cannot be used (file, shape, classes); exits with code 5 in the CLI. */
-export class TeacherError extends Error {
+export class TeacherError extends CodedError {
   readonly code = 'E_TEACHER';
-  constructor(message: string) {
-    super(message);
-    this.name = 'TeacherError';
-  }
 }

@@ -26,6 +26,7 @@ import { trainCandidate } from './distill.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
 import { requireCachedTeacher, type TeacherResult } from './teacher.js';
 import type { Dataset, TensorSplit } from './types.js';
+import { CodedError } from '../errors.js';
 
 const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits`);
 
@@ -74,7 +75,7 @@ export const trainingJobSchema = z.strictObject({
 export type TrainingJob = z.output<typeof trainingJobSchema>;
 
 /** A job payload that is not what it must be: names the field. */
-export class TrainingJobError extends Error {
+export class TrainingJobError extends CodedError {
   readonly code = 'E_TRAINING_JOB';
   constructor(
     readonly field: string,
@@ -82,7 +83,6 @@ export class TrainingJobError extends Error {
     readonly source = 'training job',
   ) {
     super(`${source}: ${field}: ${problem}`);
-    this.name = 'TrainingJobError';
   }
 }
 
