@@ -114,7 +114,7 @@ export function registerCompress(program: Command): void {
           prune: o.prune ? { targetReduction: o.pruneTarget, fineTuneEpochs: o.fineTuneEpochs } : false,
           onProgress: (l) => console.error(l),
         });
-        refreshReportHtml(runDir); // report.html now shows the compression table
+        await refreshReportHtml(runDir); // report.html now shows the compression table
         console.log('| id | variant | test acc | size | p50 ms | ratio | INT8 choice |');
         console.log('|---|---|---:|---:|---:|---:|---|');
         for (const r of rows) console.log(`| ${r.id} | ${r.variant} | ${pct(r.test_accuracy)} | ${r.file_bytes} | ${r.latency_p50_ms === '' ? '—' : r.latency_p50_ms.toFixed(4)} | ${r.latency_ratio_to_fp32 === '' ? '—' : r.latency_ratio_to_fp32.toFixed(3)} | ${r.int8_choice} |`);

@@ -1,6 +1,6 @@
 /** compression.svg: test accuracy against latency for every variant of every front member. */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLiteSvg } from '../charts.js';
 import type { CompressionRow } from './types.js';
 
 export async function renderCompressionSvg(rows: CompressionRow[]): Promise<string> {
@@ -27,8 +27,5 @@ export async function renderCompressionSvg(rows: CompressionRow[]): Promise<stri
       },
     ],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderVegaLiteSvg(spec);
 }

@@ -9,8 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLiteSvg } from '../charts.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { refreshReportHtml } from '../search/report.js';
 import { compareWithBaselines, type DominanceResult, type ScoredModel } from './dominance.js';
@@ -125,10 +125,7 @@ export async function renderFinalizedSvg(result: FinalizeResult, title: string):
       { mark: { type: 'text', dx: 6, align: 'left', fontSize: 9 }, encoding: { x, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'label' } } },
     ],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderVegaLiteSvg(spec);
 }
 
 /** A baseline's verdict in one sentence: who dominates it and by how much, or the band where the search failed. */

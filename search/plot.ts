@@ -3,8 +3,8 @@
  * candidate in grey and the front in colour, joined as a staircase. A
  * vega-lite spec compiled and rendered by vega headlessly (no browser).
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { renderVegaLiteSvg } from '../charts.js';
 import type { CandidateRecord } from './types.js';
 
 export async function renderParetoSvg(records: readonly CandidateRecord[], frontIds: ReadonlySet<string>, title: string): Promise<string> {
@@ -40,8 +40,5 @@ export async function renderParetoSvg(records: readonly CandidateRecord[], front
       },
     ],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderVegaLiteSvg(spec);
 }

@@ -11,7 +11,7 @@
  * the CSV's rounded figures under whatever rule the installed version has;
  * reading the written verdict shows exactly what that finalization concluded.
  */
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import { formatDuration } from '../train/teacher-progress.js';
 import { countText, intervalText, msText, percentText, ratioText } from './report-format.js';
@@ -54,7 +54,7 @@ export interface BaselineVerdict {
 
 /** The section's data; `problem` when finalized.csv cannot be read as documented (the raw table is shown instead). */
 export type FinalSection =
-  | { state: 'ok'; verdicts: BaselineVerdict[]; chart: object; table: PeopleTable; lead: string; teacher: FinalizedTeacher | null; models: FinalChartModel[] }
+  | { state: 'ok'; verdicts: BaselineVerdict[]; /** The chart's vega-lite spec; report-html.ts compiles it (vega-lite loads on first use). */ chartSpec: TopLevelSpec; table: PeopleTable; lead: string; teacher: FinalizedTeacher | null; models: FinalChartModel[] }
   | { state: 'problem'; problem: string; raw: ReportTable };
 
 /** finalized.csv's teacher row: its test accuracy with the interval, on the same test images as the models. */
@@ -230,7 +230,7 @@ export function finalSection(table: ReportTable): FinalSection {
   return {
     state: 'ok',
     verdicts: [...verdicts.values()],
-    chart: compile(finalSpec(models, teacher ? teacher.test_accuracy : null)).spec,
+    chartSpec: finalSpec(models, teacher ? teacher.test_accuracy : null),
     table: peopleTable(rows),
     lead,
     teacher: teacher ? { accuracy: teacher.test_accuracy, low: teacher.test_accuracy_low, high: teacher.test_accuracy_high, images: teacher.test_images, trainSeconds: teacher.train_seconds } : null,

@@ -6,7 +6,8 @@
  * vega-lite specs are compiled to vega here, in Node, so the page needs only
  * vega's runtime (report-page.ts renders it, report.ts writes it).
  */
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { compileVegaLite } from '../charts.js';
 import { summariseGenome } from '../space/genome.js';
 import { FINALIZED_FILE, finalSection, type FinalSection } from './report-final.js';
 import type { ReportTable } from './report-table.js';
@@ -224,7 +225,7 @@ function withFinalizedTeacher(teacher: TeacherFacts | null, final: FinalSection 
 }
 
 /** Everything report.html shows, from the run's records and files already read. */
-export function reportPageData(input: ReportPageInput): ReportPage {
+export async function reportPageData(input: ReportPageInput): Promise<ReportPage> {
   const points = reportPoints(input);
   const twoObjectives = input.objectives.length === 2;
   const facts = [...input.facts];
@@ -243,10 +244,10 @@ export function reportPageData(input: ReportPageInput): ReportPage {
     points,
     generations: [...input.generations],
     charts: {
-      ...(final?.state === 'ok' ? { final: final.chart } : {}),
-      ...(variants?.state === 'ok' ? { variants: variants.chart } : {}),
-      pareto: compile(paretoSpec(points, twoObjectives, input.runName)).spec,
-      hypervolume: compile(hypervolumeSpec(input.generations, input.objectives, input.reference)).spec,
+      ...(final?.state === 'ok' ? { final: await compileVegaLite(final.chartSpec) } : {}),
+      ...(variants?.state === 'ok' ? { variants: await compileVegaLite(variants.chartSpec) } : {}),
+      pareto: await compileVegaLite(paretoSpec(points, twoObjectives, input.runName)),
+      hypervolume: await compileVegaLite(hypervolumeSpec(input.generations, input.objectives, input.reference)),
     },
     tables: input.tables.filter((t) => t !== finalized && t !== compression),
   };

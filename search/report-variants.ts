@@ -5,7 +5,7 @@
  * accuracy change against fp32, and the table formatted for people. Pure:
  * the CSV arrives as a ReportTable and leaves as page data.
  */
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import { bytesText, countText, msText, percentText, pointsText, ratioText } from './report-format.js';
 import { isRelativePath, numberCell, optionalNumberCell, typedRows, type PeopleCell, type PeopleTable, type ReportTable } from './report-table.js';
@@ -49,7 +49,7 @@ export interface VariantPoint {
 }
 
 export type VariantsSection =
-  | { state: 'ok'; chart: object; table: PeopleTable; points: VariantPoint[]; models: number }
+  | { state: 'ok'; /** The chart's vega-lite spec; report-html.ts compiles it (vega-lite loads on first use). */ chartSpec: TopLevelSpec; table: PeopleTable; points: VariantPoint[]; models: number }
   | { state: 'problem'; problem: string; raw: ReportTable };
 
 /** Names of the chart's vega marks and data set. */
@@ -179,5 +179,5 @@ export function variantsSection(table: ReportTable): VariantsSection {
     })
     .sort((a, b) => (a.id === b.id ? a.step - b.step : 0));
   const models = new Set(rows.map((r) => r.id)).size;
-  return { state: 'ok', chart: compile(variantsSpec(points, models)).spec, table: peopleTable(rows, fp32Of), points, models };
+  return { state: 'ok', chartSpec: variantsSpec(points, models), table: peopleTable(rows, fp32Of), points, models };
 }

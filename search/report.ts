@@ -176,7 +176,7 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
   writeFileAtomic(join(runDir, 'generations.csv'), generationsCsv(generations));
   writeFileAtomic(join(runDir, 'pareto.svg'), await renderParetoSvg(records, frontIds, runNameOf(runDir, config)));
   if (!options.final) {
-    writeReportHtml(runDir, config, records, generations);
+    await writeReportHtml(runDir, config, records, generations);
     return;
   }
   writeFileAtomic(join(runDir, 'summary.md'), summaryMarkdown(records, config));
@@ -187,7 +187,7 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
     const source = join(runDir, 'candidates', r.id);
     if (existsSync(source)) cpSync(source, join(frontDir, r.id), { recursive: true });
   }
-  writeReportHtml(runDir, config, records, generations);
+  await writeReportHtml(runDir, config, records, generations);
 }
 
 const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
@@ -234,12 +234,12 @@ export function teacherFactsOf(runDir: string, config: SearchConfig): TeacherFac
 }
 
 /** report.html: what finalize and compress concluded, the interactive plot, hypervolume by generation. */
-export function writeReportHtml(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], generations = generationRows(records, config)): void {
+export async function writeReportHtml(runDir: string, config: SearchConfig, records: readonly CandidateRecord[], generations = generationRows(records, config)): Promise<void> {
   const objectives = objectivesOf(config);
   const front = frontOf(records, objectives);
   const count = (state: string) => records.filter((r) => r.state === state).length;
   const reference = referencePoint(config);
-  const page = reportPageData({
+  const page = await reportPageData({
     runName: runNameOf(runDir, config),
     records,
     frontIds: new Set(front.map((r) => r.id)),
@@ -275,7 +275,7 @@ export async function reportFromJournal(runDir: string): Promise<{ records: Cand
 }
 
 /** Rewrites only report.html (after compress or finalize add their tables). */
-export function refreshReportHtml(runDir: string): void {
+export async function refreshReportHtml(runDir: string): Promise<void> {
   const { records, config } = readJournalRun(runDir);
-  writeReportHtml(runDir, config, records);
+  await writeReportHtml(runDir, config, records);
 }

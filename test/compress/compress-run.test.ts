@@ -23,7 +23,7 @@ describe('nas compress on a short search', () => {
     );
     const run = readRun(dir);
     const rows = await compressRun({ ...run, dataset: loadDataset(run.config.data) }, { prune: { targetReduction: 0.3, fineTuneEpochs: 0, sensitivityImages: 100 }, calibrationImages: 64, latencyTime: 200 });
-    refreshReportHtml(dir); // as nas compress does after compressing
+    await refreshReportHtml(dir); // as nas compress does after compressing
     const csv = parse(readFileSync(join(dir, 'compression.csv')), { columns: true, cast: true }) as Array<Record<string, string | number>>;
     expect(csv.length).toBe(rows.length);
     const ids = [...new Set(csv.map((r) => r.id))];

@@ -47,10 +47,10 @@ function pageInput(records: readonly CandidateRecord[], over: Partial<ReportPage
 }
 
 describe('report page data (pure)', () => {
-  it('one point per trained candidate, the front marked, links and tooltips from the records', () => {
+  it('one point per trained candidate, the front marked, links and tooltips from the records', async () => {
     const evaluated = search.records.filter((r) => r.state === 'evaluated');
     expect(search.records.length).toBeGreaterThan(evaluated.length); // rejected ones exist and are not plotted
-    const page = reportPageData(pageInput(search.records));
+    const page = await reportPageData(pageInput(search.records));
     expect(page.points.map((p) => p.id)).toEqual(evaluated.map((r) => r.id));
     const frontIds = new Set(search.front.map((r) => r.id));
     for (const p of page.points) {
@@ -68,9 +68,9 @@ describe('report page data (pure)', () => {
     expect(page.generations.map((g) => g.hypervolume)).toEqual(generationRows(search.records, config).map((g) => g.hypervolume));
   });
 
-  it('shows a rung when a record carries one, and only then', () => {
+  it('shows a rung when a record carries one, and only then', async () => {
     const withRung = search.records.map((r, i) => (r.state === 'evaluated' && i % 2 === 0 ? { ...r, rung: i % 3 } : r));
-    const page = reportPageData(pageInput(withRung));
+    const page = await reportPageData(pageInput(withRung));
     for (const p of page.points) {
       const i = withRung.findIndex((r) => r.id === p.id);
       if (i % 2 === 0) {
@@ -83,10 +83,10 @@ describe('report page data (pure)', () => {
     }
   });
 
-  it('escapes names, ids and table cells: nothing from a run becomes markup or ends a script', () => {
+  it('escapes names, ids and table cells: nothing from a run becomes markup or ends a script', async () => {
     const hostile = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
     const records = search.records.map((r, i) => (i === 0 ? { ...r, id: `${r.id}"'<b>` } : r));
-    const page = reportPageData(pageInput(records, {
+    const page = await reportPageData(pageInput(records, {
       runName: hostile,
       facts: [hostile],
       tables: [{ state: 'present', file: 'finalized.csv', columns: ['name<i>', 'files'], rows: [[hostile, 'javascript:alert(3)'], ['ok', 'finalized/abc/']] }, { state: 'unreadable', file: 'compression.csv', error: hostile }],
@@ -224,7 +224,7 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     const columns = ['id', 'kind', 'name', 'test accuracy', 'interval', 'latency p50 ms', 'latency p90 ms', 'params', 'MACs', 'epochs', 'wall time s'];
     const id = search.front[0].id;
     writeFileSync(join(runDir, 'finalized.csv'), `${columns.map((c) => `"${c}"`).join(',')}\n${id},front,"${name.replace(/"/g, '""')}",0.8712,0.864–0.878,0.0912,0.0987,120345,2600000,10,812.5\n`);
-    refreshReportHtml(runDir);
+    await refreshReportHtml(runDir);
     const page = await browser.newPage();
     const problems: string[] = [];
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
