@@ -1,7 +1,7 @@
 /**
  * `nas-edge`: the library behind the `nas` command. The main entry points of
  * each stage, by name; everything a stage offers is in its own subpath
- * (`nas-edge/space`, `/train`, `/benchmarks`, `/search`, `/compress`).
+ * (`nas-edge/space`, `/train`, `/benchmarks`, `/search`, `/compress`, `/finalize`).
  */
 export { MobileNetSpace, loadSpaceConfig, NAMED_SPACES, buildOnnxModel, buildTfjsModel, randomWeights } from './space/index.js';
 export type { Genome, SearchSpaceConfig, DataShape, GenomeCost, NetworkPlan } from './space/index.js';

@@ -6,7 +6,7 @@
 export { compressRun } from './compress-run.js';
 export { quantizeFile } from './quantize-file.js';
 export type { QuantizeFileOptions, QuantizeFileResult } from './quantize-file.js';
-export type { CompressOptions, CompressionRow, PruneOptions } from './types.js';
+export type { CompressInput, CompressOptions, CompressionRow, PruneOptions } from './types.js';
 export { quantizeModel } from '../onnx/quantize.js';
 export type { QuantizeOptions, QuantizationReport, CalibrationBatch, CalibrationMethod } from '../onnx/quantize.js';
 export { onnxAccuracy } from './onnx-eval.js';

@@ -19,6 +19,7 @@ export interface ScoredModel {
 /** Relative latency difference read as noise: the harness's repeat-to-repeat spread is 1–3%. @default 0.05 */
 export const DEFAULT_LATENCY_NOISE = 0.05;
 
+/** A baseline's verdict: the front member that dominates it, or the band where none does. */
 export type DominanceResult =
   | {
       state: 'dominated';

@@ -30,6 +30,7 @@ import { FinalizeError, type FinalizeEvent, type FinalizeInput, type FinalModel,
 export const FINAL_DIR = 'final';
 export const PLAN_FILE = 'plan.json';
 
+/** How {@link finalizeRun} selects and trains; all optional. */
 export interface FinalizeOptions {
   /** The K most accurate front members instead of the default selection (best per latency third + knee). */
   top?: number;
@@ -81,6 +82,7 @@ export interface FinalizedModel {
   selectedAs: string[];
 }
 
+/** A finished finalization: the recipe, the trained models with their latency, the failures and the teacher. */
 export interface FinalizeResult {
   runDir: string;
   recipe: FinalRecipe;

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { TrainOptions } from '../train/types.js';
 
+/** How every model of a finalization trains: fixed in final/plan.json, its hash in each record. */
 export interface FinalRecipe {
   epochs: number;
   batchSize: number;
@@ -63,6 +64,7 @@ export interface RecipeOptions {
   threads?: number;
 }
 
+/** The one recipe every finalized model trains with: the defaults above, checked, with `options` applied. */
 export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
   const epochs = options.epochs ?? DEFAULT_FINAL_EPOCHS;
   if (!(epochs > 0 && Number.isInteger(epochs))) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);

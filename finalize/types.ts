@@ -98,6 +98,7 @@ export type FinalizeEvent =
   | { type: 'latency'; models: number }
   | { type: 'log'; line: string };
 
+/** A finalization that cannot start or continue (no front files, a plan that does not match); exits with code 13 in the CLI. */
 export class FinalizeError extends CodedError {
   readonly code = 'E_FINALIZE';
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const repo = join(import.meta.dirname, '..');
-const entries = ['index.ts', 'space/index.ts', 'train/index.ts', 'benchmarks/index.ts', 'search/index.ts', 'compress/index.ts'];
+const entries = ['index.ts', 'space/index.ts', 'train/index.ts', 'benchmarks/index.ts', 'search/index.ts', 'compress/index.ts', 'finalize/index.ts'];
 
 /** `export { a, type B } from './x.js'` lines of an index file: each name with the module it comes from. */
 function reExports(file: string): Array<{ name: string; from: string }> {

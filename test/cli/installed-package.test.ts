@@ -163,7 +163,8 @@ describe('nas-edge imported by its name', () => {
       import * as benchmarks from 'nas-edge/benchmarks';
       import * as search from 'nas-edge/search';
       import * as compress from 'nas-edge/compress';
-      const names = { root, space, train, benchmarks, search, compress };
+      import * as finalize from 'nas-edge/finalize';
+      const names = { root, space, train, benchmarks, search, compress, finalize };
       console.log(JSON.stringify(Object.fromEntries(Object.entries(names).map(([k, m]) => [k, Object.keys(m).sort()]))));
       const config = search.resolveSearchConfig({ evaluator: 'proxy', budget: { generations: 2 } });
       console.log(JSON.stringify({ algorithm: config.searcher.algorithm, generations: config.budget.generations }));
@@ -177,8 +178,9 @@ describe('nas-edge imported by its name', () => {
     expect(names.space).toEqual(expect.arrayContaining(['MobileNetSpace', 'sampleGenome', 'planNetwork', 'buildOnnxModel']));
     expect(names.train).toEqual(expect.arrayContaining(['loadDataset', 'prepareData', 'trainCandidate', 'teacherLogits']));
     expect(names.benchmarks).toEqual(expect.arrayContaining(['measureModel', 'compareModels', 'benchmarkModels', 'LatencyPool']));
-    expect(names.search).toEqual(expect.arrayContaining(['runSearch', 'searchConfigSchema', 'resolveSearchConfig', 'PRESETS']));
+    expect(names.search).toEqual(expect.arrayContaining(['runSearch', 'resumeSearch', 'readRun', 'runSetting', 'searchConfigSchema', 'resolveSearchConfig', 'PRESETS']));
     expect(names.compress).toEqual(expect.arrayContaining(['quantizeModel', 'compressRun']));
+    expect(names.finalize).toEqual(expect.arrayContaining(['finalizeRun', 'planFinalization', 'writeFinalizeReport']));
     expect(JSON.parse(configLine)).toEqual({ algorithm: 'nsga2', generations: 2 });
 
     // A TypeScript user: the README's search example type-checks through `exports`, and a misuse is caught.
@@ -187,6 +189,14 @@ describe('nas-edge imported by its name', () => {
     writeFileSync(join(project, 'use.ts'), readmeExample('ts'));
     const good = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
     expect(good.status, good.stdout + good.stderr).toBe(0);
+    // The later stages take the run from the caller: what readRun reads (with its setting) is what they accept.
+    writeFileSync(
+      join(project, 'use.ts'),
+      "import { readRun, runSetting } from 'nas-edge/search';\nimport { finalizeRun } from 'nas-edge/finalize';\nimport { compressRun } from 'nas-edge/compress';\n" +
+        "const run = readRun('results/run');\nconst setting = runSetting(run.config);\nexport const finalized = finalizeRun({ ...run, ...setting }, { top: 1 });\nexport const compressed = compressRun({ ...run, dataset: setting.dataset });\n",
+    );
+    const handDown = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
+    expect(handDown.status, handDown.stdout + handDown.stderr).toBe(0);
     writeFileSync(join(project, 'use.ts'), "import { resolveSearchConfig } from 'nas-edge/search';\nexport const s: string = resolveSearchConfig({}).seed;\n");
     const bad = spawnSync(process.execPath, [tsc, '-p', project], { cwd: project, encoding: 'utf8' });
     expect(bad.stdout).toMatch(/use\.ts.*Type 'number' is not assignable to type 'string'/);
