@@ -5,8 +5,8 @@
  * genomes and over the better half by reference accuracy, and each genome's
  * fitted learning curve acc(b) = a − c·b^(−k). Pure functions.
  */
-import { fitLearningCurve, type LearningCurveFit } from '../search/learning-curve.js';
-import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho, topKOverlap } from '../search/rank-correlation.js';
+import { fitLearningCurve, type LearningCurveFit } from './learning-curve.js';
+import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho, topKOverlap } from './rank-correlation.js';
 import type { Interval } from '../intervals.js';
 import { mean, sampleSd } from './kd-summary.js';
 

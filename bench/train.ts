@@ -28,7 +28,7 @@ import { BACKENDS, selectBackend, type BackendName } from '../train/backend.js';
 import { packageRoot } from '../locations.js';
 import { OnnxSplitRunner } from '../train/onnx-evaluate.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
-import { machineBounds, profileTrainingSteps } from '../train/train-profile.js';
+import { machineBounds, profileTrainingSteps } from './train-profile.js';
 import { stemFilter, withoutImageGradient } from '../train/kernels/image-gradient.js';
 
 const BATCH = 64;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
 import { agreementWithReference, crossSeedAgreement, evenlySpaced, seedAveraging, rankingComparisons, fitProxyCurve, learningCurves, retestAgreement, samplingReliability, tauCeiling, settingKey, settingLabel, spreadOf, type FidelityRow, type FidelitySetting } from '../../bench/fidelity-summary.js';
-import { curveAccuracy } from '../../search/learning-curve.js';
-import { kendallTauB, pearsonR } from '../../search/rank-correlation.js';
+import { curveAccuracy } from '../../bench/learning-curve.js';
+import { kendallTauB, pearsonR } from '../../bench/rank-correlation.js';
 
 const proxy: FidelitySetting = { images: 2000, subset: 2000, kd: false };
 const middle: FidelitySetting = { images: 6000, subset: null, kd: false };

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  conformalHalfWidth,
-  fitRelativeNonNegative,
-  fitScaleOffset,
-  kendallTau,
-  leaveOneOutRelativeResiduals,
-  meanAbsolutePercentError,
-  nonNegativeLeastSquares,
-  shareWithin,
-} from '../../benchmarks/calibration.js';
+import { conformalHalfWidth, fitRelativeNonNegative, fitScaleOffset, leaveOneOutRelativeResiduals, nonNegativeLeastSquares } from '../../benchmarks/calibration.js';
+import { kendallTau, meanAbsolutePercentError, shareWithin } from '../../bench/predictor-accuracy.js';
 
 describe('calibration maths', () => {
   it('fits a scale and offset by least squares, as computed by hand', () => {

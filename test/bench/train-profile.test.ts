@@ -4,7 +4,7 @@ import { buildTfjsModel } from '../../space/build-tfjs.js';
 import { planConvs, planCost, planNetwork } from '../../space/plan.js';
 import { selectBackend } from '../../train/backend.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from '../../bench/reference-net.js';
-import { kernelLabel, kernelWork, profileTrainingSteps, type MachineBounds } from '../../train/train-profile.js';
+import { kernelLabel, kernelWork, profileTrainingSteps, type MachineBounds } from '../../bench/train-profile.js';
 
 beforeAll(async () => {
   await selectBackend('wasm');

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { curveAccuracy, fitLearningCurve, LearningCurveError } from '../../search/learning-curve.js';
+import { curveAccuracy, fitLearningCurve, LearningCurveError } from '../../bench/learning-curve.js';
 
 const BUDGETS = [1000, 2000, 4000, 8000, 24000, 80000];
 

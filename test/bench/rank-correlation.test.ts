@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
-import { averageRanks, kendallTauB, kendallTauInterval, pearsonR, RankCorrelationError, spearmanRho, topKOverlap } from '../../search/rank-correlation.js';
+import { averageRanks, kendallTauB, kendallTauInterval, pearsonR, RankCorrelationError, spearmanRho, topKOverlap } from '../../bench/rank-correlation.js';
 
 // Reference values from scipy 1.17 (scipy.stats.kendalltau — τ-b by default — and scipy.stats.spearmanr).
 const SCIPY_CASES: Array<{ name: string; x: number[]; y: number[]; tau: number; rho: number }> = [

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
-import { stemFilter, withoutImageGradient } from './kernels/image-gradient.js';
+import { stemFilter, withoutImageGradient } from '../train/kernels/image-gradient.js';
 
 export type StepPhase = 'forward' | 'backward' | 'optimizer';
 
