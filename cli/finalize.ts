@@ -1,7 +1,7 @@
 /** `nas finalize`: train the front's best and the hand-designed baselines with one recipe, measure, compare. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
-import { finalizeRun, planFinalization } from '../finalize/finalize-run.js';
+import { checkSelection, finalizeRun, planFinalization } from '../finalize/finalize-run.js';
 import { recipeHash } from '../finalize/recipe.js';
 import { runSetting } from '../search/config-helpers.js';
 import { readRun } from '../search/run-directory.js';
@@ -121,6 +121,7 @@ export function registerFinalize(program: Command): void {
         };
         if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
         try {
+          checkSelection(options);
           // The run read and checked here, with its dataset, space and teacher spec, and handed down: finalize/ reads none of the search's files.
           const run = readRun(runDir);
           const input = { ...run, ...runSetting(run.config) };

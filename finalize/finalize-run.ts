@@ -192,6 +192,11 @@ function readPlan(file: string): Plan {
   return parsed.data;
 }
 
+/** Refuses options that contradict each other; the CLI calls it before any dataset or teacher work. */
+export function checkSelection(options: Pick<FinalizeOptions, 'top' | 'ids'>): void {
+  if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
+}
+
 /**
  * What a new finalization of `run` trains, writing nothing: the teacher, the
  * front members and why each was chosen — with baselines and the default
@@ -202,7 +207,7 @@ function readPlan(file: string): Plan {
  * run, which then plans with the run's teacher key and says so.
  */
 export async function planFinalization(run: FinalizeInput, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
-  if (options.top !== undefined && options.ids) throw new FinalizeError('--top and --ids: choose front members one way');
+  checkSelection(options);
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
   if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, onEvent);
