@@ -6,7 +6,7 @@
  * agree with each other.
  */
 import type { Interval } from '../intervals.js';
-import { kendallTauB, kendallTauInterval, spearmanRho } from '../search/rank-correlation.js';
+import { kendallTauB, kendallTauInterval, spearmanRho } from './rank-correlation.js';
 
 /** A ranking's agreement with the reference over the genomes both scored. */
 export interface RankingAgreement {

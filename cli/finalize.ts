@@ -4,6 +4,7 @@ import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
 import { checkSelection, finalizeRun, planFinalization } from '../finalize/finalize-run.js';
 import { recipeHash } from '../finalize/recipe.js';
 import { runSetting } from '../search/config-helpers.js';
+import { refreshReportHtml } from '../search/report.js';
 import { readRun } from '../search/run-directory.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../intervals.js';
@@ -136,6 +137,7 @@ export function registerFinalize(program: Command): void {
           const result = await finalizeRun(input, options);
           progress.stop();
           const dominance = await writeFinalizeReport(result);
+          await refreshReportHtml(runDir); // report.html now shows the final models
           console.log('| id | kind | test accuracy (95% interval) | p50 ms | params | MMACs | train |');
           console.log('|---|---|---|---:|---:|---:|---:|');
           for (const m of result.models) {

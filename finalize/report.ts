@@ -12,7 +12,6 @@ import { stringify } from 'csv-stringify/sync';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderVegaLiteSvg } from '../charts.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
-import { refreshReportHtml } from '../search/report.js';
 import { compareWithBaselines, type DominanceResult, type ScoredModel } from './dominance.js';
 import type { FinalizeResult } from './finalize-run.js';
 import { wilsonInterval } from '../intervals.js';
@@ -174,13 +173,16 @@ export function withSummarySection(existing: string, section: string): string {
   return `${existing}${existing && !existing.endsWith('\n\n') ? '\n' : ''}${section}`;
 }
 
-/** Writes finalized.csv, finalized.svg and the summary.md section, and report.html with its "Final models"; returns the dominance results. */
+/**
+ * Writes finalized.csv, finalized.svg and the summary.md section; returns
+ * the dominance results. (report.html's "Final models" is the caller's to
+ * refresh: search's refreshReportHtml, as nas finalize does.)
+ */
 export async function writeFinalizeReport(result: FinalizeResult): Promise<DominanceResult[]> {
   const dominance = dominanceOf(result);
   writeFileAtomic(join(result.runDir, FINALIZED_CSV), finalizedCsv(result, dominance));
   writeFileAtomic(join(result.runDir, FINALIZED_SVG), await renderFinalizedSvg(result, result.runDir.split('/').filter(Boolean).pop() ?? 'run'));
   const summary = join(result.runDir, 'summary.md');
   writeFileAtomic(summary, withSummarySection(existsSync(summary) ? readFileSync(summary, 'utf8') : '', summarySection(result, dominance)));
-  refreshReportHtml(result.runDir);
   return dominance;
 }

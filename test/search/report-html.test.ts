@@ -265,7 +265,7 @@ describe.skipIf(!hasChromium)('report.html in a real headless browser', () => {
     writeFileSync(join(dir, 'environment.json'), JSON.stringify({ sessions: [...env.sessions, { startedAt: new Date().toISOString(), teacherLogitsKey: key }] }));
     mkdirSync(join(teacherCacheFiles(key).meta, '..'), { recursive: true });
     writeFileSync(teacherCacheFiles(key).meta, fixture('teacher-meta.json'));
-    refreshReportHtml(dir);
+    await refreshReportHtml(dir);
 
     const finalized = parse(readFileSync(join(dir, 'finalized.csv')), { columns: true }) as Array<Record<string, string>>;
     const modelRows = finalized.filter((r) => r.kind !== 'teacher');
