@@ -66,6 +66,11 @@ const headerSchema = z.strictObject({
 /** Reads weights and optimizer state out of tfjs. */
 export async function captureCheckpoint(model: LayersModel, optimizer: tf.Optimizer, loop: LoopState, epoch: number): Promise<TrainingCheckpoint> {
   const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+  return checkpointOf(weights, optimizer, loop, epoch);
+}
+
+/** A checkpoint of `weights` (copies, in the model's own order), the optimizer's state and the loop's: any model, a supernet too. */
+export async function checkpointOf(weights: Float32Array[], optimizer: tf.Optimizer, loop: LoopState, epoch: number): Promise<TrainingCheckpoint> {
   const named = await optimizer.getWeights();
   const state = named.map((w) => ({
     name: w.name,

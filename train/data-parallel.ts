@@ -21,9 +21,9 @@
  * without SyncBN); the moving statistics are replica 0's. A run is therefore
  * deterministic for a given seed and thread count, not equal to one thread's.
  */
-import { Worker } from 'node:worker_threads';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { builtFile } from '../locations.js';
+import { ReplicaThread } from './replica-thread.js';
 import { selectBackend } from './backend.js';
 import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
@@ -32,52 +32,6 @@ import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
 import { drawIndices, recordStep, scheduledLearningRate, trainingResult, trainingStart, type TeacherLogits } from './training-loop.js';
 import type { TrainOptions, TrainingResult } from './types.js';
-
-/** One worker thread holding a replica; its replies are read in order. */
-class ReplicaThread {
-  readonly #worker: Worker;
-  readonly #replies: ReplicaReply[] = [];
-  readonly #waiting: Array<{ resolve: (r: ReplicaReply) => void; reject: (e: Error) => void }> = [];
-  #failure: Error | null = null;
-  #closing = false;
-
-  constructor(
-    file: string,
-    readonly index: number,
-    init: ReplicaInit,
-  ) {
-    this.#worker = new Worker(file, { workerData: init });
-    this.#worker.on('message', (reply: ReplicaReply) => {
-      if (reply.type === 'error') this.#fail(new Error(`data-parallel thread ${index}: ${reply.message}`));
-      else if (this.#waiting.length) this.#waiting.shift()!.resolve(reply);
-      else this.#replies.push(reply);
-    });
-    this.#worker.on('error', (error) => this.#fail(error instanceof Error ? error : new Error(String(error))));
-    this.#worker.on('exit', (code) => this.#closing || this.#fail(new Error(`data-parallel thread ${index} exited with code ${code}`)));
-  }
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    for (const w of this.#waiting.splice(0)) w.reject(this.#failure);
-  }
-
-  post(request: ReplicaRequest): void {
-    this.#worker.postMessage(request);
-  }
-
-  /** The next reply, which must be of `type`. */
-  async next<T extends ReplicaReply['type']>(type: T): Promise<Extract<ReplicaReply, { type: T }>> {
-    if (this.#failure) throw this.#failure;
-    const reply = this.#replies.shift() ?? (await new Promise<ReplicaReply>((resolve, reject) => this.#waiting.push({ resolve, reject })));
-    if (reply.type !== type) throw new Error(`data-parallel thread ${this.index}: expected a '${type}' reply, got '${reply.type}'`);
-    return reply as Extract<ReplicaReply, { type: T }>;
-  }
-
-  async close(): Promise<void> {
-    this.#closing = true;
-    await this.#worker.terminate();
-  }
-}
 
 const shared = (bytes: number) => new SharedArrayBuffer(Math.max(4, bytes));
 
@@ -126,7 +80,7 @@ export async function trainDataParallel(
     shape,
     buffers,
   };
-  const workers = Array.from({ length: threads - 1 }, (_, k) => new ReplicaThread(file, k + 1, { ...base, index: k + 1 }));
+  const workers = Array.from({ length: threads - 1 }, (_, k) => Object.assign(new ReplicaThread<ReplicaRequest, ReplicaReply>(file, `data-parallel thread ${k + 1}`, { ...base, index: k + 1 } satisfies ReplicaInit), { index: k + 1 }));
 
   /** Every replica's trainable weights equal replica 0's, to the bit, or an error. */
   const checkReplicasAgree = async (step: number) => {

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CodedError } from '../errors.js';
 import { userCacheDir } from '../locations.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { searchSpaceSchema } from '../space/schema.js';
@@ -18,14 +19,13 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { SupernetRecipe } from './supernet-train.js';
 
 /** A supernet file that is missing, damaged or of other data. */
-export class SupernetError extends Error {
+export class SupernetError extends CodedError {
   readonly code = 'E_SUPERNET';
   constructor(
     readonly file: string,
     problem: string,
   ) {
     super(`${file}: ${problem}`);
-    this.name = 'SupernetError';
   }
 }
 

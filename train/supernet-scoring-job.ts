@@ -7,7 +7,6 @@
  * statistics: a front member deploys without training.
  */
 import { z } from 'zod';
-import { describeGenome, exportOnnx, tfjsArtifacts, GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../space/candidate-files.js';
 import { genomeId } from '../space/genome.js';
 import { planNetwork } from '../space/plan.js';
 import { genomeSchema, parseGenome, parseSearchSpace, searchSpaceSchema } from '../space/schema.js';
@@ -19,7 +18,7 @@ import { loadDataset } from './datasets/load.js';
 import { prepareData, type PreparedData } from './datasets/prepared.js';
 import { SupernetError, requireSupernet, supernetFiles } from './supernet-cache.js';
 import { ResizedSplits, scoreSubnet } from './supernet-score.js';
-import { datasetContentHash, TrainingJobError, type CandidateFiles, type TrainingJobResult } from './training-job.js';
+import { candidateFilesOf, datasetContentHash, TrainingJobError, type TrainingJobResult } from './training-job.js';
 
 /** A scoring job: everything is data, checked field by field. */
 export const subnetScoringJobSchema = z.strictObject({
@@ -97,20 +96,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Trai
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
   const { accuracy, model } = await scoreSubnet(supernet, plan, { ...resizedFor().at(genome.resolution), numClasses: data.numClasses });
   try {
-    const file = describeGenome(genome, strides, {
-      numClasses: data.numClasses,
-      inputChannels: data.train.channels,
-      mean: data.normalisation.mean,
-      std: data.normalisation.std,
-      classNames: data.classNames,
-    });
-    const { json, weights } = await tfjsArtifacts(model);
-    const files: CandidateFiles = {
-      [TFJS_WEIGHTS_FILE]: weights,
-      [TFJS_MODEL_FILE]: Buffer.from(json),
-      [ONNX_FILE]: exportOnnx(file, model),
-      [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
-    };
+    const files = await candidateFilesOf(model, genome, strides, data);
     const seconds = (performance.now() - started) / 1000;
     return {
       id: genomeId(genome),

@@ -23,18 +23,17 @@
  * for a seed and a thread count, not equal to one thread's.
  */
 
-import * as tf from '@tensorflow/tfjs-core';
-import { Worker } from 'node:worker_threads';
 import { builtFile } from '../locations.js';
 import type { NetworkPlan } from '../space/plan.js';
 import { flatWeightSource, supernetPlan, type SupernetSpace } from '../space/supernet.js';
 import { selectBackend, type BackendChoice } from './backend.js';
-import type { LoopState, TrainingCheckpoint } from './checkpoint.js';
+import { checkpointOf, type TrainingCheckpoint } from './checkpoint.js';
 import { averageGradients, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
 import { drawIndices, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './training-loop.js';
 import { phasesOf, phaseStarts, stepSubnets, subnetMacsOf, type SupernetRecipe } from './supernet-phases.js';
+import { ReplicaThread } from './replica-thread.js';
 import { SupernetReplica } from './supernet-replica.js';
 import type { SupernetWorkerInit, SupernetWorkerReply, SupernetWorkerRequest } from './supernet-parallel-worker.js';
 import { SupernetWeights } from './supernet-weights.js';
@@ -72,60 +71,6 @@ export interface SupernetTrainingResult {
   /** Subnet forward-backward passes × images × MACs: the compute spent, comparable across strategies. */
   subnetMacs: number;
   backend: BackendChoice;
-}
-
-/** The loop's state at a checkpoint, with the supernet's weights and the optimizer's slots. */
-async function capture(weights: SupernetWeights, optimizer: tf.Optimizer, loop: LoopState, epoch: number): Promise<TrainingCheckpoint> {
-  const named = await optimizer.getWeights();
-  const state = named.map((w) => ({
-    name: w.name,
-    shape: w.tensor.shape,
-    dtype: (w.tensor.dtype === 'int32' ? 'int32' : 'float32') as 'float32' | 'int32',
-    values: Float32Array.from(w.tensor.dataSync() as ArrayLike<number>),
-  }));
-  named[0]?.tensor.dispose();
-  return { ...loop, order: Int32Array.from(loop.order), stepLosses: [...loop.stepLosses], epoch, weights: weights.values(), optimizer: state };
-}
-
-/** A worker thread holding a replica; its replies are read in order. */
-class SupernetWorker {
-  readonly #worker: Worker;
-  readonly #replies: SupernetWorkerReply[] = [];
-  readonly #waiting: Array<{ resolve: (r: SupernetWorkerReply) => void; reject: (e: Error) => void }> = [];
-  #failure: Error | null = null;
-  #closing = false;
-
-  constructor(readonly index: number, init: SupernetWorkerInit) {
-    this.#worker = new Worker(builtFile(import.meta.url, 'supernet-parallel-worker.js'), { workerData: init });
-    this.#worker.on('message', (reply: SupernetWorkerReply) => {
-      if (reply.type === 'error') this.#fail(new Error(`supernet thread ${index}: ${reply.message}`));
-      else if (this.#waiting.length) this.#waiting.shift()!.resolve(reply);
-      else this.#replies.push(reply);
-    });
-    this.#worker.on('error', (error) => this.#fail(error instanceof Error ? error : new Error(String(error))));
-    this.#worker.on('exit', (code) => this.#closing || this.#fail(new Error(`supernet thread ${index} exited with code ${code}`)));
-  }
-
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    for (const w of this.#waiting.splice(0)) w.reject(this.#failure);
-  }
-
-  post(request: SupernetWorkerRequest): void {
-    this.#worker.postMessage(request);
-  }
-
-  async next<T extends SupernetWorkerReply['type']>(type: T): Promise<Extract<SupernetWorkerReply, { type: T }>> {
-    if (this.#failure) throw this.#failure;
-    const reply = this.#replies.shift() ?? (await new Promise<SupernetWorkerReply>((resolve, reject) => this.#waiting.push({ resolve, reject })));
-    if (reply.type !== type) throw new Error(`supernet thread ${this.index}: expected a '${type}' reply, got '${reply.type}'`);
-    return reply as Extract<SupernetWorkerReply, { type: T }>;
-  }
-
-  async close(): Promise<void> {
-    this.#closing = true;
-    await this.#worker.terminate();
-  }
 }
 
 const shared = (bytes: number) => new SharedArrayBuffer(Math.max(4, bytes));
@@ -190,7 +135,7 @@ export async function trainSupernet(
   const workers = Array.from(
     { length: threads - 1 },
     (_, k) =>
-      new SupernetWorker(k + 1, {
+      Object.assign(new ReplicaThread<SupernetWorkerRequest, SupernetWorkerReply>(builtFile(import.meta.url, 'supernet-parallel-worker.js'), `supernet thread ${k + 1}`, {
         index: k + 1,
         backend: backend.name,
         space,
@@ -202,7 +147,7 @@ export async function trainSupernet(
         resumeStep: resume?.step ?? null,
         steps,
         buffers: { ...buffers, shape: { height, width, channels, numClasses: data.numClasses } },
-      }),
+      } satisfies SupernetWorkerInit), { index: k + 1 }),
   );
   const previousSeconds = resume?.trainSeconds ?? 0;
   const started = performance.now();
@@ -256,7 +201,7 @@ export async function trainSupernet(
         const epoch: SupernetEpoch = { epoch: ended.epoch, phase: phase.name, loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length, trainSeconds: elapsed() };
         epochLosses = [];
         epochs.push(epoch);
-        if (options.onEpoch) await options.onEpoch(await capture(weights, main.optimizer, ended.loop, ended.epoch), epoch);
+        if (options.onEpoch) await options.onEpoch(await checkpointOf(weights.values(), main.optimizer, ended.loop, ended.epoch), epoch);
       }
     }
     return { weights: weights.values(), plan, epochs, imagesSeen: start.imagesSeen, trainSeconds: elapsed(), subnetMacs, backend };

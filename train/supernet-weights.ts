@@ -87,7 +87,7 @@ export class SupernetWeights {
     return this.all().filter((v) => v.trainable);
   }
 
-  /** Conv and dense kernels: what weight decay applies to (as decayedWeights in distill.ts). */
+  /** Conv and dense kernels: what weight decay applies to (as decayedWeights in training-loop.ts). */
   decayed(): tf.Variable[] {
     return this.names()
       .filter((n) => !n.endsWith('_bn'))

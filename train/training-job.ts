@@ -10,11 +10,13 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import { describeGenome, exportOnnx, writeFileAtomic, GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsArtifacts } from '../space/candidate-files.js';
 import { genomeId } from '../space/genome.js';
 import { planNetwork } from '../space/plan.js';
+import type { Genome } from '../space/types.js';
 import { genomeSchema, parseGenome, parseSearchSpace, searchSpaceSchema, SpaceConfigError } from '../space/schema.js';
 import { BACKENDS, selectBackend } from './backend.js';
 import { DatasetError } from './datasets/errors.js';
@@ -209,20 +211,7 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
       continueFrom,
       ...(keepCheckpoint ? { onEpoch: (checkpoint: TrainingCheckpoint) => void (last = checkpoint) } : {}),
     });
-    const file = describeGenome(job.genome, strides, {
-      numClasses: data.numClasses,
-      inputChannels: data.train.channels,
-      mean: data.normalisation.mean,
-      std: data.normalisation.std,
-      classNames: data.classNames,
-    });
-    const { json, weights } = await tfjsArtifacts(model);
-    const files: CandidateFiles = {
-      [TFJS_WEIGHTS_FILE]: weights,
-      [TFJS_MODEL_FILE]: Buffer.from(json),
-      [ONNX_FILE]: exportOnnx(file, model),
-      [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
-    };
+    const files = await candidateFilesOf(model, job.genome, strides, data);
     if (last) files[CHECKPOINT_FILE] = encodeCheckpoint(last);
     const validationImages = data.validation.count;
     let accuracy = result.validationAccuracy;
@@ -248,6 +237,24 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
   } finally {
     model.dispose();
   }
+}
+
+/** A model's candidate files as bytes: genome.json (with the data's preprocessing), model.onnx, and the tfjs model. */
+export async function candidateFilesOf(model: LayersModel, genome: Genome, strides: { stem: number; stages: number[] }, data: PreparedData): Promise<CandidateFiles> {
+  const file = describeGenome(genome, strides, {
+    numClasses: data.numClasses,
+    inputChannels: data.train.channels,
+    mean: data.normalisation.mean,
+    std: data.normalisation.std,
+    classNames: data.classNames,
+  });
+  const { json, weights } = await tfjsArtifacts(model);
+  return {
+    [TFJS_WEIGHTS_FILE]: weights,
+    [TFJS_MODEL_FILE]: Buffer.from(json),
+    [ONNX_FILE]: exportOnnx(file, model),
+    [GENOME_FILE]: Buffer.from(JSON.stringify(file, null, 2) + '\n'),
+  };
 }
 
 /**
