@@ -14,6 +14,7 @@ import { action, numberFlag, positiveInt, UsageError } from './errors.js';
 import { progressBar } from './progress.js';
 
 interface FinalizeFlags {
+  init: string;
   top?: number;
   ids?: string[];
   epochs?: number;
@@ -83,6 +84,11 @@ function idList(value: string): string[] {
   return ids;
 }
 
+function initFlag(value: string): 'scratch' | 'inherited' {
+  if (value !== 'scratch' && value !== 'inherited') throw new UsageError(`--init must be scratch or inherited, got '${value}'`);
+  return value;
+}
+
 function threadsFlag(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : numberFlag('--threads', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto')(value);
 }
@@ -95,6 +101,7 @@ export function registerFinalize(program: Command): void {
     .option('--top <k>', 'the K most accurate front members (default: the best of each third of the latency range, plus the knee)', positiveInt('--top'))
     .option('--ids <ids>', 'these front members (comma-separated genome ids, as in pareto.csv) instead of the default selection, and no challengers', idList)
     .option('--epochs <n>', 'training epochs for every model (default 30)', positiveInt('--epochs'))
+    .option('--init <scratch|inherited>', "where front members' weights start: scratch, or the weights in their front/<id>/ files (a supernet search's inherited weights), fine-tuned at a fifth of the learning rate", 'scratch')
     .option('--baselines <names>', `comma-separated subset of ${BASELINE_NAMES.join(', ')}`)
     .option('--no-baselines', 'train no hand-designed baselines')
     .option('--subset <n>', 'train on this many images of the training split (scaled-down runs)', positiveInt('--subset'))
@@ -111,6 +118,7 @@ export function registerFinalize(program: Command): void {
           top: o.top,
           ids: o.ids,
           epochs: o.epochs,
+          init: initFlag(o.init),
           baselines: baselineList(o.baselines ?? true),
           challengers: o.challengers,
           subset: o.subset,

@@ -51,6 +51,8 @@ export interface FinalizeOptions {
   challengers?: boolean;
   /** Train on this many images of the training split (seeded) instead of all: for tests and scaled-down measurements. */
   subset?: number;
+  /** Front members start from the weights in their front/<id>/ files, fine-tuned (recipe.ts `init`). @default 'scratch' */
+  init?: FinalRecipe['init'];
   /** Continue a finalization from final/plan.json. @default false */
   resume?: boolean;
   /** Models trained at once, one per worker. @default the run's `workers` */
@@ -123,7 +125,7 @@ function builtWorker(): string {
  * genomes from front/<id>/genome.json: the default selection (or the top K),
  * then each baseline's challenger; fastest first by the search's latency.
  */
-function frontModels(run: FinalizeInput, pick: { top?: number; ids?: readonly string[] }, measured: MeasuredChallengers | null): FinalModel[] {
+function frontModels(run: FinalizeInput, pick: { top?: number; ids?: readonly string[] }, measured: MeasuredChallengers | null, inherit: boolean): FinalModel[] {
   const available = run.front.filter((r) => r.frontDir !== null);
   if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
   const reasons = new Map<string, string[]>();
@@ -142,8 +144,9 @@ function frontModels(run: FinalizeInput, pick: { top?: number; ids?: readonly st
     .filter((r) => reasons.has(r.id))
     .sort((a, b) => a.latencyP50 - b.latencyP50)
     .map((r) => {
-      const file = readGenomeFile(join(run.dir, 'front', r.id));
-      return { kind: 'front', id: r.id, name: `front ${r.id}`, genome: file.genome, strides: file.strides, selectedAs: reasons.get(r.id) };
+      const dir = join(run.dir, 'front', r.id);
+      const file = readGenomeFile(dir);
+      return { kind: 'front', id: r.id, name: `front ${r.id}`, genome: file.genome, strides: file.strides, selectedAs: reasons.get(r.id), ...(inherit ? { inheritFrom: dir } : {}) };
     });
 }
 
@@ -230,12 +233,12 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
     for (const line of challengerLines(measured)) onEvent({ type: 'log', line });
   }
   const models: FinalModel[] = [
-    ...frontModels(run, { top: options.top, ids: options.ids }, measured),
+    ...frontModels(run, { top: options.top, ids: options.ids }, measured, options.init === 'inherited'),
     ...baselines.map((b): FinalModel => ({ kind: 'baseline', id: b.name, name: b.name, baseline: b })),
   ];
   const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
   const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
-  const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads });
+  const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init });
   return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models, ...(measured ? { challengers: measured } : {}) };
 }
 

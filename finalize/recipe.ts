@@ -19,8 +19,14 @@ export interface FinalRecipe {
   augment: { padCrop: number; horizontalFlip: boolean };
   /** α = 0 when the run has no teacher. */
   distillation: { alpha: number; temperature: number };
-  /** Weights start from a seeded initialisation, not from the search's one-epoch weights. */
-  init: 'scratch';
+  /**
+   * Where a front member's weights start: `scratch`, a seeded initialisation;
+   * `inherited`, the weights its front/<id>/ files hold (a supernet search's
+   * subnet with inherited weights, or a trained search's short training),
+   * fine-tuned at {@link FINE_TUNE_LEARNING_RATE_SCALE} of the peak rate.
+   * Baselines have no such weights and start from scratch either way.
+   */
+  init: 'scratch' | 'inherited';
   seed: number;
   /**
    * Threads each model trains on, data-parallel (train/data-parallel.ts);
@@ -44,6 +50,13 @@ export const FINAL_WEIGHT_DECAY = 4e-5;
 export const MAX_WARMUP_EPOCHS = 1;
 export const WARMUP_SHARE = 0.05;
 export const FINAL_SEED = 1;
+/**
+ * Fine-tuning from inherited weights starts from a trained network: a fifth
+ * of the peak learning rate, as weight-sharing methods fine-tune their
+ * subnets at a lower rate than they train. A starting point, not yet
+ * measured against others here (docs/supernet.md).
+ */
+export const FINE_TUNE_LEARNING_RATE_SCALE = 0.2;
 
 export interface RecipeOptions {
   /** @default DEFAULT_FINAL_EPOCHS */
@@ -62,6 +75,8 @@ export interface RecipeOptions {
   seed?: number;
   /** Data-parallel threads per model. @default 1 */
   threads?: number;
+  /** Where front members' weights start. @default 'scratch' */
+  init?: FinalRecipe['init'];
 }
 
 /** The one recipe every finalized model trains with: the defaults above, checked, with `options` applied. */
@@ -75,13 +90,13 @@ export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
     epochs,
     batchSize: FINAL_BATCH_SIZE,
     optimizer: 'sgd',
-    learningRate: FINAL_LEARNING_RATE,
+    learningRate: FINAL_LEARNING_RATE * ((options.init ?? 'scratch') === 'inherited' ? FINE_TUNE_LEARNING_RATE_SCALE : 1),
     warmupEpochs: Math.min(MAX_WARMUP_EPOCHS, WARMUP_SHARE * epochs),
     weightDecay: FINAL_WEIGHT_DECAY,
     labelSmoothing: options.labelSmoothing ?? (teacher ? 0 : 0.1),
     augment: { padCrop: 2, horizontalFlip: true },
     distillation: { alpha: teacher ? (options.alpha ?? 0.9) : 0, temperature: options.temperature ?? 4 },
-    init: 'scratch',
+    init: options.init ?? 'scratch',
     seed: options.seed ?? FINAL_SEED,
     ...(threads > 1 ? { threads } : {}),
   };

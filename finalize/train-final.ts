@@ -10,7 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { z } from 'zod';
 import { tfjsWeights } from '../space/build-onnx.js';
 import { buildTfjsModel } from '../space/build-tfjs.js';
-import { describeGenome, saveCandidate, tfjsArtifacts, writeFileAtomic, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../space/candidate-files.js';
+import { describeGenome, loadCandidateModel, saveCandidate, tfjsArtifacts, writeFileAtomic, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../space/candidate-files.js';
 import { planCost, planNetwork } from '../space/plan.js';
 import { buildPlainCnnOnnx, buildPlainCnnTfjs, plainCnnCost } from '../space/plain-cnn.js';
 import { selectBackend, type BackendName } from '../train/backend.js';
@@ -22,7 +22,7 @@ import { trainCandidate } from '../train/distill.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import { requireCachedTeacher, type TeacherResult } from '../train/teacher.js';
 import { recipeHash, recipeTrainOptions, type FinalRecipe } from './recipe.js';
-import type { FinalizeEvent, FinalModel, FinalRecord } from './types.js';
+import { FinalizeError, type FinalizeEvent, type FinalModel, type FinalRecord } from './types.js';
 
 export const RECORD_FILE = 'record.json';
 export const PROGRESS_FILE = 'progress.json';
@@ -93,6 +93,21 @@ async function saveFinalModel(task: FinalTrainTask, data: PreparedData, model: L
   await saveCandidate(task.outDir, describeGenome(genome, strides, { ...shape, ...preprocessing }), model);
 }
 
+/** Copies the weights of the model saved in `dir` (model.json, weights.bin) into `model`, which must have its architecture. */
+async function inheritWeights(model: LayersModel, dir: string): Promise<void> {
+  const saved = await loadCandidateModel(dir);
+  try {
+    const from = saved.getWeights();
+    const to = model.getWeights();
+    if (from.length !== to.length || from.some((w, i) => w.size !== to[i].size)) {
+      throw new FinalizeError(`${dir}: its weights do not fit the model it describes (${from.length} tensors, the model ${to.length})`);
+    }
+    model.setWeights(from);
+  } finally {
+    saved.dispose();
+  }
+}
+
 /** The finished record in `dir`, if that model is done. */
 export function readFinalRecord(dir: string): FinalRecord | null {
   const file = join(dir, RECORD_FILE);
@@ -118,6 +133,8 @@ export async function trainFinalModel(task: FinalTrainTask, onEvent: (event: Fin
   const curve = saved ? saved.validationCurve.slice(0, resume!.epoch) : [];
   const sessions = (saved?.sessions ?? 0) + 1;
   const { id, name } = task.model;
+  // Fine-tuning starts from the front member's own weights; a resumed one from its checkpoint.
+  if (!resume && task.recipe.init === 'inherited' && task.model.kind === 'front' && task.model.inheritFrom) await inheritWeights(model, task.model.inheritFrom);
   const epochs = task.recipe.epochs;
   onEvent({ type: 'start', id, name, fromEpoch: resume?.epoch ?? 0, epochs });
   let lastProgress = 0;

@@ -56,6 +56,8 @@ export type FinalModel =
   | {
       kind: 'front';
       id: string;
+      /** With the recipe's `init: 'inherited'`: the directory whose model.json and weights.bin the training starts from (the run's front/<id>). */
+      inheritFrom?: string;
       name: string;
       genome: Genome;
       strides: { stem: number; stages: number[] };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -17,6 +17,11 @@ import { supernetFor } from '../../train/supernet-run.js';
 import { scoreSubnet } from '../../train/supernet-score.js';
 import { DEFAULT_SUPERNET_RECIPE } from '../../train/supernet-train.js';
 import { onnxFullCheck } from '../helpers.js';
+import { finalizeRun } from '../../finalize/finalize-run.js';
+import { FINE_TUNE_LEARNING_RATE_SCALE } from '../../finalize/recipe.js';
+import { runSetting } from '../../search/config-helpers.js';
+import { readRun } from '../../search/run-directory.js';
+import { loadCandidateModel } from '../../space/candidate-files.js';
 
 /** The pipeline tests' reduced space, at two resolutions: small enough to train a supernet in seconds. */
 const SPACE: SearchSpaceConfig = {
@@ -83,6 +88,35 @@ describe('nas search with "evaluator": "supernet"', () => {
       expect(record.accuracy).toBeCloseTo(again.accuracy, 10);
     }
     expect(existsSync(join(dir, 'pareto.csv'))).toBe(true);
+
+    // nas finalize --init inherited: a front member fine-tuned from its inherited weights ends near them; from scratch it does not.
+    const id = front[0];
+    const scratchDir = `${dir}-scratch`;
+    cpSync(dir, scratchDir, { recursive: true });
+    const distanceFromInherited = async (run: string) => {
+      const inherited = (await loadCandidateModel(join(run, 'front', id))).getWeights();
+      const trained = (await loadCandidateModel(join(run, 'final', id))).getWeights();
+      let d = 0;
+      let n = 0;
+      inherited.forEach((w, i) => {
+        const a = w.dataSync();
+        const b = trained[i].dataSync();
+        for (let j = 0; j < a.length; j++) (d += (a[j] - b[j]) ** 2), (n += a[j] ** 2);
+      });
+      return Math.sqrt(d / n);
+    };
+    for (const [run, init] of [[dir, 'inherited'], [scratchDir, 'scratch']] as const) {
+      const read = readRun(run);
+      const result = await finalizeRun({ ...read, ...runSetting(read.config) }, { ids: [id], baselines: false, epochs: 1, subset: 256, init, workers: 1, latencyTime: 50, latencyIterations: 10 });
+      expect(result.recipe.init).toBe(init);
+      expect(result.models.map((m) => m.record.id)).toEqual([id]);
+    }
+    const plan = JSON.parse(readFileSync(join(dir, 'final', 'plan.json'), 'utf8'));
+    expect(plan.models[0].inheritFrom).toBe(join(dir, 'front', id));
+    expect(plan.recipe.learningRate).toBeCloseTo(0.05 * FINE_TUNE_LEARNING_RATE_SCALE, 12);
+    const fineTuned = await distanceFromInherited(dir);
+    const scratch = await distanceFromInherited(scratchDir);
+    expect(fineTuned).toBeLessThan(0.5 * scratch);
   });
 
   it('refuses a space the supernet cannot score, naming the field', () => {
