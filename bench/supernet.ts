@@ -109,7 +109,8 @@ if (o.reference) {
   const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: 2, genomesWithReference: reference.size };
   const bySupernet: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
-    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights);
+    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
+    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
     const scores = new Map<string, number>();
     const data = dataOf(s);
     const resized = new ResizedSplits(data.train, data.validation, bnImages);
@@ -121,7 +122,7 @@ if (o.reference) {
         continue;
       }
       const started = performance.now();
-      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages);
+      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
       model.dispose();
       const took = (performance.now() - started) / 1000;
       seconds += took;

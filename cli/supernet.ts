@@ -38,6 +38,7 @@ interface SupernetTrainFlags {
   validationFraction: number;
   splitSeed: number;
   threads: number;
+  kernelTransform: boolean;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -79,6 +80,7 @@ export function registerSupernet(program: Command): void {
     .option('--batch-size <n>', 'images per step', positiveInt('--batch-size'), DEFAULT_SUPERNET_RECIPE.batchSize)
     .option('--lr <x>', 'peak SGD learning rate', numberFlag('--lr', (n) => n > 0, 'a positive number'), DEFAULT_SUPERNET_RECIPE.learningRate)
     .option('--random-subnets <n>', 'random subnets per step besides the largest (and the smallest)', numberFlag('--random-subnets', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), DEFAULT_SUPERNET_RECIPE.randomSubnets)
+    .option('--kernel-transform', "Once-for-All's kernel transformation matrices: a smaller depthwise kernel is the larger one's centre times a learned matrix (part of the key)", false)
     .option('--teacher <key>', 'distil the largest subnet from this cached teacher (the key `nas teacher` prints)')
     .option('--alpha <x>', 'weight of the teacher in the largest subnet\'s loss', numberFlag('--alpha', (n) => n >= 0 && n <= 1, 'a number in [0, 1]'), DEFAULT_SUPERNET_RECIPE.distillation.alpha)
     .option('--seed <n>', 'seed of the initial weights, batch order and subnet draws', numberFlag('--seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), DEFAULT_SUPERNET_RECIPE.seed)
@@ -111,6 +113,7 @@ export function registerSupernet(program: Command): void {
           randomSubnets: o.randomSubnets,
           distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: teacher ? o.alpha : 0 },
           seed: o.seed,
+          ...(o.kernelTransform ? { kernelTransform: true } : {}),
         };
         const key = keyOf(space, data, recipe, teacher?.key ?? null, o.threads);
         for (const n of space.narrowed) console.error(`supernet space: ${n.field} ${JSON.stringify(n.from)} → ${JSON.stringify(n.to)}`);

@@ -181,6 +181,66 @@ export function planWeightShapes(plan: NetworkPlan): Map<string, number[][]> {
   return shapes;
 }
 
+/** Suffix of a depthwise layer's kernel transformation matrices in a supernet's weights. */
+export const KERNEL_TRANSFORM_SUFFIX = '_kt';
+
+/**
+ * Once-for-All's kernel transformation: a smaller depthwise kernel is not the
+ * bare centre of the larger one but that centre times a learned matrix, one
+ * per step down (7 → 5: 25×25, 5 → 3: 9×9), shared by the layer's channels,
+ * so that the small kernel need not serve as the large one's centre too. The
+ * sizes of those steps for a largest kernel `kernel`: [[25, 25], [9, 9]] for 7.
+ */
+export function kernelTransformShapes(kernel: number): number[][] {
+  const shapes: number[][] = [];
+  for (let k = kernel - 2; k >= 3; k -= 2) shapes.push([k * k, k * k]);
+  return shapes;
+}
+
+/**
+ * The weights' shapes of a supernet: its plan's, and with `kernelTransform`
+ * the transformation matrices of every depthwise layer larger than 3×3
+ * (`<layer>_kt`, after the layer's own), in one fixed order: checkpoints and
+ * caches list tensors in it.
+ */
+export function supernetWeightShapes(plan: NetworkPlan, kernelTransform = false): Map<string, number[][]> {
+  const shapes = planWeightShapes(plan);
+  if (!kernelTransform) return shapes;
+  for (const b of plan.blocks) {
+    const matrices = kernelTransformShapes(b.depthwise.kernel);
+    if (matrices.length) shapes.set(`${b.depthwise.name}${KERNEL_TRANSFORM_SUFFIX}`, matrices);
+  }
+  return shapes;
+}
+
+/**
+ * A depthwise kernel [K, K, C, 1] brought down to k×k through the
+ * transformation matrices `matrices` (kernelTransformShapes(K) order): at each
+ * step the centre (s − 2)×(s − 2) of every channel, as a row vector, times the
+ * step's matrix.
+ */
+export function transformKernel(kernel: WeightTensor, k: number, matrices: readonly WeightTensor[]): WeightTensor {
+  let current = kernel;
+  const channels = kernel.shape[2];
+  for (let step = 0, size = kernel.shape[0]; size > k; step++, size -= 2) {
+    const next = size - 2;
+    const centre = sliceTensor(current, sliceBegin(current.shape, [next, next, channels, 1], 'depthwise kernel'), [next, next, channels, 1]);
+    const m = matrices[step];
+    const taps = next * next;
+    if (!m || m.shape[0] !== taps) throw new RangeError(`a ${size}→${next} kernel step needs a ${taps}×${taps} matrix`);
+    const out = new Float32Array(taps * channels);
+    for (let c = 0; c < channels; c++) {
+      for (let j = 0; j < taps; j++) {
+        let sum = 0;
+        for (let i = 0; i < taps; i++) sum += centre.values[i * channels + c] * m.values[i * taps + j];
+        out[j * channels + c] = sum;
+      }
+    }
+    current = { shape: [next, next, channels, 1], values: out };
+  }
+  return current;
+}
+
 /**
  * Where a slice of shape `shape` starts in a tensor of shape `full`: the
  * centre of a conv kernel's two spatial axes (rank 4: [k, k, in, out]), the
@@ -225,14 +285,22 @@ export function sliceTensor(tensor: WeightTensor, begin: readonly number[], shap
  * supernet's layers by name): each layer's tensors sliced to the subnet's
  * shapes. The result feeds buildOnnxModel or setModelWeights as it is.
  */
-export function subnetWeights(supernet: WeightSource, subnet: NetworkPlan): WeightSource {
+export function subnetWeights(supernet: WeightSource, subnet: NetworkPlan, kernelTransform = false): WeightSource {
   const shapes = planWeightShapes(subnet);
+  const depthwise = new Set(subnet.blocks.map((b) => b.depthwise.name));
   return (name) => {
     const wanted = shapes.get(name);
     if (!wanted) throw new Error(`layer ${name} is not in the subnet`);
     const tensors = supernet(name);
     if (tensors.length !== wanted.length) throw new RangeError(`${name}: the supernet holds ${tensors.length} tensors, the subnet needs ${wanted.length}`);
-    return tensors.map((t, k) => sliceTensor(t, sliceBegin(t.shape, wanted[k], name), wanted[k]));
+    return tensors.map((t, k) => {
+      // A smaller depthwise kernel through the supernet's transformation matrices: its first channels, then the steps down.
+      if (kernelTransform && depthwise.has(name) && wanted[k][0] < t.shape[0]) {
+        const channels = sliceTensor(t, [0, 0, 0, 0], [t.shape[0], t.shape[1], wanted[k][2], 1]);
+        return transformKernel(channels, wanted[k][0], supernet(`${name}${KERNEL_TRANSFORM_SUFFIX}`));
+      }
+      return sliceTensor(t, sliceBegin(t.shape, wanted[k], name), wanted[k]);
+    });
   };
 }
 
@@ -273,10 +341,10 @@ export function sampleSubnet(space: SupernetSpace, elastic: readonly ElasticDime
 }
 
 /** A {@link WeightSource} over a plan's tensors given flat, layer by layer in {@link planWeightShapes} order (a checkpoint's weights). */
-export function flatWeightSource(plan: NetworkPlan, values: readonly Float32Array[]): WeightSource {
+export function flatWeightSource(plan: NetworkPlan, values: readonly Float32Array[], kernelTransform = false): WeightSource {
   const layers = new Map<string, WeightTensor[]>();
   let k = 0;
-  for (const [name, shapes] of planWeightShapes(plan)) {
+  for (const [name, shapes] of supernetWeightShapes(plan, kernelTransform)) {
     layers.set(
       name,
       shapes.map((shape) => {

@@ -41,6 +41,7 @@ export const supernetRecipeSchema = z.strictObject({
   distillation: z.strictObject({ temperature: z.number().positive(), alpha: z.number().min(0).max(1) }),
   warmupEpochs: z.number().min(0),
   seed: z.number().int().min(0).max(2 ** 32 - 1),
+  kernelTransform: z.boolean().optional(),
 });
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const recipeMatches: Same<z.infer<typeof supernetRecipeSchema>, SupernetRecipe> = true;

@@ -56,7 +56,8 @@ if (parentPort && workerData && (workerData as Partial<SupernetWorkerInit>).reci
   try {
     await selectBackend(init.backend);
     const plan = supernetPlan(init.space, init.dataShape);
-    const weights = SupernetWeights.fromSource(plan, flatWeightSource(plan, init.weights));
+    const kernelTransform = init.recipe.kernelTransform ?? false;
+    const weights = SupernetWeights.fromSource(plan, flatWeightSource(plan, init.weights, kernelTransform), kernelTransform);
     const replica = new SupernetReplica(weights, init.space, init.replicaOptions, init.dataShape);
     const phases = phasesOf(init.recipe.strategy);
     const starts = phaseStarts(phases, init.steps);

@@ -63,6 +63,12 @@ export interface SupernetRecipe {
   distillation: DistillationOptions;
   warmupEpochs: number;
   seed: number;
+  /**
+   * Once-for-All's kernel transformation matrices for smaller depthwise
+   * kernels (space/supernet.ts); absent is off, so recipes without it keep
+   * their cache keys.
+   */
+  kernelTransform?: boolean;
 }
 
 /**

@@ -69,8 +69,9 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
     threads,
     onProgress: o.onProgress,
     onEpoch: async (c, e) => {
-      const source = flatWeightSource(plan, c.weights);
-      const [largest, smallest] = [await scoreSubnet(source, plan, splits), await scoreSubnet(source, smallestPlan, splits)];
+      const kt = recipe.kernelTransform ?? false;
+      const source = flatWeightSource(plan, c.weights, kt);
+      const [largest, smallest] = [await scoreSubnet(source, plan, splits, undefined, kt), await scoreSubnet(source, smallestPlan, splits, undefined, kt)];
       largest.model.dispose();
       smallest.model.dispose();
       const point = { ...e, largest: largest.accuracy, smallest: smallest.accuracy };

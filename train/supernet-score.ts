@@ -79,9 +79,9 @@ export interface ScoredSubnet {
 }
 
 /** The standalone model of `plan` with the supernet's weights and its own BN statistics (from the first `bnImages` of `bnSplit`). */
-export function inheritedModel(supernet: WeightSource, plan: NetworkPlan, bnSplit: TensorSplit, bnImages = SUBNET_BN_IMAGES): LayersModel {
+export function inheritedModel(supernet: WeightSource, plan: NetworkPlan, bnSplit: TensorSplit, bnImages = SUBNET_BN_IMAGES, kernelTransform = false): LayersModel {
   const model = buildTfjsModel(plan, 0);
-  setModelWeights(model, subnetWeights(supernet, plan));
+  setModelWeights(model, subnetWeights(supernet, plan, kernelTransform));
   recalibrateBatchNorm(model, bnSplit, bnImages);
   return model;
 }
@@ -92,8 +92,9 @@ export async function scoreSubnet(
   plan: NetworkPlan,
   splits: { bn: TensorSplit; validation: TensorSplit; numClasses: number },
   bnImages = SUBNET_BN_IMAGES,
+  kernelTransform = false,
 ): Promise<ScoredSubnet> {
-  const model = inheritedModel(supernet, plan, splits.bn, bnImages);
+  const model = inheritedModel(supernet, plan, splits.bn, bnImages, kernelTransform);
   const [logits] = await onnxEvaluator(plan).logits(model, [splits.validation]);
   return { accuracy: accuracyFromLogits(logits, splits.validation.labels, splits.numClasses), model };
 }

@@ -45,7 +45,7 @@ export interface SubnetScoringTask {
 
 // Loaded once per thread and reused by every job of the same run.
 let cachedData: { key: string; contentHash: string; data: PreparedData; resized: ResizedSplits } | null = null;
-let cachedSupernet: { key: string; source: WeightSource } | null = null;
+let cachedSupernet: { key: string; source: WeightSource; kernelTransform: boolean } | null = null;
 
 function dataFor(task: SubnetScoringTask): PreparedData {
   const { job, dataSpec } = task;
@@ -65,7 +65,7 @@ function resizedFor(): ResizedSplits {
   return cachedData!.resized;
 }
 
-function supernetFor(job: SubnetScoringJob, data: PreparedData): WeightSource {
+function supernetFor(job: SubnetScoringJob, data: PreparedData): { source: WeightSource; kernelTransform: boolean } {
   if (cachedSupernet?.key !== job.supernet) {
     const { meta, weights } = requireSupernet(job.supernet);
     if (!meta.data.fingerprint.startsWith(data.fingerprint)) {
@@ -73,9 +73,10 @@ function supernetFor(job: SubnetScoringJob, data: PreparedData): WeightSource {
     }
     checkSubnetSpace(job.space, meta.space, `the search's space against supernet ${job.supernet}`);
     const largest = planNetwork(largestGenome(meta.space), stridesOf(meta.space), { numClasses: meta.data.numClasses, inputChannels: meta.data.inputChannels });
-    cachedSupernet = { key: job.supernet, source: flatWeightSource(largest, weights) };
+    const kernelTransform = meta.recipe.kernelTransform ?? false;
+    cachedSupernet = { key: job.supernet, source: flatWeightSource(largest, weights, kernelTransform), kernelTransform };
   }
-  return cachedSupernet.source;
+  return cachedSupernet;
 }
 
 /** Scores one subnet: see the file comment. Throws before building anything when the job, the data or the supernet is not what it must be. */
@@ -94,7 +95,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Trai
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, model } = await scoreSubnet(supernet, plan, { ...resizedFor().at(genome.resolution), numClasses: data.numClasses });
+  const { accuracy, model } = await scoreSubnet(supernet.source, plan, { ...resizedFor().at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
   try {
     const files = await candidateFilesOf(model, genome, strides, data);
     const seconds = (performance.now() - started) / 1000;

@@ -106,7 +106,8 @@ export async function trainSupernet(
   });
   const { o, useTeacher, rng, steps } = start;
   const initial = resume ? resume.weights : null;
-  const weights = initial ? SupernetWeights.fromSource(plan, flatWeightSource(plan, initial)) : SupernetWeights.initial(plan, recipe.seed);
+  const kernelTransform = recipe.kernelTransform ?? false;
+  const weights = initial ? SupernetWeights.fromSource(plan, flatWeightSource(plan, initial, kernelTransform), kernelTransform) : SupernetWeights.initial(plan, recipe.seed, kernelTransform);
   const replicaOptions = { weightDecay: o.weightDecay, distillation: o.distillation, labelSmoothing: o.labelSmoothing };
   const main = new SupernetReplica(weights, space, replicaOptions, dataShape);
   const phases = phasesOf(recipe.strategy);

@@ -14,7 +14,7 @@ import { buildTfjsModel } from '../space/build-tfjs.js';
 import type { WeightSource } from '../space/build-onnx.js';
 import { BATCH_NORM_TRAINING } from '../space/fused-batch-norm.js';
 import type { ConvSpec, NetworkPlan } from '../space/plan.js';
-import { planWeightShapes, sliceBegin } from '../space/supernet.js';
+import { KERNEL_TRANSFORM_SUFFIX, planWeightShapes, sliceBegin, supernetWeightShapes } from '../space/supernet.js';
 
 /** BN epsilon of the builders (build-tfjs.ts, build-onnx.ts). */
 const BN_EPSILON = 1e-3;
@@ -26,16 +26,29 @@ export class SupernetWeights {
   readonly #layers = new Map<string, tf.Variable[]>();
   readonly #prefix = `supernet${instances++}`;
 
-  private constructor(readonly plan: NetworkPlan) {}
+  /** `kernelTransform`: the depthwise layers carry Once-for-All's kernel transformation matrices (space/supernet.ts). */
+  private constructor(
+    readonly plan: NetworkPlan,
+    readonly kernelTransform: boolean,
+  ) {}
 
-  /** He-normal initial weights: the supernet's plan built as buildTfjsModel builds any genome with `seed`. */
-  static initial(plan: NetworkPlan, seed: number): SupernetWeights {
+  /**
+   * He-normal initial weights: the supernet's plan built as buildTfjsModel
+   * builds any genome with `seed`; transformation matrices start as the
+   * identity (a smaller kernel starts as the bare centre).
+   */
+  static initial(plan: NetworkPlan, seed: number, kernelTransform = false): SupernetWeights {
     const model = buildTfjsModel(plan, seed);
     try {
-      const weights = new SupernetWeights(plan);
+      const weights = new SupernetWeights(plan, kernelTransform);
       for (const layer of model.layers) {
         const tensors = layer.getWeights();
         if (tensors.length) weights.#set(layer.name, tensors.map((t) => t.dataSync() as Float32Array), tensors.map((t) => t.shape));
+      }
+      for (const [name, shapes] of supernetWeightShapes(plan, kernelTransform)) {
+        if (!name.endsWith(KERNEL_TRANSFORM_SUFFIX)) continue;
+        const identity = (n: number) => Float32Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
+        weights.#set(name, shapes.map(([n]) => identity(n)), shapes);
       }
       return weights;
     } finally {
@@ -44,9 +57,9 @@ export class SupernetWeights {
   }
 
   /** Weights read from `source` (a checkpoint, a cached supernet), shaped as the plan says. */
-  static fromSource(plan: NetworkPlan, source: WeightSource): SupernetWeights {
-    const weights = new SupernetWeights(plan);
-    for (const [name, shapes] of planWeightShapes(plan)) {
+  static fromSource(plan: NetworkPlan, source: WeightSource, kernelTransform = false): SupernetWeights {
+    const weights = new SupernetWeights(plan, kernelTransform);
+    for (const [name, shapes] of supernetWeightShapes(plan, kernelTransform)) {
       const tensors = source(name);
       if (tensors.length !== shapes.length || tensors.some((t, k) => t.values.length !== shapes[k].reduce((a, b) => a * b, 1))) {
         throw new RangeError(`supernet layer ${name}: the weights given do not have the plan's shapes ${JSON.stringify(shapes)}`);
@@ -74,7 +87,7 @@ export class SupernetWeights {
 
   /** Layer names in a fixed order: checkpoints list tensors in it. */
   names(): string[] {
-    return [...planWeightShapes(this.plan).keys()];
+    return [...supernetWeightShapes(this.plan, this.kernelTransform).keys()];
   }
 
   /** Every variable, layer by layer in {@link names} order. */
@@ -90,7 +103,7 @@ export class SupernetWeights {
   /** Conv and dense kernels: what weight decay applies to (as decayedWeights in training-loop.ts). */
   decayed(): tf.Variable[] {
     return this.names()
-      .filter((n) => !n.endsWith('_bn'))
+      .filter((n) => !n.endsWith('_bn') && !n.endsWith(KERNEL_TRANSFORM_SUFFIX))
       .map((n) => this.layer(n)[0]);
   }
 
@@ -154,8 +167,22 @@ export function subnetLogits(weights: SupernetWeights, plan: NetworkPlan, x: tf.
     return tf.batchNorm(y, moments.mean, moments.variance, beta, gamma, BN_EPSILON) as tf.Tensor4D;
   };
 
+  // Once-for-All's kernel transformation: each step down, the centre of every channel's kernel times the step's matrix.
+  const transformed = (c: ConvSpec): tf.Tensor => {
+    const full = weights.layer(c.name)[0];
+    const matrices = weights.layer(`${c.name}${KERNEL_TRANSFORM_SUFFIX}`);
+    let kernel: tf.Tensor = tf.slice(full, [0, 0, 0, 0], [full.shape[0] as number, full.shape[1] as number, c.outChannels, 1]);
+    for (let step = 0, size = full.shape[0] as number; size > c.kernel; step++, size -= 2) {
+      const next = size - 2;
+      const centre = tf.reshape(tf.slice(kernel, [1, 1, 0, 0], [next, next, c.outChannels, 1]), [next * next, c.outChannels]);
+      kernel = tf.reshape(tf.transpose(tf.matMul(tf.transpose(centre), matrices[step])), [next, next, c.outChannels, 1]);
+    }
+    return kernel;
+  };
+
   const convBn = (input: tf.Tensor4D, c: ConvSpec): tf.Tensor4D => {
-    const [kernel] = sliced(c.name);
+    const useTransform = c.depthwise && weights.kernelTransform && c.kernel < weights.layer(c.name)[0].shape[0];
+    const [kernel] = useTransform ? [transformed(c)] : sliced(c.name);
     const y = c.depthwise
       ? tf.depthwiseConv2d(input, kernel as tf.Tensor4D, c.stride, 'same')
       : tf.conv2d(input, kernel as tf.Tensor4D, c.stride, 'same');

@@ -23,7 +23,7 @@ import { runSetting } from '../../search/config-helpers.js';
 import { readRun } from '../../search/run-directory.js';
 import { loadCandidateModel } from '../../space/candidate-files.js';
 
-/** The pipeline tests' reduced space, at two resolutions: small enough to train a supernet in seconds. */
+/** The pipeline tests' reduced space, at two resolutions: small enough to train a supernet (with kernel transformation matrices) in seconds. */
 const SPACE: SearchSpaceConfig = {
   resolutions: [24, 28],
   stemWidths: [8],
@@ -42,7 +42,7 @@ beforeAll(async () => {
   process.env.NAS_CACHE_DIR = mkdtempSync(join(tmpdir(), 'supernet-search-'));
   await selectBackend('wasm');
   const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 }), 512, 0);
-  const trained = await supernetFor(supernetSpace(SPACE), data, { ...DEFAULT_SUPERNET_RECIPE, epochs: 1, batchSize: 32, distillation: { temperature: 4, alpha: 0 } }, { dataName: 'fashion-mnist-sample', split: { validationFraction: 0.1, seed: 3 }, teacher: null });
+  const trained = await supernetFor(supernetSpace(SPACE), data, { ...DEFAULT_SUPERNET_RECIPE, epochs: 1, batchSize: 32, distillation: { temperature: 4, alpha: 0 }, kernelTransform: true }, { dataName: 'fashion-mnist-sample', split: { validationFraction: 0.1, seed: 3 }, teacher: null });
   key = trained.meta.key;
 });
 
@@ -69,7 +69,7 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(front.length).toBeGreaterThan(0);
     const data = prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 });
     const { meta, weights } = await import('../../train/supernet-cache.js').then((m) => m.requireSupernet(key));
-    const source = flatWeightSource(supernetPlan(supernetSpace(SPACE), { numClasses: 10, inputChannels: 1 }), weights);
+    const source = flatWeightSource(supernetPlan(supernetSpace(SPACE), { numClasses: 10, inputChannels: 1 }), weights, true);
     expect(meta.key).toBe(key);
     for (const id of front) {
       const bytes = readFileSync(join(dir, 'front', id, 'model.onnx'));
@@ -83,7 +83,7 @@ describe('nas search with "evaluator": "supernet"', () => {
       // The journal's accuracy is the supernet's score of that subnet, whoever scores it again: no training noise.
       const record = evaluated.find((r) => r.id === id)!;
       const genome = parseGenome(r0.genome, supernetSpace(SPACE).config);
-      const again = await scoreSubnet(source, planNetwork(genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }), { bn: data.train, validation: data.validation, numClasses: 10 });
+      const again = await scoreSubnet(source, planNetwork(genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }), { bn: data.train, validation: data.validation, numClasses: 10 }, undefined, true);
       again.model.dispose();
       expect(record.accuracy).toBeCloseTo(again.accuracy, 10);
     }

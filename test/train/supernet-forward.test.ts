@@ -6,7 +6,7 @@ import { buildOnnxModel } from '../../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../../space/build-tfjs.js';
 import { planNetwork } from '../../space/plan.js';
 import { sampleGenome } from '../../space/operators.js';
-import { stridesOf, subnetWeights, supernetPlan, supernetSpace } from '../../space/supernet.js';
+import { kernelTransformShapes, sliceTensor, stridesOf, subnetWeights, supernetPlan, supernetSpace, transformKernel } from '../../space/supernet.js';
 import type { Genome, SearchSpaceConfig } from '../../space/types.js';
 import { selectBackend } from '../../train/backend.js';
 import { SupernetWeights, subnetLogits } from '../../train/supernet-weights.js';
@@ -145,5 +145,58 @@ describe('gradients into the shared weights', () => {
       compared++;
     }
     expect(compared).toBe(model.trainableWeights.length);
+  });
+});
+
+describe("Once-for-All's kernel transformation matrices", () => {
+  it('identity matrices give the bare centre; others give the centre times them, channel by channel', () => {
+    const rng = seedrandom('kt');
+    const kernel = { shape: [7, 7, 3, 1], values: Float32Array.from({ length: 147 }, () => rng() - 0.5) };
+    const identity = kernelTransformShapes(7).map(([n]) => ({ shape: [n, n], values: Float32Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)) }));
+    expect(kernelTransformShapes(7)).toEqual([[25, 25], [9, 9]]);
+    expect(Array.from(transformKernel(kernel, 3, identity).values)).toEqual(Array.from(sliceTensor(kernel, [2, 2, 0, 0], [3, 3, 3, 1]).values));
+    // One step 5 → 3 with a matrix that reverses the 9 taps: the centre 3×3 read backwards.
+    const small = sliceTensor(kernel, [1, 1, 0, 0], [5, 5, 3, 1]);
+    const reverse = { shape: [9, 9], values: Float32Array.from({ length: 81 }, (_, i) => (Math.floor(i / 9) + (i % 9) === 8 ? 1 : 0)) };
+    const centre = sliceTensor(small, [1, 1, 0, 0], [3, 3, 3, 1]).values;
+    const out = transformKernel(small, 3, [reverse]).values;
+    for (let tap = 0; tap < 9; tap++) for (let c = 0; c < 3; c++) expect(out[tap * 3 + c]).toBe(centre[(8 - tap) * 3 + c]);
+  });
+
+  it("a subnet's forward pass through learned matrices equals the standalone model and ONNX export built from the transformed weights, and its gradient reaches the matrices", async () => {
+    const kt = SupernetWeights.initial(superPlan, 4, true);
+    const rng = seedrandom('matrices');
+    kt.assign(kt.all().map((v) => (v.name.includes('_kt/') ? Float32Array.from(v.dataSync() as Float32Array, (x) => x + (rng() - 0.5) * 0.4) : Float32Array.from(v.dataSync() as Float32Array))));
+    const genome = structuredClone(narrowed.largest);
+    genome.stages[1].blocks = [{ kernel: 3, expand: 3 }, { kernel: 5, expand: 4 }];
+    genome.stages[2].blocks = [{ kernel: 3, expand: 6 }];
+    const plan = planOf(genome);
+    const sliced = subnetWeights(kt.source(), plan, true);
+    const model = buildTfjsModel(plan, 1);
+    setModelWeights(model, sliced);
+    const r = genome.resolution;
+    const x = tf.tensor4d(seededArray(3 * r * r * 3, 'kt-x'), [3, r, r, 3]);
+    const ours = tf.tidy(() => subnetLogits(kt, plan, x, 'moving').dataSync());
+    expect(relativeError(ours, tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync()))).toBeLessThan(1e-5);
+    const session = await ort.InferenceSession.create(buildOnnxModel(plan, sliced));
+    const nchw = tf.tidy(() => tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array);
+    const out = await session.run({ input: new ort.Tensor('float32', nchw, [3, 3, r, r]) });
+    expect(relativeError(out.logits.data as Float32Array, ours)).toBeLessThan(1e-4);
+    await session.release();
+
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2], 'int32'), 5) as tf.Tensor2D;
+    const { grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, subnetLogits(kt, plan, x, 'batch')) as tf.Scalar, kt.trainable());
+    const norm = (name: string, k: number) => Math.max(...Array.from(grads[kt.layer(name)[k].name]?.dataSync() ?? [0], Math.abs));
+    // s1b0 goes 7 → 5 → 3 (both matrices), s1b1 7 → 5 (the first only); stage 2's largest kernel is 5, its block uses 3.
+    expect(norm('s1b0_dw_kt', 0)).toBeGreaterThan(0);
+    expect(norm('s1b0_dw_kt', 1)).toBeGreaterThan(0);
+    expect(norm('s1b1_dw_kt', 0)).toBeGreaterThan(0);
+    expect(norm('s1b1_dw_kt', 1)).toBe(0);
+    expect(norm('s2b0_dw_kt', 0)).toBeGreaterThan(0);
+    // Weight decay leaves the matrices alone.
+    expect(kt.decayed().some((v) => v.name.includes('_kt/'))).toBe(false);
+    x.dispose();
+    model.dispose();
+    kt.dispose();
   });
 });

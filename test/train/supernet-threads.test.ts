@@ -23,8 +23,8 @@ describe('data-parallel supernet training', () => {
     await selectBackend('wasm');
     const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample')), 256, 0);
     const space = supernetSpace(SPACE);
-    // Progressive shrinking: phase entries, the channel sort and fresh momentum happen on both threads.
-    const recipe: SupernetRecipe = { ...DEFAULT_SUPERNET_RECIPE, strategy: 'progressive', epochs: 4, batchSize: 32, distillation: { temperature: 4, alpha: 0 } };
+    // Progressive shrinking: phase entries, the channel sort and fresh momentum happen on both threads; kernel transformation matrices train on both.
+    const recipe: SupernetRecipe = { ...DEFAULT_SUPERNET_RECIPE, strategy: 'progressive', epochs: 4, batchSize: 32, distillation: { temperature: 4, alpha: 0 }, kernelTransform: true };
     const a = await trainSupernet(space, data, null, recipe, { threads: 2 });
     const b = await trainSupernet(space, data, null, recipe, { threads: 2 });
     // 32 steps: phases start at steps 0, 8, 14 and 22, so epochs end (steps 7, 15, 23, 31) in these.
