@@ -1,23 +1,27 @@
 /** `nas quantize` and `nas compress`. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_LATENCY_RATIO } from '../compress/int8-choice.js';
 import { toFloat16Model } from '../onnx/fp16.js';
 import { CompressError } from '../onnx/model.js';
 import { compressRun } from '../compress/compress-run.js';
 import { DEFAULT_MAX_ACCURACY_DROP } from '../compress/int8-choice.js';
 import { DEFAULT_CALIBRATION_IMAGES, quantizeFile } from '../compress/quantize-file.js';
 import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
+import { quantizeOutput, quantizeOutputLine } from './quantize-output.js';
 import { quantizeReport } from './quantize-report.js';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import { selectBackend } from '../train/backend.js';
 import { DEFAULT_DATASET, loadDataset } from '../train/datasets/load.js';
 import { refreshReportHtml } from '../search/report.js';
-import { readRun } from '../search/run-directory.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+import { outputOf, outputOptions, type OutputFlags } from './output.js';
+import { runWithFrontFiles } from './run-front.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
-interface QuantizeFlags {
+interface QuantizeFlags extends OutputFlags {
+  maxLatencyRatio: number;
   data: string;
   calibration: number;
   calibrationData?: string;
@@ -31,7 +35,7 @@ interface QuantizeFlags {
 }
 
 export function registerCompress(program: Command): void {
-  program
+  const quantize = program
     .command('quantize')
     .description('INT8 static quantization (QDQ) of an ONNX model: builds variants, measures them against fp32 here and keeps the fastest that holds accuracy (or fp32)')
     .argument('<model.onnx>', 'a float32 model with an image input (NCHW or NHWC), from nas-edge or any exporter')
@@ -43,10 +47,12 @@ export function registerCompress(program: Command): void {
     .option('--method <method>', 'minmax or percentile', 'minmax')
     .option('--percentile <p>', 'for --method percentile', numberFlag('--percentile', (n) => n > 50 && n <= 100, 'in (50, 100]'), 99.99)
     .option('--max-accuracy-drop <points>', 'accuracy an INT8 variant may lose, in points', numberFlag('--max-accuracy-drop', (n) => n >= 0, '≥ 0'), DEFAULT_MAX_ACCURACY_DROP)
+    .option('--max-latency-ratio <r>', "an INT8 variant counts as faster only at most this share of fp32's time", numberFlag('--max-latency-ratio', (n) => n > 0, 'a positive number'), DEFAULT_MAX_LATENCY_RATIO)
     .option('--no-measure', 'quantize everything without measuring speed (no variant choice)')
-    .option('--out <file>', 'output file (default <model>.int8.onnx)')
-    .action(
+    .option('--out <file>', 'output file: the INT8 model chosen, or a copy of the fp32 model when INT8 lost (default <model>.int8.onnx, INT8 only)');
+  outputOptions(quantize).action(
       action(async (model: string, o: QuantizeFlags) => {
+        const out = outputOf(o);
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
         if (!(INPUT_SCALES as readonly string[]).includes(o.inputScale)) throw new UsageError(`--input-scale must be one of ${INPUT_SCALES.join(', ')}, got '${o.inputScale}'`);
         if (o.layout !== undefined && o.layout !== 'NCHW' && o.layout !== 'NHWC') throw new UsageError(`--layout must be NCHW or NHWC, got '${o.layout}'`);
@@ -59,11 +65,33 @@ export function registerCompress(program: Command): void {
           method: o.method,
           percentile: o.percentile,
           maxAccuracyDrop: o.maxAccuracyDrop,
+          maxLatencyRatio: o.maxLatencyRatio,
           measure: o.measure,
           out: o.out,
-          onProgress: (l) => console.error(l),
+          onProgress: out.note,
         });
-        for (const line of quantizeReport(r)) console.log(line);
+        const written = quantizeOutput(r.choice, r.output, o.out);
+        if (written.state === 'fp32-copy') writeFileAtomic(written.path, readFileSync(model));
+        const line = quantizeOutputLine(written);
+        for (const l of quantizeReport(r, line)) out.say(l);
+        // Under --json the document says it; stderr says it too, since a kept fp32 is what a script trips on.
+        if (out.json) out.note(line);
+        out.emit({
+          model,
+          output: written.state === 'none' ? null : written.path,
+          outputModel: written.state === 'int8' ? 'int8' : written.state === 'fp32-copy' ? 'fp32' : null,
+          choice: r.choice,
+          input: r.input,
+          fp32Bytes: r.fp32Bytes,
+          int8Bytes: r.int8Bytes,
+          shownVariant: r.shownVariant,
+          variants: r.variants.map((v) => ({ name: v.name, latencyRatio: v.latencyRatio, p50: v.p50, accuracy: v.accuracy, fileBytes: v.fileBytes })),
+          fp32Accuracy: r.fp32Accuracy,
+          int8Accuracy: r.int8Accuracy,
+          qlinearOps: r.qlinearOps,
+          opTypes: r.opTypes,
+          floatNodes: r.floatNodes,
+        });
       }),
     );
 
@@ -102,9 +130,9 @@ export function registerCompress(program: Command): void {
     .action(
       action(async (runDir: string, o: { epochs: number; calibration: number; method: string; pruneTarget: number; fineTuneEpochs: number; prune: boolean; maxModels?: number; maxAccuracyDrop: number }) => {
         if (o.method !== 'minmax' && o.method !== 'percentile') throw new UsageError(`--method must be minmax or percentile, got '${o.method}'`);
+        // The run read and checked here (a front without files refused) and handed down: compress/ reads none of the search's files.
+        const run = runWithFrontFiles(runDir);
         await selectBackend(program.opts().backend);
-        // The run read and checked here and handed down: compress/ reads none of the search's files.
-        const run = readRun(runDir);
         const rows = await compressRun({ ...run, dataset: loadDataset(run.config.data) }, {
           epochs: o.epochs,
           maxModels: o.maxModels,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { CodedError } from '../errors.js';
+import { parseDuration } from '../search/config.js';
 
 /**
  * Maps each expected failure's stable `code` to an exit code, in one place,
@@ -23,8 +24,12 @@ export const EXIT_CODES: Record<string, number> = {
   E_RUN_DIRECTORY: 14,
   E_CHECKPOINT: 15,
   E_SUPERNET: 16,
+  /** finalize and compress: the run's front has no member with model files (a proxy run, or a search that never finished a generation). */
+  E_EMPTY_FRONT: 17,
   /** A second Ctrl-C: the shell's convention for death by SIGINT. */
   E_INTERRUPTED: 130,
+  /** A second SIGTERM: the shell's convention for death by SIGTERM. */
+  E_TERMINATED: 143,
 };
 
 /** A bad flag value: names the flag and what was expected. */
@@ -61,6 +66,38 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
  */
 export function positiveInt(flag: string): (value: string) => number {
   return numberFlag(flag, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+}
+
+/** Parses an integer flag ≥ 0 (a seed: 0 is the default); see {@link positiveInt}. */
+export function nonNegativeInt(flag: string): (value: string) => number {
+  return numberFlag(flag, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
+}
+
+/** Parses a flag whose value is one of `choices`; a bad value is a usage error naming the flag. */
+export function choiceFlag<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`${flag} must be one of ${choices.join(', ')}, got '${value}'.`);
+    return value as T;
+  };
+}
+
+/** Parses a duration flag (`90s`, `30m`, `8h`, `1h30m`, or seconds) to seconds over 0. */
+export function durationFlag(flag: string): (value: string) => number {
+  return (value) => {
+    let seconds: number;
+    try {
+      seconds = parseDuration(value);
+    } catch {
+      throw new InvalidArgumentError(`${flag} must be a duration such as 90s, 30m, 8h or 1h30m, got '${value}'.`);
+    }
+    if (!(seconds > 0)) throw new InvalidArgumentError(`${flag} must be a duration over 0 s, got '${value}'.`);
+    return seconds;
+  };
+}
+
+/** A front with no model files where finalize or compress needs them: one exit code for both. */
+export class EmptyFrontError extends CodedError {
+  readonly code = 'E_EMPTY_FRONT';
 }
 
 /** Parses a number flag checked by `check`; see {@link positiveInt}. */

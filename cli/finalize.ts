@@ -5,15 +5,16 @@ import { checkSelection, finalizeRun, planFinalization } from '../finalize/final
 import { recipeHash } from '../finalize/recipe.js';
 import { runSetting } from '../search/config-helpers.js';
 import { refreshReportHtml } from '../search/report.js';
-import { readRun } from '../search/run-directory.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../intervals.js';
 import type { FinalizeEvent } from '../finalize/types.js';
 import { formatDuration, teacherTrainingNote } from '../train/teacher-progress.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+import { outputOf, outputOptions, type OutputFlags } from './output.js';
 import { progressBar } from './progress.js';
+import { runWithFrontFiles } from './run-front.js';
 
-interface FinalizeFlags {
+interface FinalizeFlags extends OutputFlags {
   init: string;
   top?: number;
   ids?: string[];
@@ -44,7 +45,8 @@ function baselineList(value: boolean | string): readonly BaselineName[] | false 
  * Progress: a bar with ETA over every model's images on a terminal; one
  * line per epoch per model otherwise (nohup, CI).
  */
-function progressPrinter(): { onEvent: (e: FinalizeEvent) => void; stop: () => void } {
+function progressPrinter(quiet: boolean): { onEvent: (e: FinalizeEvent) => void; stop: () => void } {
+  if (quiet) return { onEvent: () => {}, stop: () => {} };
   const tty = process.stderr.isTTY === true;
   const bar = tty ? progressBar('finalize', { format: '{bar} {percentage}% | {models} | ETA {eta_formatted}' }) : null;
   const seen = new Map<string, { seen: number; total: number }>();
@@ -94,7 +96,7 @@ function threadsFlag(value: string): number | 'auto' {
 }
 
 export function registerFinalize(program: Command): void {
-  program
+  const finalize = program
     .command('finalize')
     .description('train the front\'s best members and hand-designed baselines with one real recipe; test accuracy, latency in one run, who beats whom')
     .argument('<run dir>', 'a results/<run> directory of a finished search')
@@ -110,10 +112,12 @@ export function registerFinalize(program: Command): void {
     .option('--latency-time <ms>', 'latency measuring time per model, interleaved', positiveInt('--latency-time'), 2000)
     .option('--no-challengers', 'do not add, for each baseline, the most accurate front member no slower than it (measured before training)')
     .option('--resume', 'continue a killed finalization from its checkpoints')
-    .option('--dry-run', 'print what would be trained, and why, without training or writing anything')
-    .action(
+    .option('--dry-run', 'print what would be trained, and why, without training or writing anything');
+  outputOptions(finalize).action(
       action(async (runDir: string, o: FinalizeFlags) => {
-        const progress = progressPrinter();
+        const out = outputOf(o);
+        if (o.json && !o.dryRun) throw new UsageError('--json: only with --dry-run (a finalization\'s results are in finalized.csv)');
+        const progress = progressPrinter(out.quiet);
         const options = {
           top: o.top,
           ids: o.ids,
@@ -132,14 +136,15 @@ export function registerFinalize(program: Command): void {
         try {
           checkSelection(options);
           // The run read and checked here, with its dataset, space and teacher spec, and handed down: finalize/ reads none of the search's files.
-          const run = readRun(runDir);
+          const run = runWithFrontFiles(runDir);
           const input = { ...run, ...runSetting(run.config) };
           if (o.dryRun) {
             const plan = await planFinalization(input, options, false);
             progress.stop();
-            console.log(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
-            for (const m of plan.models) console.log(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
-            console.log(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
+            out.say(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
+            for (const m of plan.models) out.say(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
+            out.say(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
+            out.emit({ runDir, dryRun: true, recipeHash: recipeHash(plan.recipe), plan });
             return;
           }
           const result = await finalizeRun(input, options);

@@ -6,12 +6,13 @@ const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 const accuracy = (r: AccuracyResult | null) => (r === null ? '—' : r.state === 'measured' ? pct(r.accuracy) : 'skipped');
 
-export function quantizeReport(r: QuantizeFileResult): string[] {
+/** `written`: the line saying what was written (cli/quantize-output.ts). */
+export function quantizeReport(r: QuantizeFileResult, written: string): string[] {
   const lines: string[] = [];
   const p = r.input.plan;
   lines.push(`input ${r.input.name}: ${p.layout}, ${p.channels} channel(s), ${p.height ?? 'any'}×${p.width ?? 'any'}`);
   lines.push(r.choice.state === 'int8' ? `chose INT8 ${r.choice.reason}` : `kept fp32: ${r.choice.reason}`);
-  lines.push(r.output ? `wrote ${r.output}` : 'wrote nothing (fp32 is the faster model here)');
+  lines.push(written);
   lines.push('| variant | p50 / fp32 | test accuracy | size / fp32 |');
   lines.push('|---|---:|---:|---:|');
   lines.push(`| fp32 | 1.00 | ${accuracy(r.fp32Accuracy)} | 100% |`);

@@ -1,14 +1,20 @@
 /** `nas search` and `nas report`: run (or resume) a search, regenerate its results. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readJsonConfig, resolveSearchConfig, SearchConfigError, type SearchConfig } from '../search/config.js';
+import { objectivesOf, readJsonConfig, resolveSearchConfig, SearchConfigError, searchConfigSchema, stoppingRuleProblem, type SearchBudget, type SearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
+import { frontOf, hypervolumeOf } from '../search/objectives.js';
 import { PRESETS } from '../search/presets.js';
 import { rejectionText, reportFromJournal } from '../search/report.js';
-import type { CandidateRecord } from '../search/types.js';
-import { action, EXIT_CODES, numberFlag, positiveInt } from './errors.js';
-import { formatClock, progressBar } from './progress.js';
+import type { CandidateRecord, EvaluatedRecord } from '../search/types.js';
+import { summariseGenome } from '../space/genome.js';
+import { action, choiceFlag, durationFlag, EXIT_CODES, nonNegativeInt, numberFlag, positiveInt, UsageError } from './errors.js';
+import { outputOf, outputOptions, type OutputFlags } from './output.js';
+import { formatClock, progressBar, type ProgressBar } from './progress.js';
+import { budgetText, searchPlanLines } from './search-plan.js';
 
-interface SearchFlags {
+export interface SearchFlags extends OutputFlags {
   config?: string;
   preset?: string;
   resume?: string;
@@ -17,7 +23,8 @@ interface SearchFlags {
   seed?: number;
   data?: string;
   evaluations?: number;
-  time?: string;
+  /** Seconds (the flag takes a duration). */
+  time?: number;
   generations?: number;
   population?: number;
   algorithm?: string;
@@ -25,7 +32,8 @@ interface SearchFlags {
   maxLatency?: number;
   evaluator?: string;
   redis?: string;
-  redisRunTtl?: string;
+  /** Seconds (the flag takes a duration). */
+  redisRunTtl?: number;
   sharedDir?: string;
   rungs?: number;
 }
@@ -71,13 +79,49 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
   };
   if (o.config) {
     const base = readJsonConfig(o.config);
-    return resolveSearchConfig(apply(base), o.config);
+    return withStoppingRule(resolveSearchConfig(apply(base), o.config), o.config);
   }
   const presetName = o.preset ?? 'quickstart';
   const preset = PRESETS[presetName as keyof typeof PRESETS];
-  if (!preset) throw new SearchConfigError(`--preset: '${presetName}' is not one of ${Object.keys(PRESETS).join(', ')}`);
-  return resolveSearchConfig(apply(preset as Record<string, unknown>), `preset '${presetName}'`);
+  if (!preset) throw new UsageError(`--preset: '${presetName}' is not one of ${Object.keys(PRESETS).join(', ')}`);
+  return withStoppingRule(resolveSearchConfig(apply(preset as Record<string, unknown>), `preset '${presetName}'`), `preset '${presetName}'`);
 }
+
+/** A search with no stopping rule would run forever: refused, naming where the budget came from. */
+function withStoppingRule(config: SearchConfig, source: string): SearchConfig {
+  const problem = stoppingRuleProblem(config.budget);
+  if (problem) throw new SearchConfigError(`${source}: ${problem}`);
+  return config;
+}
+
+/** The flags a resume does not use (the run's config.json decides), as the user typed them. */
+const IGNORED_ON_RESUME: ReadonlyArray<readonly [keyof SearchFlags, string]> = [
+  ['config', '--config'], ['preset', '--preset'], ['dir', '--dir'], ['name', '--name'], ['seed', '--seed'], ['data', '--data'],
+  ['population', '--population'], ['algorithm', '--algorithm'], ['workers', '--workers'], ['maxLatency', '--max-latency'],
+  ['evaluator', '--evaluator'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
+];
+
+/** Which of the given flags `--resume` ignores; exported for tests. */
+export function ignoredOnResume(o: SearchFlags): string[] {
+  return IGNORED_ON_RESUME.filter(([key]) => o[key] !== undefined).map(([, flag]) => flag);
+}
+
+/** The budget the flags give (`--evaluations`, `--time`, `--generations`), or undefined when they give none. */
+export function budgetFromFlags(o: SearchFlags): SearchBudget | undefined {
+  const budget = Object.fromEntries(Object.entries({ evaluations: o.evaluations, time: o.time, generations: o.generations }).filter(([, v]) => v !== undefined));
+  return Object.keys(budget).length ? (budget as SearchBudget) : undefined;
+}
+
+/** A front member for JSON output. */
+function frontJson(r: EvaluatedRecord) {
+  return { id: r.id, accuracy: r.accuracy, latencyP50: r.latency.p50, latencyP90: r.latency.p90, latencySource: r.latency.source, params: r.params, macs: r.macs, generation: r.generation, genome: summariseGenome(r.genome) };
+}
+
+/** Files a run's results are in, those that are there. */
+const RESULT_FILES = ['report.html', 'pareto.csv', 'candidates.csv', 'generations.csv', 'pareto.svg', 'summary.md', 'front/'];
+const resultFiles = (runDir: string) => RESULT_FILES.filter((f) => existsSync(join(runDir, f)));
+
+const silentBar: ProgressBar = { update() {}, log() {}, stop() {} };
 
 /** One candidate's outcome in a few words, for log lines. */
 export function describeRecord(r: CandidateRecord): string {
@@ -92,95 +136,145 @@ export function describeRecord(r: CandidateRecord): string {
 }
 
 export function registerSearch(program: Command): void {
-  program
+  const search = program
     .command('search')
     .description('run an evolutionary multi-objective search (accuracy vs latency); with no options, the quickstart on the bundled sample')
     .option('--config <file>', 'a JSON search config (see docs/configuration.md)')
-    .option('--preset <name>', 'quickstart (default) or overnight')
-    .option('--resume <run dir>', 'continue a killed or stopped run from its journal')
+    .option('--preset <name>', 'quickstart (default) or overnight', choiceFlag('--preset', Object.keys(PRESETS)))
+    .option('--resume <run dir>', 'continue a killed or stopped run from its journal; with --generations, --evaluations or --time, under that new budget')
     .option('--name <name>', 'run directory name under results/')
     .option('--dir <path>', 'run directory (default results/<name>)')
-    .option('--seed <n>', 'random seed', positiveInt('--seed'))
+    .option('--seed <n>', 'random seed (default 0)', nonNegativeInt('--seed'))
     .option('--data <name|path>', 'fashion-mnist-sample, fashion-mnist, an IDX/CIFAR directory or a .npz')
     .option('--evaluations <n>', 'stop after this many trained candidates', positiveInt('--evaluations'))
-    .option('--time <duration>', 'stop starting new training after this long, e.g. 8h')
+    .option('--time <duration>', 'stop starting new training after this long, e.g. 8h', durationFlag('--time'))
     .option('--generations <n>', 'stop after this many generations', positiveInt('--generations'))
     .option('--population <n>', 'genomes per generation', positiveInt('--population'))
-    .option('--algorithm <name>', 'nsga2, aging or random')
+    .option('--algorithm <name>', 'nsga2, aging or random', choiceFlag('--algorithm', ['nsga2', 'aging', 'random']))
     .option('--workers <n>', 'training workers (one candidate each)', positiveInt('--workers'))
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
-    .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)')
+    .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
-    .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)")
-    .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)')
-    .action(
-      action(async (o: SearchFlags) => {
-        const controller = new AbortController();
-        let interrupts = 0;
-        const onSigint = () => {
-          interrupts++;
-          if (interrupts > 1) process.exit(EXIT_CODES.E_INTERRUPTED);
-          console.error('\nstopping after writing what is done (Ctrl-C again to quit at once)…');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const bar = progressBar('search', { format: '{bar} {value}/{total} evals | gen {generation} | front {front} | HV {hv} | ETA {eta_formatted}' });
-        // Off a terminal (nohup, CI) the bar is silent: one line per candidate and per generation instead.
-        const lines = !process.stderr.isTTY;
-        const started = performance.now();
-        let eta: number | null = null;
-        let seen = 0;
-        const stamp = () => `elapsed ${formatClock((performance.now() - started) / 1000)} | ETA ${eta === null ? '?' : formatClock(eta)}`;
-        let total = 0;
-        try {
-          const config = o.resume ? null : configFromFlags(o);
-          const result = await runSearch(config, {
-            runDir: o.resume ?? o.dir,
-            resume: !!o.resume,
-            // A preset's default name (e.g. quickstart) may be run again: number the next run.
-            uniqueRunDir: !o.resume && !o.dir && !o.name && !o.config,
-            signal: controller.signal,
-            backend: program.opts().backend,
-            // On resume the saved config's Redis is used unless another is given.
-            redis: o.resume ? o.redis : undefined,
-            sharedDir: o.sharedDir,
-            log: (line) => bar.log(line),
-            onCandidate: (r) => {
-              seen++;
-              if (lines) console.error(`candidate ${seen} gen ${r.generation} ${r.id} ${describeRecord(r)} | ${stamp()}`);
-            },
-            onGeneration: (e) => {
-              eta = e.etaSeconds;
-              if (lines) {
-                console.error(`generation ${e.generation} done: ${e.evaluations} trained of ${e.candidates} candidates, front ${e.frontSize}, HV ${e.hypervolume.toFixed(4)}${e.rungCounts ? `, per rung ${e.rungCounts.join('/')}` : ''} | ${stamp()}`);
-                return;
+    .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))
+    .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)');
+  outputOptions(search).action(
+    action(async (o: SearchFlags) => {
+      const out = outputOf(o);
+      const controller = new AbortController();
+      let signals = 0;
+      // SIGTERM (systemd, docker stop) is handled as Ctrl-C: what is done is written, and the run can be resumed.
+      const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+        signals++;
+        if (signals > 1) process.exit(signal === 'SIGTERM' ? EXIT_CODES.E_TERMINATED : EXIT_CODES.E_INTERRUPTED);
+        console.error(`\n${signal}: stopping after writing what is done (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again to quit at once)…`);
+        controller.abort();
+      };
+      const onSigint = () => onSignal('SIGINT');
+      const onSigterm = () => onSignal('SIGTERM');
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
+      // Off a terminal (nohup, CI) the bar is silent: one line per candidate and per generation instead.
+      const lines = !process.stderr.isTTY && !out.quiet;
+      const bar = out.quiet ? silentBar : progressBar('search', { format: '{bar} {value}/{total} evals | gen {generation} | front {front} | HV {hv} | ETA {eta_formatted}' });
+      // On a terminal, the teacher's own bar from its first batch (it may train for an hour or two before the first candidate).
+      let teacherBar: ProgressBar | null = null;
+      let teacherDone = false;
+      const started = performance.now();
+      let eta: number | null = null;
+      let seen = 0;
+      const stamp = () => `elapsed ${formatClock((performance.now() - started) / 1000)} | ETA ${eta === null ? '?' : formatClock(eta)}`;
+      let total = 0;
+      let runBudget: SearchBudget | null = null;
+      try {
+        const ignored = o.resume ? ignoredOnResume(o) : [];
+        if (ignored.length) console.error(`--resume continues ${o.resume} as its config.json says: ignoring ${ignored.join(', ')} (a resume takes only --generations, --evaluations, --time, --redis and --shared-dir)`);
+        const config = o.resume ? null : configFromFlags(o);
+        const result = await runSearch(config, {
+          runDir: o.resume ?? o.dir,
+          resume: !!o.resume,
+          // A preset's default name (e.g. quickstart) may be run again: number the next run.
+          uniqueRunDir: !o.resume && !o.dir && !o.name && !o.config,
+          signal: controller.signal,
+          backend: program.opts().backend,
+          // On resume the saved config's Redis is used unless another is given.
+          redis: o.resume ? o.redis : undefined,
+          sharedDir: o.sharedDir,
+          budget: o.resume ? budgetFromFlags(o) : undefined,
+          onStart: (e) => {
+            runBudget = e.budget;
+            for (const line of searchPlanLines(e.config, e.runDir, e.budget, e.resumed)) out.note(line);
+          },
+          onTeacherProgress: process.stderr.isTTY && !out.quiet
+            ? (done, totalImages) => {
+                if (teacherDone) return;
+                teacherBar ??= progressBar('teacher', { format: '{bar} {percentage}% | {value}/{total} images | ETA {eta_formatted}' });
+                teacherBar.update(done, totalImages);
+                if (done >= totalImages) {
+                  teacherBar.stop();
+                  teacherBar = null;
+                  teacherDone = true;
+                }
               }
-              total = Math.max(total, e.evaluations + (e.etaSeconds && e.elapsedSeconds ? Math.round((e.etaSeconds / e.elapsedSeconds) * e.evaluations) : 0));
-              bar.update(e.evaluations, Math.max(total, e.evaluations, 1), { generation: e.generation, front: e.frontSize, hv: e.hypervolume.toFixed(4) });
-            },
-          });
-          bar.stop();
-          console.log(`stopped: ${result.stopReason} after ${result.generations} generation(s), ${result.records.length} candidates`);
-          console.log(`Pareto front: ${result.front.length} models, hypervolume ${result.hypervolume.toFixed(5)}`);
-          for (const r of result.front) console.log(`  ${r.id}  ${(r.accuracy * 100).toFixed(2)}%  ${r.latency.p50.toFixed(4)} ms  ${r.params} params`);
-          console.log(`results: ${result.runDir} (report.html, pareto.csv, candidates.csv, pareto.svg, summary.md, front/)`);
-          if (result.stopReason === 'interrupted') console.log(`resume with: nas search --resume ${result.runDir}`);
-        } finally {
-          bar.stop();
-          process.off('SIGINT', onSigint);
-        }
-      }),
-    );
+            : undefined,
+          log: (line) => (out.quiet ? undefined : (teacherBar ?? bar).log(line)),
+          onCandidate: (r) => {
+            seen++;
+            if (lines) console.error(`candidate ${seen} gen ${r.generation} ${r.id} ${describeRecord(r)} | ${stamp()}`);
+          },
+          onGeneration: (e) => {
+            eta = e.etaSeconds;
+            if (lines) {
+              console.error(`generation ${e.generation} done: ${e.evaluations} trained of ${e.candidates} candidates, front ${e.frontSize}, HV ${e.hypervolume.toFixed(4)}${e.rungCounts ? `, per rung ${e.rungCounts.join('/')}` : ''} | ${stamp()}`);
+              return;
+            }
+            total = Math.max(total, e.evaluations + (e.etaSeconds && e.elapsedSeconds ? Math.round((e.etaSeconds / e.elapsedSeconds) * e.evaluations) : 0));
+            bar.update(e.evaluations, Math.max(total, e.evaluations, 1), { generation: e.generation, front: e.frontSize, hv: e.hypervolume.toFixed(4) });
+          },
+        });
+        bar.stop();
+        const files = resultFiles(result.runDir);
+        const resume = result.stopReason === 'interrupted' ? `nas search --resume ${result.runDir}` : null;
+        out.say(`stopped: ${result.stopReason} after ${result.generations} generation(s), ${result.records.length} candidates`);
+        out.say(`Pareto front: ${result.front.length} models, hypervolume ${result.hypervolume.toFixed(5)}`);
+        for (const r of result.front) out.say(`  ${r.id}  ${(r.accuracy * 100).toFixed(2)}%  ${r.latency.p50.toFixed(4)} ms${r.latency.source === 'formula' ? ' (formula)' : ''}  ${r.params} params`);
+        out.say(`results: ${result.runDir} (${files.join(', ')})${files.includes('front/') ? '' : '; no model files (front/ not written)'}`);
+        if (resume) out.say(`resume with: ${resume}`);
+        if (resume && out.json) console.error(`resume with: ${resume}`);
+        out.emit({
+          runDir: result.runDir,
+          stopReason: result.stopReason,
+          generations: result.generations,
+          candidates: result.records.length,
+          evaluated: result.records.filter((r) => r.state === 'evaluated').length,
+          imagesTrained: result.imagesTrained,
+          hypervolume: result.hypervolume,
+          budget: budgetText(runBudget ?? result.config.budget),
+          front: result.front.map(frontJson),
+          files,
+          resume,
+        });
+      } finally {
+        bar.stop();
+        (teacherBar as ProgressBar | null)?.stop();
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
+      }
+    }),
+  );
 
-  program
+  const report = program
     .command('report')
     .description('regenerate a run\'s CSVs, plot, report.html, summary and front/ from its journal')
-    .argument('<run dir>', 'a results/<run> directory')
-    .action(
-      action(async (runDir: string) => {
-        const { records } = await reportFromJournal(runDir);
-        console.log(`${records.length} candidates; wrote candidates.csv, pareto.csv, generations.csv, pareto.svg, report.html, summary.md in ${runDir}`);
-      }),
-    );
+    .argument('<run dir>', 'a results/<run> directory');
+  outputOptions(report).action(
+    action(async (runDir: string, o: OutputFlags) => {
+      const out = outputOf(o);
+      const { records, config } = await reportFromJournal(runDir);
+      const front = frontOf(records, objectivesOf(config));
+      const files = resultFiles(runDir);
+      out.say(`${records.length} candidates; wrote ${files.join(', ')} in ${runDir}`);
+      out.emit({ runDir, candidates: records.length, evaluated: records.filter((r) => r.state === 'evaluated').length, hypervolume: hypervolumeOf(records, config), front: front.map(frontJson), files });
+    }),
+  );
 }

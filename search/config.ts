@@ -32,6 +32,30 @@ const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx)
   }
 });
 
+/**
+ * When a search stops: the first of these reached. Also what a journal's
+ * budget record holds (search/journal.ts), when `--resume` gives a new one.
+ */
+export const budgetSchema = z.strictObject({
+  /** Candidates trained. */
+  evaluations: z.number().int().positive().optional(),
+  /** Wall-clock time; no new training starts after it. */
+  time: duration.optional(),
+  generations: z.number().int().positive().optional(),
+  /** Images trained, every rung counted: the compute of a multi-fidelity search. */
+  images: z.number().int().positive().optional(),
+});
+
+/** A search's budget (every field optional; at least one is needed to start a run: {@link stoppingRuleProblem}). */
+export type SearchBudget = z.output<typeof budgetSchema>;
+
+/** Why a budget cannot stop a search (it names no limit), or null when it can. */
+export function stoppingRuleProblem(budget: SearchBudget): string | null {
+  const limits = ['evaluations', 'time', 'generations', 'images'] as const;
+  if (limits.some((k) => budget[k] !== undefined)) return null;
+  return `budget: no stopping rule, the search would run forever; give budget.${limits.join(', budget.')} (or --evaluations, --time, --generations)`;
+}
+
 /** The search configuration (config files, `runSearch`): every field, its default and its meaning. */
 export const searchConfigSchema = z.strictObject({
   /** Run directory name under results/; default: a timestamp. */
@@ -56,17 +80,7 @@ export const searchConfigSchema = z.strictObject({
       agingPopulation: z.number().int().min(2).default(32),
     })
     .prefault({}),
-  budget: z
-    .strictObject({
-      /** Candidates trained. */
-      evaluations: z.number().int().positive().optional(),
-      /** Wall-clock time; no new training starts after it. */
-      time: duration.optional(),
-      generations: z.number().int().positive().optional(),
-      /** Images trained, every rung counted: the compute of a multi-fidelity search. */
-      images: z.number().int().positive().optional(),
-    })
-    .prefault({}),
+  budget: budgetSchema.prefault({}),
   /** A third objective to minimise beside accuracy and latency. */
   thirdObjective: z.enum(['params', 'macs']).optional(),
   constraints: z

@@ -16,13 +16,13 @@ import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine, teacherProgressLines, teacherTrainingNote, validationCurveLine } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
-import { objectivesOf, SearchConfigError, type SearchConfig } from './config.js';
+import { objectivesOf, SearchConfigError, stoppingRuleProblem, type SearchBudget, type SearchConfig } from './config.js';
 import { runSetting, spaceConfigOf } from './config-helpers.js';
 import { captureRunEnvironment } from './environment.js';
 import { baseTrainingImages, journalKey, ledgerFor, rungOf } from './fidelity.js';
 import { LocalTrainer, ProxyEvaluator, RealEvaluator } from './evaluators.js';
 import { evaluateGeneration, type PromotionWork } from './generation.js';
-import { Journal, JOURNAL_FILE, type JournalEntry } from './journal.js';
+import { Journal, JOURNAL_FILE, readJournal, type JournalEntry } from './journal.js';
 import { Nsga2 } from './nsga2.js';
 import { SupernetTrainer, supernetSearchSpace } from './supernet-trainer.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
@@ -58,6 +58,20 @@ export interface RunSearchOptions {
   redis?: string;
   /** With Redis: the directory the workers write candidates' files to. @default files come back through Redis */
   sharedDir?: string;
+  /** Resume only: a new budget for the run (replacing its budget as a whole), recorded in the journal. */
+  budget?: SearchBudget;
+  /** Once the run directory is known, before the data and any teacher: what will run and where it writes. */
+  onStart?: (event: SearchStart) => void;
+  /** The teacher's progress (images done of total), from its first batch; lines go to `log` at each tenth either way. */
+  onTeacherProgress?: (done: number, total: number) => void;
+}
+
+/** What a search is about to do: its configuration, its budget (a resume's may differ from config.json's) and its directory. */
+export interface SearchStart {
+  runDir: string;
+  config: SearchConfig;
+  budget: SearchBudget;
+  resumed: boolean;
 }
 
 /** A finished (or interrupted) search: where it wrote, what it evaluated, its front. */
@@ -83,6 +97,8 @@ function openRun(input: SearchConfig | null, options: RunSearchOptions): { runDi
     return { runDir: options.runDir, ...reopenRunDir(options.runDir) };
   }
   if (!input) throw new SearchConfigError('runSearch needs a configuration (or resumeSearch(runDir) to continue a run)');
+  const noStop = stoppingRuleProblem(input.budget);
+  if (noStop) throw new SearchConfigError(`config: ${noStop}`);
   return { config: input, ...createRunDir(input, options) };
 }
 
@@ -108,6 +124,12 @@ export function resumeSearch(runDir: string, options: ResumeSearchOptions = {}):
  */
 export async function runSearch(input: SearchConfig | null, options: RunSearchOptions = {}): Promise<SearchResult> {
   const { runDir, config, runId } = openRun(input, options);
+  // A resume's budget: the one given now, else the last one a resume recorded, else config.json's.
+  const recordedBudget = options.resume ? readJournal(join(runDir, JOURNAL_FILE)).budgets.at(-1)?.budget : undefined;
+  const noStop = options.resume && options.budget ? stoppingRuleProblem(options.budget) : null;
+  if (noStop) throw new SearchConfigError(`resume: ${noStop}`);
+  const budget = options.resume && options.budget ? options.budget : (recordedBudget ?? config.budget);
+  options.onStart?.({ runDir, config, budget, resumed: !!options.resume });
   const redisUrl = options.redis ?? config.redis;
   if (redisUrl !== undefined) {
     const problem = redisUrlProblem(redisUrl);
@@ -130,7 +152,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const baseImages = baseTrainingImages(config, data.train.count);
   const ledger = ledgerFor(config, baseImages, objectives);
   if (teacherSpec && config.evaluator === 'real') {
-    const teacher = await teacherLogits(data, teacherSpec, teacherProgressLines(teacherSpec, log), (e) => log(teacherEpochLine(e)));
+    const lines = teacherProgressLines(teacherSpec, log);
+    const progress = options.onTeacherProgress;
+    const teacher = await teacherLogits(data, teacherSpec, progress ? (done, total) => (progress(done, total), lines(done, total)) : lines, (e) => log(teacherEpochLine(e)));
     teacherKey = teacher.key;
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached logits)' : ''}`);
     const curve = validationCurveLine(teacher);
@@ -144,6 +168,10 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const { journal, entries, repairedTornLine } = Journal.open(join(runDir, JOURNAL_FILE));
   if (repairedTornLine) log(`journal: dropped a torn last line (the previous run was killed mid-write)`);
   if (entries.length) log(`resuming: ${entries.length} candidates already in the journal`);
+  if (options.resume && options.budget) {
+    journal.appendBudget(options.budget);
+    log(`budget: ${JSON.stringify(options.budget)} from now on, replacing ${JSON.stringify(recordedBudget ?? config.budget)} (recorded in the journal)`);
+  }
   const journaled = new Map<string, JournalEntry>(entries.map((e) => [journalKey(e), e]));
 
   let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, { delayMs: config.proxyDelayMs, baseImages }) : null);
@@ -173,7 +201,6 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const records: CandidateRecord[] = [];
   const position = new Map<string, number>();
   let imagesTrained = 0;
-  const budget = config.budget;
   const deadline = budget.time !== undefined ? started + budget.time * 1000 : Infinity;
   const trained = () => records.filter((r) => r.state === 'evaluated' || (r.state === 'failed' && r.stage === 'training')).length;
   const finish = (record: CandidateRecord, fromJournal: boolean) => {

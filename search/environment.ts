@@ -1,7 +1,8 @@
-/** The run's environment file: versions, backend, CPU, seed and config hash. */
+/** The run's environment file: versions, backend, CPU (model and instruction sets), seed and config hash. */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { cpuFeatures } from '../benchmarks/cpu-features.js';
 import { captureEnvironment } from '../benchmarks/environment.js';
 import { packageInfo } from '../locations.js';
 import { selectBackend } from '../train/backend.js';
@@ -22,6 +23,8 @@ export async function captureRunEnvironment(runDir: string, config: SearchConfig
     backend,
     teacherLogitsKey: teacherKey,
     ...captureEnvironment(),
+    // AVX2, AVX-512 and VNNI change timings about 2×: latencies from two sessions compare only on the same flags.
+    cpuInstructionSets: cpuFeatures().instructionSets,
   };
   const file = join(runDir, ENVIRONMENT_FILE);
   const sessions = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { sessions: unknown[] }).sessions : [];

@@ -274,7 +274,7 @@ export class ProxyEvaluator implements CandidateEvaluator {
 
   async latency(genome: Genome, id: string): Promise<LatencyFigures> {
     const p50 = this.#latencyMs(genome) * (1 + 0.02 * (idNoise(id, 'latency') - 0.5));
-    return { p50, p90: p50 * 1.05, source: 'measured' };
+    return { p50, p90: p50 * 1.05, source: 'formula' };
   }
 
   /** Proxy accuracy after `images` images (the first budget when omitted). */

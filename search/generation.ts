@@ -185,7 +185,7 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
         ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit, latency });
         continue;
       }
-      accept({ p50: latency.p50, p90: latency.p90, source: 'measured' });
+      accept({ p50: latency.p50, p90: latency.p90, source: latency.source });
     }
     // Promotions were held first and are usually the longest; new candidates follow, longest first.
     for (const work of held) lanes.add(work);

@@ -13,8 +13,8 @@ import { writeFileAtomic } from '../space/candidate-files.js';
 import { summariseGenome } from '../space/genome.js';
 import { objectivesOf, type SearchConfig } from './config.js';
 import { latestRecords, rungResults } from './fidelity.js';
-import { readRunConfig, readTeacherKey } from './run-directory.js';
-import { Journal, JOURNAL_FILE } from './journal.js';
+import { readRunConfig, readTeacherKey, RunDirectoryError } from './run-directory.js';
+import { JOURNAL_FILE, readJournal } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
 import { renderParetoSvg } from './plot.js';
 import { reportPageData, type GenerationRow, type ReportTable } from './report-html.js';
@@ -60,7 +60,8 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
   });
 }
 
-export function paretoCsv(records: readonly CandidateRecord[], config: SearchConfig): string {
+/** `hasFiles`: whether a front member's files are in front/<id> (the proxy evaluator trains no model). @default every member's are */
+export function paretoCsv(records: readonly CandidateRecord[], config: SearchConfig, hasFiles: (id: string) => boolean = () => true): string {
   const rows = frontOf(records, objectivesOf(config)).map((r) => ({
     id: r.id,
     accuracy: round(r.accuracy, 5),
@@ -70,7 +71,7 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
     macs: r.macs,
     generation: r.generation,
     genome: summariseGenome(r.genome),
-    files: `front/${r.id}`,
+    files: hasFiles(r.id) ? `front/${r.id}` : '',
     rung: r.rung ?? '',
     images_trained: r.imagesTrained ?? '',
   }));
@@ -130,7 +131,13 @@ export function accuracyImagesLine(config: SearchConfig): string {
   return `- accuracy: validation, read on the validation split${outside}`;
 }
 
-function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig): string {
+/** A table cell: a `|` inside one would end the cell (genome summaries hold several), a newline the row. */
+export function markdownCell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** `withFiles`: how many front members have files in front/ (none for the proxy evaluator, which trains no model). */
+export function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConfig, withFiles = frontOf(records, objectivesOf(config)).length): string {
   const front = frontOf(records, objectivesOf(config));
   const count = (state: string) => records.filter((r) => r.state === state).length;
   const ref = referencePoint(config);
@@ -144,13 +151,17 @@ function summaryMarkdown(records: readonly CandidateRecord[], config: SearchConf
     latencySavedLine(records),
     `- hypervolume: ${hypervolumeOf(records, config).toFixed(6)} (reference point accuracy ${-ref[0]}, latency ${ref[1]} ms${ref[2] !== undefined ? `, ${config.thirdObjective} ${ref[2]}` : ''})`,
     '',
-    '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
+    config.evaluator === 'proxy'
+      ? '## Pareto front (proxy accuracy vs formula latency p50: nothing was trained or measured)'
+      : '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
     '',
     '| id | accuracy | p50 ms | p90 ms | params | MMACs | genome |',
     '|---|---:|---:|---:|---:|---:|---|',
-    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${summariseGenome(r.genome)} |`),
+    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${markdownCell(summariseGenome(r.genome))} |`),
     '',
-    'Each front member\'s `genome.json`, `model.onnx` and tfjs `model.json` are in `front/<id>/`.',
+    withFiles > 0
+      ? 'Each front member\'s `genome.json`, `model.onnx` and tfjs `model.json` are in `front/<id>/`.'
+      : `No model files: ${config.evaluator === 'proxy' ? 'the proxy evaluator trains no model, so' : 'no front member left files, so'} there is no \`front/\` directory.`,
     'Validation accuracy is what the search optimised; test accuracy is reported by `nas compress`.',
   ];
   const failures = records.filter((r) => r.state === 'failed');
@@ -170,8 +181,10 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
   if (lines.some((r) => r.state === 'evaluated' && r.rung !== undefined)) writeFileAtomic(join(runDir, 'rungs.csv'), rungsCsv(lines));
   const front = frontOf(records, objectivesOf(config));
   const frontIds = new Set(front.map((r) => r.id));
+  // Front members whose training saved files (none under the proxy evaluator).
+  const withFiles = new Set(front.filter((r) => existsSync(join(runDir, 'candidates', r.id))).map((r) => r.id));
   writeFileAtomic(join(runDir, 'candidates.csv'), candidatesCsv(records, frontIds));
-  writeFileAtomic(join(runDir, 'pareto.csv'), paretoCsv(records, config));
+  writeFileAtomic(join(runDir, 'pareto.csv'), paretoCsv(records, config, (id) => withFiles.has(id)));
   const generations = generationRows(records, config);
   writeFileAtomic(join(runDir, 'generations.csv'), generationsCsv(generations));
   writeFileAtomic(join(runDir, 'pareto.svg'), await renderParetoSvg(records, frontIds, runNameOf(runDir, config)));
@@ -179,14 +192,12 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
     await writeReportHtml(runDir, config, records, generations);
     return;
   }
-  writeFileAtomic(join(runDir, 'summary.md'), summaryMarkdown(records, config));
+  writeFileAtomic(join(runDir, 'summary.md'), summaryMarkdown(records, config, withFiles.size));
   const frontDir = join(runDir, 'front');
   rmSync(frontDir, { recursive: true, force: true });
-  mkdirSync(frontDir, { recursive: true });
-  for (const r of front) {
-    const source = join(runDir, 'candidates', r.id);
-    if (existsSync(source)) cpSync(source, join(frontDir, r.id), { recursive: true });
-  }
+  // No front/ at all rather than an empty one that reads as lost files.
+  if (withFiles.size) mkdirSync(frontDir, { recursive: true });
+  for (const id of withFiles) cpSync(join(runDir, 'candidates', id), join(frontDir, id), { recursive: true });
   await writeReportHtml(runDir, config, records, generations);
 }
 
@@ -261,8 +272,10 @@ export async function writeReportHtml(runDir: string, config: SearchConfig, reco
 
 function readJournalRun(runDir: string): { records: CandidateRecord[]; lines: CandidateRecord[]; config: SearchConfig } {
   const { config } = readRunConfig(runDir);
-  const { journal, entries } = Journal.open(join(runDir, JOURNAL_FILE));
-  journal.close();
+  const journalPath = join(runDir, JOURNAL_FILE);
+  // Without its journal a run has nothing to report: refused before anything is rewritten as empty.
+  if (!existsSync(journalPath)) throw new RunDirectoryError(journalPath, 'not found; nothing to report from (was this run started here?)');
+  const { entries } = readJournal(journalPath);
   const lines = entries.map(({ at: _at, ...r }) => r as CandidateRecord);
   return { records: latestRecords(lines), lines, config };
 }

@@ -201,10 +201,12 @@ export function createRunDir(config: SearchConfig, options: CreateRunDirOptions 
 }
 
 /**
- * A run's saved configuration and id, to resume it. A missing or edited
- * config.json is the search's configuration error, as it always was.
+ * A run's saved configuration and id, to resume it. A missing config.json is
+ * a missing run directory (exit 14, as for every other command); an edited
+ * one is the search's configuration error.
  */
 export function reopenRunDir(runDir: string): { config: SearchConfig; runId: string } {
+  if (!existsSync(join(runDir, CONFIG_FILE))) throw new RunDirectoryError(join(runDir, CONFIG_FILE), `not found; is ${runDir} a run directory?`);
   try {
     const { config, runId } = readRunConfig(runDir);
     return { config, runId };

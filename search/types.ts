@@ -23,9 +23,10 @@ export interface LatencyFigures {
   /**
    * Measured with the harness, or predicted: by the calibrated predictor when
    * its interval lies wholly inside or outside the latency limit (the
-   * measurement was skipped), or by the lookup table for a rejection.
+   * measurement was skipped), or by the lookup table for a rejection; or
+   * `formula`: the proxy evaluator's analytic stand-in, never measured.
    */
-  source: 'measured' | 'predicted';
+  source: 'measured' | 'predicted' | 'formula';
 }
 
 interface RecordBase {
