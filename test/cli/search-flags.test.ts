@@ -46,6 +46,16 @@ describe('nas search flags', () => {
     expect(spec).toEqual(trainedTeacherSpec(space, DEFAULT_TEACHER_EPOCHS, 28, 0, DEFAULT_TEACHER_THREADS));
   });
 
+  it('--seed 0, the default seed, is accepted; a negative seed is not', () => {
+    const program = buildProgram();
+    const search = program.commands.find((c) => c.name() === 'search')!;
+    search.action(() => {});
+    program.parse(['node', 'nas', 'search', '--seed', '0']);
+    expect(search.opts().seed).toBe(0);
+    expect(configFromFlags({ seed: 0, evaluator: 'proxy' }).seed).toBe(0);
+    expect(() => buildProgram().configureOutput({ writeErr: () => {} }).parse(['node', 'nas', 'search', '--seed', '1.5'])).toThrow('--seed must be an integer ≥ 0.');
+  });
+
   it('an unknown preset and a bad number are named', () => {
     expect(() => configFromFlags({ preset: 'weekend' })).toThrow("--preset: 'weekend' is not one of quickstart, overnight");
     const program = buildProgram();

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromFlags } from '../../cli/search.js';
+import { budgetText, searchPlanLines } from '../../cli/search-plan.js';
+
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
+
+describe('nas search prints its plan before anything slow', () => {
+  it('the overnight plan names the data, the teacher and its epochs, how candidates train, the budget and the run directory', () => {
+    const config = configFromFlags({ preset: 'overnight' });
+    const lines = searchPlanLines(config, 'results/overnight-fashion-mnist', config.budget, false);
+    expect(lines).toEqual([
+      'search: seed 0, evaluator real',
+      '  data: fashion-mnist (10% held out for validation)',
+      '  teacher: trains mobilenetv3-small for 20 epochs on 2 threads before the first candidate (once; cached after)',
+      expect.stringMatching(/^ {2}candidates: nsga2, 24 per generation; each trains 1 epoch of a 8000-image subset, \d+ at a time; the best 1\/3 of each rung train on, up to 3 rungs; slower than 1 ms p50 rejected$/),
+      '  budget: 1000 trained candidates or 8h00m (no new training after it), whichever comes first',
+      '  results: results/overnight-fashion-mnist (report.html after each generation; --resume results/overnight-fashion-mnist continues it)',
+    ]);
+    expect(budgetText({ generations: 3 })).toBe('3 generations');
+  });
+
+  it('`--preset overnight` prints the plan at once, before the teacher starts training (child process, killed after)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'plan-'));
+    const dir = join(root, 'run');
+    // The overnight preset on the bundled sample, so the run starts without the full dataset.
+    const child = spawn(process.execPath, [cli, 'search', '--preset', 'overnight', '--data', 'fashion-mnist-sample', '--dir', dir], {
+      env: { ...process.env, NAS_CACHE_DIR: join(root, 'cache') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.resume();
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (stderr.includes('  results: ')) resolve();
+      });
+      child.on('exit', () => resolve());
+    });
+    child.kill('SIGKILL');
+    await exited;
+    const lines = stderr.split('\n');
+    const first = lines.findIndex((l) => l.startsWith('search: seed 0'));
+    expect(first, stderr).toBe(0);
+    expect(lines.slice(0, 6).join('\n')).toMatch(/data: fashion-mnist-sample[^]*teacher: trains mobilenetv3-small for 20 epochs[^]*budget: 1000 trained candidates or 8h00m[^]*results: .*run/);
+    // Nothing of the teacher's training came before the plan.
+    expect(lines.slice(0, 6).some((l) => /^teacher: /.test(l))).toBe(false);
+  });
+});
