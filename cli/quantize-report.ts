@@ -1,13 +1,14 @@
 /** The lines `nas quantize` prints for one result: the choice, variants, sizes, accuracy, and float nodes with why. */
 import type { AccuracyResult } from '../compress/onnx-eval.js';
 import type { QuantizeFileResult } from '../compress/quantize-file.js';
+import { quantizeOutput, quantizeOutputLine } from './quantize-output.js';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
 const accuracy = (r: AccuracyResult | null) => (r === null ? '—' : r.state === 'measured' ? pct(r.accuracy) : 'skipped');
 
-/** `written`: the line saying what was written (cli/quantize-output.ts). */
-export function quantizeReport(r: QuantizeFileResult, written: string): string[] {
+/** `written`: the line saying what was written (cli/quantize-output.ts); by default as without --out. */
+export function quantizeReport(r: QuantizeFileResult, written = quantizeOutputLine(quantizeOutput(r.choice, r.output, undefined))): string[] {
   const lines: string[] = [];
   const p = r.input.plan;
   lines.push(`input ${r.input.name}: ${p.layout}, ${p.channels} channel(s), ${p.height ?? 'any'}×${p.width ?? 'any'}`);

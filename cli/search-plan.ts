@@ -30,14 +30,13 @@ function teacherText(config: SearchConfig): string {
 }
 
 function candidatesText(config: SearchConfig): string {
-  if (config.evaluator === 'proxy') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; accuracy and latency from formulas (nothing trains)`;
+  const limit = config.constraints.maxLatencyMs !== undefined ? `; slower than ${config.constraints.maxLatencyMs} ms p50 rejected` : '';
+  if (config.evaluator === 'proxy') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; accuracy and latency from formulas (nothing trains)${limit}`;
   const tr = config.training;
   const length = tr.epochs !== undefined ? `${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}` : `${tr.images} images`;
   const on = tr.subset !== undefined ? ` of a ${tr.subset}-image subset` : '';
   const fidelity = config.fidelity && config.fidelity.rungs > 1 ? `; the best 1/${config.fidelity.eta} of each rung train on, up to ${config.fidelity.rungs} rungs` : '';
-  const limit = config.constraints.maxLatencyMs !== undefined ? `; slower than ${config.constraints.maxLatencyMs} ms p50 rejected` : '';
-  const workers = config.evaluator === 'proxy' ? '' : `, ${config.workers} at a time`;
-  return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each trains ${length}${on}${workers}${fidelity}${limit}`;
+  return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each trains ${length}${on}, ${config.workers} at a time${fidelity}${limit}`;
 }
 
 /** The plan, one line per fact; `budget` is the run's (a resume's may replace config.json's). */

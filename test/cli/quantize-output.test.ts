@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../cli/index.js';
 import { quantizeOutput, quantizeOutputLine } from '../../cli/quantize-output.js';
 
-const model = join(import.meta.dirname, '..', 'fixtures', 'torch', 'relu6-net-28-c10-opset10.onnx');
+const model = join(import.meta.dirname, '..', 'fixtures', 'torch', 'tiny-resnet-28-c10-opset13.onnx');
 const fp32Kept = { state: 'fp32' as const, reason: 'no INT8 variant beats fp32 on this machine (fastest: all at 1.10× fp32\'s time): fp32 kept' };
 const int8 = { state: 'int8' as const, variant: 'all', latencyRatio: 0.6, accuracyDrop: 0.1, reason: 'all: fastest' };
 
