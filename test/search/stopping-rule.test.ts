@@ -12,14 +12,15 @@ describe('a search with no stopping rule', () => {
   it('is refused before its run directory is written, naming budget', async () => {
     const root = mkdtempSync(join(tmpdir(), 'no-stop-'));
     const run = join(root, 'run');
-    const search = runSearch(resolveSearchConfig({ evaluator: 'proxy', budget: {} }), { runDir: run });
+    // Without the check this search would never end: the signal bounds how long the test can take to fail.
+    const search = runSearch(resolveSearchConfig({ evaluator: 'proxy', budget: {} }), { runDir: run, signal: AbortSignal.timeout(10_000) });
     await expect(search).rejects.toThrow(SearchConfigError);
-    await expect(runSearch(resolveSearchConfig({ evaluator: 'proxy' }), { runDir: run })).rejects.toThrow(/config: budget: no stopping rule/);
+    await expect(runSearch(resolveSearchConfig({ evaluator: 'proxy' }), { runDir: run, signal: AbortSignal.timeout(10_000) })).rejects.toThrow(/config: budget: no stopping rule/);
     expect(existsSync(join(run, 'config.json'))).toBe(false);
 
     const file = join(root, 'forever.json');
     writeFileSync(file, JSON.stringify({ evaluator: 'proxy', budget: {} }));
-    const cliRun = spawnSync(process.execPath, [cli, 'search', '--config', file, '--dir', run], { encoding: 'utf8' });
+    const cliRun = spawnSync(process.execPath, [cli, 'search', '--config', file, '--dir', run], { encoding: 'utf8', timeout: 60_000 });
     expect(cliRun.status).toBe(7);
     expect(cliRun.stderr).toContain(`error: ${file}: budget: no stopping rule, the search would run forever; give budget.evaluations, budget.time, budget.generations, budget.images`);
     expect(existsSync(run)).toBe(false);
