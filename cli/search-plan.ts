@@ -23,6 +23,7 @@ export function budgetText(budget: SearchBudget): string {
 function teacherText(config: SearchConfig): string {
   const t = config.teacher;
   if (config.evaluator === 'proxy') return 'none (proxy evaluator: nothing trains)';
+  if (config.evaluator === 'supernet') return 'none (supernet evaluator: subnets are scored, not trained)';
   if (t === null) return 'none (candidates train on labels alone)';
   if ('onnx' in t) return `${t.onnx} (its logits are computed first, then cached)`;
   const threads = t.train.threads ?? 1;
@@ -32,6 +33,7 @@ function teacherText(config: SearchConfig): string {
 function candidatesText(config: SearchConfig): string {
   const limit = config.constraints.maxLatencyMs !== undefined ? `; slower than ${config.constraints.maxLatencyMs} ms p50 rejected` : '';
   if (config.evaluator === 'proxy') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; accuracy and latency from formulas (nothing trains)${limit}`;
+  if (config.evaluator === 'supernet') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from supernet ${config.supernet}, batch-norm statistics recomputed (no training)${limit}`;
   const tr = config.training;
   const length = tr.epochs !== undefined ? `${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}` : `${tr.images} images`;
   const on = tr.subset !== undefined ? ` of a ${tr.subset}-image subset` : '';

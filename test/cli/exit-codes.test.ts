@@ -67,7 +67,7 @@ describe('one fault, one exit code', () => {
   });
 
   it('a front with no model files exits with the same code in finalize and compress', async () => {
-    expect(EXIT_CODES.E_EMPTY_FRONT).toBe(16);
+    expect(EXIT_CODES.E_EMPTY_FRONT).toBe(17);
     for (const args of [['finalize', proxyRun, '--dry-run'], ['finalize', proxyRun], ['compress', proxyRun]]) {
       const r = await nas(...args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(EXIT_CODES.E_EMPTY_FRONT);

@@ -12,10 +12,11 @@ describe('a search with no stopping rule', () => {
   it('is refused before its run directory is written, naming budget', async () => {
     const root = mkdtempSync(join(tmpdir(), 'no-stop-'));
     const run = join(root, 'run');
-    // Without the check this search would never end: the signal bounds how long the test can take to fail.
-    const search = runSearch(resolveSearchConfig({ evaluator: 'proxy', budget: {} }), { runDir: run, signal: AbortSignal.timeout(10_000) });
+    // Without the check this search would never end: the signal bounds how long the test can take to fail
+    // (a proxy delay, so that the loop yields to the timer).
+    const search = runSearch(resolveSearchConfig({ evaluator: 'proxy', proxyDelayMs: 1, budget: {} }), { runDir: run, signal: AbortSignal.timeout(10_000) });
     await expect(search).rejects.toThrow(SearchConfigError);
-    await expect(runSearch(resolveSearchConfig({ evaluator: 'proxy' }), { runDir: run, signal: AbortSignal.timeout(10_000) })).rejects.toThrow(/config: budget: no stopping rule/);
+    await expect(runSearch(resolveSearchConfig({ evaluator: 'proxy', proxyDelayMs: 1 }), { runDir: run, signal: AbortSignal.timeout(10_000) })).rejects.toThrow(/config: budget: no stopping rule/);
     expect(existsSync(join(run, 'config.json'))).toBe(false);
 
     const file = join(root, 'forever.json');
