@@ -44,7 +44,7 @@ describe('one fault, one exit code', () => {
       [['search', '--time', 'soon'], /--time must be a duration such as 90s, 30m, 8h or 1h30m, got 'soon'/],
       [['search', '--algorithm', 'genetic'], /--algorithm must be one of nsga2, aging, random, got 'genetic'/],
       [['search', '--preset', 'weekend'], /--preset must be one of quickstart, overnight, got 'weekend'/],
-      [['search', '--evaluator', 'fast'], /--evaluator must be one of real, proxy, got 'fast'/],
+      [['search', '--evaluator', 'fast'], /--evaluator must be one of real, proxy, supernet, got 'fast'/],
       [['search', '--redis-run-ttl', '0s'], /--redis-run-ttl must be a duration over 0 s/],
       [['bench', model, '--shape', 'input:1xNx28'], /--shape 'input:1xNx28': expected \[name:\]D1xD2x… with positive integers/],
       [['bench-agent', '--port', '0'], /bench-agent needs a token: set NAS_AGENT_TOKEN/],
