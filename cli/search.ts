@@ -65,16 +65,15 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     constraints: { maxLatencyMs: o.maxLatency },
     fidelity: o.rungs === undefined ? undefined : { rungs: o.rungs },
   };
-  const budgetFlags = { evaluations: o.evaluations, time: o.time, generations: o.generations };
   // A budget on the command line replaces the file's or preset's budget as a whole.
-  const budget = Object.values(budgetFlags).some((v) => v !== undefined) ? budgetFlags : undefined;
+  const budget = budgetFromFlags(o);
   const defined = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, defined(v)]))
       : value;
   const apply = (base: Record<string, unknown>) => {
     const merged = mergeDeep(base, defined(flags) as Record<string, unknown>);
-    if (budget) merged.budget = defined(budget);
+    if (budget) merged.budget = budget;
     return merged;
   };
   if (o.config) {
