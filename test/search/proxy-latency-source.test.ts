@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
-import { readRunDirectory } from '../../search/run-directory.js';
+import { readRun } from '../../search/run-directory.js';
 
 describe('a proxy-evaluator run says what its numbers are', () => {
   it('records formula latency as `formula`, not `measured`, and writes no empty front/ (pareto.csv and summary.md point at no files)', async () => {
@@ -25,6 +25,6 @@ describe('a proxy-evaluator run says what its numbers are', () => {
     expect(summary).not.toContain('are in `front/<id>/`');
     expect(summary).toContain('formula latency p50: nothing was trained or measured');
     // The run directory still reads back, each front member without files.
-    expect(readRunDirectory(run).front.every((r) => r.frontDir === null)).toBe(true);
+    expect(readRun(run).front.every((r) => r.frontDir === null)).toBe(true);
   });
 });
