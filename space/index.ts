@@ -31,3 +31,5 @@ export type {
   SearchSpace,
   EvolutionarySearchSpace,
 } from './types.js';
+export { supernetSpace, checkSubnetSpace, subnetWeights, sampleSubnet, DEFAULT_SUPERNET_CHOICES } from './supernet.js';
+export type { SupernetSpace, SupernetFixedChoices, ElasticDimension } from './supernet.js';

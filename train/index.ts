@@ -32,3 +32,11 @@ export type {
   TrainingProgress,
   TrainingResult,
 } from './types.js';
+export { trainSupernet } from './supernet-train.js';
+export type { SupernetTrainOptions, SupernetTrainingResult, SupernetEpoch } from './supernet-train.js';
+export { DEFAULT_SUPERNET_RECIPE } from './supernet-phases.js';
+export type { SupernetRecipe, SupernetStrategy } from './supernet-phases.js';
+export { supernetFor } from './supernet-run.js';
+export { scoreSubnet } from './supernet-score.js';
+export { listSupernets, readSupernet, SupernetError } from './supernet-cache.js';
+export type { SupernetMeta } from './supernet-cache.js';

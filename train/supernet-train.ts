@@ -51,6 +51,7 @@ export interface SupernetEpoch {
   trainSeconds: number;
 }
 
+/** How {@link trainSupernet} resumes, reports and parallelises; all optional. */
 export interface SupernetTrainOptions {
   /** A checkpoint of the same supernet and recipe to resume from. */
   resumeFrom?: TrainingCheckpoint | null;
@@ -61,6 +62,7 @@ export interface SupernetTrainOptions {
   threads?: number;
 }
 
+/** A finished supernet training: the weights, the curve and what it cost. */
 export interface SupernetTrainingResult {
   /** The trained weights, layer by layer in planWeightShapes order. */
   weights: Float32Array[];
