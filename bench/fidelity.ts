@@ -55,6 +55,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { packageRoot } from '../locations.js';
+import { atLeast } from './flags.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { teacherSpecOf } from '../search/config-helpers.js';
 import { candidateSeed, sharedDataSeed } from '../train/candidate-seed.js';
@@ -97,13 +98,6 @@ const retestList = (value: string): Array<{ images: number; retests: number }> =
     if (!m || images < 1 || retests < 1) throw new InvalidArgumentError(`expected comma-separated image counts, each optionally xK (K ≥ 1 retests), got '${part}' in '${value}'`);
     return { images, retests };
   });
-const atLeast =
-  (min: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got '${value}'`);
-    return n;
-  };
 
 const program: Command = new Command('bench-fidelity')
   .option('--data <name|path>', 'dataset', 'fashion-mnist')

@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { packageRoot } from '../locations.js';
+import { atLeast } from './flags.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
 import { NAMED_SPACES } from '../space/defaults.js';
@@ -46,13 +47,6 @@ import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 import { agreement, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
 
-const atLeast =
-  (min: number) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number ≥ ${min}, got '${value}'`);
-    return n;
-  };
 const keys = (value: string): string[] => {
   const list = value.split(',');
   if (!list.every((k) => /^[0-9a-f]{20}$/.test(k))) throw new InvalidArgumentError(`expected supernet keys (20 hex digits, comma-separated), got '${value}'`);
