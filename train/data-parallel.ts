@@ -23,7 +23,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { builtFile } from '../locations.js';
-import { ReplicaThread } from './replica-thread.js';
+import { checkReplicasAgree, ReplicaThread } from './replica-thread.js';
 import { selectBackend } from './backend.js';
 import { captureCheckpoint, restoreCheckpoint } from './checkpoint.js';
 import { averageGradients, Replica, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
@@ -83,16 +83,6 @@ export async function trainDataParallel(
   const workers = Array.from({ length: threads - 1 }, (_, k) => Object.assign(new ReplicaThread<ReplicaRequest, ReplicaReply>(file, `data-parallel thread ${k + 1}`, { ...base, index: k + 1 } satisfies ReplicaInit), { index: k + 1 }));
 
   /** Every replica's trainable weights equal replica 0's, to the bit, or an error. */
-  const checkReplicasAgree = async (step: number) => {
-    for (const w of workers) w.post({ type: 'weights', step });
-    const reference = new Uint32Array(main.flatWeights().buffer);
-    for (const w of workers) {
-      const theirs = new Uint32Array((await w.next('weights')).weights.buffer);
-      const at = reference.findIndex((v, j) => v !== theirs[j]);
-      if (at >= 0) throw new Error(`data-parallel replicas diverged at step ${step}: replica ${w.index} differs from replica 0 at weight float ${at}`);
-    }
-  };
-
   let trainSeconds: number;
   try {
     for (const w of workers) {
@@ -133,7 +123,7 @@ export async function trainDataParallel(
 
       const ended = recordStep(start, step, n, lossValue, elapsed, options.onProgress);
       if (ended) {
-        await checkReplicasAgree(step);
+        await checkReplicasAgree(main.flatWeights(), workers, step);
         if (options.onEpoch) await options.onEpoch(await captureCheckpoint(model, main.optimizer, ended.loop, ended.epoch), model);
       }
     }

@@ -48,3 +48,22 @@ export class ReplicaThread<Request, Reply extends { type: string }> {
     await this.#worker.terminate();
   }
 }
+
+/**
+ * Asks every replica for its trainable weights at `step` and throws, naming
+ * the first that differs from `reference` (the main thread's) and where: the
+ * check both data-parallel trainings make at every epoch's end.
+ */
+export async function checkReplicasAgree(
+  reference: Float32Array,
+  threads: ReadonlyArray<{ label: string; post(request: { type: 'weights'; step: number }): void; next(type: 'weights'): Promise<{ weights: Float32Array }> }>,
+  step: number,
+): Promise<void> {
+  for (const t of threads) t.post({ type: 'weights', step });
+  const bits = new Uint32Array(reference.buffer, reference.byteOffset, reference.length);
+  for (const t of threads) {
+    const theirs = new Uint32Array((await t.next('weights')).weights.buffer);
+    const at = bits.findIndex((v, j) => v !== theirs[j]);
+    if (at >= 0) throw new Error(`replicas diverged at step ${step}: ${t.label} differs from the main thread at weight float ${at}`);
+  }
+}

@@ -7,7 +7,7 @@
  * strategies at equal cost.
  */
 import seedrandom from 'seedrandom';
-import { planNetwork } from '../space/plan.js';
+import { planCost, planNetwork } from '../space/plan.js';
 import { ALL_ELASTIC, sampleSubnet, stridesOf, type ElasticDimension, type SupernetSpace } from '../space/supernet.js';
 import type { Genome } from '../space/types.js';
 import type { DistillationOptions } from './types.js';
@@ -122,13 +122,8 @@ export function expectedStepMacs(space: SupernetSpace, strategy: SupernetStrateg
   return macs;
 }
 
+/** MACs per image of one subnet (plan.ts planCost, the space's own count). */
 export function subnetMacsOf(space: SupernetSpace, genome: Genome, data: { numClasses: number; inputChannels: number }): number {
-  const plan = planNetwork(genome, stridesOf(space.config), data);
-  let macs = 0;
-  for (const c of [plan.stem, ...plan.blocks.flatMap((b) => [b.expand, b.depthwise, b.project]), plan.head]) {
-    if (!c) continue;
-    macs += (c.depthwise ? c.kernel * c.kernel * c.outChannels : c.kernel * c.kernel * c.inChannels * c.outChannels) * c.outSize * c.outSize;
-  }
-  return macs + plan.classifier.inFeatures * plan.classifier.outFeatures;
+  return planCost(planNetwork(genome, stridesOf(space.config), data)).macs;
 }
 

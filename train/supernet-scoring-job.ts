@@ -47,7 +47,7 @@ export interface SubnetScoringTask {
 let cachedData: { key: string; contentHash: string; data: PreparedData; resized: ResizedSplits } | null = null;
 let cachedSupernet: { key: string; source: WeightSource; kernelTransform: boolean } | null = null;
 
-function dataFor(task: SubnetScoringTask): PreparedData {
+function dataFor(task: SubnetScoringTask): { data: PreparedData; resized: ResizedSplits } {
   const { job, dataSpec } = task;
   const key = JSON.stringify([dataSpec, job.data.validationFraction, job.data.seed]);
   if (cachedData?.key !== key) {
@@ -58,11 +58,7 @@ function dataFor(task: SubnetScoringTask): PreparedData {
   if (cachedData.contentHash !== job.data.contentHash) {
     throw new DatasetError(dataSpec, `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash})`);
   }
-  return cachedData.data;
-}
-
-function resizedFor(): ResizedSplits {
-  return cachedData!.resized;
+  return cachedData;
 }
 
 function supernetFor(job: SubnetScoringJob, data: PreparedData): { source: WeightSource; kernelTransform: boolean } {
@@ -89,13 +85,13 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Trai
   const job = parsed.data;
   const space = parseSearchSpace(job.space, 'scoring job: space');
   const genome = parseGenome(job.genome, space, 'scoring job: genome');
-  const data = dataFor({ job, dataSpec: task.dataSpec });
+  const { data, resized } = dataFor({ job, dataSpec: task.dataSpec });
   const supernet = supernetFor(job, data);
   await selectBackend(job.backend);
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, model } = await scoreSubnet(supernet.source, plan, { ...resizedFor().at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
+  const { accuracy, model } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
   try {
     const files = await candidateFilesOf(model, genome, strides, data);
     const seconds = (performance.now() - started) / 1000;

@@ -32,8 +32,8 @@ import { averageGradients, shardsOf, type BatchBuffers } from './data-parallel-r
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
 import { drawIndices, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './training-loop.js';
-import { phasesOf, phaseStarts, stepSubnets, subnetMacsOf, type SupernetRecipe } from './supernet-phases.js';
-import { ReplicaThread } from './replica-thread.js';
+import { phasesOf, phaseStarts, stepSubnets, type SupernetRecipe } from './supernet-phases.js';
+import { checkReplicasAgree, ReplicaThread } from './replica-thread.js';
 import { SupernetReplica } from './supernet-replica.js';
 import type { SupernetWorkerInit, SupernetWorkerReply, SupernetWorkerRequest } from './supernet-parallel-worker.js';
 import { SupernetWeights } from './supernet-weights.js';
@@ -70,8 +70,6 @@ export interface SupernetTrainingResult {
   epochs: SupernetEpoch[];
   imagesSeen: number;
   trainSeconds: number;
-  /** Subnet forward-backward passes × images × MACs: the compute spent, comparable across strategies. */
-  subnetMacs: number;
   backend: BackendChoice;
 }
 
@@ -157,7 +155,6 @@ export async function trainSupernet(
   const elapsed = () => previousSeconds + (performance.now() - started) / 1000;
   const epochs: SupernetEpoch[] = [];
   let epochLosses: number[] = [];
-  let subnetMacs = 0;
 
   try {
     for (const w of workers) {
@@ -179,7 +176,6 @@ export async function trainSupernet(
         indices.forEach((i, k) => batch.teacher!.set(teacher.logits.subarray(data.trainIndices[i] * teacher.classes, (data.trainIndices[i] + 1) * teacher.classes), k * teacher.classes));
       }
       const subnets = stepSubnets(space, phase, recipe, step);
-      for (const g of subnets) subnetMacs += n * subnetMacsOf(space, g, dataShape);
 
       const shards = shardsOf(n, threads);
       workers.forEach((w) => w.post({ type: 'step', step, shard: shards[w.index] }));
@@ -194,20 +190,14 @@ export async function trainSupernet(
       epochLosses.push(lossValue);
       const ended = recordStep(start, step, n, lossValue, elapsed, options.onProgress);
       if (ended) {
-        for (const w of workers) w.post({ type: 'weights', step });
-        const reference = new Uint32Array(main.flatWeights().buffer);
-        for (const w of workers) {
-          const theirs = new Uint32Array((await w.next('weights')).weights.buffer);
-          const at = reference.findIndex((v, j) => v !== theirs[j]);
-          if (at >= 0) throw new Error(`supernet replicas diverged at step ${step}: thread ${w.index} differs from the main thread at weight float ${at}`);
-        }
+        await checkReplicasAgree(main.flatWeights(), workers, step);
         const epoch: SupernetEpoch = { epoch: ended.epoch, phase: phase.name, loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length, trainSeconds: elapsed() };
         epochLosses = [];
         epochs.push(epoch);
         if (options.onEpoch) await options.onEpoch(await checkpointOf(weights.values(), main.optimizer, ended.loop, ended.epoch), epoch);
       }
     }
-    return { weights: weights.values(), plan, epochs, imagesSeen: start.imagesSeen, trainSeconds: elapsed(), subnetMacs, backend };
+    return { weights: weights.values(), plan, epochs, imagesSeen: start.imagesSeen, trainSeconds: elapsed(), backend };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
     main.dispose();
