@@ -156,8 +156,14 @@ export function writeSupernet(meta: SupernetMeta, weights: Float32Array[]): void
 export function readEpochs(key: string): SupernetCurvePoint[] {
   const file = supernetFiles(key).epochs;
   if (!existsSync(file)) return [];
-  const parsed = z.array(epochSchema).safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new SupernetError(file, `not a supernet training curve (${parsed.error.issues[0].message})`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new SupernetError(file, `cannot be read as JSON (${(error as Error).message.split('\n')[0]}); --fresh starts the supernet over`);
+  }
+  const parsed = z.array(epochSchema).safeParse(value);
+  if (!parsed.success) throw new SupernetError(file, `${parsed.error.issues[0].path.join('.') || '(root)'}: ${parsed.error.issues[0].message}; --fresh starts the supernet over`);
   return parsed.data;
 }
 
