@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import seedrandom from 'seedrandom';
 import { quantizeModel } from '../onnx/quantize.js';
+import { randomCalibrationBatch } from './deployed-latency.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
@@ -89,10 +90,7 @@ export async function candidateModelBytes(space: MobileNetSpace, genome: Genome,
   const fp32 = buildOnnxModel(plan, randomWeights(plan));
   if (precision === 'fp32') return fp32;
   // Latency does not depend on the calibration values; one seeded batch sets the ranges.
-  const rng = seedrandom(`int8-calibration:${space.id(genome)}`);
-  const dims = [1, plan.inputChannels, plan.resolution, plan.resolution];
-  const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
-  return (await quantizeModel(fp32, space.id(genome), [{ data, dims }])).bytes;
+  return (await quantizeModel(fp32, space.id(genome), [randomCalibrationBatch(plan, space.id(genome))])).bytes;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { measurementSchema } from './schema.js';
+import { withRatiosToFirst, type ComparedMeasurement } from './compare.js';
 import type { Measurement, MeasureOptions } from './types.js';
 
 /** A bench agent to measure on. */
@@ -54,4 +55,16 @@ export async function measureRemote(
   if (parsed.success) return { ...parsed.data, model: name } as Measurement;
   const message = (json as { error?: unknown }).error;
   return failed(`agent answered ${response.status}: ${typeof message === 'string' ? message : 'unexpected JSON'}`);
+}
+
+/**
+ * Several models measured on a bench agent, each in its own request, one
+ * after another (the agent measures one model per request), with each p50
+ * as a ratio to the first model's. Not interleaved like compare.ts: the
+ * agent's machine is the user's device, usually quieter than a shared VM.
+ */
+export async function compareRemote(target: RemoteTarget, models: Array<{ name: string; source: string | Uint8Array }>, options: MeasureOptions = {}): Promise<ComparedMeasurement[]> {
+  const rows: Measurement[] = [];
+  for (const m of models) rows.push(await measureRemote(target, m.source, m.name, options));
+  return withRatiosToFirst(rows);
 }

@@ -1,11 +1,11 @@
 /** `nas quantize` and `nas compress`. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_MAX_LATENCY_RATIO } from '../compress/int8-choice.js';
+import { DEFAULT_MAX_LATENCY_RATIO } from '../benchmarks/int8-choice.js';
 import { toFloat16Model } from '../onnx/fp16.js';
 import { CompressError } from '../onnx/model.js';
 import { compressRun } from '../compress/compress-run.js';
-import { DEFAULT_MAX_ACCURACY_DROP } from '../compress/int8-choice.js';
+import { DEFAULT_MAX_ACCURACY_DROP } from '../benchmarks/int8-choice.js';
 import { DEFAULT_CALIBRATION_IMAGES, quantizeFile } from '../compress/quantize-file.js';
 import { INPUT_SCALES, type InputScale } from '../train/input-adapter.js';
 import { quantizeOutput, quantizeOutputLine } from './quantize-output.js';

@@ -6,7 +6,7 @@
  * and the output says which one it is. Without `--out` a lost INT8 writes
  * nothing: the input file is the model to use.
  */
-import type { Int8Choice } from '../compress/int8-choice.js';
+import type { Int8Choice } from '../benchmarks/int8-choice.js';
 
 /** What ends up at the output path. */
 export type QuantizeOutput =

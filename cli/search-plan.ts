@@ -41,6 +41,20 @@ function candidatesText(config: SearchConfig): string {
   return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each trains ${length}${on}, ${config.workers} at a time${fidelity}${limit}`;
 }
 
+function latencyText(config: SearchConfig): string {
+  if (config.evaluator === 'proxy') return 'a formula of MACs and depth (nothing is measured)';
+  const l = config.latency;
+  const where = l.agent ? `on the bench agent at ${l.agent}` : 'on this machine';
+  const threads = `${l.threads} thread${l.threads === 1 ? '' : 's'}`;
+  const precision = {
+    fp32: 'the fp32 model',
+    int8: 'the INT8 model compress would ship (its fastest variant, measured against fp32)',
+    best: 'fp32 or INT8, whichever compress would ship (both measured, interleaved)',
+  }[l.precision];
+  const table = l.predictorSlack !== undefined && l.precision !== 'fp32' ? ' (the fp32 lookup table rejects nothing in this run)' : '';
+  return `p50 of ${precision}, ${threads}, ${where}${table}`;
+}
+
 /** The plan, one line per fact; `budget` is the run's (a resume's may replace config.json's). */
 export function searchPlanLines(config: SearchConfig, runDir: string, budget: SearchBudget, resumed: boolean): string[] {
   return [
@@ -48,6 +62,7 @@ export function searchPlanLines(config: SearchConfig, runDir: string, budget: Se
     `  data: ${config.data} (${Math.round(config.validationFraction * 100)}% held out for validation)`,
     `  teacher: ${teacherText(config)}`,
     `  candidates: ${candidatesText(config)}`,
+    `  latency: ${latencyText(config)}`,
     `  budget: ${budgetText(budget)}`,
     `  results: ${runDir} (report.html after each generation; --resume ${runDir} continues it)`,
   ];

@@ -9,6 +9,7 @@ import { PRESETS } from '../search/presets.js';
 import { rejectionText, reportFromJournal } from '../search/report.js';
 import type { CandidateRecord, EvaluatedRecord } from '../search/types.js';
 import { summariseGenome } from '../space/genome.js';
+import { LATENCY_PRECISIONS } from '../benchmarks/deployed-latency.js';
 import { action, choiceFlag, durationFlag, EXIT_CODES, nonNegativeInt, numberFlag, positiveInt, UsageError } from './errors.js';
 import { outputOf, outputOptions, type OutputFlags } from './output.js';
 import { formatClock, progressBar, type ProgressBar } from './progress.js';
@@ -30,6 +31,8 @@ export interface SearchFlags extends OutputFlags {
   algorithm?: string;
   workers?: number;
   maxLatency?: number;
+  precision?: string;
+  latencyThreads?: number;
   evaluator?: string;
   redis?: string;
   /** Seconds (the flag takes a duration). */
@@ -63,6 +66,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
+    latency: { precision: o.precision, threads: o.latencyThreads },
     fidelity: o.rungs === undefined ? undefined : { rungs: o.rungs },
   };
   // A budget on the command line replaces the file's or preset's budget as a whole.
@@ -97,7 +101,7 @@ function withStoppingRule(config: SearchConfig, source: string): SearchConfig {
 const IGNORED_ON_RESUME: ReadonlyArray<readonly [keyof SearchFlags, string]> = [
   ['config', '--config'], ['preset', '--preset'], ['dir', '--dir'], ['name', '--name'], ['seed', '--seed'], ['data', '--data'],
   ['population', '--population'], ['algorithm', '--algorithm'], ['workers', '--workers'], ['maxLatency', '--max-latency'],
-  ['evaluator', '--evaluator'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
+  ['precision', '--precision'], ['latencyThreads', '--latency-threads'], ['evaluator', '--evaluator'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
 ];
 
 /** Which of the given flags `--resume` ignores; exported for tests. */
@@ -113,7 +117,7 @@ export function budgetFromFlags(o: SearchFlags): SearchBudget | undefined {
 
 /** A front member for JSON output. */
 function frontJson(r: EvaluatedRecord) {
-  return { id: r.id, accuracy: r.accuracy, latencyP50: r.latency.p50, latencyP90: r.latency.p90, latencySource: r.latency.source, params: r.params, macs: r.macs, generation: r.generation, genome: summariseGenome(r.genome) };
+  return { id: r.id, accuracy: r.accuracy, latencyP50: r.latency.p50, latencyP90: r.latency.p90, latencySource: r.latency.source, latencyPrecision: r.latency.precision ?? 'fp32', ...(r.latency.int8Variant ? { int8Variant: r.latency.int8Variant } : {}), params: r.params, macs: r.macs, generation: r.generation, genome: summariseGenome(r.genome) };
 }
 
 /** Files a run's results are in, those that are there. */
@@ -126,7 +130,7 @@ const silentBar: ProgressBar = { update() {}, log() {}, stop() {} };
 export function describeRecord(r: CandidateRecord): string {
   switch (r.state) {
     case 'evaluated':
-      return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms, ${r.params} params`;
+      return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms${r.latency.precision === 'int8' ? ` (INT8, ${r.latency.int8Variant})` : ''}, ${r.params} params`;
     case 'rejected':
       return `rejected: ${rejectionText(r)}`;
     case 'failed':
@@ -152,6 +156,8 @@ export function registerSearch(program: Command): void {
     .option('--algorithm <name>', 'nsga2, aging or random', choiceFlag('--algorithm', ['nsga2', 'aging', 'random']))
     .option('--workers <n>', 'training workers (one candidate each)', positiveInt('--workers'))
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
+    .option('--precision <p>', "the precision latency is measured in: fp32 (default), int8 (the INT8 model compress would ship) or best (whichever of the two compress would ship)", choiceFlag('--precision', LATENCY_PRECISIONS))
+    .option('--latency-threads <n>', "the deployment's intra-op threads; candidates are measured with this many (default 1)", positiveInt('--latency-threads'))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")

@@ -13,55 +13,15 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { selectBackend } from '../train/backend.js';
 import { parseNpy, type NpyArray } from '../train/datasets/npz.js';
-import type { PreparedData } from '../train/datasets/prepared.js';
-import { adaptBatch, InputAdaptationError, planOnnxInput, type InputScale, type OnnxInputPlan } from '../train/input-adapter.js';
+import type { InputScale, OnnxInputPlan } from '../train/input-adapter.js';
 import type { Normalisation, TensorSplit } from '../train/types.js';
-import { CompressError, decodeModel } from '../onnx/model.js';
+import { CompressError } from '../onnx/model.js';
 import type { CalibrationBatch } from '../onnx/quantize.js';
 
-/** Images per calibration batch when the model's batch size is free. */
-export const CALIBRATION_BATCH = 32;
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
-/** A model's image input: its name, and the layout, channels and size it takes. */
-export interface ModelInput {
-  name: string;
-  plan: OnnxInputPlan;
-}
-
-/** Reads the first input of an ONNX model and plans how images reach it. */
-export function modelInput(bytes: Uint8Array, path: string, layout?: 'NCHW' | 'NHWC'): ModelInput {
-  const input = decodeModel(bytes, path).graph!.input?.[0];
-  if (!input) throw new CompressError(`${path}: the model has no input`);
-  const shape = (input.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : (d.dimParam ?? '?')));
-  try {
-    return { name: input.name!, plan: planOnnxInput(shape, layout, path) };
-  } catch (error) {
-    if (error instanceof InputAdaptationError) throw new CompressError(error.message);
-    throw error;
-  }
-}
-
-/** Batch dimensions of `n` images for the model of `plan`. */
-export function batchDims(plan: OnnxInputPlan, n: number, height: number, width: number): number[] {
-  return plan.layout === 'NCHW' ? [n, plan.channels, height, width] : [n, height, width, plan.channels];
-}
-
-/** Batches of `count` images of a split, adapted to the model (a fixed model batch size drops the remainder). */
-export async function adaptedBatches(split: TensorSplit, count: number, plan: OnnxInputPlan, data: Pick<PreparedData, 'normalisation'>, scale: InputScale): Promise<CalibrationBatch[]> {
-  await selectBackend();
-  const size = plan.batch ?? CALIBRATION_BATCH;
-  const total = Math.min(count, split.count);
-  const h = plan.height ?? split.height;
-  const w = plan.width ?? split.width;
-  const batches: CalibrationBatch[] = [];
-  for (let start = 0; start + (plan.batch ?? 1) <= total; start += size) {
-    const n = Math.min(size, total - start);
-    batches.push({ data: adaptBatch(split, start, n, plan, data, scale), dims: batchDims(plan, n, h, w) });
-  }
-  if (!batches.length) throw new CompressError(`the model takes batches of ${plan.batch} images; calibration has only ${total}`);
-  return batches;
-}
+export { adaptedBatches, batchDims, CALIBRATION_BATCH, modelInput, type ModelInput } from '../train/calibration-batches.js';
+import { adaptedBatches, CALIBRATION_BATCH, type ModelInput } from '../train/calibration-batches.js';
 
 /** Decodes one PNG or JPEG to RGB(A) bytes, naming the file when it cannot. */
 function decodeImage(file: string): { width: number; height: number; rgba: Uint8Array } {

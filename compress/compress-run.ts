@@ -27,6 +27,7 @@ import { renderCompressionSvg } from './plot.js';
 import { pruneCandidate, snapshotWeights } from './prune-candidate.js';
 import type { CompressInput, CompressionRow, CompressOptions } from './types.js';
 import { accuracyValue, int8Outcome, quantizeFile } from './quantize-file.js';
+import { INT8_VARIANTS } from '../benchmarks/int8-variants.js';
 
 /**
  * Runs the compression stage over the front of the run the caller read;
@@ -79,7 +80,14 @@ export async function compressRun(run: CompressInput, options: CompressOptions =
     const variants: Array<{ variant: CompressionRow['variant']; path: string; params: number; macs: number; accuracy: number; bytes: number; choice?: string }> = [];
     log(`${id}: quantizing (INT8 variants measured against fp32)`);
     const quantizeOptions = { calibrationImages: options.calibrationImages, method: options.method, maxAccuracyDrop: options.maxAccuracyDrop, latencyTime: options.latencyTime, onProgress: log };
-    const q = await quantizeFile(fp32Path, { ...quantizeOptions, out: join(target, 'model.int8.onnx') }, data);
+    // A search for INT8 deployment measured this member as one INT8 variant: that is the model kept.
+    const member = run.front.find((r) => r.id === id);
+    const searchedInt8 = config.latency?.precision === 'int8' && member?.latencyPrecision === 'int8' && member.int8Variant ? member.int8Variant : null;
+    const variantSpec = searchedInt8 === null ? undefined : INT8_VARIANTS.filter((v) => v.name === searchedInt8);
+    if (variantSpec && !variantSpec.length) throw new CompressError(`${join(frontDir, id)}: the search measured INT8 variant '${searchedInt8}', which this version does not build (${INT8_VARIANTS.map((v) => v.name).join(', ')})`);
+    if (searchedInt8) log(`${id}: keeping INT8 variant ${searchedInt8}, the model the search measured (latency.precision int8)`);
+    const keep = variantSpec ? { variants: variantSpec, maxLatencyRatio: Infinity } : {};
+    const q = await quantizeFile(fp32Path, { ...quantizeOptions, ...keep, out: join(target, 'model.int8.onnx') }, data);
     variants.push({ variant: 'fp32', path: fp32Path, params: file.params, macs: file.macs, accuracy: accuracyValue(q.fp32Accuracy), bytes: q.fp32Bytes });
     variants.push({ variant: 'int8', params: file.params, macs: file.macs, ...int8Outcome(q, fp32Path) });
     if (options.prune !== false) {

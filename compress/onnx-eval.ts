@@ -15,7 +15,8 @@ import { batchDims } from './calibration-data.js';
 const EVAL_BATCH = 256;
 
 /** Test accuracy of a model, or why it was not measured (e.g. its classes differ from the data's). */
-export type AccuracyResult = { state: 'measured'; accuracy: number } | { state: 'skipped'; reason: string };
+export type { AccuracyResult } from '../benchmarks/int8-variants.js';
+import type { AccuracyResult } from '../benchmarks/int8-variants.js';
 
 /** Top-1 accuracy of an ONNX model (its first output) over a split. */
 export async function onnxAccuracy(

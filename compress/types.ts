@@ -11,7 +11,7 @@ export interface CompressInput {
   /** The run directory: compress writes compressed/, compression.csv and compression.svg there. */
   dir: string;
   /** The front, best accuracy first: each member's id and its files (`front/<id>`), or null when it has none. */
-  front: ReadonlyArray<{ id: string; frontDir: string | null }>;
+  front: ReadonlyArray<{ id: string; frontDir: string | null; latencyPrecision?: 'fp32' | 'int8'; int8Variant?: string | null }>;
   /** The run's teacher-logits key in the cache (null: no teacher). */
   teacherKey: string | null;
   /** The run's dataset, loaded. */
@@ -20,6 +20,12 @@ export interface CompressInput {
   config: {
     validationFraction: number;
     seed: number;
+    /**
+     * What the search measured latency in: under `int8` a member's INT8 model is what
+     * the user deploys, so compress keeps the variant the search measured (however fast)
+     * instead of choosing again. Absent: fp32.
+     */
+    latency?: { precision: 'fp32' | 'int8' | 'best' };
     training: { batchSize: number; optimizer: OptimizerName; learningRate?: number; temperature: number; alpha: number };
   };
 }

@@ -13,6 +13,7 @@ import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
 import { TEACHER_ARCHITECTURES } from '../train/teacher-types.js';
 import { redisUrlProblem } from './redis-url.js';
+import { LATENCY_PRECISIONS } from '../benchmarks/deployed-latency.js';
 import { CodedError } from '../errors.js';
 
 /** A duration: seconds, or a string like `90s`, `30m`, `8h`, `1h30m`. */
@@ -143,8 +144,19 @@ export const searchConfigSchema = z.strictObject({
     .strictObject({
       iterations: z.number().int().positive().default(100),
       time: z.number().positive().default(500),
+      /** The deployment's intra-op threads: candidates are measured with this many. */
       threads: z.number().int().positive().default(1),
-      /** Reject without measuring when the lookup table predicts over maxLatencyMs × this. */
+      /**
+       * The precision a candidate's latency is of (benchmarks/deployed-latency.ts): `fp32`
+       * models; `int8`, the INT8 model compress would ship (its fastest variant, measured
+       * against fp32); `best`, whichever of the two compress would ship. Constraints apply
+       * to this latency; front/ holds the model in this precision.
+       */
+      precision: z.enum(LATENCY_PRECISIONS).default('fp32'),
+      /**
+       * Reject without measuring when the lookup table predicts over maxLatencyMs × this.
+       * The table is of fp32 ops, so runs measuring another precision do not use it.
+       */
       predictorSlack: z.number().min(1).optional(),
       /**
        * A predictor file from `nas predictor build` (fp32, this space, this target):
@@ -251,6 +263,12 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   }
   if (config.evaluator === 'supernet' && config.fidelity !== undefined) {
     throw new SearchConfigError(`${source}: fidelity: rungs train candidates further; a supernet's subnets are scored, not trained (drop fidelity, or use "evaluator": "real")`);
+  }
+  if (config.latency.precision !== 'fp32' && config.evaluator === 'proxy') {
+    throw new SearchConfigError(`${source}: latency.precision: the proxy evaluator's latency is a formula of MACs and depth, no model is measured; use "evaluator": "real" or "supernet" to measure ${config.latency.precision}`);
+  }
+  if (config.latency.precision === 'best' && config.latency.predictor !== undefined) {
+    throw new SearchConfigError(`${source}: latency.predictor: a predictor stands for one precision and "best" picks fp32 or INT8 per candidate by measuring both; use precision "int8" with an int8 predictor, or drop the predictor`);
   }
   if (config.training.epochs === undefined && config.training.images === undefined) config.training.epochs = 1;
   return config;

@@ -13,7 +13,9 @@ import { LatencyPool } from '../benchmarks/pool.js';
 import { LatencyPredictor } from '../benchmarks/predictor.js';
 import { localTarget, remoteTarget } from '../benchmarks/predictor-build.js';
 import { checkPredictor, loadPredictor, predictInterval, spaceFingerprint, type PredictorFile } from '../benchmarks/predictor-file.js';
-import { measureRemote } from '../benchmarks/remote.js';
+import { compareRemote, measureRemote } from '../benchmarks/remote.js';
+import { deployedLatency, randomCalibrationBatch } from '../benchmarks/deployed-latency.js';
+import type { CompareModels } from '../benchmarks/int8-variants.js';
 import { buildOnnxModel } from '../space/build-onnx.js';
 import { randomWeights } from '../space/random-weights.js';
 import type { MobileNetSpace } from '../space/space.js';
@@ -129,7 +131,7 @@ export class RealEvaluator implements CandidateEvaluator {
 
   constructor(private readonly o: RealEvaluatorOptions) {
     this.#tablePath = join(o.runDir, 'latency-table.json');
-    this.#predictor = o.config.latency.predictorSlack ? LatencyPredictor.load(this.#tablePath) : null;
+    this.#predictor = o.config.latency.predictorSlack && o.config.latency.precision === 'fp32' ? LatencyPredictor.load(this.#tablePath) : null;
     this.#calibrated = o.config.latency.predictor ? loadPredictor(o.config.latency.predictor) : null;
   }
 
@@ -140,7 +142,8 @@ export class RealEvaluator implements CandidateEvaluator {
       checkPredictor(this.o.config.latency.predictor!, this.#calibrated, {
         environment: await target.environment(threads),
         spaceFingerprint: spaceFingerprint(this.o.space.config, this.o.space.data),
-        precision: 'fp32',
+        // resolveSearchConfig refuses a predictor under `best`.
+        precision: this.o.config.latency.precision === 'int8' ? 'int8' : 'fp32',
       });
       this.#calibratedChecked = true;
     }
@@ -163,9 +166,13 @@ export class RealEvaluator implements CandidateEvaluator {
     const { latency } = this.o.config;
     const options = { iterations: latency.iterations, time: latency.time, session: { intraOpThreads: latency.threads } };
     const bytes = buildOnnxModel(plan, randomWeights(plan));
-    const m = latency.agent
-      ? await measureRemote({ url: latency.agent, token: process.env.NAS_AGENT_TOKEN ?? '' }, bytes, id, options)
-      : await this.#latencyPool.measure(bytes, id, options);
+    const agent = latency.agent ? { url: latency.agent, token: process.env.NAS_AGENT_TOKEN ?? '' } : null;
+    if (latency.precision !== 'fp32') {
+      const compare: CompareModels = agent ? (models, o) => compareRemote(agent, models, o) : (models, o) => this.#latencyPool.compare(models, o);
+      const d = await deployedLatency(bytes, id, latency.precision, { compare, time: latency.time, threads: latency.threads, calibration: [randomCalibrationBatch(plan, id)] });
+      return { p50: d.p50, p90: d.p90, source: 'measured', precision: d.precision, ...(d.int8Variant ? { int8Variant: d.int8Variant } : {}), fp32P50: d.fp32P50 };
+    }
+    const m = agent ? await measureRemote(agent, bytes, id, options) : await this.#latencyPool.measure(bytes, id, options);
     if (m.state === 'errored') throw new Error(m.error.message);
     return { p50: m.stats.p50, p90: m.stats.p90, source: 'measured' };
   }

@@ -151,7 +151,8 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
     for (const p of promotions) submit(p);
 
     const limit = constraints.maxLatencyMs;
-    const slack = ctx.config.latency.predictorSlack;
+    // The lookup table predicts fp32: an INT8 model can be twice as fast, so it rejects only fp32 runs' candidates.
+    const slack = ctx.config.latency.precision === 'fp32' ? ctx.config.latency.predictorSlack : undefined;
     if (limit !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
     let accepted = 0;
     for (const f of feasible) {
@@ -164,9 +165,10 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
       // A calibrated predictor's interval wholly inside or outside the limit saves the measurement.
       const decision = limit !== undefined ? decideLatency(ctx.evaluator.predictLatencyInterval?.(f.genome) ?? null, limit) : null;
       if (decision && decision.state !== 'uncertain') {
-        const latency = { p50: decision.predicted.p50, p90: decision.predicted.p90, source: 'predicted' as const };
+        // A predictor stands for one precision (checked when it was loaded): int8 runs predict INT8 latency.
+        const latency = { p50: decision.predicted.p50, p90: decision.predicted.p90, source: 'predicted' as const, ...(ctx.config.latency.precision === 'int8' ? { precision: 'int8' as const } : {}) };
         if (decision.state === 'outside') ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit: limit!, latency });
-        else accept(latency);
+        else accept(journaledLatency(latency));
         continue;
       }
       const predicted = limit !== undefined && slack !== undefined ? ctx.evaluator.predictLatency?.(f.genome) ?? null : null;
@@ -185,7 +187,7 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
         ctx.onRecord({ ...base, state: 'rejected', constraint: 'maxLatencyMs', value: latency.p50, limit, latency });
         continue;
       }
-      accept({ p50: latency.p50, p90: latency.p90, source: latency.source });
+      accept(journaledLatency(latency));
     }
     // Promotions were held first and are usually the longest; new candidates follow, longest first.
     for (const work of held) lanes.add(work);
@@ -195,4 +197,16 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
   }
   if (setupFault) throw setupFault;
   return !cancel.signal.aborted && skipped === 0 && overBudget === 0;
+}
+
+/** The latency fields a record keeps (an evaluator may return more). */
+function journaledLatency(l: LatencyFigures): LatencyFigures {
+  return {
+    p50: l.p50,
+    p90: l.p90,
+    source: l.source,
+    ...(l.precision !== undefined ? { precision: l.precision } : {}),
+    ...(l.int8Variant !== undefined ? { int8Variant: l.int8Variant } : {}),
+    ...(l.fp32P50 !== undefined ? { fp32P50: l.fp32P50 } : {}),
+  };
 }

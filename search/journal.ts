@@ -20,7 +20,14 @@ export class JournalError extends CodedError {
   readonly code = 'E_JOURNAL';
 }
 
-const latency = z.object({ p50: z.number(), p90: z.number(), source: z.enum(['measured', 'predicted', 'formula']) });
+const latency = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  source: z.enum(['measured', 'predicted', 'formula']),
+  precision: z.enum(['fp32', 'int8']).optional(),
+  int8Variant: z.string().optional(),
+  fp32P50: z.number().optional(),
+});
 const rung = z.number().int().min(0);
 const base = { id: z.string(), generation: z.number().int(), genome: genomeSchema, params: z.number(), macs: z.number(), at: z.string() };
 const recordSchema = z.discriminatedUnion('state', [

@@ -17,12 +17,13 @@ import { readRunConfig, readTeacherKey, RunDirectoryError } from './run-director
 import { JOURNAL_FILE, readJournal } from './journal.js';
 import { frontOf, hypervolumeOf, referencePoint } from './objectives.js';
 import { renderParetoSvg } from './plot.js';
+import { writeFrontInt8Models } from './front-int8.js';
 import { reportPageData, type GenerationRow, type ReportTable } from './report-html.js';
 import { renderReportHtml, vegaBrowserRuntime } from './report-page.js';
 import type { TeacherFacts } from './report-teacher.js';
 import { readTeacherMeta } from '../train/teacher.js';
 import { DEFAULT_TEACHER_ARCHITECTURE } from '../train/teacher-types.js';
-import type { CandidateRecord } from './types.js';
+import type { CandidateRecord, EvaluatedRecord } from './types.js';
 
 const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
 
@@ -45,6 +46,9 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
     latency_p50_ms: round(r.latency?.p50, 5),
     latency_p90_ms: round(r.latency?.p90, 5),
     latency_source: r.latency?.source ?? '',
+    latency_precision: r.latency ? (r.latency.precision ?? 'fp32') : '',
+    int8_variant: r.latency?.int8Variant ?? '',
+    fp32_latency_p50_ms: round(r.latency?.fp32P50, 5),
     accuracy: r.state === 'evaluated' ? round(r.accuracy, 5) : '',
     train_seconds: r.state === 'evaluated' ? round(r.trainSeconds, 2) : '',
     images_per_second: r.state === 'evaluated' ? round(r.imagesPerSecond, 1) : '',
@@ -56,7 +60,7 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
   return stringify(rows, {
     header: true,
     cast: { boolean: (v) => (v ? 'true' : 'false') },
-    columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained'],
+    columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained'],
   });
 }
 
@@ -67,6 +71,8 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
     accuracy: round(r.accuracy, 5),
     latency_p50_ms: round(r.latency.p50, 5),
     latency_p90_ms: round(r.latency.p90, 5),
+    latency_precision: r.latency.precision ?? 'fp32',
+    int8_variant: r.latency.int8Variant ?? '',
     params: r.params,
     macs: r.macs,
     generation: r.generation,
@@ -75,7 +81,7 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
     rung: r.rung ?? '',
     images_trained: r.imagesTrained ?? '',
   }));
-  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'params', 'macs', 'generation', 'genome', 'files', 'rung', 'images_trained'] });
+  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'latency_precision', 'int8_variant', 'params', 'macs', 'generation', 'genome', 'files', 'rung', 'images_trained'] });
 }
 
 /** rungs.csv (multi-fidelity runs): every rung result in the order it was journaled. */
@@ -124,6 +130,19 @@ export function latencySavedLine(records: readonly CandidateRecord[]): string {
   return `- latency measurements saved by the predictor: ${predicted.length} (${predicted.length - rejected} accepted and ${rejected} rejected on a prediction)`;
 }
 
+/** `int8 (all)` for a latency measured as an INT8 variant, else `fp32`. */
+const precisionCell = (r: EvaluatedRecord) => (r.latency.precision === 'int8' ? `int8 (${r.latency.int8Variant})` : 'fp32');
+
+/** What latency stands for in this run: the precision and threads, and under `best` how the front split. */
+export function latencyPrecisionLine(config: SearchConfig, front: readonly EvaluatedRecord[]): string {
+  const l = config.latency;
+  const threads = `${l.threads} thread${l.threads === 1 ? '' : 's'}`;
+  if (l.precision === 'fp32') return `- latency: fp32 models, ${threads}`;
+  if (l.precision === 'int8') return `- latency: the INT8 model compress would ship (fastest variant), ${threads}`;
+  const int8 = front.filter((r) => r.latency.precision === 'int8').length;
+  return `- latency: fp32 or INT8, whichever compress would ship, ${threads}; on the front ${int8} INT8 and ${front.length - int8} fp32`;
+}
+
 /** What a candidate's accuracy was read on: the validation split, and the training images outside the subset where the config asks. */
 export function accuracyImagesLine(config: SearchConfig): string {
   const { subset, validateOutsideSubset } = config.training;
@@ -148,6 +167,7 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
     `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
     `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
     accuracyImagesLine(config),
+    latencyPrecisionLine(config, front),
     latencySavedLine(records),
     `- hypervolume: ${hypervolumeOf(records, config).toFixed(6)} (reference point accuracy ${-ref[0]}, latency ${ref[1]} ms${ref[2] !== undefined ? `, ${config.thirdObjective} ${ref[2]}` : ''})`,
     '',
@@ -155,12 +175,12 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
       ? '## Pareto front (proxy accuracy vs formula latency p50: nothing was trained or measured)'
       : '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
     '',
-    '| id | accuracy | p50 ms | p90 ms | params | MMACs | genome |',
-    '|---|---:|---:|---:|---:|---:|---|',
-    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${markdownCell(summariseGenome(r.genome))} |`),
+    '| id | accuracy | p50 ms | p90 ms | precision | params | MMACs | genome |',
+    '|---|---:|---:|---:|---|---:|---:|---|',
+    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${precisionCell(r)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${markdownCell(summariseGenome(r.genome))} |`),
     '',
     withFiles > 0
-      ? 'Each front member\'s `genome.json`, `model.onnx` and tfjs `model.json` are in `front/<id>/`.'
+      ? `Each front member's \`genome.json\`, \`model.onnx\` and tfjs \`model.json\` are in \`front/<id>/\`${front.some((r) => r.latency.precision === 'int8') ? '; INT8 members also have `model.int8.onnx`, the model their latency is of' : ''}.`
       : `No model files: ${config.evaluator === 'proxy' ? 'the proxy evaluator trains no model, so' : 'no front member left files, so'} there is no \`front/\` directory.`,
     'Validation accuracy is what the search optimised; test accuracy is reported by `nas compress`.',
   ];
@@ -199,6 +219,8 @@ export async function writeRunReport(runDir: string, config: SearchConfig, lines
   if (withFiles.size) mkdirSync(frontDir, { recursive: true });
   for (const id of withFiles) cpSync(join(runDir, 'candidates', id), join(frontDir, id), { recursive: true });
   await writeReportHtml(runDir, config, records, generations);
+  // Last: it loads the data, and a failure here must not cost the files above.
+  await writeFrontInt8Models(frontDir, config, front.filter((r) => withFiles.has(r.id)));
 }
 
 const runNameOf = (runDir: string, config: SearchConfig) => config.name ?? (basename(resolve(runDir)) || 'search');
@@ -260,6 +282,7 @@ export async function writeReportHtml(runDir: string, config: SearchConfig, reco
     facts: [
       `data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
       `candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed); ${front.length} on the Pareto front`,
+      latencyPrecisionLine(config, front).slice(2),
       `hypervolume: ${hypervolumeOf(records, config).toFixed(6)}`,
     ],
     files: RUN_FILES.filter((file) => existsSync(join(runDir, file))),

@@ -46,6 +46,9 @@ const paretoRowSchema = z.object({
   generation: number,
   genome: z.string(),
   files: z.string(),
+  // Absent in runs from before latency precisions: fp32.
+  latency_precision: z.enum(['fp32', 'int8']).optional(),
+  int8_variant: z.string().optional(),
 });
 
 /** One row of pareto.csv: a member of the run's Pareto front. */
@@ -55,6 +58,10 @@ export interface FrontMember {
   accuracy: number;
   latencyP50: number;
   latencyP90: number;
+  /** The precision the latency is of (latency.precision; under `best`, the winner). */
+  latencyPrecision: 'fp32' | 'int8';
+  /** With `latencyPrecision` int8: the INT8 variant measured, which compress keeps. */
+  int8Variant: string | null;
   params: number;
   macs: number;
   generation: number;
@@ -154,6 +161,8 @@ export function readRun(dir: string): Run {
       accuracy: r.data.accuracy,
       latencyP50: r.data.latency_p50_ms,
       latencyP90: r.data.latency_p90_ms,
+      latencyPrecision: r.data.latency_precision ?? 'fp32',
+      int8Variant: r.data.int8_variant || null,
       params: r.data.params,
       macs: r.data.macs,
       generation: r.data.generation,

@@ -27,6 +27,15 @@ export interface LatencyFigures {
    * `formula`: the proxy evaluator's analytic stand-in, never measured.
    */
   source: 'measured' | 'predicted' | 'formula';
+  /**
+   * The precision p50 and p90 are of (latency.precision): absent in fp32 runs
+   * (and in runs from before precisions), `int8` with the INT8 variant measured;
+   * under `best`, whichever won.
+   */
+  precision?: 'fp32' | 'int8';
+  int8Variant?: string;
+  /** fp32's p50 in the same interleaved run, when another precision was measured beside it. */
+  fp32P50?: number;
 }
 
 interface RecordBase {

@@ -17,10 +17,18 @@ describe('nas search prints its plan before anything slow', () => {
       '  data: fashion-mnist (10% held out for validation)',
       '  teacher: trains mobilenetv3-small for 20 epochs on 2 threads before the first candidate (once; cached after)',
       expect.stringMatching(/^ {2}candidates: nsga2, 24 per generation; each trains 1 epoch of a 8000-image subset, \d+ at a time; the best 1\/3 of each rung train on, up to 3 rungs; slower than 1 ms p50 rejected$/),
+      '  latency: p50 of the fp32 model, 1 thread, on this machine',
       '  budget: 1000 trained candidates or 8h00m (no new training after it), whichever comes first',
       '  results: results/overnight-fashion-mnist (report.html after each generation; --resume results/overnight-fashion-mnist continues it)',
     ]);
     expect(budgetText({ generations: 3 })).toBe('3 generations');
+  });
+
+  it('names the precision and threads the latency is measured in', () => {
+    const int8 = configFromFlags({ preset: 'overnight', precision: 'int8', latencyThreads: 2 });
+    expect(searchPlanLines(int8, 'r', int8.budget, false)).toContain('  latency: p50 of the INT8 model compress would ship (its fastest variant, measured against fp32), 2 threads, on this machine (the fp32 lookup table rejects nothing in this run)');
+    const best = configFromFlags({ preset: 'overnight', precision: 'best' });
+    expect(searchPlanLines(best, 'r', best.budget, false).find((l) => l.startsWith('  latency:'))).toMatch(/fp32 or INT8, whichever compress would ship/);
   });
 
   it('`--preset overnight` prints the plan at once, before the teacher starts training (child process, killed after)', async () => {
@@ -46,8 +54,8 @@ describe('nas search prints its plan before anything slow', () => {
     const lines = stderr.split('\n');
     const first = lines.findIndex((l) => l.startsWith('search: seed 0'));
     expect(first, stderr).toBe(0);
-    expect(lines.slice(0, 6).join('\n')).toMatch(/data: fashion-mnist-sample[^]*teacher: trains mobilenetv3-small for 20 epochs[^]*budget: 1000 trained candidates or 8h00m[^]*results: .*run/);
+    expect(lines.slice(0, 7).join('\n')).toMatch(/data: fashion-mnist-sample[^]*teacher: trains mobilenetv3-small for 20 epochs[^]*budget: 1000 trained candidates or 8h00m[^]*results: .*run/);
     // Nothing of the teacher's training came before the plan.
-    expect(lines.slice(0, 6).some((l) => /^teacher: /.test(l))).toBe(false);
+    expect(lines.slice(0, 7).some((l) => /^teacher: /.test(l))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { compressRun } from '../../compress/compress-run.js';
-import { INT8_VARIANTS } from '../../compress/int8-variants.js';
+import { INT8_VARIANTS } from '../../benchmarks/int8-variants.js';
 import { resolveSearchConfig } from '../../search/config.js';
 import { runSearch } from '../../search/engine.js';
 import { refreshReportHtml } from '../../search/report.js';

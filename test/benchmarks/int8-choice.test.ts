@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseVariant, confirmChoice, type VariantMeasurement } from '../../compress/int8-choice.js';
+import { chooseVariant, confirmChoice, type VariantMeasurement } from '../../benchmarks/int8-choice.js';
 
 const v = (name: string, latencyRatio: number | null, accuracyDrop: number | null, bytes = 100): VariantMeasurement => ({ name, latencyRatio, accuracyDrop, bytes });
 

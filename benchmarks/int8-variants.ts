@@ -6,12 +6,22 @@
  * int8-choice.ts pick. On AVX2 without VNNI onnxruntime's INT8 kernels lose
  * to fp32 on small depthwise and 1×1 convolutions, so which ops to quantize
  * depends on the CPU; this measures rather than guesses.
+ *
+ * Here in benchmarks/ because both ends use it: compress/ to choose what
+ * it ships, search/ to measure a candidate at the precision it will ship
+ * in (latency.precision), so the two make the same choice.
  */
-import { compareModels } from '../benchmarks/compare.js';
+import { compareModels, type ComparedMeasurement } from './compare.js';
 import { chooseVariant, confirmChoice, DEFAULT_MAX_LATENCY_RATIO, type ChoiceOptions, type Int8Choice } from './int8-choice.js';
-import type { AccuracyResult } from './onnx-eval.js';
+import type { MeasureOptions } from './types.js';
 import { optimisedOpTypes, quantizeModel, type CalibrationBatch, type QuantizationReport, type QuantizeOptions } from '../onnx/quantize.js';
 import { sizeBreakdown, type SizeBreakdown } from '../onnx/size-breakdown.js';
+
+/** Accuracy of a model, or why it was not measured (compress/onnx-eval.ts measures it). */
+export type AccuracyResult = { state: 'measured'; accuracy: number } | { state: 'skipped'; reason: string };
+
+/** Interleaved measurement of several models (compare.ts's signature): in this process, in a worker pool, or on a bench agent. */
+export type CompareModels = (models: Array<{ name: string; source: string | Uint8Array }>, options: MeasureOptions) => Promise<ComparedMeasurement[]>;
 
 /** One way to quantize a model. */
 export interface Int8VariantSpec {
@@ -46,6 +56,10 @@ export interface ChooseInt8Options extends ChoiceOptions {
   /** @default DEFAULT_VARIANT_LATENCY_TIME */
   latencyTime?: number;
   onProgress?: (line: string) => void;
+  /** How models are measured against each other. @default compareModels, in this process */
+  compare?: CompareModels;
+  /** Session options of the measurement (intra-op threads). @default one thread */
+  session?: MeasureOptions['session'];
 }
 
 /** One built variant and what was measured of it. */
@@ -57,12 +71,13 @@ export interface VariantResult {
   /** p50 over fp32's p50, interleaved; null if not measured. */
   latencyRatio: number | null;
   p50: number | null;
+  p90: number | null;
   /** null: not checked (slower than fp32, or not measured). */
   accuracy: AccuracyResult | null;
 }
 
 export interface Int8Selection {
-  fp32: { p50: number | null; accuracy: AccuracyResult | null };
+  fp32: { p50: number | null; p90: number | null; accuracy: AccuracyResult | null };
   variants: VariantResult[];
   choice: Int8Choice;
   /** The chosen variant, or null when fp32 is kept. */
@@ -83,6 +98,8 @@ export async function chooseInt8(
   options: ChooseInt8Options = {},
 ): Promise<Int8Selection> {
   const log = options.onProgress ?? (() => {});
+  const compare = options.compare ?? compareModels;
+  const session = options.session ? { session: options.session } : {};
   const specs = options.measure === false ? INT8_VARIANTS.filter((v) => v.name === 'all') : (options.variants ?? INT8_VARIANTS);
   const variants: VariantResult[] = [];
   const seen = new Set<string>();
@@ -97,17 +114,20 @@ export async function chooseInt8(
       continue;
     }
     seen.add(runs);
-    variants.push({ name: spec.name, bytes, report, size: sizeBreakdown(bytes, name), latencyRatio: null, p50: null, accuracy: null });
+    variants.push({ name: spec.name, bytes, report, size: sizeBreakdown(bytes, name), latencyRatio: null, p50: null, p90: null, accuracy: null });
   }
   const fp32Accuracy = evaluate ? await evaluate(fp32) : null;
   let fp32P50: number | null = null;
+  let fp32P90: number | null = null;
   if (options.measure !== false && variants.length) {
     log(`${name}: measuring fp32 and ${variants.length} INT8 variant(s) interleaved: ${variants.map((v) => v.name).join(', ')}`);
-    const measured = await compareModels([{ name: 'fp32', source: fp32 }, ...variants.map((v) => ({ name: v.name, source: v.bytes }))], { time: options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME, iterations: 50 });
+    const measured = await compare([{ name: 'fp32', source: fp32 }, ...variants.map((v) => ({ name: v.name, source: v.bytes }))], { time: options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME, iterations: 50, ...session });
     fp32P50 = measured[0].state === 'errored' ? null : measured[0].stats.p50;
+    fp32P90 = measured[0].state === 'errored' ? null : measured[0].stats.p90;
     variants.forEach((v, i) => {
       const m = measured[i + 1];
       v.p50 = m.state === 'errored' ? null : m.stats.p50;
+      v.p90 = m.state === 'errored' ? null : m.stats.p90;
       v.latencyRatio = m.ratioToFirst;
     });
   }
@@ -120,14 +140,15 @@ export async function chooseInt8(
     variants.map((v) => ({ name: v.name, latencyRatio: options.measure === false ? 0 : v.latencyRatio, accuracyDrop: dropInPoints(fp32Accuracy, v.accuracy), bytes: v.bytes.length })),
     { maxAccuracyDrop: options.maxAccuracyDrop, maxLatencyRatio: maxRatio },
   );
-  if (choice.state === 'int8' && options.measure !== false) {
+  // With no latency bar (an INT8 model wanted whatever its speed) there is nothing to confirm.
+  if (choice.state === 'int8' && options.measure !== false && Number.isFinite(maxRatio)) {
     const variant = choice.variant;
     log(`${name}: confirming ${variant} against fp32 in a second interleaved run`);
-    const again = await compareModels([{ name: 'fp32', source: fp32 }, { name: variant, source: variants.find((v) => v.name === variant)!.bytes }], { time: 2 * (options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME), iterations: 100 });
+    const again = await compare([{ name: 'fp32', source: fp32 }, { name: variant, source: variants.find((v) => v.name === variant)!.bytes }], { time: 2 * (options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME), iterations: 100, ...session });
     choice = confirmChoice(choice, again[1].ratioToFirst, { maxLatencyRatio: maxRatio });
   }
   const picked = choice.state === 'int8' ? choice.variant : null;
   const chosen = picked === null ? null : variants.find((v) => v.name === picked)!;
   if (options.measure === false && choice.state === 'int8') choice.reason = `${choice.variant}: not measured (speed unchecked)${chosen?.accuracy?.state === 'measured' ? '' : ', accuracy not checked'}`;
-  return { fp32: { p50: fp32P50, accuracy: fp32Accuracy }, variants, choice, chosen };
+  return { fp32: { p50: fp32P50, p90: fp32P90, accuracy: fp32Accuracy }, variants, choice, chosen };
 }
