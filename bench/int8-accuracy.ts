@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import seedrandom from 'seedrandom';
 import { adaptedBatches, modelInput } from '../compress/calibration-data.js';
-import { INT8_VARIANTS } from '../compress/int8-variants.js';
+import { INT8_VARIANTS } from '../benchmarks/int8-variants.js';
 import { onnxAccuracy } from '../compress/onnx-eval.js';
 import { quantizeModel } from '../onnx/quantize.js';
 import { packageRoot } from '../locations.js';

@@ -21,7 +21,7 @@ import { prepareData } from '../train/datasets/prepared.js';
 import type { InputScale } from '../train/input-adapter.js';
 import { packageRoot } from '../locations.js';
 import { adaptedBatches, modelInput } from '../compress/calibration-data.js';
-import { chooseInt8 } from '../compress/int8-variants.js';
+import { chooseInt8 } from '../benchmarks/int8-variants.js';
 import { optimisedOpTypes } from '../onnx/quantize.js';
 
 const LATENCY_TIME = 3000;
