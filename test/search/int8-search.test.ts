@@ -14,6 +14,14 @@ import { readRun, readRunConfig } from '../../search/run-directory.js';
 import type { CandidateRecord, EvaluatedRecord } from '../../search/types.js';
 import { loadDataset } from '../../train/datasets/load.js';
 import { decodeModel } from '../../onnx/model.js';
+import seedrandom from 'seedrandom';
+import { LATENCY_FEATURES } from '../../benchmarks/latency-features.js';
+import { LatencyPool } from '../../benchmarks/pool.js';
+import { localTarget } from '../../benchmarks/predictor-build.js';
+import { savePredictor, spaceFingerprint, type PredictorFile } from '../../benchmarks/predictor-file.js';
+import { RealEvaluator } from '../../search/evaluators.js';
+import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
+import { MobileNetSpace } from '../../space/space.js';
 
 const VARIANT_NAMES = INT8_VARIANTS.map((v) => v.name);
 const base = {
@@ -97,6 +105,35 @@ describe('a search for INT8 deployment (latency.precision "int8")', () => {
       }
     }
   }, 240_000);
+
+  it('uses a latency predictor only when it was built for the run\'s precision', async () => {
+    const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
+    const pool = new LatencyPool();
+    const environment = await localTarget(pool).environment(1);
+    await pool.close();
+    const dir = mkdtempSync(join(tmpdir(), 'int8-predictor-'));
+    const predictor = (precision: 'fp32' | 'int8'): string => {
+      const file = join(dir, `${precision}.json`);
+      const contents: PredictorFile = {
+        kind: 'nas-edge-latency-predictor', version: 1, createdAt: new Date(0).toISOString(), environment,
+        space: { label: 'small', fingerprint: spaceFingerprint(space.config, space.data) }, precision,
+        features: [...LATENCY_FEATURES], coefficients: LATENCY_FEATURES.map(() => 1e-3), p90Ratio: 1.1,
+        interval: { coverage: 0.9, halfWidth: 0.1 }, calibration: { genomes: [], leaveOneOutMape: 0, buildSeconds: 0 },
+      };
+      savePredictor(file, contents);
+      return file;
+    };
+    const trainer = { train: async () => ({ accuracy: 0, trainSeconds: 0, imagesPerSecond: 0, lossCurve: [] }), close: async () => {} };
+    const evaluatorWith = (file: string) =>
+      new RealEvaluator({ space, config: resolveSearchConfig({ latency: { precision: 'int8', predictor: file }, constraints: { maxLatencyMs: 1 } }), runDir: dir, trainer });
+    const wrong = evaluatorWith(predictor('fp32'));
+    await expect(wrong.prepare([])).rejects.toThrow(/fp32\.json: precision: built for fp32, this run needs int8/);
+    await wrong.close();
+    const right = evaluatorWith(predictor('int8'));
+    await right.prepare([]);
+    expect(right.predictLatencyInterval(space.sample(seedrandom('g')))?.p50).toBeGreaterThan(0);
+    await right.close();
+  });
 
   it('refuses what cannot measure the precision, naming the field', () => {
     const refused = (value: object) => {
