@@ -1,0 +1,130 @@
+/**
+ * `nas finalize --time`: measures each selected model on this machine
+ * (throughput.ts), asks the planner (time-plan.ts) which models train for
+ * how many epochs, and gives the answer the form final/plan.json keeps — the
+ * kept models with their epochs, the measurements (so a resume never
+ * measures or plans again), what was dropped or shortened and why — and
+ * the lines that print it.
+ */
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { PreparedData } from '../train/datasets/prepared.js';
+import { DEFAULT_FINAL_EPOCHS, MIN_TIMED_EPOCHS, type FinalRecipe } from './recipe.js';
+import { finalEvaluationImages, measureThroughput } from './throughput.js';
+import { formatSeconds, planForTime, type TimedModelInput } from './time-plan.js';
+import type { FinalizeEvent, FinalModel } from './types.js';
+
+/**
+ * Planned durations are the measured ones times this: the measurement runs
+ * one model alone, while training runs `workers` side by side, sharing the
+ * memory bandwidth and the clock boost of the cores. A margin, not a
+ * measured ratio.
+ */
+export const PLANNING_SLOWDOWN = 1.1;
+/** Seconds after the trainings besides the latency measurement: workers' start, the report, finalized.svg. */
+export const REPORT_SECONDS = 30;
+
+const measuredSchema = z.object({ id: z.string(), imagesPerSecond: z.number().positive(), evaluationImagesPerSecond: z.number().positive(), steps: z.number().int() });
+const kindSchema = z.enum(['front', 'baseline']);
+
+/** What final/plan.json keeps of a `--time` plan (its `time` field). */
+export const planTimeSchema = z.object({
+  budgetSeconds: z.number().positive(),
+  /** When the finalization started (ISO 8601): the budget counts from here. */
+  startedAt: z.string(),
+  epochs: z.object({ min: z.number().int().positive(), max: z.number().int().positive() }),
+  workers: z.number().int().positive(),
+  /** Each selected model's measured speed on this machine (dropped ones too). */
+  measured: z.array(measuredSchema),
+  /** Seconds outside the trainings: before planning (measuring included), and the latency measurement and report after. */
+  overheadSeconds: z.number(),
+  trainingSeconds: z.number(),
+  /** Overhead plus trainings: the expected end, seconds after `startedAt`. */
+  expectedSeconds: z.number(),
+  /** The kept models in the order the pool is handed them (longest first), where each is expected to run. */
+  schedule: z.array(z.object({ id: z.string(), name: z.string(), kind: kindSchema, epochs: z.number().int().positive(), worker: z.number().int(), start: z.number(), end: z.number() })),
+  dropped: z.array(z.object({ id: z.string(), name: z.string(), kind: kindSchema, reason: z.string() })),
+  shortened: z.string().nullable(),
+});
+/** A `--time` plan as final/plan.json keeps it. */
+export type PlanTime = z.infer<typeof planTimeSchema>;
+
+/** What {@link fitToTime} needs. */
+export interface FitToTimeInput {
+  /** The selection, in its order. */
+  models: readonly FinalModel[];
+  recipe: FinalRecipe;
+  /** The finalization's training data (its subset, if any). */
+  data: PreparedData;
+  workers: number;
+  budgetSeconds: number;
+  /** When the finalization started: `Date.now()` and `performance.now()` then. */
+  started: { date: number; clock: number };
+  /** Latency measurement after training, seconds per model. */
+  latencySecondsPerModel: number;
+  onEvent?: (event: FinalizeEvent) => void;
+}
+
+/**
+ * Measures every model, plans, and returns the kept models (selection
+ * order, each with its `epochs`) and the plan's record. Throws the planner's
+ * error, naming --time, when nothing fits.
+ */
+export async function fitToTime(input: FitToTimeInput): Promise<{ models: FinalModel[]; time: PlanTime }> {
+  const onEvent = input.onEvent ?? (() => {});
+  const { data } = input;
+  const measured: PlanTime['measured'] = [];
+  for (const m of input.models) {
+    onEvent({ type: 'log', line: `measuring ${m.name}'s training speed on this machine (${input.recipe.threads ?? 1} thread(s))…` });
+    measured.push({ id: m.id, ...(await measureThroughput(m, data, input.recipe)) });
+  }
+  const epochs = { min: Math.min(MIN_TIMED_EPOCHS, DEFAULT_FINAL_EPOCHS), max: DEFAULT_FINAL_EPOCHS };
+  const spent = (performance.now() - input.started.clock) / 1000;
+  const overheadSeconds = spent + input.models.length * input.latencySecondsPerModel + REPORT_SECONDS;
+  const planned: TimedModelInput[] = input.models.map((m, i) => ({
+    id: m.id,
+    name: m.name,
+    kind: m.kind,
+    imagesPerSecond: measured[i].imagesPerSecond / PLANNING_SLOWDOWN,
+    imagesPerEpoch: data.train.count,
+    evaluationSecondsPerEpoch: (PLANNING_SLOWDOWN * data.validation.count) / measured[i].evaluationImagesPerSecond,
+    fixedSeconds: (PLANNING_SLOWDOWN * finalEvaluationImages(data)) / measured[i].evaluationImagesPerSecond,
+  }));
+  const plan = planForTime({ models: planned, workers: input.workers, budgetSeconds: input.budgetSeconds, overheadSeconds, epochs });
+  const epochsOf = new Map(plan.models.map((m) => [m.id, m.epochs]));
+  return {
+    models: input.models.filter((m) => epochsOf.has(m.id)).map((m) => ({ ...m, epochs: epochsOf.get(m.id)! })),
+    time: {
+      budgetSeconds: input.budgetSeconds,
+      startedAt: new Date(input.started.date).toISOString(),
+      epochs,
+      workers: input.workers,
+      measured,
+      overheadSeconds,
+      trainingSeconds: plan.trainingSeconds,
+      expectedSeconds: plan.expectedSeconds,
+      schedule: plan.models.map(({ id, name, kind, epochs, worker, start, end }) => ({ id, name, kind, epochs, worker, start, end })),
+      dropped: plan.dropped,
+      shortened: plan.shortened,
+    },
+  };
+}
+
+/** `2026-12-07 14:05 UTC`: a clock time everyone on a shared machine reads alike. */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** The plan in words, printed before training: budget, expected end, each model's epochs and time, what was shortened or dropped and why. */
+export function timePlanLines(time: PlanTime): string[] {
+  const start = Date.parse(time.startedAt);
+  const speed = new Map(time.measured.map((m) => [m.id, m.imagesPerSecond]));
+  return [
+    `time budget ${formatSeconds(time.budgetSeconds)} from ${clock(start)}: ${time.schedule.length} model(s) on ${time.workers} worker(s), expected end ${clock(start + time.expectedSeconds * 1000)} (after ${formatSeconds(time.expectedSeconds)}: ${formatSeconds(time.trainingSeconds)} of training, ${formatSeconds(time.overheadSeconds)} of measuring, latency and report)`,
+    ...time.schedule.map(
+      (s) => `  ${s.name}: ${s.epochs} epochs, ${formatSeconds(s.end - s.start)} at ${speed.get(s.id)!.toFixed(0)} images/s measured (worker ${s.worker + 1}, from ${formatSeconds(s.start)} to ${formatSeconds(s.end)} of training)`,
+    ),
+    time.shortened ? `shortened: ${time.shortened}` : `every model trains the full ${time.epochs.max} epochs`,
+    ...time.dropped.map((d) => `dropped ${d.name}: ${d.reason}`),
+  ];
+}
