@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
 import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
 import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
-import { prepareData, withTrainingSubset } from '../train/datasets/prepared.js';
+import { prepareData } from '../train/datasets/prepared.js';
 import { builtFile } from '../locations.js';
 import { trainingThreads } from '../train/training-pool.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
@@ -211,7 +211,8 @@ async function ensureTeacher(run: FinalizeInput, onEvent: (e: FinalizeEvent) => 
   return runTeacher(result.key, result);
 }
 
-function readPlan(file: string): Plan {
+/** final/plan.json read back and checked (older plans, without per-model epochs or a --time plan, too); errors name the file and field. */
+export function readPlan(file: string): Plan {
   if (!existsSync(file)) throw new FinalizeError(`${file}: not found; nothing to resume (start with nas finalize <run>)`);
   const parsed = planSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new FinalizeError(`${file}: ${parsed.error.issues[0].path.join('.') || '(root)'}: ${parsed.error.issues[0].message}`);
@@ -265,8 +266,7 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
   const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init });
   if (options.time !== undefined) {
-    const full = prepareData(dataset, { validationFraction: run.config.validationFraction, seed: run.config.seed });
-    const data = options.subset ? withTrainingSubset(full, options.subset, run.config.seed) : full;
+    const data = { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: options.subset };
     const workers = options.workers ?? run.config.workers;
     const latencySecondsPerModel = (options.latencyTime ?? 2000) / 1000;
     const fitted = await fitToTime({ models, recipe, data, workers, budgetSeconds: options.time, started, latencySecondsPerModel, onEvent });

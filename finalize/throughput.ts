@@ -6,9 +6,13 @@
  * finalization's data, so what is measured is what will run. Teacher logits
  * are left out: with them a step only looks up a row per image.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_BN_RECALIBRATION_IMAGES } from '../train/batch-norm-recalibration.js';
 import { selectBackend } from '../train/backend.js';
+import { CHECKPOINT_FILE, writeCheckpoint } from '../train/checkpoint.js';
 import type { PreparedData } from '../train/datasets/prepared.js';
 import { trainCandidate } from '../train/distill.js';
 import { predictLogits } from '../train/evaluate.js';
@@ -31,6 +35,8 @@ export interface ModelThroughput {
   imagesPerSecond: number;
   /** Inference images per second (evaluation, batch-norm recalibration). */
   evaluationImagesPerSecond: number;
+  /** Seconds to take and write one checkpoint, as training does after every epoch. */
+  checkpointSeconds: number;
   /** Steps it timed. */
   steps: number;
 }
@@ -46,16 +52,22 @@ function firstImages(split: TensorSplit, count: number): TensorSplit {
   return { ...split, images: split.images.subarray(0, n * size), labels: split.labels.subarray(0, n), count: n };
 }
 
-/** Seconds per step, steady state, of a training of `steps + 1` steps (the first is start-up: threads, kernels, allocation). */
-async function timedSteps(model: FinalModel, data: PreparedData, recipe: FinalRecipe, steps: number): Promise<number> {
+/**
+ * Seconds per step, steady state, of a training of `steps + 1` steps (the
+ * first is start-up: threads, kernels, allocation); with `checkpointTo`,
+ * also the seconds from the last step to its checkpoint written there.
+ */
+async function timedSteps(model: FinalModel, data: PreparedData, recipe: FinalRecipe, steps: number, checkpointTo?: string): Promise<{ stepSeconds: number; checkpointSeconds: number }> {
   const built = buildFinalModel(model, data, recipe.seed);
   const batch = recipe.batchSize;
+  const total = (steps + 1) * batch;
   let from = 0;
   let to = 0;
+  let written = 0;
   try {
     await trainCandidate(built.tfjs, data, null, {
       ...recipeTrainOptions(recipe),
-      budget: { images: (steps + 1) * batch },
+      budget: { images: total },
       evaluateTest: false,
       evaluator: noEvaluation(data.numClasses),
       batchNormRecalibration: false,
@@ -63,23 +75,39 @@ async function timedSteps(model: FinalModel, data: PreparedData, recipe: FinalRe
         if (p.imagesSeen === batch) from = performance.now();
         if (p.imagesSeen === p.imagesTotal) to = performance.now();
       },
+      ...(checkpointTo
+        ? {
+            onEpoch: (checkpoint) => {
+              if (checkpoint.imagesSeen !== total) return;
+              writeCheckpoint(checkpointTo, checkpoint);
+              written = performance.now();
+            },
+          }
+        : {}),
     });
-    return (to - from) / 1000 / steps;
+    return { stepSeconds: (to - from) / 1000 / steps, checkpointSeconds: checkpointTo ? (written - to) / 1000 : 0 };
   } finally {
     built.tfjs.dispose();
   }
 }
 
 /**
- * Times `model`'s training step with `recipe` on `data` (a short probe, then
- * as many steps as fill about {@link THROUGHPUT_SECONDS}) and its inference
- * over a sample of the validation split.
+ * Times `model`'s training step with `recipe` on `data` (a short probe that
+ * also times a checkpoint, then as many steps as fill about
+ * {@link THROUGHPUT_SECONDS}) and its inference over a sample of the
+ * validation split.
  */
 export async function measureThroughput(model: FinalModel, data: PreparedData, recipe: FinalRecipe): Promise<ModelThroughput> {
   await selectBackend('auto');
-  const probe = await timedSteps(model, data, recipe, 1);
-  const steps = Math.max(MIN_MEASURED_STEPS, Math.min(MAX_MEASURED_STEPS, Math.ceil(THROUGHPUT_SECONDS / Math.max(probe, 1e-6))));
-  const stepSeconds = await timedSteps(model, data, recipe, steps);
+  const scratch = mkdtempSync(join(tmpdir(), 'nas-throughput-'));
+  let probe: Awaited<ReturnType<typeof timedSteps>>;
+  try {
+    probe = await timedSteps(model, data, recipe, 1, join(scratch, CHECKPOINT_FILE));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const steps = Math.max(MIN_MEASURED_STEPS, Math.min(MAX_MEASURED_STEPS, Math.ceil(THROUGHPUT_SECONDS / Math.max(probe.stepSeconds, 1e-6))));
+  const { stepSeconds } = await timedSteps(model, data, recipe, steps);
   const built = buildFinalModel(model, data, recipe.seed);
   try {
     // One warm-up batch, then a sample of the validation split.
@@ -88,13 +116,13 @@ export async function measureThroughput(model: FinalModel, data: PreparedData, r
     const started = performance.now();
     predictLogits(built.tfjs, sample);
     const seconds = (performance.now() - started) / 1000;
-    return { imagesPerSecond: recipe.batchSize / stepSeconds, evaluationImagesPerSecond: sample.count / Math.max(seconds, 1e-6), steps };
+    return { imagesPerSecond: recipe.batchSize / stepSeconds, evaluationImagesPerSecond: sample.count / Math.max(seconds, 1e-6), checkpointSeconds: probe.checkpointSeconds, steps };
   } finally {
     built.tfjs.dispose();
   }
 }
 
 /** Inference images a model's training evaluates besides its epochs' validation: batch-norm recalibration and the final validation and test passes. */
-export function finalEvaluationImages(data: PreparedData): number {
-  return DEFAULT_BN_RECALIBRATION_IMAGES + data.validation.count + data.test.count;
+export function finalEvaluationImages(counts: { validation: number; test: number }): number {
+  return DEFAULT_BN_RECALIBRATION_IMAGES + counts.validation + counts.test;
 }

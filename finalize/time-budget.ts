@@ -8,23 +8,26 @@
  */
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import type { PreparedData } from '../train/datasets/prepared.js';
+import { builtFile } from '../locations.js';
+import { trainingThreads } from '../train/training-pool.js';
 import { DEFAULT_FINAL_EPOCHS, MIN_TIMED_EPOCHS, type FinalRecipe } from './recipe.js';
-import { finalEvaluationImages, measureThroughput } from './throughput.js';
+import { finalEvaluationImages } from './throughput.js';
+import type { ThroughputResult, ThroughputTask } from './throughput-worker.js';
+import type { FinalTrainTask } from './train-final.js';
 import { formatSeconds, planForTime, type TimedModelInput } from './time-plan.js';
-import type { FinalizeEvent, FinalModel } from './types.js';
+import { FinalizeError, type FinalizeEvent, type FinalModel } from './types.js';
 
 /**
- * Planned durations are the measured ones times this: the measurement runs
- * one model alone, while training runs `workers` side by side, sharing the
- * memory bandwidth and the clock boost of the cores. A margin, not a
- * measured ratio.
+ * Planned durations are the measured ones times this. Models are measured
+ * `workers` at a time, as they train, but the last measurements of a batch
+ * may run with the others done, and a long training meets more of the
+ * machine's other work than a few seconds do. A margin, not a measured ratio.
  */
 export const PLANNING_SLOWDOWN = 1.1;
 /** Seconds after the trainings besides the latency measurement: workers' start, the report, finalized.svg. */
 export const REPORT_SECONDS = 30;
 
-const measuredSchema = z.object({ id: z.string(), imagesPerSecond: z.number().positive(), evaluationImagesPerSecond: z.number().positive(), steps: z.number().int() });
+const measuredSchema = z.object({ id: z.string(), imagesPerSecond: z.number().positive(), evaluationImagesPerSecond: z.number().positive(), checkpointSeconds: z.number().nonnegative(), steps: z.number().int() });
 const kindSchema = z.enum(['front', 'baseline']);
 
 /** What final/plan.json keeps of a `--time` plan (its `time` field). */
@@ -54,8 +57,8 @@ export interface FitToTimeInput {
   /** The selection, in its order. */
   models: readonly FinalModel[];
   recipe: FinalRecipe;
-  /** The finalization's training data (its subset, if any). */
-  data: PreparedData;
+  /** The finalization's training data, as its training tasks name it (each measuring thread loads it). */
+  data: FinalTrainTask['data'];
   workers: number;
   budgetSeconds: number;
   /** When the finalization started: `Date.now()` and `performance.now()` then. */
@@ -63,6 +66,25 @@ export interface FitToTimeInput {
   /** Latency measurement after training, seconds per model. */
   latencySecondsPerModel: number;
   onEvent?: (event: FinalizeEvent) => void;
+  /** Worker entry; tests may substitute one. @default the built finalize/throughput-worker.js */
+  workerFile?: string;
+}
+
+/** Each model's speed, measured `workers` at a time on a pool of measuring threads, in the selection's order. */
+async function measureAll(input: FitToTimeInput, onEvent: (event: FinalizeEvent) => void): Promise<ThroughputResult[]> {
+  const pool = trainingThreads(input.workerFile ?? builtFile(import.meta.url, 'throughput-worker.js'), Math.min(input.workers, input.models.length), true);
+  onEvent({ type: 'log', line: `measuring the training speed of ${input.models.length} model(s) on this machine, ${Math.min(input.workers, input.models.length)} at a time (${input.recipe.threads ?? 1} thread(s) each)…` });
+  try {
+    return await Promise.all(
+      input.models.map(async (model) => {
+        const result = (await pool.run({ model, data: input.data, recipe: input.recipe } satisfies ThroughputTask)) as ThroughputResult;
+        onEvent({ type: 'log', line: `${model.name}: ${result.imagesPerSecond.toFixed(0)} training images/s, ${result.evaluationImagesPerSecond.toFixed(0)} evaluated images/s` });
+        return result;
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
 }
 
 /**
@@ -72,23 +94,24 @@ export interface FitToTimeInput {
  */
 export async function fitToTime(input: FitToTimeInput): Promise<{ models: FinalModel[]; time: PlanTime }> {
   const onEvent = input.onEvent ?? (() => {});
-  const { data } = input;
-  const measured: PlanTime['measured'] = [];
-  for (const m of input.models) {
-    onEvent({ type: 'log', line: `measuring ${m.name}'s training speed on this machine (${input.recipe.threads ?? 1} thread(s))…` });
-    measured.push({ id: m.id, ...(await measureThroughput(m, data, input.recipe)) });
+  const afterTraining = input.models.length * input.latencySecondsPerModel + REPORT_SECONDS;
+  if (input.budgetSeconds <= afterTraining) {
+    throw new FinalizeError(`--time ${formatSeconds(input.budgetSeconds)}: too short; measuring the latency of ${input.models.length} model(s) and writing the report alone take about ${formatSeconds(afterTraining)}; give more time`);
   }
+  const results = await measureAll(input, onEvent);
+  const counts = results[0].counts;
+  const measured: PlanTime['measured'] = results.map(({ counts: _, ...speed }, i) => ({ id: input.models[i].id, ...speed }));
   const epochs = { min: Math.min(MIN_TIMED_EPOCHS, DEFAULT_FINAL_EPOCHS), max: DEFAULT_FINAL_EPOCHS };
   const spent = (performance.now() - input.started.clock) / 1000;
-  const overheadSeconds = spent + input.models.length * input.latencySecondsPerModel + REPORT_SECONDS;
+  const overheadSeconds = spent + afterTraining;
   const planned: TimedModelInput[] = input.models.map((m, i) => ({
     id: m.id,
     name: m.name,
     kind: m.kind,
     imagesPerSecond: measured[i].imagesPerSecond / PLANNING_SLOWDOWN,
-    imagesPerEpoch: data.train.count,
-    evaluationSecondsPerEpoch: (PLANNING_SLOWDOWN * data.validation.count) / measured[i].evaluationImagesPerSecond,
-    fixedSeconds: (PLANNING_SLOWDOWN * finalEvaluationImages(data)) / measured[i].evaluationImagesPerSecond,
+    imagesPerEpoch: counts.train,
+    evaluationSecondsPerEpoch: PLANNING_SLOWDOWN * (counts.validation / measured[i].evaluationImagesPerSecond + measured[i].checkpointSeconds),
+    fixedSeconds: (PLANNING_SLOWDOWN * finalEvaluationImages(counts)) / measured[i].evaluationImagesPerSecond,
   }));
   const plan = planForTime({ models: planned, workers: input.workers, budgetSeconds: input.budgetSeconds, overheadSeconds, epochs });
   const epochsOf = new Map(plan.models.map((m) => [m.id, m.epochs]));
