@@ -112,6 +112,7 @@ export async function fitToTime(input: FitToTimeInput): Promise<{ models: FinalM
     imagesPerEpoch: counts.train,
     evaluationSecondsPerEpoch: PLANNING_SLOWDOWN * (counts.validation / measured[i].evaluationImagesPerSecond + measured[i].checkpointSeconds),
     fixedSeconds: (PLANNING_SLOWDOWN * finalEvaluationImages(counts)) / measured[i].evaluationImagesPerSecond,
+    challengerOf: challengerOnly(m),
   }));
   const plan = planForTime({ models: planned, workers: input.workers, budgetSeconds: input.budgetSeconds, overheadSeconds, epochs });
   const epochsOf = new Map(plan.models.map((m) => [m.id, m.epochs]));
@@ -131,6 +132,13 @@ export async function fitToTime(input: FitToTimeInput): Promise<{ models: FinalM
       shortened: plan.shortened,
     },
   };
+}
+
+/** The baselines a front member was chosen only to challenge (every reason `challenger of <baseline>`), else none. */
+function challengerOnly(model: FinalModel): string[] | undefined {
+  if (model.kind !== 'front' || !model.selectedAs?.length) return undefined;
+  const of = model.selectedAs.map((r) => /^challenger of (.+)$/.exec(r)?.[1]);
+  return of.every((b): b is string => b !== undefined) ? of : undefined;
 }
 
 /** `2026-12-07 14:05 UTC`: a clock time everyone on a shared machine reads alike. */

@@ -17,6 +17,9 @@
  *    for; the baselines are its yardstick), and within each kind the most
  *    expensive first (MobileNetV2 ×1.0, then ×0.75, …), since it frees the
  *    most time; among equally expensive ones, the later in the given order.
+ *    A front member that is there only as the challenger of baselines
+ *    (`challengerOf`) goes with the last of them: nothing is left to judge
+ *    it against.
  * 3. When a single model, the cheapest, at `min` epochs does not fit, there
  *    is no plan: one error naming --time and what the cheapest plan needs.
  *
@@ -43,6 +46,8 @@ export interface TimedModelInput {
   evaluationSecondsPerEpoch?: number;
   /** Seconds once per model, whatever its epochs (final evaluation, batch-norm recalibration, saving). @default 0 */
   fixedSeconds?: number;
+  /** A front member chosen only as the challenger of these baselines (ids): dropped once they all are. @default none */
+  challengerOf?: readonly string[];
 }
 
 /** What {@link planForTime} is asked. */
@@ -192,6 +197,11 @@ export function planForTime(input: TimePlanInput): TimePlan {
       reason: `${min} epochs of the ${kept.length} models would end at ${formatSeconds(ends)}, past the ${budget} budget; ${why} (${drop.name}: ${formatSeconds(trainingSeconds(drop, min))} at ${min} epochs)`,
     });
     kept = kept.filter((m) => m !== drop);
+    const gone = new Set(dropped.map((d) => d.id));
+    for (const m of kept.filter((k) => k.challengerOf?.length && k.challengerOf.every((id) => gone.has(id)))) {
+      dropped.push({ id: m.id, name: m.name, kind: m.kind, reason: `chosen only as the challenger of ${m.challengerOf!.join(', ')}, dropped` });
+      kept = kept.filter((k) => k !== m);
+    }
     epochs = largestFitting(kept, input);
   }
   if (epochs === null) {

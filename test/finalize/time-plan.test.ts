@@ -68,6 +68,24 @@ describe('planForTime', () => {
     expect(plan.models.map((m) => [m.id, m.epochs])).toEqual([['cheap', 20]]);
   });
 
+  it('drops a front member chosen only as the challenger of dropped baselines with the last of them', () => {
+    const models = [
+      model('f', 'front', 1),
+      { ...model('ch', 'front', 5), challengerOf: ['big'] },
+      { ...model('both', 'front', 1), challengerOf: ['big', 'small'] },
+      model('small', 'baseline', 2),
+      model('big', 'baseline', 40),
+    ];
+    // big alone takes 200 s at 5 epochs; without it and its only challenger: 2·E (small) against E + E on 2 workers, 30 epochs in 60 s.
+    const plan = planForTime({ models, workers: 2, budgetSeconds: 100, overheadSeconds: 0, epochs });
+    expect(plan.dropped.map((d) => [d.id, d.reason.replace(/^5 epochs.*first \(/, '… (')])).toEqual([
+      ['big', '… (big: 3m 20s at 5 epochs)'],
+      ['ch', 'chosen only as the challenger of big, dropped'],
+    ]);
+    expect(plan.models.map((m) => [m.id, m.epochs])).toEqual([['small', 30], ['f', 30], ['both', 30]]);
+    expect(plan.expectedSeconds).toBe(60);
+  });
+
   it('counts per-epoch evaluation and the fixed cost of each model', () => {
     const m: TimedModelInput = { ...model('m', 'front', 10), evaluationSecondsPerEpoch: 2, fixedSeconds: 30 };
     expect(trainingSeconds(m, 30)).toBe(390);
