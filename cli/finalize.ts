@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
 import { checkSelection, finalizeRun, planFinalization } from '../finalize/finalize-run.js';
 import { recipeHash } from '../finalize/recipe.js';
+import { timePlanLines } from '../finalize/time-budget.js';
+import { parseDuration } from '../search/config.js';
 import { runSetting } from '../search/config-helpers.js';
 import { refreshReportHtml } from '../search/report.js';
 import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
@@ -19,6 +21,7 @@ interface FinalizeFlags extends OutputFlags {
   top?: number;
   ids?: string[];
   epochs?: number;
+  time?: number;
   baselines: boolean | string;
   resume?: boolean;
   subset?: number;
@@ -91,6 +94,17 @@ function initFlag(value: string): 'scratch' | 'inherited' {
   return value;
 }
 
+function timeFlag(value: string): number {
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (error) {
+    throw new UsageError(`--time: ${(error as Error).message}`);
+  }
+  if (!(seconds > 0)) throw new UsageError(`--time: expected a positive duration (e.g. 90m, 8h), got '${value}'`);
+  return seconds;
+}
+
 function threadsFlag(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : numberFlag('--threads', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto')(value);
 }
@@ -103,6 +117,7 @@ export function registerFinalize(program: Command): void {
     .option('--top <k>', 'the K most accurate front members (default: the best of each third of the latency range, plus the knee)', positiveInt('--top'))
     .option('--ids <ids>', 'these front members (comma-separated genome ids, as in pareto.csv) instead of the default selection, and no challengers', idList)
     .option('--epochs <n>', 'training epochs for every model (default 30)', positiveInt('--epochs'))
+    .option('--time <duration>', 'fit the finalization into this time (e.g. 8h, 90m): measure each model\'s speed, then give every model the epochs (5 to 30, a full schedule each) that end in time, dropping the most expensive baselines if even 5 do not; not with --epochs', timeFlag)
     .option('--init <scratch|inherited>', "where front members' weights start: scratch, or the weights in their front/<id>/ files (a supernet search's inherited weights), fine-tuned at a fifth of the learning rate", 'scratch')
     .option('--baselines <names>', `comma-separated subset of ${BASELINE_NAMES.join(', ')}`)
     .option('--no-baselines', 'train no hand-designed baselines')
@@ -122,6 +137,7 @@ export function registerFinalize(program: Command): void {
           top: o.top,
           ids: o.ids,
           epochs: o.epochs,
+          time: o.time,
           init: initFlag(o.init),
           baselines: baselineList(o.baselines ?? true),
           challengers: o.challengers,
@@ -132,6 +148,7 @@ export function registerFinalize(program: Command): void {
           latencyTime: o.latencyTime,
           onEvent: progress.onEvent,
         };
+        if (o.time !== undefined && o.epochs !== undefined) throw new UsageError('--time and --epochs: --time chooses each model\'s epochs (up to 30); give one of them');
         if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
         try {
           checkSelection(options);
@@ -141,8 +158,9 @@ export function registerFinalize(program: Command): void {
           if (o.dryRun) {
             const plan = await planFinalization(input, options, false);
             progress.stop();
-            out.say(`recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
-            for (const m of plan.models) out.say(m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`);
+            if (plan.time) for (const line of timePlanLines(plan.time)) out.say(line);
+            out.say(`recipe ${recipeHash(plan.recipe)}: ${plan.time ? 'epochs per model as above' : `${plan.recipe.epochs} epochs`}${plan.subset ? ` on ${plan.subset} images` : ' on the whole training split'}, KD α ${plan.recipe.distillation.alpha}`);
+            for (const m of plan.models) out.say(`${m.kind === 'front' ? `${m.name}: ${(m.selectedAs ?? []).join('; ')}` : `${m.name}: baseline`}${m.epochs === undefined ? '' : ` (${m.epochs} epochs)`}`);
             out.say(`${plan.models.length} models; nothing was trained or written (run without --dry-run to start)`);
             out.emit({ runDir, dryRun: true, recipeHash: recipeHash(plan.recipe), plan });
             return;

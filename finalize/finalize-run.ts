@@ -6,7 +6,9 @@
  *
  * `final/plan.json` fixes what a finalization trains (models, recipe, data);
  * `--resume` reads it back, skips models whose `record.json` exists and
- * continues the others from their checkpoints.
+ * continues the others from their checkpoints. With `--time`, the plan also
+ * gives each model its epochs (time-budget.ts), and a resume trains on with
+ * them: it never measures or plans again.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,7 +23,8 @@ import { builtFile } from '../locations.js';
 import { trainingThreads } from '../train/training-pool.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
 import { teacherEpochLine, teacherTrainingNote } from '../train/teacher-progress.js';
-import { finalRecipe, recipeHash, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
+import { finalRecipe, recipeHash, recipeWithEpochs, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
+import { fitToTime, planTimeSchema, timePlanLines, type PlanTime } from './time-budget.js';
 import { measureChallengers, type MeasuredChallengers } from './challengers.js';
 import { selectFront } from './select.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
@@ -38,6 +41,12 @@ export interface FinalizeOptions {
   ids?: readonly string[];
   /** @default DEFAULT_FINAL_EPOCHS (recipe.ts) */
   epochs?: number;
+  /**
+   * Seconds the whole finalization may take (`--time`): each model's speed
+   * is measured first and the plan gives each its epochs, or drops models,
+   * to end within it (time-plan.ts). Not with `epochs`.
+   */
+  time?: number;
   /** Which baselines to train; `false` for none. @default every one of BASELINE_NAMES */
   baselines?: readonly BaselineName[] | false;
   /**
@@ -94,6 +103,8 @@ export interface FinalizeResult {
   teacher: (TeacherSummary & { testCount: number }) | null;
   /** Training wall-clock of this session, seconds. */
   wallSeconds: number;
+  /** The `--time` plan (budget, measurements, what was dropped or shortened); null or absent without --time. */
+  time?: PlanTime | null;
 }
 
 const frontPointSchema = z.object({ id: z.string(), accuracy: z.number(), latency: z.number() });
@@ -108,13 +119,25 @@ const planSchema = z.object({
   recipe: z.custom<FinalRecipe>((v) => typeof v === 'object' && v !== null),
   subset: z.number().int().positive().nullable(),
   teacherKey: z.string().nullable(),
-  models: z.array(z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v)),
+  models: z.array(
+    z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v, 'expected a model with id and kind').refine(
+      (m) => m.epochs === undefined || (Number.isInteger(m.epochs) && m.epochs > 0),
+      'epochs: expected a positive integer',
+    ),
+  ),
   /** The pre-training measurement that chose each baseline's challenger; absent with --top or --ids, without baselines or challengers, and in older plans. */
   challengers: challengersSchema.optional(),
+  /** The `--time` plan; absent without --time and in older plans. */
+  time: planTimeSchema.optional(),
 });
 /** What a finalization trains, fixed in final/plan.json when it starts. */
 export type FinalizationPlan = z.infer<typeof planSchema>;
 type Plan = FinalizationPlan;
+
+/** The recipe `model` trains with: the plan's, at the model's own epochs when the plan gives them (--time). */
+export function modelRecipe(plan: Pick<FinalizationPlan, 'recipe'>, model: FinalModel): FinalRecipe {
+  return model.epochs === undefined ? plan.recipe : recipeWithEpochs(plan.recipe, model.epochs);
+}
 
 function builtWorker(): string {
   return builtFile(import.meta.url, 'finalize-worker.js');
@@ -188,7 +211,8 @@ async function ensureTeacher(run: FinalizeInput, onEvent: (e: FinalizeEvent) => 
   return runTeacher(result.key, result);
 }
 
-function readPlan(file: string): Plan {
+/** final/plan.json read back and checked (older plans, without per-model epochs or a --time plan, too); errors name the file and field. */
+export function readPlan(file: string): Plan {
   if (!existsSync(file)) throw new FinalizeError(`${file}: not found; nothing to resume (start with nas finalize <run>)`);
   const parsed = planSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new FinalizeError(`${file}: ${parsed.error.issues[0].path.join('.') || '(root)'}: ${parsed.error.issues[0].message}`);
@@ -210,7 +234,9 @@ export function checkSelection(options: Pick<FinalizeOptions, 'top' | 'ids'>): v
  * run, which then plans with the run's teacher key and says so.
  */
 export async function planFinalization(run: FinalizeInput, options: FinalizeOptions = {}, computeTeacher = true): Promise<FinalizationPlan> {
+  const started = { date: Date.now(), clock: performance.now() };
   checkSelection(options);
+  if (options.time !== undefined && options.epochs !== undefined) throw new FinalizeError('--time and --epochs: --time chooses the epochs; give one of them');
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
   if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, onEvent);
@@ -239,6 +265,13 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
   const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
   const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init });
+  if (options.time !== undefined) {
+    const data = { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: options.subset };
+    const workers = options.workers ?? run.config.workers;
+    const latencySecondsPerModel = (options.latencyTime ?? 2000) / 1000;
+    const fitted = await fitToTime({ models, recipe, data, workers, budgetSeconds: options.time, started, latencySecondsPerModel, onEvent });
+    return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models: fitted.models, ...(measured ? { challengers: measured } : {}), time: fitted.time };
+  }
   return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models, ...(measured ? { challengers: measured } : {}) };
 }
 
@@ -258,6 +291,7 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
     if (options.epochs !== undefined && options.epochs !== plan.recipe.epochs) {
       throw new FinalizeError(`${planPath}: this finalization trains for ${plan.recipe.epochs} epochs, not ${options.epochs}; --resume continues it as planned (delete final/ to start another)`);
     }
+    if (options.time !== undefined) throw new FinalizeError(`${planPath}: --time plans a new finalization; --resume continues this one with the epochs it planned (it never plans again)`);
     if (typeof options.threads === 'number' && options.threads !== (plan.recipe.threads ?? 1)) {
       throw new FinalizeError(`${planPath}: this finalization trains each model on ${plan.recipe.threads ?? 1} thread(s), not ${options.threads}; --resume continues it as planned (the thread count changes the result)`);
     }
@@ -269,16 +303,21 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
   }
   const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
   if (teacher) onEvent({ type: 'teacher', description: `${teacher.description}${teacherTrainingNote(teacher)}`, testAccuracy: teacher.testAccuracy });
-  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${plan.recipe.epochs} epochs, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}${plan.recipe.threads ? `, ${plan.recipe.threads} threads per model (data-parallel)` : ''}` });
+  if (plan.time) for (const line of timePlanLines(plan.time)) onEvent({ type: 'log', line });
+  const epochs = plan.models.some((m) => m.epochs !== undefined) ? 'epochs per model as planned' : `${plan.recipe.epochs} epochs`;
+  onEvent({ type: 'log', line: `recipe ${recipeHash(plan.recipe)}: ${epochs}, SGD ${plan.recipe.learningRate} cosine after ${Number(plan.recipe.warmupEpochs.toFixed(3))} warm-up epoch(s), KD α ${plan.recipe.distillation.alpha}, label smoothing ${plan.recipe.labelSmoothing}${plan.recipe.threads ? `, ${plan.recipe.threads} threads per model (data-parallel)` : ''}` });
 
   const started = performance.now();
   const records = new Map<string, FinalRecord>();
   const pending: FinalModel[] = [];
   for (const m of plan.models) {
     const done = readFinalRecord(join(finalDir, m.id));
-    if (done?.state === 'trained' && done.recipeHash === recipeHash(plan.recipe)) records.set(m.id, done);
+    if (done?.state === 'trained' && done.recipeHash === recipeHash(modelRecipe(plan, m))) records.set(m.id, done);
     else pending.push(m);
   }
+  // A --time plan's makespan assumes its order, longest first; the pool hands tasks out in the order given.
+  const order = new Map(plan.time?.schedule.map((s, i) => [s.id, i]));
+  if (plan.time) pending.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
   if (records.size) onEvent({ type: 'log', line: `resuming: ${records.size} of ${plan.models.length} models already finalized` });
   for (const m of plan.models) if (m.kind === 'front' && m.selectedAs) onEvent({ type: 'log', line: `${m.name}: ${m.selectedAs.join('; ')}` });
   onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
@@ -294,7 +333,7 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
           model: m,
           data: { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: plan.subset ?? undefined },
           teacherKey: plan.teacherKey,
-          recipe: plan.recipe,
+          recipe: modelRecipe(plan, m),
           outDir: join(finalDir, m.id),
         };
         try {
@@ -334,5 +373,6 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
     failed: [...records.values()].filter((r): r is Extract<FinalRecord, { state: 'failed' }> => r.state === 'failed'),
     teacher: teacher ? { description: teacher.description, testAccuracy: teacher.testAccuracy, trainSeconds: teacher.trainSeconds, trainedOn: teacher.trainedOn, testCount } : null,
     wallSeconds,
+    time: plan.time ?? null,
   };
 }

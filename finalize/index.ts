@@ -10,7 +10,10 @@ export type { FinalizeOptions, FinalizeResult, FinalizedModel, FinalizationPlan 
 export { writeFinalizeReport, dominanceLines } from './report.js';
 export { compareWithBaselines } from './dominance.js';
 export type { DominanceResult } from './dominance.js';
-export { finalRecipe, recipeHash, DEFAULT_FINAL_EPOCHS } from './recipe.js';
+export { finalRecipe, recipeHash, recipeWithEpochs, DEFAULT_FINAL_EPOCHS, MIN_TIMED_EPOCHS } from './recipe.js';
+export { planForTime, listSchedule } from './time-plan.js';
+export type { TimePlan, TimePlanInput, TimedModel, TimedModelInput, DroppedModel } from './time-plan.js';
+export type { PlanTime } from './time-budget.js';
 export type { FinalRecipe } from './recipe.js';
 export { FinalizeError } from './types.js';
 export type { FinalizeInput, FrontMember, FinalModel, FinalRecord, FinalizeEvent } from './types.js';

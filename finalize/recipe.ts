@@ -49,6 +49,11 @@ export const FINAL_WEIGHT_DECAY = 4e-5;
 /** Warm-up: one epoch, or 5% of a short schedule. */
 export const MAX_WARMUP_EPOCHS = 1;
 export const WARMUP_SHARE = 0.05;
+/**
+ * `--time`'s floor: a finalization given too little time drops models rather
+ * than train any for fewer epochs than this (finalize/time-plan.ts).
+ */
+export const MIN_TIMED_EPOCHS = 5;
 export const FINAL_SEED = 1;
 /**
  * Fine-tuning from inherited weights starts from a trained network: a fifth
@@ -91,7 +96,7 @@ export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
     batchSize: FINAL_BATCH_SIZE,
     optimizer: 'sgd',
     learningRate: FINAL_LEARNING_RATE * ((options.init ?? 'scratch') === 'inherited' ? FINE_TUNE_LEARNING_RATE_SCALE : 1),
-    warmupEpochs: Math.min(MAX_WARMUP_EPOCHS, WARMUP_SHARE * epochs),
+    warmupEpochs: warmupEpochsFor(epochs),
     weightDecay: FINAL_WEIGHT_DECAY,
     labelSmoothing: options.labelSmoothing ?? (teacher ? 0 : 0.1),
     augment: { padCrop: 2, horizontalFlip: true },
@@ -100,6 +105,22 @@ export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
     seed: options.seed ?? FINAL_SEED,
     ...(threads > 1 ? { threads } : {}),
   };
+}
+
+/** The warm-up of an `epochs`-long schedule: one epoch, or 5% of a short one. */
+export function warmupEpochsFor(epochs: number): number {
+  return Math.min(MAX_WARMUP_EPOCHS, WARMUP_SHARE * epochs);
+}
+
+/**
+ * The same recipe as a complete schedule of `epochs` (its warm-up follows,
+ * and the cosine decays to zero at its end): one model's recipe when
+ * `--time` gives models their own epochs. Keys keep their order, so the
+ * recipe at its own epochs keeps its hash.
+ */
+export function recipeWithEpochs(recipe: FinalRecipe, epochs: number): FinalRecipe {
+  if (!(epochs > 0 && Number.isInteger(epochs))) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
+  return epochs === recipe.epochs ? recipe : { ...recipe, epochs, warmupEpochs: warmupEpochsFor(epochs) };
 }
 
 /**

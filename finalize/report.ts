@@ -1,7 +1,8 @@
 /**
  * What `nas finalize` writes: finalized.csv (front, baselines and teacher
  * with test accuracy and its 95% interval, latency from one interleaved run,
- * size, epochs, wall time, and on each baseline's row the verdict in words),
+ * size, epochs and recipe hash (per model: `--time` gives each its own
+ * epochs), wall time, and on each baseline's row the verdict in words),
  * finalized.svg (accuracy vs latency, front and
  * baselines marked apart) and a section of summary.md that names, for each
  * baseline, the front model that dominates it or the band where none does.
@@ -17,13 +18,14 @@ import type { FinalizeResult } from './finalize-run.js';
 import { wilsonInterval } from '../intervals.js';
 import { teacherTrainingNote } from '../train/teacher-progress.js';
 import { recipeHash } from './recipe.js';
+import { formatSeconds } from './time-plan.js';
 
 export const FINALIZED_CSV = 'finalized.csv';
 export const FINALIZED_SVG = 'finalized.svg';
 export const FINALIZED_COLUMNS = [
   'id', 'kind', 'name', 'test_accuracy', 'test_accuracy_low', 'test_accuracy_high', 'test_images',
   'latency_p50_ms', 'latency_p90_ms', 'latency_ratio_to_first', 'params', 'macs', 'epochs', 'train_seconds', 'files', 'selected_as',
-  'dominated_by', 'verdict',
+  'dominated_by', 'verdict', 'recipe_hash',
 ] as const;
 
 const SECTION_START = '<!-- nas finalize: start -->';
@@ -82,6 +84,7 @@ export function finalizedCsv(result: FinalizeResult, dominance: readonly Dominan
       selected_as: m.selectedAs.join('; '),
       dominated_by: verdict?.state === 'dominated' ? verdict.by.id : '',
       verdict: verdict ? dominanceVerdict(verdict) : '',
+      recipe_hash: r.recipeHash,
     };
   });
   if (result.teacher && result.teacher.testCount) {
@@ -90,7 +93,7 @@ export function finalizedCsv(result: FinalizeResult, dominance: readonly Dominan
       id: 'teacher', kind: 'teacher', name: result.teacher.description,
       test_accuracy: round(result.teacher.testAccuracy, 5), test_accuracy_low: round(interval.low, 5), test_accuracy_high: round(interval.high, 5), test_images: result.teacher.testCount,
       latency_p50_ms: '', latency_p90_ms: '', latency_ratio_to_first: '', params: '', macs: '', epochs: '',
-      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '', selected_as: '', dominated_by: '', verdict: '',
+      train_seconds: result.teacher.trainSeconds === null ? '' : round(result.teacher.trainSeconds, 1), files: '', selected_as: '', dominated_by: '', verdict: '', recipe_hash: '',
     });
   }
   return stringify(rows, { header: true, columns: [...FINALIZED_COLUMNS] });
@@ -110,7 +113,7 @@ export async function renderFinalizedSvg(result: FinalizeResult, title: string):
   const x = { field: 'latency', type: 'quantitative' as const, title: 'latency p50 (ms, one interleaved run, this machine)', scale: { type: 'log' as const } };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `${title}: finalized front vs hand-designed baselines`, subtitle: `test accuracy with 95% interval; ${result.recipe.epochs} epochs, recipe ${recipeHash(result.recipe)}` },
+    title: { text: `${title}: finalized front vs hand-designed baselines`, subtitle: `test accuracy with 95% interval; ${epochsInWords(result)}, recipe ${recipeHash(result.recipe)}` },
     width: 560,
     height: 380,
     background: 'white',
@@ -125,6 +128,24 @@ export async function renderFinalizedSvg(result: FinalizeResult, title: string):
     ],
   };
   return renderVegaLiteSvg(spec);
+}
+
+/** `30 epochs`, or `5–30 epochs per model` when a --time plan gave models different epochs. */
+function epochsInWords(result: FinalizeResult): string {
+  const epochs = [...new Set(result.models.map((m) => m.record.epochs))].sort((a, b) => a - b);
+  if (!epochs.length) return `${result.recipe.epochs} epochs`;
+  return epochs.length === 1 ? `${epochs[0]} epochs` : `${epochs[0]}–${epochs.at(-1)} epochs per model`;
+}
+
+/** The `--time` plan's lines for summary.md: the budget, the expected and actual training time, what was shortened or dropped. */
+function timeLines(result: FinalizeResult): string[] {
+  const t = result.time;
+  if (!t) return [];
+  return [
+    '',
+    `Fitted to \`--time ${formatSeconds(t.budgetSeconds)}\` (started ${t.startedAt}): trainings planned at ${formatSeconds(t.trainingSeconds)} on ${t.workers} worker(s) from each model's measured speed, the whole finalization at ${formatSeconds(t.expectedSeconds)}; this session trained for ${formatSeconds(result.wallSeconds)}. ${t.shortened ? `Shortened: ${t.shortened}.` : `Every model trained the full ${t.epochs.max} epochs.`}`,
+    ...t.dropped.map((d) => `- dropped ${d.name}: ${d.reason}`),
+  ];
 }
 
 /** A baseline's verdict in one sentence: who dominates it and by how much, or the band where the search failed. */
@@ -145,7 +166,8 @@ export function summarySection(result: FinalizeResult, dominance: readonly Domin
     SECTION_START,
     '## Finalized models (`nas finalize`)',
     '',
-    `Recipe ${recipeHash(r)}: ${r.epochs} epochs on the training split, batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${Number(r.warmupEpochs.toFixed(3))} warm-up epoch(s) then cosine, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
+    `Recipe ${recipeHash(r)}: ${epochsInWords(result)} on the training split (each model's epochs and recipe hash in finalized.csv), batch ${r.batchSize}, SGD momentum, peak learning rate ${r.learningRate} after ${new Set(result.models.map((m) => m.record.epochs)).size > 1 ? 'a warm-up of one epoch (5% of a schedule shorter than 20)' : `${Number(r.warmupEpochs.toFixed(3))} warm-up epoch(s)`} then cosine to 0, weight decay ${r.weightDecay}, pad-crop ${r.augment.padCrop} + flip, KD α ${r.distillation.alpha} T ${r.distillation.temperature}, label smoothing ${r.labelSmoothing}, from scratch (seed ${r.seed}). Front members and baselines alike.`,
+    ...timeLines(result),
     result.teacher ? `Teacher: ${result.teacher.description}; test accuracy ${pct(result.teacher.testAccuracy)}${teacherTrainingNote(result.teacher)}.` : 'Teacher: none (plain training).',
     '',
     '| id | kind | name | test accuracy (95% interval) | p50 ms | p90 ms | params | MMACs | epochs | train s | selected as |',

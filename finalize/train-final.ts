@@ -43,11 +43,12 @@ const progressSchema = z.object({ epoch: z.number().int(), validationCurve: z.ar
 
 let cachedData: { key: string; data: PreparedData } | null = null;
 
-function dataFor(task: FinalTrainTask): PreparedData {
-  const key = JSON.stringify(task.data);
+/** A finalization's training data, loaded and prepared once per thread: what its models train on (and `--time` measures them on). */
+export function finalTrainingData(spec: FinalTrainTask['data']): PreparedData {
+  const key = JSON.stringify(spec);
   if (cachedData?.key !== key) {
-    const full = prepareData(loadDataset(task.data.spec), { validationFraction: task.data.validationFraction, seed: task.data.seed });
-    cachedData = { key, data: task.data.subset ? withTrainingSubset(full, task.data.subset, task.data.seed) : full };
+    const full = prepareData(loadDataset(spec.spec), { validationFraction: spec.validationFraction, seed: spec.seed });
+    cachedData = { key, data: spec.subset ? withTrainingSubset(full, spec.subset, spec.seed) : full };
   }
   return cachedData.data;
 }
@@ -122,7 +123,7 @@ export function readFinalRecord(dir: string): FinalRecord | null {
  */
 export async function trainFinalModel(task: FinalTrainTask, onEvent: (event: FinalizeEvent) => void = () => {}): Promise<FinalRecord> {
   await selectBackend(task.backend ?? 'auto');
-  const data = dataFor(task);
+  const data = finalTrainingData(task.data);
   const teacher = teacherFor(task.recipe.distillation.alpha > 0 ? task.teacherKey : null);
   mkdirSync(task.outDir, { recursive: true });
   const { tfjs: model, params, macs } = buildFinalModel(task.model, data, task.recipe.seed);

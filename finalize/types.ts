@@ -51,8 +51,13 @@ export interface FinalizeInput {
   };
 }
 
-/** A model to finalize: a front member, or a hand-designed baseline. */
-export type FinalModel =
+/**
+ * A model to finalize: a front member, or a hand-designed baseline. With
+ * `epochs` (a `--time` plan, finalize/time-budget.ts), it trains a complete
+ * schedule of that many epochs instead of the recipe's (recipe.ts
+ * `recipeWithEpochs`); absent in plans without --time and in older plans.
+ */
+export type FinalModel = (
   | {
       kind: 'front';
       id: string;
@@ -64,7 +69,8 @@ export type FinalModel =
       /** Why it was chosen: `best of a latency third or the knee`, `top K`, `challenger of <baseline>`; absent in plans written before it was recorded. */
       selectedAs?: string[];
     }
-  | { kind: 'baseline'; id: string; name: string; baseline: Baseline };
+  | { kind: 'baseline'; id: string; name: string; baseline: Baseline }
+) & { epochs?: number };
 
 /** One model's outcome, as `final/<id>/record.json` holds it. */
 export type FinalRecord =
