@@ -28,7 +28,7 @@ import { resolveSearchConfig } from '../search/config.js';
 import { trainingJobFor, type TrainingContext } from '../search/evaluators.js';
 import { QueueTrainer } from '../search/queue-evaluator.js';
 import { jobIdFor } from '../search/queue-protocol.js';
-import { newRedisClient } from '../search/redis-connection.js';
+import { newRedisClient } from '../train/queue/redis-connection.js';
 import { SMALL_IMAGE_SPACE } from '../space/defaults.js';
 import { MobileNetSpace } from '../space/space.js';
 import type { Genome } from '../space/types.js';

@@ -11,7 +11,8 @@ import { dominanceLines, writeFinalizeReport } from '../finalize/report.js';
 import { wilsonInterval } from '../intervals.js';
 import type { FinalizeEvent } from '../finalize/types.js';
 import { formatDuration, teacherTrainingNote } from '../train/teacher-progress.js';
-import { action, numberFlag, positiveInt, UsageError } from './errors.js';
+import { redisUrlProblem } from '../train/queue/redis-url.js';
+import { action, durationFlag, numberFlag, positiveInt, UsageError } from './errors.js';
 import { outputOf, outputOptions, type OutputFlags } from './output.js';
 import { progressBar } from './progress.js';
 import { runWithFrontFiles } from './run-front.js';
@@ -30,6 +31,9 @@ interface FinalizeFlags extends OutputFlags {
   latencyTime?: number;
   challengers: boolean;
   dryRun?: boolean;
+  redis?: string;
+  sharedDir?: string;
+  redisRunTtl?: number;
 }
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
@@ -105,6 +109,14 @@ function timeFlag(value: string): number {
   return seconds;
 }
 
+/** A Redis URL as a search's `redis` takes it: checked, and without a password (it comes from NAS_REDIS_PASSWORD). */
+function redisFlag(value: string): string {
+  const problem = redisUrlProblem(value);
+  if (problem) throw new InvalidArgumentError(`--redis: ${problem}`);
+  if (new URL(value).password !== '') throw new InvalidArgumentError('--redis: holds a password: set NAS_REDIS_PASSWORD instead, so it is not seen in the process list');
+  return value;
+}
+
 function threadsFlag(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : numberFlag('--threads', (n) => Number.isInteger(n) && n > 0, 'a positive integer or auto')(value);
 }
@@ -127,6 +139,9 @@ export function registerFinalize(program: Command): void {
     .option('--latency-time <ms>', 'latency measuring time per model, interleaved', positiveInt('--latency-time'), 2000)
     .option('--no-challengers', 'do not add, for each baseline, the most accurate front member no slower than it (measured before training)')
     .option('--resume', 'continue a killed finalization from its checkpoints')
+    .option('--redis <url>', "train the models on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)", redisFlag)
+    .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this finalization's models after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))
+    .option('--shared-dir <dir>', 'with --redis: the directory the workers write finalized models to (their --shared-dir)')
     .option('--dry-run', 'print what would be trained, and why, without training or writing anything');
   outputOptions(finalize).action(
       action(async (runDir: string, o: FinalizeFlags) => {
@@ -146,9 +161,13 @@ export function registerFinalize(program: Command): void {
           threads: o.threads,
           resume: o.resume,
           latencyTime: o.latencyTime,
+          redis: o.redis,
+          sharedDir: o.sharedDir,
+          redisRunTtl: o.redisRunTtl,
           onEvent: progress.onEvent,
         };
         if (o.time !== undefined && o.epochs !== undefined) throw new UsageError('--time and --epochs: --time chooses each model\'s epochs (up to 30); give one of them');
+        if (o.redis === undefined && (o.sharedDir !== undefined || o.redisRunTtl !== undefined)) throw new UsageError('--shared-dir and --redis-run-ttl: only with --redis');
         if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');
         try {
           checkSelection(options);

@@ -1,6 +1,15 @@
-/** `nas worker`: trains the candidates of searches started with --redis, on this machine. */
+/**
+ * `nas worker`: trains, on this machine, the candidates of searches and the
+ * models of finalizations started with --redis. The worker
+ * (train/queue/queue-worker.ts) knows neither stage: each brings the handler
+ * of its jobs, registered here by job name.
+ */
 import type { Command } from 'commander';
-import { QueueWorker } from '../search/queue-worker.js';
+import { FINALIZE_JOB_NAME } from '../finalize/final-queue-protocol.js';
+import { finalJobHandler } from '../finalize/final-job-handler.js';
+import { TRAIN_JOB_NAME } from '../search/queue-protocol.js';
+import { candidateJobHandler } from '../search/queue-job-handler.js';
+import { QueueWorker } from '../train/queue/queue-worker.js';
 import { action, positiveInt } from './errors.js';
 
 interface WorkerFlags {
@@ -16,11 +25,11 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('train candidates of the searches running with --redis (until Ctrl-C)')
+    .description('train candidates of the searches and models of the finalizations running with --redis (until Ctrl-C)')
     .requiredOption('--redis <url>', 'redis://[user[:password]@]host[:port][/db], or rediss:// for TLS (password also from NAS_REDIS_PASSWORD)')
-    .option('--concurrency <n>', 'candidates trained at once, one thread each (per run)', positiveInt('--concurrency'))
-    .option('--data <name|path>', "this machine's copy of the search's data (needed when the search's data is a path)")
-    .option('--shared-dir <dir>', 'write trained candidates here instead of sending them through Redis (the search gets the same --shared-dir)')
+    .option('--concurrency <n>', 'candidates or models trained at once, one thread each (per run)', positiveInt('--concurrency'))
+    .option('--data <name|path>', "this machine's copy of the search's data (needed when the search's data is a path; finalizations use the same)")
+    .option('--shared-dir <dir>', 'write trained candidates and models here instead of sending them through Redis (the search or finalization gets the same --shared-dir)')
     .option('--max-result-mib <n>', 'largest result sent through Redis, in MiB (default 64)', positiveInt('--max-result-mib'))
     .option('--lock-duration <ms>', 'job lock; a killed worker\'s job waits this long plus the stalled interval (default 30000)', positiveInt('--lock-duration'))
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers (default 30000)', positiveInt('--stalled-interval'))
@@ -28,6 +37,7 @@ export function registerWorker(program: Command): void {
       action(async (o: WorkerFlags) => {
         const worker = await QueueWorker.start({
           redisUrl: o.redis,
+          handlers: { [TRAIN_JOB_NAME]: candidateJobHandler(o.concurrency), [FINALIZE_JOB_NAME]: finalJobHandler(o.concurrency) },
           concurrency: o.concurrency,
           dataSpec: o.data,
           sharedDir: o.sharedDir,
@@ -38,10 +48,14 @@ export function registerWorker(program: Command): void {
           onEvent: (e) => {
             if (e.kind === 'ready') console.error(`worker: connected to ${e.redis}; data ${e.data ?? "(the search's, when built in)"}${e.contentHash ? ` (content hash ${e.contentHash})` : ''}`);
             else if (e.kind === 'watching') console.error(`worker: watching ${e.queue}`);
-            else if (e.kind === 'unlisted') console.error(`worker: unlisted ${e.queue}: its search was not heard from within its TTL (killed?); 'nas search --resume' lists it again`);
+            else if (e.kind === 'unlisted') {
+              const stage = e.queue.startsWith('nas-final-') ? 'finalize' : 'search';
+              console.error(`worker: unlisted ${e.queue}: its ${stage === 'search' ? 'search' : 'finalization'} was not heard from within its TTL (killed?); 'nas ${stage} --resume' lists it again`);
+            }
             else if (e.kind === 'unwatched') console.error(`worker: stopped watching ${e.queue}`);
-            else if (e.kind === 'started') console.error(`worker: training ${e.candidate} (${e.jobId})`);
-            else if (e.kind === 'completed') console.error(`worker: ${e.candidate} done in ${e.seconds.toFixed(1)} s, accuracy ${(e.accuracy * 100).toFixed(2)}% (${e.jobId})`);
+            else if (e.kind === 'started') console.error(`worker: training ${e.subject} (${e.jobId})`);
+            else if (e.kind === 'note') console.error(`worker: ${e.line} (${e.jobId})`);
+            else if (e.kind === 'completed') console.error(`worker: ${e.subject} done in ${e.seconds.toFixed(1)} s, accuracy ${(e.accuracy * 100).toFixed(2)}% (${e.jobId})`);
             else if (e.kind === 'failed') console.error(`worker: job ${e.jobId} failed: ${e.error}`);
             else if (e.kind === 'refused') console.error(`worker: stopping: ${e.error.message}`);
           },

@@ -12,21 +12,22 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
 import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
 import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
 import { prepareData } from '../train/datasets/prepared.js';
-import { builtFile } from '../locations.js';
-import { trainingThreads } from '../train/training-pool.js';
+import { CodedError } from '../errors.js';
+import { datasetContentHash } from '../train/training-job.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
 import { teacherEpochLine, teacherTrainingNote } from '../train/teacher-progress.js';
 import { finalRecipe, recipeHash, recipeWithEpochs, spareThreadsPerModel, type FinalRecipe } from './recipe.js';
 import { fitToTime, planTimeSchema, timePlanLines, type PlanTime } from './time-budget.js';
 import { measureChallengers, type MeasuredChallengers } from './challengers.js';
 import { selectFront } from './select.js';
+import { LocalFinalTrainer, type FinalTrainer } from './final-pool.js';
 import { readFinalRecord, type FinalTrainTask } from './train-final.js';
 import { FinalizeError, type FinalizeEvent, type FinalizeInput, type FinalModel, type FinalRecord } from './types.js';
 
@@ -79,6 +80,16 @@ export interface FinalizeOptions {
   /** Latency: total measuring time per model (ms) and minimum runs, models interleaved (the challengers' measurement takes at most 1000 ms and 50 runs of each). @default 2000 and 200 */
   latencyTime?: number;
   latencyIterations?: number;
+  /**
+   * Train the models on the `nas worker`s of this Redis (redis://[user@]host[:port][/db],
+   * rediss:// for TLS; the password from NAS_REDIS_PASSWORD or the URL) instead of
+   * local threads; `workers` and `threads` do not apply to where they train.
+   */
+  redis?: string;
+  /** With `redis`: the directory the workers write models' files to (`nas worker --shared-dir`), as this machine mounts it. */
+  sharedDir?: string;
+  /** With `redis`: how long the finalization stays listed after it was last heard from, seconds. @default 60 */
+  redisRunTtl?: number;
   onEvent?: (event: FinalizeEvent) => void;
   /** Worker entry file; tests may substitute one. @default the built finalize/finalize-worker.js */
   workerFile?: string;
@@ -139,8 +150,24 @@ export function modelRecipe(plan: Pick<FinalizationPlan, 'recipe'>, model: Final
   return model.epochs === undefined ? plan.recipe : recipeWithEpochs(plan.recipe, model.epochs);
 }
 
-function builtWorker(): string {
-  return builtFile(import.meta.url, 'finalize-worker.js');
+/**
+ * Where the models train: this machine's threads, or with `redis` the
+ * `nas worker`s (bullmq and ioredis load only then).
+ */
+async function openTrainer(run: FinalizeInput, plan: Plan, options: FinalizeOptions, workers: number, onEvent: (e: FinalizeEvent) => void): Promise<FinalTrainer> {
+  if (options.redis === undefined) return new LocalFinalTrainer(workers, options.workerFile);
+  if (plan.recipe.init === 'inherited') throw new FinalizeError("--redis: --init inherited starts front members from this machine's front/ files, which the workers do not have; finalize without --redis");
+  const { FinalQueueTrainer } = await import('./final-queue-trainer.js');
+  const trainer = await FinalQueueTrainer.open({
+    runId: run.runId ?? createHash('sha256').update(`${run.configHash}:${resolve(run.dir)}`).digest('hex').slice(0, 16),
+    redisUrl: options.redis,
+    sharedDir: options.sharedDir,
+    ttlSeconds: options.redisRunTtl,
+    teacherKey: plan.teacherKey,
+    data: { name: run.config.data, contentHash: datasetContentHash(run.dataset), resolution: run.dataset.train.height },
+  });
+  onEvent({ type: 'log', line: `training through ${trainer.describe()}: start 'nas worker --redis <url>' on each machine` });
+  return trainer;
 }
 
 /**
@@ -323,12 +350,11 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
   onEvent({ type: 'plan', models: plan.models.length, pending: pending.length });
 
   const workers = Math.max(1, Math.min(options.workers ?? run.config.workers, pending.length || 1));
-  const pool = trainingThreads(options.workerFile ?? builtWorker(), workers, true); // in selection order
+  const trainer = await openTrainer(run, plan, options, workers, onEvent);
+  let finished = false;
   try {
     await Promise.all(
       pending.map(async (m) => {
-        const { port1, port2 } = new MessageChannel();
-        port1.on('message', (e: FinalizeEvent) => onEvent(e));
         const task: FinalTrainTask = {
           model: m,
           data: { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: plan.subset ?? undefined },
@@ -337,20 +363,19 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
           outDir: join(finalDir, m.id),
         };
         try {
-          // piscina's TransferList type disagrees with @types/node's MessagePort; the value is what it expects.
-          const transfer = { transferList: [port2] } as unknown as Parameters<typeof pool.run>[1];
-          records.set(m.id, (await pool.run({ ...task, port: port2 }, transfer)) as FinalRecord);
+          records.set(m.id, await trainer.train(task, onEvent));
         } catch (error) {
+          // A fault of the set-up (Redis, the shared directory), not of the model: the finalization stops, --resume continues it.
+          if (error instanceof CodedError && error.code === 'E_QUEUE') throw error;
           const record: FinalRecord = { state: 'failed', id: m.id, kind: m.kind, name: m.name, error: (error as Error).message };
           records.set(m.id, record);
           onEvent({ type: 'done', record });
-        } finally {
-          port1.close();
         }
       }),
     );
+    finished = true;
   } finally {
-    await pool.destroy();
+    await trainer.close(finished);
   }
   const wallSeconds = (performance.now() - started) / 1000;
 

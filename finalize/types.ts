@@ -30,6 +30,8 @@ export interface FinalizeInput {
   dir: string;
   /** The run configuration's hash: final/plan.json is tied to it. */
   configHash: string;
+  /** The run's id (config.json): names its finalize queue with --redis. @default a hash of configHash and the directory */
+  runId?: string;
   /** The front, best accuracy first. */
   front: readonly FrontMember[];
   /** The run's teacher-logits key in the cache (null: no teacher). */

@@ -12,7 +12,7 @@ import { DEFAULT_MUTATION_PROBABILITY } from '../space/operators.js';
 import { searchSpaceSchema } from '../space/schema.js';
 import { INPUT_SCALES } from '../train/input-adapter.js';
 import { TEACHER_ARCHITECTURES } from '../train/teacher-types.js';
-import { redisUrlProblem } from './redis-url.js';
+import { redisUrlProblem } from '../train/queue/redis-url.js';
 import { LATENCY_PRECISIONS } from '../benchmarks/deployed-latency.js';
 import { CodedError } from '../errors.js';
 

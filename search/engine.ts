@@ -27,7 +27,7 @@ import { Nsga2 } from './nsga2.js';
 import { SupernetTrainer, supernetSearchSpace } from './supernet-trainer.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
-import { redisUrlProblem } from './redis-url.js';
+import { redisUrlProblem } from '../train/queue/redis-url.js';
 import { writeRunReport } from './report.js';
 import { createRunDir, reopenRunDir } from './run-directory.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, GenerationEvent, Searcher, StopReason } from './types.js';
@@ -137,7 +137,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   }
   const distributed = redisUrl !== undefined && config.evaluator === 'real' && !options.evaluator;
   // Reached and its settings checked before the data and any teacher training: a bad Redis fails at once.
-  if (distributed) (await (await import('./redis-connection.js')).connectRedis(redisUrl, 'redis')).disconnect();
+  if (distributed) (await (await import('../train/queue/redis-connection.js')).connectRedis(redisUrl, 'redis')).disconnect();
   const log = options.log ?? (() => {});
   const signal = options.signal ?? new AbortController().signal;
   const started = performance.now();

@@ -7,7 +7,7 @@ import type { Genome } from '../space/types.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { SearchConfig } from './config.js';
 import { decideLatency } from './latency-decision.js';
-import { QueueError } from './redis-url.js';
+import { QueueError } from '../train/queue/redis-url.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, LatencyFigures, RungBudget } from './types.js';
 
 export interface GenerationContext {

@@ -1,7 +1,8 @@
 /**
  * The optional parts load only when used: importing the library's space or
  * search entry loads neither the queue's bullmq/ioredis nor the charts'
- * vega/vega-lite (the search loads them for a queue run or a report). Read
+ * vega/vega-lite (the search loads them for a queue run or a report, finalize
+ * for --redis). Read
  * from a fresh process that lists every module its loader resolves.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,7 +35,7 @@ describe('optional dependencies load only when used', () => {
     expect(loaded).toEqual(expect.arrayContaining(['vega', 'vega-lite']));
   });
 
-  for (const entry of ['space', 'search']) {
+  for (const entry of ['space', 'search', 'finalize']) {
     it(`import 'nas-edge/${entry}' (dist/${entry}/index.js) loads none of ${OPTIONAL.join(', ')}`, () => {
       const loaded = packagesLoadedBy(`await import('./dist/${entry}/index.js');`);
       expect(loaded.length).toBeGreaterThan(0);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSearchConfig } from '../../search/config.js';
 import { QueueTrainer } from '../../search/queue-evaluator.js';
 import { encodeResult, type QueuedJob } from '../../search/queue-protocol.js';
-import { newRedisClient } from '../../search/redis-connection.js';
+import { newRedisClient } from '../../train/queue/redis-connection.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
 import { CANDIDATE_FILE_NAMES } from '../../train/training-job.js';

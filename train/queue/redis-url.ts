@@ -4,7 +4,7 @@
  * config (config.ts) and the search loop load ioredis only for a run that
  * trains through a queue.
  */
-import { CodedError } from '../errors.js';
+import { CodedError } from '../../errors.js';
 
 /** Redis unreachable, misconfigured, or a URL that is not one: says which and what to do. */
 export class QueueError extends CodedError {
