@@ -8,7 +8,7 @@
  * in Redis and ends with the uninterrupted model's weights, bit for bit.
  * Tiny budgets: a 256-image subset, the best front member and the plain CNN.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,12 +31,12 @@ const run = join(root, 'run');
 const ARGS = ['--subset', '256', '--top', '1', '--baselines', 'plain-cnn', '--epochs', '3', '--workers', '2', '--latency-time', '100'];
 
 /**
- * `nas finalize <copy of the run> …`, to the end. Not spawnSync: the test's
+ * `nas finalize <copy of the run> …` (or of the copy there, `copy` false), to the end. Not spawnSync: the test's
  * event loop must keep reading the workers' output meanwhile.
  */
-async function finalize(name: string, args: string[]): Promise<{ dir: string; output: string }> {
+async function finalize(name: string, args: string[], copy = true): Promise<{ dir: string; output: string }> {
   const dir = join(root, name);
-  cpSync(run, dir, { recursive: true });
+  if (copy) cpSync(run, dir, { recursive: true });
   const child = spawn(process.execPath, [CLI, 'finalize', dir, ...args], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -54,6 +54,21 @@ function finalizedRows(dir: string) {
 
 const weights = (dir: string, id: string) => readFileSync(join(dir, 'final', id, 'weights.bin'));
 const record = (dir: string, id: string) => JSON.parse(readFileSync(join(dir, 'final', id, 'record.json'), 'utf8'));
+
+describe('nas finalize --redis: the URL', () => {
+  it('is checked as a search\'s is, its password refused (NAS_REDIS_PASSWORD instead), before anything is read', () => {
+    const finalize = (...args: string[]) => spawnSync(process.execPath, [CLI, 'finalize', join(root, 'not-read'), ...args], { encoding: 'utf8', env: process.env });
+    const password = finalize('--redis', 'redis://nas:s3cret@127.0.0.1:6379');
+    expect(password.status).toBe(2);
+    expect(password.stderr).toMatch(/--redis: holds a password: set NAS_REDIS_PASSWORD instead/);
+    const notRedis = finalize('--redis', 'http://127.0.0.1');
+    expect(notRedis.status).toBe(2);
+    expect(notRedis.stderr).toMatch(/--redis: http: is not redis: or rediss:/);
+    const sharedDir = finalize('--shared-dir', root);
+    expect(sharedDir.status).toBe(2);
+    expect(sharedDir.stderr).toMatch(/--shared-dir and --redis-run-ttl: only with --redis/);
+  });
+});
 
 describe('nas finalize --redis on a real redis-server and two nas worker processes', { timeout: 300_000 }, () => {
   let redis: RunningRedis;
@@ -104,15 +119,12 @@ describe('nas finalize --redis on a real redis-server and two nas worker process
     client.disconnect();
   });
 
-  it('a worker SIGKILLed in the middle of a model loses at most the epoch it was in: the other resumes from its last checkpoint, to the same weights', async () => {
+  it('a worker SIGKILLed in the middle of a model loses at most the epoch it was in: the other resumes from its last checkpoint; the coordinator killed too, --resume --redis collects the same weights', async () => {
     const dir = join(root, 'killed');
     cpSync(run, dir, { recursive: true });
     const marks = workers.map((w) => w.output().length);
     const since = (i: number) => workers[i].output().slice(marks[i]);
-    const coordinator = spawn(process.execPath, [CLI, 'finalize', dir, ...ARGS, '--redis', redis.url], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let coordinatorOutput = '';
-    coordinator.stderr!.on('data', (d: Buffer) => (coordinatorOutput += d.toString()));
-    coordinator.stdout!.on('data', (d: Buffer) => (coordinatorOutput += d.toString()));
+    const coordinator = spawn(process.execPath, [CLI, 'finalize', dir, ...ARGS, '--redis', redis.url], { env: process.env, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => coordinator.once('exit', resolve));
 
     let victim = -1;
@@ -122,11 +134,14 @@ describe('nas finalize --redis on a real redis-server and two nas worker process
       if (victim >= 0) jobId = /epoch 1\/3 checkpointed to Redis \((\S+)\)/.exec(since(victim))![1];
       return victim >= 0;
     });
+    // The worker and the coordinator at once: the other worker goes on while no coordinator waits.
     workers[victim].child.kill('SIGKILL');
-    await workers[victim].exited;
+    coordinator.kill('SIGKILL');
+    await Promise.all([workers[victim].exited, exited]);
+    expect(existsSync(join(dir, 'finalized.csv'))).toBe(false);
     const epochsOf = (output: string) => [...output.matchAll(new RegExp(`epoch (\\d)/3 checkpointed to Redis \\(${jobId}\\)`, 'g'))].map((m) => Number(m[1]));
     const checkpointedByVictim = Math.max(...epochsOf(since(victim)));
-    expect(await exited, coordinatorOutput).toBe(0);
+    const resumedRun = await finalize('killed', [...ARGS, '--resume', '--redis', redis.url], false);
 
     // The other worker took the job over from the last checkpoint the victim put in Redis.
     const survivor = since(1 - victim);
@@ -138,8 +153,7 @@ describe('nas finalize --redis on a real redis-server and two nas worker process
     expect(resumedFrom).toBeLessThan(3);
     expect(epochsOf(survivor)).toEqual([3, 2, 1].filter((e) => e > resumedFrom).reverse());
     const id = jobId.split('_')[0];
-    const name = record(local, id).name;
-    expect(coordinatorOutput).toContain(`${name}: resuming from epoch ${resumedFrom} (3 epochs)`);
+    expect(resumedRun.output).toMatch(/training through queue nas-final-/);
 
     // And it ended where the uninterrupted local finalization did.
     expect(finalizedRows(dir)).toEqual(finalizedRows(local));
