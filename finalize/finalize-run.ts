@@ -9,6 +9,10 @@
  * continues the others from their checkpoints. With `--time`, the plan also
  * gives each model its epochs (time-budget.ts), and a resume trains on with
  * them: it never measures or plans again.
+ *
+ * Where the models train is a `FinalTrainer` (final-pool.ts): this
+ * machine's threads, or with `redis` the `nas worker`s
+ * (final-queue-trainer.ts), which keep the same checkpoints.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -192,7 +192,7 @@ export const searchConfigSchema = z.strictObject({
   /**
    * With redis: how long the run stays listed after the search was last heard from. Workers
    * train a killed search's queued jobs this long at most, then unlist the run until
-   * `nas search --resume` lists it again. Default DEFAULT_RUN_TTL_SECONDS (search/queue-protocol.ts), 60 s.
+   * `nas search --resume` lists it again. Default DEFAULT_RUN_TTL_SECONDS (train/queue/queue-runs.ts), 60 s.
    */
   redisRunTtl: duration.refine((seconds) => seconds > 0, { message: 'expected a duration over 0 s (e.g. 60s)' }).optional(),
   /** Training workers; one candidate per worker. */

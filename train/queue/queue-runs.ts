@@ -5,7 +5,7 @@
  * carries, the limits shared by all jobs, and teacher logits kept in Redis by
  * their content hash. The jobs themselves (their payload and result) are the
  * business of the stage that queues them: search/queue-protocol.ts for a
- * search's candidates, finalize/queue-final.ts for finalized models.
+ * search's candidates, finalize/final-queue-protocol.ts for finalized models.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';

@@ -20,6 +20,7 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { FifoSlots } from '../../fifo-slots.js';
 import type { BackendName } from '../backend.js';
 import { DATASET_ALIASES, loadDataset } from '../datasets/load.js';
 import { DatasetError } from '../datasets/errors.js';
@@ -78,7 +79,7 @@ export interface QueueWorkerOptions {
   redisUrl: string;
   /** The handler of each job name. */
   handlers: Readonly<Record<string, QueueJobHandler>>;
-  /** Jobs trained at once, per queue. @default 1 */
+  /** Jobs trained at once, of every queue and kind together (each handler's threads). @default 1 */
   concurrency?: number;
   /** This machine's copy of the coordinator's data (alias or path). @default the job's data when it is a built-in name */
   dataSpec?: string;
@@ -116,6 +117,8 @@ export class QueueWorker {
   /** Queues no longer watched whose jobs in progress are still finishing. */
   readonly #retiring = new Set<Promise<void>>();
   readonly #hashes = new Map<string, string>();
+  /** `concurrency` jobs at once across queues and kinds: a search's and a finalization's together do not overload the machine. */
+  readonly #slots: FifoSlots;
   readonly #discovery: NodeJS.Timeout;
   #closing: Promise<void> | null = null;
   #refusal: Error | null = null;
@@ -127,6 +130,7 @@ export class QueueWorker {
     private readonly client: Redis,
   ) {
     this.#stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#slots = new FifoSlots(o.concurrency ?? 1);
     this.#discovery = setInterval(() => void this.#discover().catch(() => {}), DISCOVERY_INTERVAL_MS);
   }
 
@@ -219,7 +223,7 @@ export class QueueWorker {
         started: () => this.o.onEvent?.({ kind: 'started', queue, jobId, subject: handler.subject(job) }),
         note: (line) => this.o.onEvent?.({ kind: 'note', queue, jobId, line }),
       };
-      return await handler.process(context);
+      return await this.#slots.run(() => handler.process(context));
     } catch (error) {
       // A payload that is not a job never becomes one: no retries.
       if (error instanceof TrainingJobError) throw new UnrecoverableError(error.message);
