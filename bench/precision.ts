@@ -19,10 +19,11 @@
  *
  * Rows are appended to DIR/precision-rows.csv and DIR/precision-calibration.csv
  * as they are measured, so a rerun measures only what is missing; the
- * summary goes to DIR/precision.json. Timing: run it while nothing else runs.
+ * summary goes to DIR/precision-<spaces>.json; each pair of searches adds a row to
+ * DIR/precision-searches.csv. Timing: run it while nothing else runs.
  *
  * usage: npm run bench:precision -- [--spaces small,mobilenet-224] [--genomes 50]
- *        [--threads 1,2] [--time 500] [--calibration 8] [--search 120] [--seed 0] [--out DIR]
+ *        [--threads 1,2] [--time 500] [--calibration 8] [--search 120] [--seed 0] [--search-seed S] [--out DIR]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,10 +69,12 @@ const program = new Command('bench-precision')
   .option('--calibration <n>', 'genomes per space quantized with random pixels and with data images', atLeast(0), 8)
   .option('--search <n>', 'candidates of each of the two searches (fp32 and INT8 latency); 0: none', atLeast(0), 0)
   .option('--data <name|path>', 'calibration images for --calibration', 'fashion-mnist')
-  .option('--seed <n>', 'genome and search seed', atLeast(0), 0)
-  .option('--out <dir>', 'where the CSVs and precision.json go', join(packageRoot(), 'results', 'bench'))
+  .option('--seed <n>', 'genome seed (and the searches\', unless --search-seed)', atLeast(0), 0)
+  .option('--search-seed <n>', 'seed of the two searches', atLeast(0))
+  .option('--out <dir>', 'where the CSVs and the JSON summary go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ spaces: SpaceName[]; genomes: number; pool: number; threads: number[]; time: number; calibration: number; search: number; data: string; seed: number; out: string }>();
+const o = program.opts<{ spaces: SpaceName[]; genomes: number; pool: number; threads: number[]; time: number; calibration: number; search: number; data: string; seed: number; searchSeed?: number; out: string }>();
+const searchSeed = o.searchSeed ?? o.seed;
 mkdirSync(o.out, { recursive: true });
 const features = cpuFeatures();
 const cpu = `${features.model} (${features.instructionSets.join(', ') || 'no recorded extensions'})`;
@@ -205,8 +208,8 @@ if (o.search > 0) {
   const fronts: Record<'fp32' | 'int8', Array<{ id: string; genome: Genome; accuracy: number; seconds: number }>> = { fp32: [], int8: [] };
   for (const precision of ['fp32', 'int8'] as const) {
     const started = performance.now();
-    const config = resolveSearchConfig({ seed: o.seed, space: name, searcher: { algorithm: 'nsga2', population: 12 }, budget: { evaluations: o.search }, workers: 1 });
-    const result = await runSearch(config, { runDir: join(o.out, `precision-search-${name}-${precision}-${o.seed}`), evaluator: evaluatorFor(precision), uniqueRunDir: true });
+    const config = resolveSearchConfig({ seed: searchSeed, space: name, searcher: { algorithm: 'nsga2', population: 12 }, budget: { evaluations: o.search }, workers: 1 });
+    const result = await runSearch(config, { runDir: join(o.out, `precision-search-${name}-${precision}-${searchSeed}`), evaluator: evaluatorFor(precision), uniqueRunDir: true });
     const seconds = (performance.now() - started) / 1000;
     const evaluated = result.records.filter((r) => r.state === 'evaluated');
     const ids = new Set(paretoIds(evaluated));
@@ -226,7 +229,9 @@ if (o.search > 0) {
   const reference = [0, 1.1 * Math.max(...[...p50.values()].filter(Number.isFinite))];
   const hv = (front: (typeof fronts)['fp32']) => hypervolume(front.map((m) => [-m.accuracy, p50.get(m.id)!]).filter((p) => Number.isFinite(p[1])), reference);
   const result = { space: name, threads, candidates: o.search, fp32: { front: fronts.fp32.length, hypervolume: hv(fronts.fp32), seconds: fronts.fp32[0]?.seconds }, int8: { front: fronts.int8.length, hypervolume: hv(fronts.int8), seconds: fronts.int8[0]?.seconds }, reference };
-  summary.search = result;
+  summary.search = { ...result, seed: searchSeed };
+  const searches = csvStore(join(o.out, 'precision-searches.csv'), ['space', 'threads', 'candidates', 'seed', 'fp32_front', 'fp32_hypervolume', 'fp32_seconds', 'int8_front', 'int8_hypervolume', 'int8_seconds', 'cpu']);
+  searches.append({ space: name, threads, candidates: o.search, seed: searchSeed, fp32_front: result.fp32.front, fp32_hypervolume: result.fp32.hypervolume.toFixed(6), fp32_seconds: (result.fp32.seconds ?? 0).toFixed(0), int8_front: result.int8.front, int8_hypervolume: result.int8.hypervolume.toFixed(6), int8_seconds: (result.int8.seconds ?? 0).toFixed(0), cpu: features.model });
   console.log(`\nTwo searches of ${o.search} candidates (${name}, ${threads} thread(s)), fronts' INT8 models measured in one interleaved run\n`);
   console.log('| searched by | front | hypervolume (INT8 latency) | search wall time |');
   console.log('|---|---:|---:|---:|');
@@ -238,5 +243,5 @@ function paretoIds(records: ReadonlyArray<{ id: string; accuracy: number; latenc
   return frontIds(records.map((r) => ({ space: '', threads: 0, id: r.id, accuracy: r.accuracy, fp32P50: r.latency.p50, int8P50: r.latency.p50, int8Variant: '', allP50: null })), (r) => r.fp32P50);
 }
 
-writeFileSync(join(o.out, 'precision.json'), JSON.stringify(summary, null, 1) + '\n');
+writeFileSync(join(o.out, `precision-${o.spaces.join('+')}.json`), JSON.stringify(summary, null, 1) + '\n');
 await pool.close();
