@@ -26,9 +26,9 @@ import { MobileNetSpace } from '../../space/space.js';
 const VARIANT_NAMES = INT8_VARIANTS.map((v) => v.name);
 const base = {
   seed: 5,
-  searcher: { population: 3 },
+  searcher: { population: 2 },
   training: { images: 128, subset: 300, batchSize: 32 },
-  latency: { iterations: 20, time: 60 },
+  latency: { iterations: 20, time: 40 },
   workers: 1,
 } as const;
 
@@ -47,7 +47,7 @@ describe('a search for INT8 deployment (latency.precision "int8")', () => {
     expect(resumed.records.length).toBeGreaterThan(first.records.length);
 
     const evaluated = evaluatedOf(resumed.records);
-    expect(evaluated.length).toBeGreaterThanOrEqual(4);
+    expect(evaluated.length).toBe(4);
     for (const r of evaluated) {
       expect(r.latency).toMatchObject({ source: 'measured', precision: 'int8' });
       expect(VARIANT_NAMES).toContain(r.latency.int8Variant);
@@ -85,7 +85,7 @@ describe('a search for INT8 deployment (latency.precision "int8")', () => {
 
   it('under "best" records which precision won, each with its own latency; a constraint is checked against that latency', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'best-search-')), 'run');
-    const best = await runSearch(resolveSearchConfig({ ...base, searcher: { population: 2 }, budget: { generations: 1 }, latency: { ...base.latency, precision: 'best' } }), { runDir: dir });
+    const best = await runSearch(resolveSearchConfig({ ...base, budget: { generations: 1 }, latency: { ...base.latency, precision: 'best' } }), { runDir: dir });
     for (const r of evaluatedOf(best.records)) {
       expect(['fp32', 'int8']).toContain(r.latency.precision);
       // Both from one interleaved run: INT8 only when it beat fp32 by the noise margin (0.97), else fp32's own p50.
@@ -93,7 +93,7 @@ describe('a search for INT8 deployment (latency.precision "int8")', () => {
       else expect(r.latency.p50).toBe(r.latency.fp32P50);
     }
 
-    const tight = await runSearch(resolveSearchConfig({ ...base, searcher: { population: 2 }, budget: { generations: 1 }, constraints: { maxLatencyMs: 1e-6 }, latency: { ...base.latency, precision: 'int8' } }), {
+    const tight = await runSearch(resolveSearchConfig({ ...base, budget: { generations: 1 }, constraints: { maxLatencyMs: 1e-6 }, latency: { ...base.latency, precision: 'int8' } }), {
       runDir: join(mkdtempSync(join(tmpdir(), 'int8-tight-')), 'run'),
     });
     expect(tight.records.length).toBe(2);
