@@ -12,6 +12,11 @@
  * - `best`: compress's own rule, INT8 only when a variant beats fp32 by more
  *   than the noise and holds when measured again; otherwise fp32.
  *
+ * An INT8 latency is the chosen variant's in the second, confirming run
+ * against fp32 alone, not its figure from the run that chose it: the fastest
+ * of seven noisy figures is biased low, and a search ranking by it favoured
+ * candidates that had been measured lucky (bench:precision, docs/bench/precision.md).
+ *
  * Calibration: the untrained candidate is quantized with one seeded batch of
  * random pixels. The kernels onnxruntime runs depend on the graph, not on
  * the scales, so the latency is that of the calibrated model
@@ -71,8 +76,10 @@ export async function deployedLatency(fp32: Uint8Array, name: string, precision:
   const fp32P50 = selection.fp32.p50;
   if (fp32P50 === null) throw new Error(`${name}: fp32 could not be measured beside its INT8 variants`);
   const { choice, chosen } = selection;
-  if (choice.state === 'int8' && chosen?.p50 != null) {
-    return { p50: chosen.p50, p90: chosen.p90 ?? chosen.p50, precision: 'int8', int8Variant: chosen.name, fp32P50, reason: choice.reason };
+  if (choice.state === 'int8' && chosen) {
+    // The second run's figures: a search ranking by the first run's would favour candidates measured lucky.
+    const c = selection.confirmation;
+    if (c) return { p50: c.p50, p90: c.p90, precision: 'int8', int8Variant: chosen.name, fp32P50: c.fp32P50, reason: choice.reason };
   }
   if (precision === 'int8') throw new Error(`${name}: no INT8 model to measure (${choice.state === 'fp32' ? choice.reason : 'the chosen variant was not measured'})`);
   return { p50: fp32P50, p90: selection.fp32.p90 ?? fp32P50, precision: 'fp32', fp32P50, reason: choice.reason };

@@ -82,6 +82,12 @@ export interface Int8Selection {
   choice: Int8Choice;
   /** The chosen variant, or null when fp32 is kept. */
   chosen: VariantResult | null;
+  /**
+   * The chosen variant and fp32 measured again, interleaved, the two alone: the
+   * unbiased figures (the fastest of several noisy variants in the first run is
+   * the winner of several draws, biased low). Null when nothing was confirmed.
+   */
+  confirmation: { fp32P50: number; p50: number; p90: number } | null;
 }
 
 /** Accuracy lost by a variant in points, or null when either side was not measured. */
@@ -140,15 +146,18 @@ export async function chooseInt8(
     variants.map((v) => ({ name: v.name, latencyRatio: options.measure === false ? 0 : v.latencyRatio, accuracyDrop: dropInPoints(fp32Accuracy, v.accuracy), bytes: v.bytes.length })),
     { maxAccuracyDrop: options.maxAccuracyDrop, maxLatencyRatio: maxRatio },
   );
-  // With no latency bar (an INT8 model wanted whatever its speed) there is nothing to confirm.
-  if (choice.state === 'int8' && options.measure !== false && Number.isFinite(maxRatio)) {
+  let confirmation: Int8Selection['confirmation'] = null;
+  // Also with no latency bar (an INT8 model wanted whatever its speed): the second run is the unbiased figure.
+  if (choice.state === 'int8' && options.measure !== false) {
     const variant = choice.variant;
     log(`${name}: confirming ${variant} against fp32 in a second interleaved run`);
     const again = await compare([{ name: 'fp32', source: fp32 }, { name: variant, source: variants.find((v) => v.name === variant)!.bytes }], { time: 2 * (options.latencyTime ?? DEFAULT_VARIANT_LATENCY_TIME), iterations: 100, ...session });
     choice = confirmChoice(choice, again[1].ratioToFirst, { maxLatencyRatio: maxRatio });
+    const [f, q] = again;
+    if (f.state !== 'errored' && q.state !== 'errored') confirmation = { fp32P50: f.stats.p50, p50: q.stats.p50, p90: q.stats.p90 };
   }
   const picked = choice.state === 'int8' ? choice.variant : null;
   const chosen = picked === null ? null : variants.find((v) => v.name === picked)!;
   if (options.measure === false && choice.state === 'int8') choice.reason = `${choice.variant}: not measured (speed unchecked)${chosen?.accuracy?.state === 'measured' ? '' : ', accuracy not checked'}`;
-  return { fp32: { p50: fp32P50, p90: fp32P90, accuracy: fp32Accuracy }, variants, choice, chosen };
+  return { fp32: { p50: fp32P50, p90: fp32P90, accuracy: fp32Accuracy }, variants, choice, chosen, confirmation };
 }
