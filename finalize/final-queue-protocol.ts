@@ -16,6 +16,7 @@ import { BASELINE_NAMES, baseline, type BaselineName } from '../space/baselines.
 import { GENOME_FILE, ONNX_FILE, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE } from '../space/candidate-files.js';
 import { genomeSchema } from '../space/schema.js';
 import { sentFilesSchema } from '../train/queue/queue-files.js';
+import { jobDataSchema } from '../train/training-job.js';
 import { checkQueueProtocol, isRunQueueName, queueEnvelope, type QueueEnvelope } from '../train/queue/queue-runs.js';
 import { QueueError } from '../train/queue/redis-url.js';
 import { TrainingJobError } from '../train/training-job.js';
@@ -65,14 +66,7 @@ const modelSchema = z.discriminatedUnion('kind', [
 /** What a worker needs to train one model: data only. */
 const finalJobSchema = z.strictObject({
   model: modelSchema,
-  data: z.strictObject({
-    /** The run's data as the user named it: for messages, and loaded only when it is a built-in name. */
-    name: z.string().max(4096),
-    contentHash: hex(16),
-    validationFraction: z.number().gt(0).lt(1),
-    seed: z.number().int(),
-    subset: z.number().int().positive().optional(),
-  }),
+  data: jobDataSchema,
   teacherKey: hex(20).nullable(),
   recipe: recipeSchema,
 });

@@ -32,19 +32,23 @@ import { CodedError } from '../errors.js';
 
 const hex = (digits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${digits}}$`), `expected ${digits} lowercase hex digits`);
 
+/** The data a queued job trains on, as a search's and a finalization's jobs carry it. */
+export const jobDataSchema = z.strictObject({
+  /** The run's data as the user named it: for messages, and used to load only when it is a built-in name. */
+  name: z.string().max(4096),
+  /** {@link datasetContentHash} of the run's data. */
+  contentHash: hex(16),
+  validationFraction: z.number().gt(0).lt(1),
+  seed: z.number().int(),
+  subset: z.number().int().positive().optional(),
+});
+
 /** A training job: everything is data, checked field by field. */
 export const trainingJobSchema = z.strictObject({
   /** The search space the genome belongs to: the genome's choices are checked against it, strides come from it. */
   space: searchSpaceSchema,
   genome: genomeSchema,
-  data: z.strictObject({
-    /** The search's data as the user named it: for messages, and used to load only when it is a built-in name. */
-    name: z.string().max(4096),
-    /** {@link datasetContentHash} of the search's data. */
-    contentHash: hex(16),
-    validationFraction: z.number().gt(0).lt(1),
-    seed: z.number().int(),
-    subset: z.number().int().positive().optional(),
+  data: jobDataSchema.extend({
     /**
      * Training-split images outside `subset` (at most this many, a seeded draw
      * the same for every candidate) validated on beside the validation split:
