@@ -38,6 +38,7 @@ interface SupernetTrainFlags {
   validationFraction: number;
   splitSeed: number;
   threads: number;
+  checkpointMinutes: number;
   kernelTransform: boolean;
 }
 
@@ -88,6 +89,7 @@ export function registerSupernet(program: Command): void {
     .option('--split-seed <n>', 'seed of the validation split', numberFlag('--split-seed', (n) => Number.isInteger(n) && n >= 0, 'a whole number ≥ 0'), 0)
     .option('--subset <n>', 'train on a seeded subset of this many training images (a quick trial)', positiveInt('--subset'))
     .option('--threads <n>', 'data-parallel training threads (more than one is part of the cache key)', positiveInt('--threads'), 1)
+    .option('--checkpoint-minutes <x>', 'minutes between checkpoints inside an epoch (an epoch of the full supernet takes over an hour of a core)', numberFlag('--checkpoint-minutes', (n) => n >= 0, 'a number ≥ 0'), 10)
     .option('--resume', 'continue an interrupted training of this supernet', false)
     .option('--fresh', 'discard an interrupted training of this supernet and start over', false)
     .option('--dry-run', 'print the narrowed space, the recipe and the key; train nothing', false)
@@ -129,6 +131,7 @@ export function registerSupernet(program: Command): void {
           dataName: dataset.name,
           split,
           threads: o.threads,
+          checkpointMinutes: o.checkpointMinutes,
           teacher,
           resume: o.resume,
           fresh: o.fresh,

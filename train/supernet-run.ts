@@ -34,6 +34,8 @@ export interface SupernetRunOptions {
   onEpoch?: (point: SupernetCurvePoint, of: number) => void;
   /** Data-parallel threads; more than one is part of the key (batch norm sees shards). @default 1 */
   threads?: number;
+  /** Minutes between checkpoints inside an epoch (not part of the key: a resume reaches the same weights). @default 10 */
+  checkpointMinutes?: number;
 }
 
 /** The key a supernet of these inputs has (what `nas search --supernet` names). */
@@ -55,7 +57,10 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
   if (o.fresh) rmSync(files.dir, { recursive: true, force: true });
   const checkpoint = readCheckpoint(files.checkpoint);
   if (checkpoint && !o.resume) {
-    throw new SupernetError(files.checkpoint, `a training of this supernet stopped after epoch ${checkpoint.epoch} of ${recipe.epochs}; --resume continues it, --fresh starts over`);
+    throw new SupernetError(
+      files.checkpoint,
+      `a training of this supernet stopped at step ${checkpoint.step} (${checkpoint.epoch} of ${recipe.epochs} epochs done); --resume continues it, --fresh starts over`,
+    );
   }
   mkdirSync(files.dir, { recursive: true });
   const dataShape = { numClasses: data.numClasses, inputChannels: data.train.channels };
@@ -68,6 +73,8 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
     resumeFrom: checkpoint,
     threads,
     onProgress: o.onProgress,
+    checkpointSeconds: 60 * (o.checkpointMinutes ?? 10),
+    onCheckpoint: (c) => writeCheckpoint(files.checkpoint, c),
     onEpoch: async (c, e) => {
       const kt = recipe.kernelTransform ?? false;
       const source = flatWeightSource(plan, c.weights, kt);

@@ -31,7 +31,7 @@ import { checkpointOf, type TrainingCheckpoint } from './checkpoint.js';
 import { averageGradients, shardsOf, type BatchBuffers } from './data-parallel-replica.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { gatherAugmented } from './datasets/prepare.js';
-import { drawIndices, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './training-loop.js';
+import { drawIndices, loopPosition, recordStep, scheduledLearningRate, trainingStart, type TeacherLogits } from './training-loop.js';
 import { phasesOf, phaseStarts, stepSubnets, type SupernetRecipe } from './supernet-phases.js';
 import { checkReplicasAgree, ReplicaThread } from './replica-thread.js';
 import { SupernetReplica } from './supernet-replica.js';
@@ -57,6 +57,16 @@ export interface SupernetTrainOptions {
   resumeFrom?: TrainingCheckpoint | null;
   /** Called at every epoch's end with a checkpoint to keep. */
   onEpoch?: (checkpoint: TrainingCheckpoint, epoch: SupernetEpoch) => void | Promise<void>;
+  /**
+   * Called between epochs with a checkpoint to keep, once at least
+   * `checkpointSeconds` have passed since the last one (0: after every step).
+   * An epoch of the full supernet takes over an hour of a core, longer than a
+   * machine may stay up; resuming from such a checkpoint reaches the same
+   * weights as an uninterrupted run.
+   */
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
+  /** @default 600 */
+  checkpointSeconds?: number;
   onProgress?: TrainOptions['onProgress'];
   /** Data-parallel threads (this one included). @default 1 */
   threads?: number;
@@ -154,7 +164,13 @@ export async function trainSupernet(
   const started = performance.now();
   const elapsed = () => previousSeconds + (performance.now() - started) / 1000;
   const epochs: SupernetEpoch[] = [];
-  let epochLosses: number[] = [];
+  const imagesPerEpoch = start.order.length;
+  // The epoch's mean loss counts its steps before a resume too: the step losses are part of the checkpoint.
+  const firstStepOf = (imagesSeen: number) => Math.ceil((Math.floor(imagesSeen / imagesPerEpoch) * imagesPerEpoch) / o.batchSize);
+  let epochLosses = start.stepLosses.slice(firstStepOf(start.imagesSeen));
+  const checkpointSeconds = options.checkpointSeconds ?? 600;
+  if (!(checkpointSeconds >= 0)) throw new RangeError(`checkpointSeconds must be ≥ 0, got ${checkpointSeconds}`);
+  let lastCheckpoint = performance.now();
 
   try {
     for (const w of workers) {
@@ -195,6 +211,12 @@ export async function trainSupernet(
         epochLosses = [];
         epochs.push(epoch);
         if (options.onEpoch) await options.onEpoch(await checkpointOf(weights.values(), main.optimizer, ended.loop, ended.epoch), epoch);
+        lastCheckpoint = performance.now();
+      } else if (options.onCheckpoint && (performance.now() - lastCheckpoint) / 1000 >= checkpointSeconds) {
+        await checkReplicasAgree(main.flatWeights(), workers, step);
+        const epochsDone = Math.floor(start.imagesSeen / imagesPerEpoch);
+        await options.onCheckpoint(await checkpointOf(weights.values(), main.optimizer, loopPosition(start, step, elapsed()), epochsDone));
+        lastCheckpoint = performance.now();
       }
     }
     return { weights: weights.values(), plan, epochs, imagesSeen: start.imagesSeen, trainSeconds: elapsed(), backend };

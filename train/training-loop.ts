@@ -205,8 +205,17 @@ export function recordStep(
   onProgress?.({ imagesSeen: state.imagesSeen, imagesTotal: state.o.totalImages, loss });
   const epoch = Math.floor(state.imagesSeen / count);
   if (epoch === epochBefore && step !== state.steps - 1) return null;
+  return { epoch, loop: loopPosition(state, step, trainSeconds()) };
+}
+
+/**
+ * The loop's position after `step`: what a checkpoint taken there holds.
+ * recordStep takes it at an epoch's end; a long loop (the supernet's) also
+ * takes it between epochs, and resuming from either reaches the same weights.
+ */
+export function loopPosition(state: TrainingStart, step: number, trainSeconds: number): LoopState {
   const { imagesSeen, cursor, order, rng, stepLosses } = state;
-  return { epoch, loop: { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds: trainSeconds() } };
+  return { step: step + 1, imagesSeen, cursor, order, rngState: rng.state(), stepLosses, trainSeconds };
 }
 
 /** Batch-norm statistics for the final weights, the loss curve and the trained model's accuracies: the end of every training loop. */

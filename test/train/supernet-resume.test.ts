@@ -25,7 +25,7 @@ function args(spaceFile: string, ...more: string[]): string[] {
 }
 
 describe('nas supernet train after kill -9', () => {
-  it('refuses to start over silently, and --resume reaches the weights of an uninterrupted training', async () => {
+  it('killed inside an epoch, refuses to start over silently, and --resume reaches the weights and curve of an uninterrupted training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'supernet-resume-'));
     const spaceFile = join(dir, 'space.json');
     writeFileSync(spaceFile, JSON.stringify(TINY));
@@ -38,11 +38,11 @@ describe('nas supernet train after kill -9', () => {
     const key = first.stdout.trim();
     expect(key).toMatch(/^[0-9a-f]{20}$/);
 
-    // Killed with SIGKILL as soon as its first checkpoint is on disk.
+    // Checkpointing after every step and killed with SIGKILL as soon as its first checkpoint is on disk: inside the first epoch.
     const killed = join(dir, 'killed');
     process.env.NAS_CACHE_DIR = killed;
     const files = supernetFiles(key);
-    const child = spawn(process.execPath, args(spaceFile), { env: env(killed), stdio: 'ignore' });
+    const child = spawn(process.execPath, args(spaceFile, '--checkpoint-minutes', '0'), { env: env(killed), stdio: 'ignore' });
     const exit = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     while (!existsSync(files.checkpoint) && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
@@ -53,7 +53,7 @@ describe('nas supernet train after kill -9', () => {
     const refused = spawnSync(process.execPath, args(spaceFile), { env: env(killed), encoding: 'utf8' });
     expect(refused.status).toBe(16);
     expect(refused.stderr).toContain(files.checkpoint);
-    expect(refused.stderr).toMatch(/--resume continues it, --fresh starts over/);
+    expect(refused.stderr).toMatch(/stopped at step \d+ \(0 of 4 epochs done\); --resume continues it, --fresh starts over/);
     expect(existsSync(files.checkpoint)).toBe(true);
 
     const resumed = spawnSync(process.execPath, args(spaceFile, '--resume'), { env: env(killed), encoding: 'utf8' });
@@ -65,9 +65,9 @@ describe('nas supernet train after kill -9', () => {
     const b = (process.env.NAS_CACHE_DIR = killed, readSupernet(key)!);
     expect(b.weights.length).toBe(a.weights.length);
     b.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
-    // The curve runs over all four epochs, the killed session's first included, and equals the uninterrupted one.
+    // The curve runs over all four epochs and equals the uninterrupted one, the first epoch's mean loss counting the killed session's steps.
     expect(b.meta.curve.map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
-    expect(b.meta.curve.map((p) => [p.largest, p.smallest])).toEqual(a.meta.curve.map((p) => [p.largest, p.smallest]));
+    expect(b.meta.curve.map((p) => [p.loss, p.largest, p.smallest])).toEqual(a.meta.curve.map((p) => [p.loss, p.largest, p.smallest]));
     expect(b.meta.trainedOn).toMatch(/1 thread/);
   });
 });

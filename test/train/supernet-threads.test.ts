@@ -19,7 +19,7 @@ const SPACE: SearchSpaceConfig = {
 };
 
 describe('data-parallel supernet training', () => {
-  it('two threads keep their replicas identical, repeat to the bit, resume to the same weights, and differ from one thread only by shard statistics', async () => {
+  it('two threads keep their replicas identical, repeat to the bit, resume to the same weights from an epoch’s end or between epochs, and differ from one thread only by shard statistics', async () => {
     await selectBackend('wasm');
     const data = withTrainingSubset(prepareData(loadDataset('fashion-mnist-sample')), 256, 0);
     const space = supernetSpace(SPACE);
@@ -46,6 +46,25 @@ describe('data-parallel supernet training', () => {
     ).rejects.toThrow('killed');
     const resumed = await trainSupernet(space, data, null, recipe, { threads: 2, resumeFrom: saved });
     resumed.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
+
+    // Killed between epochs (step 11 of 32, inside the second phase), from a checkpoint taken there.
+    let midway: TrainingCheckpoint | null = null;
+    await expect(
+      trainSupernet(space, data, null, recipe, {
+        threads: 2,
+        checkpointSeconds: 0,
+        onCheckpoint: (c) => {
+          if (c.step === 11) {
+            midway = c;
+            throw new Error('killed');
+          }
+        },
+      }),
+    ).rejects.toThrow('killed');
+    expect(midway!.epoch).toBe(1);
+    const fromMidway = await trainSupernet(space, data, null, recipe, { threads: 2, resumeFrom: midway });
+    fromMidway.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
+    expect(fromMidway.epochs.map((e) => [e.epoch, e.loss])).toEqual(a.epochs.slice(1).map((e) => [e.epoch, e.loss]));
 
     const one = await trainSupernet(space, data, null, recipe, { threads: 1 });
     expect(one.epochs.every((e) => Number.isFinite(e.loss))).toBe(true);
