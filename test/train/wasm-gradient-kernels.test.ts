@@ -87,6 +87,26 @@ describe('Conv2DBackpropInput on wasm matches cpu', () => {
   });
 });
 
+describe('depthwise forward on wasm matches cpu', () => {
+  // 7×7 and 3×5 run our SIMD kernel (24 channels: 16 at a time, then 4 at a time); 3×3 stays XNNPACK's; 6 channels fall back.
+  for (const channels of [24, 8, 6]) {
+    for (const [kh, kw] of [[7, 7], [3, 5], [3, 3]]) {
+      for (const stride of [1, 2]) {
+        for (const pad of ['same', 'valid'] as const) {
+          it(`k${kh}×${kw} s${stride} ${pad} C${channels}`, async () => {
+            const err = await compare(
+              'DepthwiseConv2dNative',
+              { x: [2, 11, 9, channels], filter: [kh, kw, channels, 1] },
+              { strides: [stride, stride], dilations: [1, 1], pad },
+            );
+            expect(err).toBeLessThan(1e-5);
+          });
+        }
+      }
+    }
+  }
+});
+
 describe('depthwise gradients on wasm match cpu', () => {
   // 8 channels take the SIMD path, 6 the JavaScript loops.
   for (const channels of [8, 6]) {

@@ -264,6 +264,40 @@ function depthwiseSimd(
   return out;
 }
 
+/**
+ * Depthwise convolution forward in our SIMD kernel where XNNPACK (the wasm
+ * backend's) is slow, else the backend's own. The XNNPACK in tfjs-backend-wasm
+ * has depthwise microkernels for 3×3 and 5×5 taps only; a 7×7 kernel falls
+ * back to a path 10–15× slower than its 5×5 (docs/training-speed.md), and the
+ * largest subnet of a supernet is all 7×7.
+ */
+function depthwiseForwardWith(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const a = args.attrs as unknown as ConvAttrs;
+    const kernels = simdFor(args.backend);
+    const [kh, kw, channels, multiplier] = filter.shape;
+    const dilations = a.dilations ?? 1;
+    const plain = (typeof dilations === 'number' ? dilations === 1 : dilations[0] === 1 && dilations[1] === 1) && (a.dataFormat === undefined || a.dataFormat === 'NHWC');
+    if (!kernels || !plain || multiplier !== 1 || channels % 4 !== 0 || !ownDepthwiseForward(kh, kw)) return fallback(args);
+    const g = depthwiseInfo(x.shape, filter.shape, a, 'DepthwiseConv2dNative');
+    const heap = new HeapScope(args.backend);
+    const out = heap.output([g.batch, g.outHeight, g.outWidth, g.inChannels]);
+    const geometryPtr = heap.ints([
+      g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
+      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+    ]);
+    kernels.depthwiseForward(heap.ptr(x), heap.ptr(filter), heap.ptr(out), geometryPtr);
+    heap.dispose();
+    return out;
+  };
+}
+
+/** Kernel sizes our forward runs (measured against XNNPACK: see depthwiseForwardWith). */
+export function ownDepthwiseForward(kh: number, kw: number): boolean {
+  return !((kh === 3 && kw === 3) || (kh === 5 && kw === 5));
+}
+
 const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
@@ -425,6 +459,11 @@ export function registerTrainingKernels(): void {
   ];
   if (tf.getKernel('Identity', 'wasm')) tf.unregisterKernel('Identity', 'wasm');
   configs.push({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity });
+  const depthwise = tf.getKernel('DepthwiseConv2dNative', 'wasm');
+  if (depthwise) {
+    tf.unregisterKernel('DepthwiseConv2dNative', 'wasm');
+    configs.push({ kernelName: 'DepthwiseConv2dNative', backendName: 'wasm', kernelFunc: depthwiseForwardWith(depthwise.kernelFunc), setupFunc: depthwise.setupFunc });
+  }
   const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
   if (original) {
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
