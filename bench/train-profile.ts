@@ -10,10 +10,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { stemFilter, withoutImageGradient } from '../train/kernels/image-gradient.js';
+import { ownDepthwiseForward } from '../train/kernels/register.js';
 
 export type StepPhase = 'forward' | 'backward' | 'optimizer';
 
 /** Kernels this package registers on wasm (train/kernels/register.ts); the rest are tfjs's or XNNPACK's. */
+/** Whether the recorded kernel ran our code: the depthwise forward is ours only at the sizes XNNPACK lacks. */
+function isOwnKernel(name: string, inputShapes: number[][]): boolean {
+  if (name === 'DepthwiseConv2dNative') return inputShapes[1]?.length === 4 && ownDepthwiseForward(inputShapes[1][0], inputShapes[1][1]);
+  return OWN_KERNELS.has(name);
+}
+
 export const OWN_KERNELS = new Set([
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
@@ -204,7 +211,7 @@ export async function profileTrainingSteps(model: LayersModel, x: tf.Tensor, y: 
     const phase: StepPhase = i < forwardEnd ? 'forward' : i < backwardEnd ? 'backward' : 'optimizer';
     const label = kernelLabel(k.name, k.inputShapes, k.outputShapes);
     const key = `${phase}|${label}`;
-    const g = groups.get(key) ?? { phase, kernel: label, own: OWN_KERNELS.has(k.name), calls: 0, ms: 0, flops: 0, bytes: 0 };
+    const g = groups.get(key) ?? { phase, kernel: label, own: isOwnKernel(k.name, k.inputShapes), calls: 0, ms: 0, flops: 0, bytes: 0 };
     const work = kernelWork(k.name, k.inputShapes, k.outputShapes);
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     g.calls++;

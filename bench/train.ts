@@ -27,6 +27,7 @@ import { planCost, planNetwork } from '../space/plan.js';
 import { BACKENDS, selectBackend, type BackendName } from '../train/backend.js';
 import { packageRoot } from '../locations.js';
 import { OnnxSplitRunner } from '../train/onnx-evaluate.js';
+import type { Genome, KernelSize } from '../space/types.js';
 import { REFERENCE_DATA, REFERENCE_GENOME, REFERENCE_STRIDES } from './reference-net.js';
 import { machineBounds, profileTrainingSteps } from './train-profile.js';
 import { stemFilter, withoutImageGradient } from '../train/kernels/image-gradient.js';
@@ -38,11 +39,16 @@ const MAX_SECONDS = 60;
 const PROFILE_STEPS = 3;
 
 const { values: args } = parseArgs({
-  options: { profile: { type: 'boolean', default: false }, backend: { type: 'string' }, rounds: { type: 'string', default: '2' } },
+  options: { profile: { type: 'boolean', default: false }, backend: { type: 'string' }, rounds: { type: 'string', default: '2' }, kernel: { type: 'string', default: '3' } },
 });
+// Every depthwise kernel of the reference net at this size: 7×7 is the supernet's largest subnet and takes a kernel of ours (XNNPACK has none for it).
+const kernelSize = Number(args.kernel) as KernelSize;
+if (![3, 5, 7].includes(kernelSize)) throw new Error(`--kernel must be 3, 5 or 7, got '${args.kernel}'`);
+const genome: Genome = { ...REFERENCE_GENOME, stages: REFERENCE_GENOME.stages.map((s) => ({ ...s, blocks: s.blocks.map((b) => ({ ...b, kernel: kernelSize })) })) };
+const suffix = kernelSize === 3 ? '' : `-k${kernelSize}`;
 const backends = (args.backend ? args.backend.split(',') : [...BACKENDS]) as BackendName[];
 const rounds = Math.max(1, Number(args.rounds));
-const plan = planNetwork(REFERENCE_GENOME, REFERENCE_STRIDES, REFERENCE_DATA);
+const plan = planNetwork(genome, REFERENCE_STRIDES, REFERENCE_DATA);
 
 interface Row {
   backend: BackendName | 'pytorch' | 'onnxruntime';
@@ -171,7 +177,7 @@ rmSync(tempDir, { recursive: true, force: true });
 
 const cost = planCost(plan);
 const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(1));
-console.log(`reference net: ${cost.params} params, ${(cost.macs / 1e6).toFixed(2)} MMACs/image, batch ${BATCH}; load average ${loadavg()[0].toFixed(1)} at the end`);
+console.log(`reference net, ${kernelSize}×${kernelSize} depthwise: ${cost.params} params, ${(cost.macs / 1e6).toFixed(2)} MMACs/image, batch ${BATCH}; load average ${loadavg()[0].toFixed(1)} at the end`);
 console.log('| backend | train img/s | infer img/s | steps | note |');
 console.log('|---|---:|---:|---:|---|');
 for (const r of rows) console.log(`| ${r.backend} | ${fmt(r.trainImagesPerSecond)} | ${fmt(r.inferImagesPerSecond)} | ${r.trainSteps} | ${r.status === 'measured' ? r.detail : r.detail.slice(0, 80)} |`);
@@ -190,12 +196,12 @@ if (ratios) {
 
 const out = join(packageRoot(), 'results', 'bench');
 mkdirSync(out, { recursive: true });
-writeFileSync(join(out, 'train-throughput.csv'), stringify(rows, { header: true }));
+writeFileSync(join(out, `train-throughput${suffix}.csv`), stringify(rows, { header: true }));
 writeFileSync(
-  join(out, 'train-throughput.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, genome: REFERENCE_GENOME, strides: REFERENCE_STRIDES }, batch: BATCH, rounds, loadAverage: loadavg(), rows, ratios }, null, 2),
+  join(out, `train-throughput${suffix}.json`),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, referenceNet: { ...cost, kernelSize, genome, strides: REFERENCE_STRIDES }, batch: BATCH, rounds, loadAverage: loadavg(), rows, ratios }, null, 2),
 );
-console.error(`wrote ${join(out, 'train-throughput.csv')} and .json`);
+console.error(`wrote ${join(out, `train-throughput${suffix}.csv`)} and .json`);
 
 if (args.profile) {
   await selectBackend('wasm');
@@ -217,7 +223,7 @@ if (args.profile) {
     console.log(`| ${r.phase} | ${r.kernel}${r.own ? ' (ours)' : ''} | ${r.callsPerStep.toFixed(0)} | ${r.msPerStep.toFixed(2)} | ${(r.share * 100).toFixed(1)}% | ${r.gflops === null ? '—' : r.gflops.toFixed(1)} | ${r.gbs === null ? '—' : r.gbs.toFixed(1)} | ${r.bound} | ${r.ofBound === null ? '—' : `${(r.ofBound * 100).toFixed(0)}%`} |`);
   }
   console.log(`| — | outside kernels (tape, tidy, disposal, JS) | — | ${profile.outsideKernelsMs.toFixed(2)} | ${((profile.outsideKernelsMs / profile.stepMs) * 100).toFixed(1)}% | — | — | — | — |`);
-  writeFileSync(join(out, 'train-profile.csv'), stringify(profile.rows, { header: true }));
-  writeFileSync(join(out, 'train-profile.json'), JSON.stringify({ date: new Date().toISOString(), bounds, batch: BATCH, ...profile }, null, 2));
+  writeFileSync(join(out, `train-profile${suffix}.csv`), stringify(profile.rows, { header: true }));
+  writeFileSync(join(out, `train-profile${suffix}.json`), JSON.stringify({ date: new Date().toISOString(), bounds, batch: BATCH, ...profile }, null, 2));
   console.error(`wrote ${join(out, 'train-profile.csv')} and .json`);
 }
