@@ -108,11 +108,11 @@ describe('depthwise forward on wasm matches cpu', () => {
 });
 
 describe('depthwise gradients on wasm match cpu', () => {
-  // 8 channels take the SIMD path, 6 the JavaScript loops.
-  for (const channels of [8, 6]) {
+  // 24 channels take the SIMD paths 16 and then 4 at a time, 8 only 4 at a time, 6 the JavaScript loops.
+  for (const channels of [24, 8, 6]) {
     for (const kernel of [3, 5, 7]) {
-      for (const stride of [1, 2]) {
-        const name = `k${kernel} s${stride} C${channels}`;
+      for (const [stride, pad] of [[1, 'same'], [2, 'same'], [1, 'valid'], [2, 'valid']] as const) {
+        const name = `k${kernel} s${stride} ${pad} C${channels}`;
         const xShape = [2, 9, 7, channels];
         const filterShape = [kernel, kernel, channels, 1];
         const info = tf.backend_util.computeConv2DInfo(
@@ -120,12 +120,12 @@ describe('depthwise gradients on wasm match cpu', () => {
           filterShape as [number, number, number, number],
           stride,
           1,
-          'same',
+          pad,
           undefined,
           true,
         );
         const dyShape = [2, info.outHeight, info.outWidth, channels];
-        const attrs = { strides: [stride, stride], dilations: [1, 1], pad: 'same' };
+        const attrs = { strides: [stride, stride], dilations: [1, 1], pad };
         it(`input ${name}`, async () => {
           const err = await compare(
             'DepthwiseConv2dNativeBackpropInput',

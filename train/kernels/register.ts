@@ -259,7 +259,9 @@ function depthwiseSimd(
     g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
     g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
   ]);
-  kernels.depthwiseBackprop(mode, heap.ptr(a), heap.ptr(b), heap.ptr(out), geometryPtr);
+  // The filter gradient sums each output row in registers (depthwiseFilterGradient); the input gradient's strided case keeps the per-tap form.
+  if (mode === 1) kernels.depthwiseFilterGradient(heap.ptr(a), heap.ptr(b), heap.ptr(out), geometryPtr);
+  else kernels.depthwiseBackprop(mode, heap.ptr(a), heap.ptr(b), heap.ptr(out), geometryPtr);
   heap.dispose();
   return out;
 }
@@ -298,11 +300,39 @@ export function ownDepthwiseForward(kh: number, kw: number): boolean {
   return !((kh === 3 && kw === 3) || (kh === 5 && kw === 5));
 }
 
+/**
+ * The input gradient of a stride-1 depthwise convolution is itself a
+ * depthwise convolution: of dy, by the filter turned 180°, padded by
+ * (kernel − 1 − pad). Run so, it takes the forward kernel's registers instead
+ * of depthwiseBackprop's read-add-store of dx at every tap. Null where that
+ * does not hold (strides, or a pad wider than the kernel).
+ */
+function depthwiseInputGradientAsForward(backend: unknown, dy: TensorInfo, filter: TensorInfo, inputShape: number[], g: ConvGeometry): TensorInfo | null {
+  const kernels = simdFor(backend);
+  const { filterHeight: kh, filterWidth: kw, inChannels: c } = g;
+  const padTop = kh - 1 - g.padTop;
+  const padLeft = kw - 1 - g.padLeft;
+  if (!kernels || c % 4 !== 0 || g.strideHeight !== 1 || g.strideWidth !== 1 || g.dilationHeight !== 1 || g.dilationWidth !== 1 || padTop < 0 || padLeft < 0) return null;
+  const heap = new HeapScope(backend);
+  const taps = kh * kw;
+  const w = heap.read(heap.ptr(filter), taps * c);
+  const turned = new Float32Array(taps * c);
+  // Tap (i, j) becomes (kh−1−i, kw−1−j): the tap order reversed.
+  for (let t = 0; t < taps; t++) turned.set(w.subarray(t * c, (t + 1) * c), (taps - 1 - t) * c);
+  const filterPtr = heap.floats(turned);
+  const out = heap.output(inputShape);
+  const geometryPtr = heap.ints([g.batch, g.outHeight, g.outWidth, c, g.inHeight, g.inWidth, kh, kw, 1, 1, padTop, padLeft]);
+  kernels.depthwiseForward(heap.ptr(dy), filterPtr, heap.ptr(out), geometryPtr);
+  heap.dispose();
+  return out;
+}
+
 const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
   const g = depthwiseInfo(a.inputShape, filter.shape, a, 'DepthwiseConv2dNativeBackpropInput');
   return (
+    depthwiseInputGradientAsForward(backend, dy, filter, a.inputShape, g) ??
     depthwiseSimd(backend, 0, dy, filter, a.inputShape, g) ??
     withArrays(backend, [dy, filter], [a.inputShape], ([dyv, fv], [dx]) => depthwiseBackpropInput(dyv, fv, dx, g))[0]
   );

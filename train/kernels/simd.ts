@@ -17,6 +17,7 @@ export interface SimdExports {
   clipGrad(x: number, dy: number, out: number, n: number, lo: number, hi: number): void;
   depthwiseBackprop(mode: 0 | 1, a: number, b: number, out: number, geometry: number): void;
   depthwiseForward(x: number, w: number, y: number, geometry: number): void;
+  depthwiseFilterGradient(x: number, dy: number, dw: number, geometry: number): void;
   gemmAtB(a: number, b: number, dw: number, rows: number, m: number, n: number, rowBlock: number): void;
 }
 
