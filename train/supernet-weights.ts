@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildTfjsModel } from '../space/build-tfjs.js';
 import type { WeightSource } from '../space/build-onnx.js';
 import { BATCH_NORM_TRAINING } from '../space/fused-batch-norm.js';
+import { hardSwishOp } from './kernels/hard-swish.js';
 import type { ConvSpec, NetworkPlan } from '../space/plan.js';
 import { KERNEL_TRANSFORM_SUFFIX, planWeightShapes, sliceBegin, supernetWeightShapes } from '../space/supernet.js';
 
@@ -153,7 +154,7 @@ export function subnetLogits(weights: SupernetWeights, plan: NetworkPlan, x: tf.
   const activate = (y: tf.Tensor4D, activation: ConvSpec['activation']): tf.Tensor4D => {
     if (activation === null) return y;
     if (activation === 'relu6') return tf.relu6(y);
-    return tf.mul(y, tf.mul(tf.relu6(tf.add(y, 3)), 1 / 6));
+    return hardSwishOp(y);
   };
 
   const normalise = (y: tf.Tensor4D, name: string): tf.Tensor4D => {

@@ -20,6 +20,7 @@ import {
   type ConvGeometry,
 } from './loops.js';
 import { inputGradientUnneeded } from './image-gradient.js';
+import { HARD_SWISH, HARD_SWISH_GRAD } from './hard-swish.js';
 import { HeapScope, simdFor } from './simd.js';
 
 /** Kernel name of its gradient: outputs [dx, dScale, dOffset]. */
@@ -458,6 +459,45 @@ const clipGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   })[0];
 };
 
+const SIXTH = Math.fround(1 / 6);
+/** relu6(x + 3)·⅙ rounded as the unfused float32 ops round it. */
+const hardSwishGate = (v: number) => Math.fround(Math.min(Math.max(Math.fround(v + 3), 0), 6) * SIXTH);
+
+const hardSwish: KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: TensorInfo };
+  const n = tf.util.sizeFromShape(x.shape);
+  const kernels = simdFor(backend);
+  if (kernels && n % 4 === 0) {
+    const heap = new HeapScope(backend);
+    const out = heap.output(x.shape);
+    kernels.hardSwish(heap.ptr(x), heap.ptr(out), n);
+    return out;
+  }
+  return withArrays(backend, [x], [x.shape], ([xv], [out]) => {
+    for (let i = 0; i < n; i++) out[i] = xv[i] * hardSwishGate(xv[i]);
+  })[0];
+};
+
+const hardSwishGrad: KernelFunc = ({ inputs, backend }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const n = tf.util.sizeFromShape(x.shape);
+  const kernels = simdFor(backend);
+  if (kernels && n % 4 === 0) {
+    const heap = new HeapScope(backend);
+    const out = heap.output(x.shape);
+    kernels.hardSwishGrad(heap.ptr(x), heap.ptr(dy), heap.ptr(out), n);
+    return out;
+  }
+  return withArrays(backend, [x, dy], [x.shape], ([xv, dyv], [out]) => {
+    for (let i = 0; i < n; i++) {
+      const s = Math.fround(xv[i] + 3);
+      const direct = Math.fround(dyv[i] * hardSwishGate(xv[i]));
+      // + 0 where the clip is flat, as autograd adds its zero: −0 becomes +0 there too.
+      out[i] = direct + (s > 0 && s < 6 ? Math.fround(Math.fround(dyv[i] * xv[i]) * SIXTH) : 0);
+    }
+  })[0];
+};
+
 /**
  * Identity sharing its input's memory (a reference count), as the cpu
  * backend does. The stock wasm Identity copies, and tfjs clones every tensor
@@ -508,6 +548,8 @@ export function registerTrainingKernels(): void {
     configs.push({ kernelName: BATCH_NORM_TRAINING, backendName, kernelFunc: batchNormTraining });
     configs.push({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName, kernelFunc: batchNormTrainingGrad });
     configs.push({ kernelName: CLIP_GRAD, backendName, kernelFunc: clipGrad });
+    configs.push({ kernelName: HARD_SWISH, backendName, kernelFunc: hardSwish });
+    configs.push({ kernelName: HARD_SWISH_GRAD, backendName, kernelFunc: hardSwishGrad });
   }
   for (const config of configs) {
     if (!tf.getKernel(config.kernelName, config.backendName)) tf.registerKernel(config);
@@ -545,6 +587,11 @@ export function registerTrainingKernels(): void {
         return { x: () => tf.where(tf.logicalAnd(tf.greater(x, lo), tf.less(x, hi)), g, tf.zerosLike(g)) };
       },
     });
+  tf.registerGradient({
+    kernelName: HARD_SWISH,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => ({ x: () => tf.engine().runKernel(HARD_SWISH_GRAD, { x: saved[0], dy: dy as tf.Tensor }) as tf.Tensor }),
+  });
   clipGradient('Relu', () => [0, Infinity]);
   clipGradient('Relu6', () => [0, 6]);
   clipGradient('ClipByValue', (a) => [a.clipValueMin as number, a.clipValueMax as number]);

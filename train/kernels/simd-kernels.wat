@@ -536,4 +536,45 @@
         (br_if $ohLoop (i32.lt_s (local.get $oh) (local.get $OH))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $nLoop (i32.lt_s (local.get $n) (local.get $N)))))
+
+  ;; Hard-swish, y = x·(relu6(x + 3)·⅙), over n floats (n % 4 == 0). The
+  ;; operations and their order are those of the unfused tfjs ops, so the
+  ;; values are the same to the bit.
+  (func (export "hardSwish") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $v v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $y)
+        (f32x4.mul (local.get $v)
+          (f32x4.mul
+            (f32x4.min (f32x4.max (f32x4.add (local.get $v) (v128.const f32x4 3 3 3 3)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6))
+            (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; Its gradient as tfjs's autograd forms it from the unfused ops:
+  ;; out = dy·r + ((0 < x + 3 < 6) ? (dy·x)·⅙ : 0), r = relu6(x + 3)·⅙.
+  (func (export "hardSwishGrad") (param $x i32) (param $dy i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $v v128) (local $d v128) (local $s v128) (local $sixth v128)
+    (local.set $sixth (v128.const f32x4 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3 0x1.555556p-3))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (local.set $d (v128.load (local.get $dy)))
+      (local.set $s (f32x4.add (local.get $v) (v128.const f32x4 3 3 3 3)))
+      (v128.store (local.get $out)
+        (f32x4.add
+          (f32x4.mul (local.get $d)
+            (f32x4.mul (f32x4.min (f32x4.max (local.get $s) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 6 6 6 6)) (local.get $sixth)))
+          (v128.and
+            (f32x4.mul (f32x4.mul (local.get $d) (local.get $v)) (local.get $sixth))
+            (v128.and (f32x4.gt (local.get $s) (v128.const f32x4 0 0 0 0)) (f32x4.lt (local.get $s) (v128.const f32x4 6 6 6 6))))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $l))))
 )

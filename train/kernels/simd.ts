@@ -18,6 +18,8 @@ export interface SimdExports {
   depthwiseBackprop(mode: 0 | 1, a: number, b: number, out: number, geometry: number): void;
   depthwiseForward(x: number, w: number, y: number, geometry: number): void;
   depthwiseFilterGradient(x: number, dy: number, dw: number, geometry: number): void;
+  hardSwish(x: number, y: number, n: number): void;
+  hardSwishGrad(x: number, dy: number, out: number, n: number): void;
   gemmAtB(a: number, b: number, dw: number, rows: number, m: number, n: number, rowBlock: number): void;
 }
 
