@@ -24,6 +24,20 @@ function args(spaceFile: string, ...more: string[]): string[] {
   return [bin, 'supernet', 'train', '--space', spaceFile, '--subset', '384', '--epochs', '4', '--batch-size', '32', ...more];
 }
 
+describe('nas supernet train --epochs 1.5', () => {
+  it('ends inside an epoch with a supernet that reads back, its curve numbering that partial epoch 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'supernet-fraction-'));
+    const spaceFile = join(dir, 'space.json');
+    writeFileSync(spaceFile, JSON.stringify(TINY));
+    const run = spawnSync(process.execPath, [...args(spaceFile), '--epochs', '1.5'], { env: { ...process.env, NAS_CACHE_DIR: dir }, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    process.env.NAS_CACHE_DIR = dir;
+    const cached = readSupernet(run.stdout.trim())!;
+    expect(cached.meta.curve.map((p) => p.epoch)).toEqual([1, 2]);
+    expect(cached.meta.recipe.epochs).toBe(1.5);
+  });
+});
+
 describe('nas supernet train after kill -9', () => {
   it('killed inside an epoch, refuses to start over silently, and --resume reaches the weights and curve of an uninterrupted training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'supernet-resume-'));
