@@ -5,8 +5,9 @@
  * fails only that measurement, with an error saying which; Piscina replaces
  * the worker and the pool keeps serving.
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { FifoSlots } from '../fifo-slots.js';
+import { workerPool } from '../worker-pool.js';
 import { builtFile } from '../locations.js';
 import type { ComparedMeasurement } from './compare.js';
 import { DEFAULT_TASK_TIMEOUT } from './constants.js';
@@ -41,8 +42,7 @@ export class LatencyPool {
     this.#timeout = options.timeout ?? DEFAULT_TASK_TIMEOUT;
     if (!(this.#timeout > 0)) throw new RangeError(`timeout must be > 0 ms, got ${this.#timeout}`);
     this.#slots = new FifoSlots(concurrency);
-    this.#pool = new Piscina({
-      filename: options.workerFile ?? defaultWorkerFile(),
+    this.#pool = workerPool(options.workerFile ?? defaultWorkerFile(), {
       minThreads: 1,
       maxThreads: concurrency,
       concurrentTasksPerWorker: 1,

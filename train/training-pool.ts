@@ -4,8 +4,9 @@
  * `nas worker` both train through it; {@link trainingThreads} is the pool
  * itself, for callers with their own worker entry (finalize, bench/kd.ts).
  */
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { FifoSlots } from '../fifo-slots.js';
+import { workerPool } from '../worker-pool.js';
 import { builtFile } from '../locations.js';
 import type { TrainingJobResult, TrainingTask } from './training-job.js';
 
@@ -17,7 +18,7 @@ import type { TrainingJobResult, TrainingTask } from './training-job.js';
  * which holds only for tasks without abort signals; fifo-slots.ts).
  */
 export function trainingThreads(filename: string, threads: number, inOrder = false): Piscina {
-  return new Piscina({ filename, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: 60_000, ...(inOrder ? { stricterFIFO: true } : {}) });
+  return workerPool(filename, { minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: 60_000, ...(inOrder ? { stricterFIFO: true } : {}) });
 }
 
 export interface TrainingPoolOptions {
