@@ -31,39 +31,30 @@ describe('data-parallel supernet training', () => {
     expect(a.epochs.map((e) => e.phase)).toEqual(['largest', 'depth', 'expand and width', 'expand and width']);
     a.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(b.weights[i].buffer)), `tensor ${i}`).toBe(0));
 
+    const sameWeights = (weights: Float32Array[]) =>
+      weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
+    // A training on two threads killed at the first checkpoint `stopAt` accepts; that checkpoint.
+    const killedAt = async (stopAt: (c: TrainingCheckpoint) => boolean, where: 'epoch' | 'between'): Promise<TrainingCheckpoint> => {
+      let saved: TrainingCheckpoint | null = null;
+      const keep = (c: TrainingCheckpoint) => {
+        if (!stopAt(c)) return;
+        saved = c;
+        throw new Error('killed');
+      };
+      const hooks = where === 'epoch' ? { onEpoch: keep } : { checkpointSeconds: 0, onCheckpoint: keep };
+      await expect(trainSupernet(space, data, null, recipe, { threads: 2, ...hooks })).rejects.toThrow('killed');
+      return saved!;
+    };
+
     // Killed after epoch 2 (inside the third phase's first epoch boundary), resumed on two threads.
-    let saved: TrainingCheckpoint | null = null;
-    await expect(
-      trainSupernet(space, data, null, recipe, {
-        threads: 2,
-        onEpoch: (c) => {
-          if (c.epoch === 2) {
-            saved = c;
-            throw new Error('killed');
-          }
-        },
-      }),
-    ).rejects.toThrow('killed');
-    const resumed = await trainSupernet(space, data, null, recipe, { threads: 2, resumeFrom: saved });
-    resumed.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
+    const afterEpoch2 = await killedAt((c) => c.epoch === 2, 'epoch');
+    sameWeights((await trainSupernet(space, data, null, recipe, { threads: 2, resumeFrom: afterEpoch2 })).weights);
 
     // Killed between epochs (step 11 of 32, inside the second phase), from a checkpoint taken there.
-    let midway: TrainingCheckpoint | null = null;
-    await expect(
-      trainSupernet(space, data, null, recipe, {
-        threads: 2,
-        checkpointSeconds: 0,
-        onCheckpoint: (c) => {
-          if (c.step === 11) {
-            midway = c;
-            throw new Error('killed');
-          }
-        },
-      }),
-    ).rejects.toThrow('killed');
-    expect(midway!.epoch).toBe(1);
+    const midway = await killedAt((c) => c.step === 11, 'between');
+    expect(midway.epoch).toBe(1);
     const fromMidway = await trainSupernet(space, data, null, recipe, { threads: 2, resumeFrom: midway });
-    fromMidway.weights.forEach((w, i) => expect(Buffer.compare(Buffer.from(w.buffer), Buffer.from(a.weights[i].buffer)), `tensor ${i}`).toBe(0));
+    sameWeights(fromMidway.weights);
     expect(fromMidway.epochs.map((e) => [e.epoch, e.loss])).toEqual(a.epochs.slice(1).map((e) => [e.epoch, e.loss]));
 
     const one = await trainSupernet(space, data, null, recipe, { threads: 1 });
