@@ -57,7 +57,10 @@ export function registerSupernet(program: Command): void {
         }
         for (const e of entries) {
           if (e.problem) console.log(`${e.key}  damaged: ${e.problem}`);
-          else if (!e.meta) console.log(`${e.key}  unfinished: ${e.epochsDone} epoch(s) done (nas supernet train … --resume continues it)`);
+          else if (!e.meta) {
+            const at = e.checkpointStep === undefined ? '' : `, checkpoint at step ${e.checkpointStep}`;
+            console.log(`${e.key}  unfinished: ${e.epochsDone} epoch(s) done${at} (nas supernet train … --resume continues it)`);
+          }
           else {
             const m = e.meta;
             const last = m.curve.at(-1);

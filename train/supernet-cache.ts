@@ -173,8 +173,8 @@ export function writeEpochs(key: string, epochs: SupernetCurvePoint[]): void {
   writeFileAtomic(files.epochs, JSON.stringify(epochs, null, 1) + '\n');
 }
 
-/** Every cache entry: finished ones with their description, unfinished ones with the epochs done so far. */
-export function listSupernets(): Array<{ key: string; meta: SupernetMeta | null; epochsDone: number; problem?: string }> {
+/** Every cache entry: finished ones with their description, unfinished ones with the epochs done so far and the step their checkpoint holds. */
+export function listSupernets(): Array<{ key: string; meta: SupernetMeta | null; epochsDone: number; checkpointStep?: number; problem?: string }> {
   const root = supernetCacheDir();
   if (!existsSync(root)) return [];
   return readdirSync(root, { withFileTypes: true })
@@ -183,7 +183,10 @@ export function listSupernets(): Array<{ key: string; meta: SupernetMeta | null;
       const files = supernetFiles(d.name);
       try {
         const meta = existsSync(files.meta) && existsSync(files.weights) ? readSupernetMeta(files.meta) : null;
-        return { key: d.name, meta, epochsDone: meta ? meta.curve.length : readEpochs(d.name).length };
+        if (meta) return { key: d.name, meta, epochsDone: meta.curve.length };
+        // Checkpoints are written inside epochs too, so the step says how far an unfinished training got.
+        const step = existsSync(files.checkpoint) ? decodeCheckpoint(new Uint8Array(readFileSync(files.checkpoint)), files.checkpoint).step : undefined;
+        return { key: d.name, meta, epochsDone: readEpochs(d.name).length, ...(step === undefined ? {} : { checkpointStep: step }) };
       } catch (error) {
         return { key: d.name, meta: null, epochsDone: 0, problem: (error as Error).message };
       }

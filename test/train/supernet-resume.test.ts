@@ -63,6 +63,10 @@ describe('nas supernet train after kill -9', () => {
     expect(await exit).toBe('SIGKILL');
     expect(existsSync(files.weights)).toBe(false);
 
+    // The listing says how far it got.
+    const listed = spawnSync(process.execPath, [bin, 'supernet'], { env: env(killed), encoding: 'utf8' });
+    expect(listed.stdout).toMatch(new RegExp(`^${key}  unfinished: 0 epoch\\(s\\) done, checkpoint at step [1-9]\\d* \\(`, 'm'));
+
     // Without --resume: one clear error naming the checkpoint, exit 16, nothing touched.
     const refused = spawnSync(process.execPath, args(spaceFile), { env: env(killed), encoding: 'utf8' });
     expect(refused.status).toBe(16);
