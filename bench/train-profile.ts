@@ -15,12 +15,6 @@ import { ownDepthwiseForward } from '../train/kernels/register.js';
 export type StepPhase = 'forward' | 'backward' | 'optimizer';
 
 /** Kernels this package registers on wasm (train/kernels/register.ts); the rest are tfjs's or XNNPACK's. */
-/** Whether the recorded kernel ran our code: the depthwise forward is ours only at the sizes XNNPACK lacks. */
-function isOwnKernel(name: string, inputShapes: number[][]): boolean {
-  if (name === 'DepthwiseConv2dNative') return inputShapes[1]?.length === 4 && ownDepthwiseForward(inputShapes[1][0], inputShapes[1][1]);
-  return OWN_KERNELS.has(name);
-}
-
 export const OWN_KERNELS = new Set([
   'Conv2DBackpropFilter',
   'Conv2DBackpropInput',
@@ -30,7 +24,15 @@ export const OWN_KERNELS = new Set([
   'NasBatchNormTraining',
   'NasBatchNormTrainingGrad',
   'NasClipGrad',
+  'NasHardSwish',
+  'NasHardSwishGrad',
 ]);
+
+/** Whether the recorded kernel ran our code: the depthwise forward is ours only at the sizes XNNPACK lacks. */
+function isOwnKernel(name: string, inputShapes: number[][]): boolean {
+  if (name === 'DepthwiseConv2dNative') return inputShapes[1]?.length === 4 && ownDepthwiseForward(inputShapes[1][0], inputShapes[1][1]);
+  return OWN_KERNELS.has(name);
+}
 
 /** Kernels that move no data: a reshape, and our Identity (it shares the input's memory). */
 export const NO_COPY_KERNELS = new Set(['Reshape', 'Identity']);

@@ -225,5 +225,5 @@ if (args.profile) {
   console.log(`| — | outside kernels (tape, tidy, disposal, JS) | — | ${profile.outsideKernelsMs.toFixed(2)} | ${((profile.outsideKernelsMs / profile.stepMs) * 100).toFixed(1)}% | — | — | — | — |`);
   writeFileSync(join(out, `train-profile${suffix}.csv`), stringify(profile.rows, { header: true }));
   writeFileSync(join(out, `train-profile${suffix}.json`), JSON.stringify({ date: new Date().toISOString(), bounds, batch: BATCH, ...profile }, null, 2));
-  console.error(`wrote ${join(out, 'train-profile.csv')} and .json`);
+  console.error(`wrote ${join(out, `train-profile${suffix}.csv`)} and .json`);
 }

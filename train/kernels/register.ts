@@ -240,13 +240,23 @@ function depthwiseInfo(
   return geometry(info);
 }
 
+/** The 12 ints every depthwise SIMD kernel reads its shape from (simd-kernels.wat). */
+function depthwiseGeometry(heap: HeapScope, g: ConvGeometry): number {
+  return heap.ints([
+    g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
+    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
+  ]);
+}
+
 /**
  * Runs a depthwise gradient in SIMD when the wasm module is loaded and the
  * shape allows it (channels a multiple of 4, no dilation); null otherwise.
+ * The filter gradient sums each output row in registers; the input gradient
+ * here is the strided case's per-tap form (stride 1 goes through the forward).
  */
 function depthwiseSimd(
   backend: unknown,
-  mode: 0 | 1,
+  gradient: 'input' | 'filter',
   a: TensorInfo,
   b: TensorInfo,
   outShape: number[],
@@ -256,13 +266,8 @@ function depthwiseSimd(
   if (!kernels || g.inChannels % 4 !== 0 || g.dilationHeight !== 1 || g.dilationWidth !== 1) return null;
   const heap = new HeapScope(backend);
   const out = heap.output(outShape);
-  const geometryPtr = heap.ints([
-    g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-    g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-  ]);
-  // The filter gradient sums each output row in registers (depthwiseFilterGradient); the input gradient's strided case keeps the per-tap form.
-  if (mode === 1) kernels.depthwiseFilterGradient(heap.ptr(a), heap.ptr(b), heap.ptr(out), geometryPtr);
-  else kernels.depthwiseBackprop(mode, heap.ptr(a), heap.ptr(b), heap.ptr(out), geometryPtr);
+  const run = gradient === 'filter' ? kernels.depthwiseFilterGradient : kernels.depthwiseInputGradient;
+  run(heap.ptr(a), heap.ptr(b), heap.ptr(out), depthwiseGeometry(heap, g));
   heap.dispose();
   return out;
 }
@@ -271,7 +276,7 @@ function depthwiseSimd(
  * Depthwise convolution forward in our SIMD kernel where XNNPACK (the wasm
  * backend's) is slow, else the backend's own. The XNNPACK in tfjs-backend-wasm
  * has depthwise microkernels for 3×3 and 5×5 taps only; a 7×7 kernel falls
- * back to a path 10–15× slower than its 5×5 (docs/training-speed.md), and the
+ * back to a path 8–15× slower than its 5×5 (docs/bench/train.md), and the
  * largest subnet of a supernet is all 7×7.
  */
 function depthwiseForwardWith(fallback: KernelFunc): KernelFunc {
@@ -286,11 +291,7 @@ function depthwiseForwardWith(fallback: KernelFunc): KernelFunc {
     const g = depthwiseInfo(x.shape, filter.shape, a, 'DepthwiseConv2dNative');
     const heap = new HeapScope(args.backend);
     const out = heap.output([g.batch, g.outHeight, g.outWidth, g.inChannels]);
-    const geometryPtr = heap.ints([
-      g.batch, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth,
-      g.filterHeight, g.filterWidth, g.strideHeight, g.strideWidth, g.padTop, g.padLeft,
-    ]);
-    kernels.depthwiseForward(heap.ptr(x), heap.ptr(filter), heap.ptr(out), geometryPtr);
+    kernels.depthwiseForward(heap.ptr(x), heap.ptr(filter), heap.ptr(out), depthwiseGeometry(heap, g));
     heap.dispose();
     return out;
   };
@@ -305,7 +306,7 @@ export function ownDepthwiseForward(kh: number, kw: number): boolean {
  * The input gradient of a stride-1 depthwise convolution is itself a
  * depthwise convolution: of dy, by the filter turned 180°, padded by
  * (kernel − 1 − pad). Run so, it takes the forward kernel's registers instead
- * of depthwiseBackprop's read-add-store of dx at every tap. Null where that
+ * of depthwiseInputGradient's read-add-store of dx at every tap. Null where that
  * does not hold (strides, or a pad wider than the kernel).
  */
 function depthwiseInputGradientAsForward(backend: unknown, dy: TensorInfo, filter: TensorInfo, inputShape: number[], g: ConvGeometry): TensorInfo | null {
@@ -334,7 +335,7 @@ const depthwiseBackpropInputKernel: KernelFunc = ({ inputs, backend, attrs }) =>
   const g = depthwiseInfo(a.inputShape, filter.shape, a, 'DepthwiseConv2dNativeBackpropInput');
   return (
     depthwiseInputGradientAsForward(backend, dy, filter, a.inputShape, g) ??
-    depthwiseSimd(backend, 0, dy, filter, a.inputShape, g) ??
+    depthwiseSimd(backend, 'input', dy, filter, a.inputShape, g) ??
     withArrays(backend, [dy, filter], [a.inputShape], ([dyv, fv], [dx]) => depthwiseBackpropInput(dyv, fv, dx, g))[0]
   );
 };
@@ -344,7 +345,7 @@ const depthwiseBackpropFilterKernel: KernelFunc = ({ inputs, backend, attrs }) =
   const a = attrs as unknown as ConvAttrs & { filterShape: number[] };
   const g = depthwiseInfo(x.shape, a.filterShape, a, 'DepthwiseConv2dNativeBackpropFilter');
   return (
-    depthwiseSimd(backend, 1, x, dy, a.filterShape, g) ??
+    depthwiseSimd(backend, 'filter', x, dy, a.filterShape, g) ??
     withArrays(backend, [x, dy], [a.filterShape], ([xv, dyv], [dw]) => depthwiseBackpropFilter(xv, dyv, dw, g))[0]
   );
 };

@@ -240,11 +240,11 @@
       (local.set $r0 (i32.add (local.get $r0) (local.get $rows)))
       (br $rowBlock))))
 
-  ;; Depthwise convolution gradients (NHWC, multiplier 1, dilation 1).
-  ;; geom points at 12 i32s: N H W C OH OW KH KW SH SW padTop padLeft.
-  ;; mode 0: dx[n,ih,iw,c] += dy[n,oh,ow,c]·w[kh,kw,c]   (a = dy, b = w, out = dx)
-  ;; mode 1: dw[kh,kw,c]   += x[n,ih,iw,c]·dy[n,oh,ow,c] (a = x, b = dy, out = dw)
-  (func (export "depthwiseBackprop") (param $mode i32) (param $a i32) (param $b i32) (param $out i32) (param $geom i32)
+  ;; Depthwise convolution, input gradient (NHWC, multiplier 1, dilation 1):
+  ;; dx[n,ih,iw,c] += dy[n,oh,ow,c]·w[kh,kw,c], tap by tap. register.ts runs
+  ;; the stride-1 case as depthwiseForward on the turned filter instead; this
+  ;; serves strides. geom points at 12 i32s: N H W C OH OW KH KW SH SW padTop padLeft.
+  (func (export "depthwiseInputGradient") (param $dy i32) (param $w i32) (param $dx i32) (param $geom i32)
     (local $N i32) (local $H i32) (local $W i32) (local $C4 i32) (local $OH i32) (local $OW i32)
     (local $KH i32) (local $KW i32) (local $SH i32) (local $SW i32) (local $PT i32) (local $PL i32)
     (local $n i32) (local $oh i32) (local $ow i32) (local $kh i32) (local $kw i32) (local $ih i32) (local $iw i32)
@@ -261,11 +261,8 @@
     (local.set $SW (i32.load offset=36 (local.get $geom)))
     (local.set $PT (i32.load offset=40 (local.get $geom)))
     (local.set $PL (i32.load offset=44 (local.get $geom)))
-    (if (i32.eqz (local.get $mode))
-      (then (memory.fill (local.get $out) (i32.const 0)
-              (i32.mul (i32.mul (i32.mul (local.get $N) (local.get $H)) (local.get $W)) (local.get $C4))))
-      (else (memory.fill (local.get $out) (i32.const 0)
-              (i32.mul (i32.mul (local.get $KH) (local.get $KW)) (local.get $C4)))))
+    (memory.fill (local.get $dx) (i32.const 0)
+      (i32.mul (i32.mul (i32.mul (local.get $N) (local.get $H)) (local.get $W)) (local.get $C4)))
     (local.set $n (i32.const 0))
     (loop $nLoop
       (local.set $oh (i32.const 0))
@@ -287,25 +284,14 @@
                       (local.set $xPix (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $ih)) (local.get $W)) (local.get $iw)) (local.get $C4)))
                       (local.set $tap (i32.mul (i32.add (i32.mul (local.get $kh) (local.get $KW)) (local.get $kw)) (local.get $C4)))
                       (local.set $j (i32.const 0))
-                      (if (i32.eqz (local.get $mode))
-                        (then
-                          (loop $c0
-                            (local.set $p (i32.add (i32.add (local.get $out) (local.get $xPix)) (local.get $j)))
-                            (v128.store (local.get $p)
-                              (f32x4.add (v128.load (local.get $p))
-                                (f32x4.mul (v128.load (i32.add (i32.add (local.get $a) (local.get $dyRow)) (local.get $j)))
-                                           (v128.load (i32.add (i32.add (local.get $b) (local.get $tap)) (local.get $j))))))
-                            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                            (br_if $c0 (i32.lt_u (local.get $j) (local.get $C4)))))
-                        (else
-                          (loop $c1
-                            (local.set $p (i32.add (i32.add (local.get $out) (local.get $tap)) (local.get $j)))
-                            (v128.store (local.get $p)
-                              (f32x4.add (v128.load (local.get $p))
-                                (f32x4.mul (v128.load (i32.add (i32.add (local.get $a) (local.get $xPix)) (local.get $j)))
-                                           (v128.load (i32.add (i32.add (local.get $b) (local.get $dyRow)) (local.get $j))))))
-                            (local.set $j (i32.add (local.get $j) (i32.const 16)))
-                            (br_if $c1 (i32.lt_u (local.get $j) (local.get $C4))))))))
+                      (loop $c
+                        (local.set $p (i32.add (i32.add (local.get $dx) (local.get $xPix)) (local.get $j)))
+                        (v128.store (local.get $p)
+                          (f32x4.add (v128.load (local.get $p))
+                            (f32x4.mul (v128.load (i32.add (i32.add (local.get $dy) (local.get $dyRow)) (local.get $j)))
+                                       (v128.load (i32.add (i32.add (local.get $w) (local.get $tap)) (local.get $j))))))
+                        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                        (br_if $c (i32.lt_u (local.get $j) (local.get $C4))))))
                   (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
                   (br_if $kwLoop (i32.lt_s (local.get $kw) (local.get $KW))))))
             (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
@@ -316,9 +302,10 @@
         (br_if $ohLoop (i32.lt_s (local.get $oh) (local.get $OH))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $nLoop (i32.lt_s (local.get $n) (local.get $N)))))
+
   ;; Depthwise convolution, forward (NHWC, multiplier 1, dilation 1):
   ;; y[n,oh,ow,c] = Σ x[n,ih,iw,c]·w[kh,kw,c] over the taps inside the image.
-  ;; geom as depthwiseBackprop's. Each output pixel's channels are summed in
+  ;; geom as depthwiseInputGradient's. Each output pixel's channels are summed in
   ;; registers, 16 at a time, over the valid taps only (the bounds are worked
   ;; out once per pixel, not per tap), then stored once.
   (func (export "depthwiseForward") (param $x i32) (param $w i32) (param $y i32) (param $geom i32)
@@ -432,7 +419,7 @@
 
   ;; Depthwise convolution, filter gradient (NHWC, multiplier 1, dilation 1):
   ;; dw[kh,kw,c] = Σ x[n, oh·SH+kh−PT, ow·SW+kw−PL, c]·dy[n,oh,ow,c].
-  ;; geom as depthwiseBackprop's. For each output row and tap the sum over the
+  ;; geom as depthwiseInputGradient's. For each output row and tap the sum over the
   ;; row's valid pixels runs in registers, 16 channels at a time, and dw is
   ;; read and written once per row and tap instead of once per pixel and tap.
   (func (export "depthwiseFilterGradient") (param $x i32) (param $dy i32) (param $dw i32) (param $geom i32)

@@ -15,7 +15,7 @@ export interface SimdExports {
   gradSums(dy: number, x: number, rows: number, c: number, mean: number, sumDy: number, sumDyXc: number): void;
   gradApply(dy: number, x: number, rows: number, c: number, a: number, b: number, k: number, out: number): void;
   clipGrad(x: number, dy: number, out: number, n: number, lo: number, hi: number): void;
-  depthwiseBackprop(mode: 0 | 1, a: number, b: number, out: number, geometry: number): void;
+  depthwiseInputGradient(dy: number, w: number, dx: number, geometry: number): void;
   depthwiseForward(x: number, w: number, y: number, geometry: number): void;
   depthwiseFilterGradient(x: number, dy: number, dw: number, geometry: number): void;
   hardSwish(x: number, y: number, n: number): void;
