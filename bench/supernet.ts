@@ -10,19 +10,22 @@
  *                    the same genomes, and the compute each took. With two
  *                    supernets (two seeds), their agreement with each other.
  *   --throughput N   candidates an hour: a supernet search of N candidates
- *                    (latency measured as in any search) and, in the same
- *                    process on the same machine, a real search of --real M
- *                    candidates at the overnight preset's proxy training.
+ *                    (latency measured as in any search, or predicted by the
+ *                    first --predictors file) and, in the same process on the
+ *                    same machine, a real search of --real M candidates at the
+ *                    overnight preset's proxy training, latency alike.
  *   --targets N      fronts for two deployment targets from one supernet: a
- *                    search of N candidates with latency measured on 1 and on
- *                    2 intra-op threads, the wall time of each, and how many
- *                    members the fronts share.
+ *                    search of N candidates with latency on 1 and on 2
+ *                    intra-op threads (measured, or predicted by the
+ *                    --predictors files built for each), the wall time of
+ *                    each, and how many members the fronts share.
  *
  * Scores are appended to DIR/supernet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
  * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--reference DIR]
- *        [--bn-images 512,2048] [--throughput 300 --real 4] [--targets 300] [--data fashion-mnist]
+ *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
+ *        [--predictors one-thread.json[,two-threads.json]] [--data fashion-mnist]
  *        [--genomes 32] [--pool 512] [--seed 0] [--workers 2] [--out DIR]
  */
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,6 +63,8 @@ const program = new Command('bench-supernet')
   .option('--throughput <n>', 'candidates of the supernet search that measures throughput', atLeast(1))
   .option('--real <n>', 'candidates of the real search beside it', atLeast(1), 4)
   .option('--targets <n>', 'candidates of each of the two target searches', atLeast(1))
+  .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(','))
+  .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--genomes <n>', "the reference run's --genomes", atLeast(2), 32)
   .option('--pool <n>', "the reference run's --pool", atLeast(2), 512)
@@ -67,7 +72,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -90,17 +95,17 @@ if (o.reference) {
   const { chosen } = fidelityGenomes(space, { seed: o.seed, sampled: o.pool, count: o.genomes });
   const full = rows.filter((r) => r.subset === 'full' && r.seed === String(o.seed));
   const referenceImages = Math.max(...full.map((r) => Number(r.budget_images)));
-  const reference = seedMeans(full.filter((r) => Number(r.budget_images) === referenceImages).map((r) => ({ genomeId: r.genome_id, accuracy: Number(r.validation_accuracy) })), 2);
+  const reference = seedMeans(full.filter((r) => Number(r.budget_images) === referenceImages).map((r) => ({ genomeId: r.genome_id, accuracy: Number(r.validation_accuracy) })), o.referenceSeeds);
   const proxyRows = rows.filter((r) => r.subset !== 'full' && r.replicate === '0' && r.seed === String(o.seed));
   const proxy = new Map(proxyRows.map((r) => [r.genome_id, Number(r.validation_accuracy)]));
   const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
-  console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ 2 seeds at ${referenceImages} images`);
+  console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ ${o.referenceSeeds} seed(s) at ${referenceImages} images`);
 
   const scoresFile = join(o.out, 'supernet-scores.csv');
   const scored = new Map<string, number>();
   if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, Number(r.accuracy));
   else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
-  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: 2, genomesWithReference: reference.size };
+  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size };
   const bySupernet: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
     const kernelTransform = s.meta.recipe.kernelTransform ?? false;
@@ -150,20 +155,27 @@ async function timedSearch(label: string, config: Record<string, unknown>) {
   return { dir, seconds, evaluated, perHour: perHour(evaluated, seconds), front: result.front.map((r) => r.id) };
 }
 
+/** A search's latency on `threads` threads: predicted when --predictors names a file for that many, else measured. */
+const latencyOn = (threads: number) => {
+  const predictor = o.predictors?.[threads - 1];
+  return { iterations: 50, time: 150, threads, ...(predictor ? { predictor, source: 'predicted' } : {}) };
+};
+const latencyWord = (threads: number) => (o.predictors?.[threads - 1] ? `predicted by ${o.predictors[threads - 1]}` : 'measured');
+
 const supernetSearch = (evaluations: number, threads: number) => ({
   evaluator: 'supernet',
   supernet: supernets[0].key,
   searcher: { algorithm: 'random', population: 24 },
   budget: { evaluations },
-  latency: { iterations: 50, time: 150, threads },
+  latency: latencyOn(threads),
 });
 
 // --- throughput ---
 if (o.throughput) {
   const s = await timedSearch('supernet-throughput', supernetSearch(o.throughput, 1));
-  const r = await timedSearch('real-throughput', { searcher: { algorithm: 'random', population: o.real }, budget: { evaluations: o.real }, training: { epochs: 1, subset: 8000 }, teacher: null, latency: { iterations: 50, time: 150 } });
-  summary.throughput = { supernet: s, real: r, ratio: s.perHour / r.perHour };
-  console.log(`candidates an hour (latency included, ${o.workers} workers, ${cpu}): supernet ${s.perHour.toFixed(0)}, real ${r.perHour.toFixed(0)} (${(s.perHour / r.perHour).toFixed(1)}×)`);
+  const r = await timedSearch('real-throughput', { searcher: { algorithm: 'random', population: o.real }, budget: { evaluations: o.real }, training: { epochs: 1, subset: 8000 }, teacher: null, latency: latencyOn(1) });
+  summary.throughput = { supernet: s, real: r, ratio: s.perHour / r.perHour, latency: latencyWord(1) };
+  console.log(`candidates an hour (latency ${latencyWord(1)}, ${o.workers} workers, ${cpu}): supernet ${s.perHour.toFixed(0)}, real ${r.perHour.toFixed(0)} (${(s.perHour / r.perHour).toFixed(1)}×)`);
 }
 
 // --- two targets ---
@@ -171,7 +183,7 @@ if (o.targets) {
   const one = await timedSearch('target-1-thread', supernetSearch(o.targets, 1));
   const two = await timedSearch('target-2-threads', supernetSearch(o.targets, 2));
   const overlap = frontOverlap(one.front, two.front);
-  summary.targets = { oneThread: one, twoThreads: two, overlap };
+  summary.targets = { oneThread: { ...one, latency: latencyWord(1) }, twoThreads: { ...two, latency: latencyWord(2) }, overlap };
   console.log(`two targets from one supernet: 1 thread ${one.front.length}-member front in ${(one.seconds / 60).toFixed(1)} min, 2 threads ${two.front.length}-member front in ${(two.seconds / 60).toFixed(1)} min; ${overlap.shared} shared`);
 }
 

@@ -192,7 +192,12 @@ export function fitPredictor(
     version: 1,
     createdAt: new Date().toISOString(),
     environment: meta.environment,
-    space: { label: meta.spaceLabel ?? 'custom', fingerprint: spaceFingerprint(meta.space.config, meta.space.data) },
+    space: {
+      label: meta.spaceLabel ?? 'custom',
+      fingerprint: spaceFingerprint(meta.space.config, meta.space.data),
+      config: meta.space.config,
+      data: { inputChannels: meta.space.data.inputChannels, numClasses: meta.space.data.numClasses },
+    },
     precision: meta.precision,
     features: [...LATENCY_FEATURES],
     coefficients,

@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { writeFileAtomic } from '../space/candidate-files.js';
 import type { NetworkPlan } from '../space/plan.js';
+import { searchSpaceSchema } from '../space/schema.js';
+import { subspaceProblem } from '../space/subspace.js';
 import type { DataShape, SearchSpaceConfig } from '../space/types.js';
 import { linearPrediction } from './calibration.js';
 import { LATENCY_FEATURES, latencyFeatures } from './latency-features.js';
@@ -39,8 +41,17 @@ export const predictorFileSchema = z.strictObject({
   version: z.literal(1),
   createdAt: z.string(),
   environment: predictorEnvironmentSchema,
-  /** sha256 of the space config and data shape, and a label for people. */
-  space: z.strictObject({ label: z.string(), fingerprint: z.string().regex(/^[0-9a-f]{16}$/) }),
+  /**
+   * sha256 of the space config and data shape, and a label for people; the config and
+   * shape themselves (files from before they were written lack them), so that a run on a
+   * subspace (a supernet search's narrowed space) can use the predictor.
+   */
+  space: z.strictObject({
+    label: z.string(),
+    fingerprint: z.string().regex(/^[0-9a-f]{16}$/),
+    config: searchSpaceSchema.optional(),
+    data: z.strictObject({ inputChannels: z.number().int().positive(), numClasses: z.number().int().positive() }).optional(),
+  }),
   precision: z.enum(PREDICTOR_PRECISIONS),
   features: z.array(z.string()),
   coefficients: z.array(z.number().min(0)),
@@ -107,6 +118,8 @@ export function savePredictor(path: string, file: PredictorFile): void {
 export interface PredictorExpectation {
   environment: PredictorEnvironment;
   spaceFingerprint: string;
+  /** The run's space and data: with them, a predictor built for a space that holds this one is accepted. */
+  space?: { config: SearchSpaceConfig; data: DataShape };
   precision: PredictorPrecision;
 }
 
@@ -143,10 +156,25 @@ export function checkPredictor(path: string, file: PredictorFile, expected: Pred
       );
     }
   }
-  if (file.space.fingerprint !== expected.spaceFingerprint) {
-    throw new PredictorFileError(path, 'space.fingerprint', `built for space ${file.space.label} (${file.space.fingerprint}), this run's space is ${expected.spaceFingerprint}`);
-  }
+  if (file.space.fingerprint !== expected.spaceFingerprint) spaceMismatch(path, file, expected);
   if (file.precision !== expected.precision) {
     throw new PredictorFileError(path, 'precision', `built for ${file.precision}, this run needs ${expected.precision}`);
   }
+}
+
+/**
+ * A predictor for another space is refused unless that space holds the run's,
+ * on the same data shape: a subspace only draws fewer of the units the
+ * predictor was fitted on.
+ */
+function spaceMismatch(path: string, file: PredictorFile, expected: PredictorExpectation): void {
+  const built = `built for space ${file.space.label} (${file.space.fingerprint}), this run's space is ${expected.spaceFingerprint}`;
+  const own = file.space;
+  if (!expected.space || !own.config || !own.data) throw new PredictorFileError(path, 'space.fingerprint', built);
+  const data = expected.space.data;
+  if (own.data.inputChannels !== data.inputChannels || own.data.numClasses !== data.numClasses) {
+    throw new PredictorFileError(path, 'space.data', `${built}: fitted on ${own.data.inputChannels}-channel input and ${own.data.numClasses} classes, this run has ${data.inputChannels} and ${data.numClasses}`);
+  }
+  const problem = subspaceProblem(expected.space.config, own.config, `the predictor's space (${own.label})`);
+  if (problem) throw new PredictorFileError(path, `space.config.${problem.field}`, `${built}, and not within it: the run's ${problem.field} ${problem.problem}`);
 }

@@ -51,6 +51,7 @@ function latencyText(config: SearchConfig): string {
     int8: 'the INT8 model compress would ship (its fastest variant, measured against fp32)',
     best: 'fp32 or INT8, whichever compress would ship (both measured, interleaved)',
   }[l.precision];
+  if (l.source === 'predicted') return `p50 of ${l.precision === 'int8' ? 'the INT8 model' : 'the fp32 model'} predicted by ${l.predictor} (nothing measured), ${l.threads} thread${l.threads === 1 ? '' : 's'}, for the target it was built on`;
   const table = l.predictorSlack !== undefined && l.precision !== 'fp32' ? ' (the fp32 lookup table rejects nothing in this run)' : '';
   return `p50 of ${precision}, ${threads}, ${where}${table}`;
 }

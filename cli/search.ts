@@ -33,7 +33,10 @@ export interface SearchFlags extends OutputFlags {
   maxLatency?: number;
   precision?: string;
   latencyThreads?: number;
+  latencyPredictor?: string;
+  latencySource?: string;
   evaluator?: string;
+  supernet?: string;
   redis?: string;
   /** Seconds (the flag takes a duration). */
   redisRunTtl?: number;
@@ -61,12 +64,14 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     seed: o.seed,
     data: o.data,
     workers: o.workers,
-    evaluator: o.evaluator,
+    // A supernet key alone asks for the supernet evaluator.
+    evaluator: o.evaluator ?? (o.supernet !== undefined ? 'supernet' : undefined),
+    supernet: o.supernet,
     redis: o.redis,
     redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
     constraints: { maxLatencyMs: o.maxLatency },
-    latency: { precision: o.precision, threads: o.latencyThreads },
+    latency: { precision: o.precision, threads: o.latencyThreads, predictor: o.latencyPredictor, source: o.latencySource },
     fidelity: o.rungs === undefined ? undefined : { rungs: o.rungs },
   };
   // A budget on the command line replaces the file's or preset's budget as a whole.
@@ -87,7 +92,10 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
   const presetName = o.preset ?? 'quickstart';
   const preset = PRESETS[presetName as keyof typeof PRESETS];
   if (!preset) throw new UsageError(`--preset: '${presetName}' is not one of ${Object.keys(PRESETS).join(', ')}`);
-  return withStoppingRule(resolveSearchConfig(apply(preset as Record<string, unknown>), `preset '${presetName}'`), `preset '${presetName}'`);
+  const merged = apply(preset as Record<string, unknown>);
+  // A preset's rungs train candidates further; on a supernet search (asked for by flag) there is nothing to train.
+  if (merged.evaluator === 'supernet') delete merged.fidelity;
+  return withStoppingRule(resolveSearchConfig(merged, `preset '${presetName}'`), `preset '${presetName}'`);
 }
 
 /** A search with no stopping rule would run forever: refused, naming where the budget came from. */
@@ -101,7 +109,8 @@ function withStoppingRule(config: SearchConfig, source: string): SearchConfig {
 const IGNORED_ON_RESUME: ReadonlyArray<readonly [keyof SearchFlags, string]> = [
   ['config', '--config'], ['preset', '--preset'], ['dir', '--dir'], ['name', '--name'], ['seed', '--seed'], ['data', '--data'],
   ['population', '--population'], ['algorithm', '--algorithm'], ['workers', '--workers'], ['maxLatency', '--max-latency'],
-  ['precision', '--precision'], ['latencyThreads', '--latency-threads'], ['evaluator', '--evaluator'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
+  ['precision', '--precision'], ['latencyThreads', '--latency-threads'],
+  ['latencyPredictor', '--latency-predictor'], ['latencySource', '--latency-source'], ['evaluator', '--evaluator'], ['supernet', '--supernet'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
 ];
 
 /** Which of the given flags `--resume` ignores; exported for tests. */
@@ -158,8 +167,11 @@ export function registerSearch(program: Command): void {
     .option('--max-latency <ms>', 'reject candidates slower than this (p50, untrained model)', numberFlag('--max-latency', (n) => n > 0, 'a positive number of milliseconds'))
     .option('--precision <p>', "the precision latency is measured in: fp32 (default), int8 (the INT8 model compress would ship) or best (whichever of the two compress would ship)", choiceFlag('--precision', LATENCY_PRECISIONS))
     .option('--latency-threads <n>', "the deployment's intra-op threads; candidates are measured with this many (default 1)", positiveInt('--latency-threads'))
+    .option('--latency-predictor <file>', "a predictor file from 'nas predictor build' for this target: candidates its interval decides against --max-latency are not measured")
+    .option('--latency-source <s>', 'measured (default) or predicted: every latency is --latency-predictor\'s p50, nothing measured', choiceFlag('--latency-source', ['measured', 'predicted']))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
-    .option('--evaluator <name>', 'real (default) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
+    .option('--supernet <key>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys); implies --evaluator supernet")
+    .option('--evaluator <name>', 'real (default), supernet (inherited weights, with --supernet) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))
     .option('--shared-dir <dir>', 'with --redis: the directory the workers write trained candidates to (their --shared-dir)');

@@ -164,6 +164,16 @@ export const searchConfigSchema = z.strictObject({
        * are not measured. Refused when built for another target.
        */
       predictor: z.string().min(1).optional(),
+      /**
+       * Where a candidate's latency comes from. Absent or `measured`: the harness (here or
+       * on the agent), a predictor saving only the measurements its interval decides
+       * against maxLatencyMs. `predicted`: every candidate's latency is latency.predictor's
+       * p50 and nothing is measured, as Once-for-All searches on a latency model: with a
+       * supernet scoring accuracy in about a second, a 0.5 s measurement per candidate
+       * would be a third of the search. Optional rather than defaulted, so that runs made
+       * before it keep their configuration hash.
+       */
+      source: z.enum(['measured', 'predicted']).optional(),
       /** Measure on a bench agent (nas bench-agent) at this URL; its token comes from NAS_AGENT_TOKEN, never the config. */
       agent: z.url().optional(),
     })
@@ -269,6 +279,9 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   }
   if (config.latency.precision === 'best' && config.latency.predictor !== undefined) {
     throw new SearchConfigError(`${source}: latency.predictor: a predictor stands for one precision and "best" picks fp32 or INT8 per candidate by measuring both; use precision "int8" with an int8 predictor, or drop the predictor`);
+  }
+  if (config.latency.source === 'predicted' && config.latency.predictor === undefined) {
+    throw new SearchConfigError(`${source}: latency.source: "predicted" takes every latency from a predictor file; set latency.predictor (nas predictor build writes one), or measure ("source": "measured")`);
   }
   if (config.training.epochs === undefined && config.training.images === undefined) config.training.epochs = 1;
   return config;

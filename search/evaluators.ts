@@ -142,6 +142,7 @@ export class RealEvaluator implements CandidateEvaluator {
       checkPredictor(this.o.config.latency.predictor!, this.#calibrated, {
         environment: await target.environment(threads),
         spaceFingerprint: spaceFingerprint(this.o.space.config, this.o.space.data),
+        space: { config: this.o.space.config, data: this.o.space.data },
         // resolveSearchConfig refuses a predictor under `best`.
         precision: this.o.config.latency.precision === 'int8' ? 'int8' : 'fp32',
       });

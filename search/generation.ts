@@ -6,7 +6,7 @@
 import type { Genome } from '../space/types.js';
 import type { MobileNetSpace } from '../space/space.js';
 import type { SearchConfig } from './config.js';
-import { decideLatency } from './latency-decision.js';
+import { decideLatency, decideOnPrediction } from './latency-decision.js';
 import { QueueError } from '../train/queue/redis-url.js';
 import type { CandidateEvaluator, CandidateRecord, EvaluatedRecord, LatencyFigures, RungBudget } from './types.js';
 
@@ -153,7 +153,8 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
     const limit = constraints.maxLatencyMs;
     // The lookup table predicts fp32: an INT8 model can be twice as fast, so it rejects only fp32 runs' candidates.
     const slack = ctx.config.latency.precision === 'fp32' ? ctx.config.latency.predictorSlack : undefined;
-    if (limit !== undefined) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
+    const predictedOnly = ctx.config.latency.source === 'predicted';
+    if (limit !== undefined || predictedOnly) await ctx.evaluator.prepare?.(feasible.map((f) => f.genome));
     let accepted = 0;
     for (const f of feasible) {
       if (cancel.signal.aborted) break;
@@ -162,8 +163,10 @@ export async function evaluateGeneration(pending: Array<{ genome: Genome; id: st
         if (accepted++ < ctx.remainingBudget) submit({ genome: f.genome, id: f.id, latency, rung: ctx.firstRung, base });
         else overBudget++;
       };
-      // A calibrated predictor's interval wholly inside or outside the limit saves the measurement.
-      const decision = limit !== undefined ? decideLatency(ctx.evaluator.predictLatencyInterval?.(f.genome) ?? null, limit) : null;
+      // A calibrated predictor's interval wholly inside or outside the limit saves the measurement;
+      // with latency.source "predicted" its p50 decides alone and nothing is measured.
+      const interval = limit !== undefined || predictedOnly ? ctx.evaluator.predictLatencyInterval?.(f.genome) ?? null : null;
+      const decision = predictedOnly ? decideOnPrediction(interval, limit) : limit !== undefined ? decideLatency(interval, limit) : null;
       if (decision && decision.state !== 'uncertain') {
         // A predictor stands for one precision (checked when it was loaded): int8 runs predict INT8 latency.
         const latency = { p50: decision.predicted.p50, p90: decision.predicted.p90, source: 'predicted' as const, ...(ctx.config.latency.precision === 'int8' ? { precision: 'int8' as const } : {}) };

@@ -29,3 +29,14 @@ export function decideLatency(predicted: PredictedLatency | null, limitMs: numbe
   if (predicted.low > limitMs) return { state: 'outside', predicted };
   return { state: 'uncertain' };
 }
+
+/**
+ * With latency.source "predicted" the prediction is the latency: its p50
+ * against `limitMs` (none: every candidate is inside). The interval is not
+ * consulted, since nothing will be measured to settle it. A null prediction
+ * (an evaluator without a predictor) is uncertain, so it is measured.
+ */
+export function decideOnPrediction(predicted: PredictedLatency | null, limitMs: number | undefined): LatencyDecision {
+  if (predicted === null || !Number.isFinite(predicted.p50)) return { state: 'uncertain' };
+  return limitMs !== undefined && predicted.p50 > limitMs ? { state: 'outside', predicted } : { state: 'inside', predicted };
+}

@@ -22,6 +22,7 @@
  */
 import { planNetwork, type NetworkPlan } from './plan.js';
 import { SpaceConfigError } from './schema.js';
+import { subspaceProblem } from './subspace.js';
 import type { Activation, DataShape, Genome, SearchSpaceConfig, StageSpace } from './types.js';
 import type { WeightSource, WeightTensor } from './build-onnx.js';
 
@@ -121,29 +122,8 @@ function extremeGenome(config: SearchSpaceConfig, pick: (...values: number[]) =>
  * is refused with the first field that differs.
  */
 export function checkSubnetSpace(space: SearchSpaceConfig, supernet: SearchSpaceConfig, source?: string): void {
-  const within = <T>(field: string, values: readonly T[], allowed: readonly T[]) => {
-    const outside = values.filter((v) => !allowed.includes(v));
-    if (outside.length) {
-      throw new SpaceConfigError(field, `${JSON.stringify(outside)} ${outside.length > 1 ? 'are' : 'is'} not held by the supernet, whose choices are ${JSON.stringify(allowed)}`, source);
-    }
-  };
-  if (space.stemStride !== supernet.stemStride) throw new SpaceConfigError('stemStride', `is ${space.stemStride}, the supernet's ${supernet.stemStride}`, source);
-  if (space.stages.length !== supernet.stages.length) {
-    throw new SpaceConfigError('stages', `has ${space.stages.length} stages, the supernet ${supernet.stages.length}`, source);
-  }
-  within('resolutions', space.resolutions, supernet.resolutions);
-  within('stemWidths', space.stemWidths, supernet.stemWidths);
-  within('headWidths', space.headWidths, supernet.headWidths);
-  space.stages.forEach((stage, i) => {
-    const s = supernet.stages[i];
-    if (stage.stride !== s.stride) throw new SpaceConfigError(`stages[${i}].stride`, `is ${stage.stride}, the supernet's ${s.stride}`, source);
-    within(`stages[${i}].depths`, stage.depths, s.depths);
-    within(`stages[${i}].widths`, stage.widths, s.widths);
-    within(`stages[${i}].expandRatios`, stage.expandRatios, s.expandRatios);
-    within(`stages[${i}].kernelSizes`, stage.kernelSizes, s.kernelSizes);
-    within(`stages[${i}].activations`, stage.activations, s.activations);
-    within(`stages[${i}].squeezeExcite`, stage.squeezeExcite, s.squeezeExcite);
-  });
+  const problem = subspaceProblem(space, supernet, 'the supernet');
+  if (problem) throw new SpaceConfigError(problem.field, problem.problem, source);
 }
 
 /** The plan of a space's supernet (its largest network) for a data shape. */

@@ -17,7 +17,8 @@ import {
 } from '../../benchmarks/predictor-file.js';
 import { SMALL_IMAGE_SPACE } from '../../space/defaults.js';
 import { MobileNetSpace } from '../../space/space.js';
-import type { Genome } from '../../space/types.js';
+import { supernetSpace } from '../../space/supernet.js';
+import type { DataShape, Genome, SearchSpaceConfig } from '../../space/types.js';
 
 const space = new MobileNetSpace(SMALL_IMAGE_SPACE, { numClasses: 10, inputChannels: 1 });
 const quick = { iterations: 15, time: 20, warmupTime: 5, warmupIterations: 2, maxRepeats: 0 };
@@ -90,6 +91,34 @@ describe('calibrated latency predictor', () => {
     refuse({ environment: { ...built.environment, onnxruntime: '0.0.1' } }, /environment\.onnxruntime/);
     refuse({ precision: 'int8' }, /precision: built for fp32, this run needs int8/);
     refuse({ spaceFingerprint: '0123456789abcdef' }, /space\.fingerprint/);
+  });
+
+  it("serves a subspace of its space (a supernet search's narrowed space) and refuses one that steps outside, naming the field", () => {
+    const file = join(dir, 'predictor-subspace.json');
+    savePredictor(file, built);
+    expect(built.space.config).toEqual(space.config);
+    expect(built.space.data).toEqual({ inputChannels: 1, numClasses: 10 });
+    const narrowed = supernetSpace(space.config).config;
+    expect(narrowed).not.toEqual(space.config);
+    const forSpace = (config: SearchSpaceConfig, data: DataShape = space.data) => ({
+      environment: built.environment,
+      spaceFingerprint: spaceFingerprint(config, data),
+      space: { config, data },
+      precision: 'fp32' as const,
+    });
+    expect(loadPredictor(file, forSpace(narrowed))).toEqual(built);
+
+    const wider = structuredClone(narrowed);
+    wider.stages[1].widths = [...wider.stages[1].widths, 200];
+    expect(() => loadPredictor(file, forSpace(wider))).toThrow(/predictor-subspace\.json: space\.config\.stages\[1\]\.widths: .*\[200\] is not held by the predictor's space \(small\)/);
+    expect(() => loadPredictor(file, forSpace(narrowed, { inputChannels: 3, numClasses: 10 }))).toThrow(/space\.data: .*fitted on 1-channel input and 10 classes, this run has 3 and 10/);
+    // A file from before the space was written into it: only its own space, by fingerprint.
+    const old = structuredClone(built);
+    delete old.space.config;
+    delete old.space.data;
+    savePredictor(file, old);
+    expect(() => loadPredictor(file, forSpace(narrowed))).toThrow(/predictor-subspace\.json: space\.fingerprint: built for space small/);
+    expect(loadPredictor(file, forSpace(space.config))).toEqual(old);
   });
 
   it('names the bad field of a damaged file', () => {

@@ -31,6 +31,18 @@ describe('nas search prints its plan before anything slow', () => {
     expect(searchPlanLines(best, 'r', best.budget, false).find((l) => l.startsWith('  latency:'))).toMatch(/fp32 or INT8, whichever compress would ship/);
   });
 
+  it('a supernet search on predicted latency says so, from --supernet and --latency-source alone', () => {
+    const c = configFromFlags({ preset: 'overnight', supernet: 'a'.repeat(20), latencyPredictor: 'p.json', latencySource: 'predicted' });
+    expect(c.evaluator).toBe('supernet');
+    expect(c.supernet).toBe('a'.repeat(20));
+    // The overnight preset's rungs train candidates further: dropped, since a supernet scores them.
+    expect(c.fidelity).toBeUndefined();
+    const lines = searchPlanLines(c, 'r', c.budget, false);
+    expect(lines).toContain('search: seed 0, evaluator supernet');
+    expect(lines).toContain('  latency: p50 of the fp32 model predicted by p.json (nothing measured), 1 thread, for the target it was built on');
+    expect(() => configFromFlags({ preset: 'overnight', latencySource: 'predicted' })).toThrow(/latency\.source: "predicted" takes every latency from a predictor file/);
+  });
+
   it('`--preset overnight` prints the plan at once, before the teacher starts training (child process, killed after)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'plan-'));
     const dir = join(root, 'run');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideLatency } from '../../search/latency-decision.js';
+import { decideLatency, decideOnPrediction } from '../../search/latency-decision.js';
 
 const interval = (p50: number, low: number, high: number) => ({ p50, p90: p50 * 1.1, low, high });
 
@@ -25,5 +25,20 @@ describe('latency decision from a prediction interval', () => {
     expect(decideLatency(null, 1).state).toBe('uncertain');
     expect(decideLatency(interval(NaN, NaN, NaN), 1).state).toBe('uncertain');
     expect(decideLatency(interval(0.5, 0.4, Infinity), 1).state).toBe('uncertain');
+  });
+});
+
+describe('latency decision when the prediction is the latency (latency.source "predicted")', () => {
+  it('decides on the p50 alone, whatever the interval', () => {
+    // An interval straddling the limit would be measured under "measured"; here its p50 decides.
+    expect(decideOnPrediction(interval(0.95, 0.8, 1.2), 1)).toEqual({ state: 'inside', predicted: interval(0.95, 0.8, 1.2) });
+    expect(decideOnPrediction(interval(1, 0.8, 1.2), 1).state).toBe('inside');
+    expect(decideOnPrediction(interval(1.05, 0.8, 1.2), 1).state).toBe('outside');
+  });
+
+  it('accepts every prediction without a limit, and measures only when there is none', () => {
+    expect(decideOnPrediction(interval(5, 4, 6), undefined).state).toBe('inside');
+    expect(decideOnPrediction(null, 1).state).toBe('uncertain');
+    expect(decideOnPrediction(interval(NaN, NaN, NaN), undefined).state).toBe('uncertain');
   });
 });
