@@ -98,6 +98,8 @@ export class OnnxGraphBuilder {
     graphName: string;
     input: { name: string; shape: Array<number | string> };
     output: { name: string; shape: Array<number | string> };
+    /** Further graph outputs after `output` (e.g. a statistics graph's per-layer means). */
+    extraOutputs?: ReadonlyArray<{ name: string; shape: Array<number | string> }>;
     docString?: string;
     metadata?: Record<string, string>;
   }): Uint8Array {
@@ -122,7 +124,7 @@ export class OnnxGraphBuilder {
         node: this.#nodes,
         initializer: this.#initializers,
         input: [valueInfo(options.input.name, options.input.shape)],
-        output: [valueInfo(options.output.name, options.output.shape)],
+        output: [options.output, ...(options.extraOutputs ?? [])].map((o) => valueInfo(o.name, o.shape)),
       },
     });
     return onnx.ModelProto.encode(model).finish();

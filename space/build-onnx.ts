@@ -45,25 +45,41 @@ export function samePads(size: number, kernel: number, stride: number): [number,
  */
 export function foldConvBn(c: ConvSpec, kernel: WeightTensor, bn: WeightTensor[]): { weight: Float32Array; bias: Float32Array; dims: number[] } {
   const [gamma, beta, mean, variance] = bn.map((w) => w.values);
+  const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + BN_EPSILON));
+  const bias = Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]);
+  return { ...onnxConvKernel(c, kernel, scale), bias };
+}
+
+/** A tfjs conv kernel in ONNX's layout [out, in/groups, kh, kw], each output channel times `scale` (none: unscaled). */
+function onnxConvKernel(c: ConvSpec, kernel: WeightTensor, scale?: Float32Array): { weight: Float32Array; dims: number[] } {
   const out = c.outChannels;
   const inPerGroup = c.depthwise ? 1 : c.inChannels;
   const k = c.kernel;
-  const scale = Float32Array.from(gamma, (g, o) => g / Math.sqrt(variance[o] + BN_EPSILON));
-  const bias = Float32Array.from(beta, (b, o) => b - mean[o] * scale[o]);
   const weight = new Float32Array(out * inPerGroup * k * k);
   const src = kernel.values;
   for (let o = 0; o < out; o++) {
+    const s = scale ? scale[o] : 1;
     for (let i = 0; i < inPerGroup; i++) {
       for (let y = 0; y < k; y++) {
         for (let x = 0; x < k; x++) {
           // tfjs: ((y·k + x)·in + i)·out + o ; depthwise: (y·k + x)·C + o
           const from = c.depthwise ? (y * k + x) * out + o : ((y * k + x) * inPerGroup + i) * out + o;
-          weight[((o * inPerGroup + i) * k + y) * k + x] = src[from] * scale[o];
+          weight[((o * inPerGroup + i) * k + y) * k + x] = scale ? src[from] * s : src[from];
         }
       }
     }
   }
-  return { weight, bias, dims: [out, inPerGroup, k, k] };
+  return { weight, dims: [out, inPerGroup, k, k] };
+}
+
+/** The graph outputs of one BN layer in a statistics model (see {@link buildOnnxStatisticsModel}). */
+export interface BatchStatisticsOutputs {
+  /** The BN layer's name (`<conv>_bn`), as a WeightSource names it. */
+  layer: string;
+  channels: number;
+  /** Output names of the batch mean and the biased batch variance, each [C]. */
+  mean: string;
+  variance: string;
 }
 
 /**
@@ -74,9 +90,16 @@ class NetworkWriter {
   readonly g = new OnnxGraphBuilder();
   readonly #weights: WeightSource;
   #clipBounds: [string, string] | null = null;
+  /** With batch statistics: every BN layer's mean and variance outputs, in graph order. */
+  readonly statistics: BatchStatisticsOutputs[] | null;
 
-  constructor(weights: WeightSource) {
+  /** `statisticsBatch`: write BN on batch statistics, for batches of this many images. */
+  constructor(
+    weights: WeightSource,
+    readonly statisticsBatch: number | null = null,
+  ) {
     this.#weights = weights;
+    this.statistics = statisticsBatch !== null ? [] : null;
     this.g.fresh(ONNX_INPUT_NAME);
     this.g.fresh(ONNX_OUTPUT_NAME);
   }
@@ -92,6 +115,7 @@ class NetworkWriter {
   }
 
   convBn(x: string, c: ConvSpec): string {
+    if (this.statistics) return this.#activate(this.#convBatchNorm(x, c), c.activation, c.name);
     const [kernel] = this.#weights(c.name);
     const folded = foldConvBn(c, kernel, this.#weights(`${c.name}_bn`));
     const w = this.g.float(`${c.name}_weight`, folded.dims, folded.weight);
@@ -103,6 +127,42 @@ class NetworkWriter {
       group: c.depthwise ? c.outChannels : 1,
     });
     return this.#activate(y, c.activation, c.name);
+  }
+
+  /**
+   * The conv unfolded, then BN on the batch's own statistics, as a BN layer
+   * computes in training mode: mean and biased variance over batch and
+   * space, x̂ = (x − μ)/√(σ² + ε)·γ + β. The mean and variance are graph
+   * outputs; later layers see the batch-normalised values, so their
+   * statistics are those of this subnet, as Once-for-All recomputes them.
+   * Four passes over the conv's output (mean, centre, sum of squares, and
+   * BatchNormalization fed the batch's statistics). These passes, not the
+   * convs, are most of its time: onnxruntime fuses an activation into the
+   * conv before it only when no BN sits between, and each pass reads a
+   * tensor of up to 64·96·32·32 floats.
+   */
+  #convBatchNorm(x: string, c: ConvSpec): string {
+    const [kernel] = this.#weights(c.name);
+    const [gamma, beta] = this.#weights(`${c.name}_bn`);
+    const { weight, dims } = onnxConvKernel(c, kernel);
+    const y = this.g.op('Conv', [x, this.g.float(`${c.name}_weight`, dims, weight)], c.name, {
+      kernel_shape: [c.kernel, c.kernel],
+      strides: [c.stride, c.stride],
+      pads: samePads(c.inSize, c.kernel, c.stride),
+      group: c.depthwise ? c.outChannels : 1,
+    });
+    const layer = `${c.name}_bn`;
+    const axes = { axes: [0, 2, 3], keepdims: 0 };
+    const mean = this.g.node({ op: 'ReduceMean', inputs: [y], outputs: [this.g.fresh(`${layer}_mean`)], attributes: axes });
+    const channelShape = this.g.integer(`${layer}_channel_shape`, [3], [c.outChannels, 1, 1], 'int64');
+    const centred = this.g.op('Sub', [y, this.g.op('Reshape', [mean, channelShape], `${layer}_mean_chw`)], `${layer}_centred`);
+    const squares = this.g.op('ReduceSumSquare', [centred], `${layer}_squares`, axes);
+    const values = this.statisticsBatch! * c.outSize * c.outSize;
+    const variance = this.g.node({ op: 'Mul', inputs: [squares, this.g.float(`${layer}_inverse_count`, [], [1 / values])], outputs: [this.g.fresh(`${layer}_variance`)] });
+    this.statistics!.push({ layer, channels: c.outChannels, mean, variance });
+    return this.g.op('BatchNormalization', [y, this.g.float(`${layer}_gamma`, [c.outChannels], gamma.values), this.g.float(`${layer}_beta`, [c.outChannels], beta.values), mean, variance], layer, {
+      epsilon: { float: BN_EPSILON },
+    });
   }
 
   /** A 1×1 conv with bias from a tfjs conv2d layer (SE), no BN. */
@@ -156,6 +216,29 @@ export function buildOnnxModel(plan: NetworkPlan, weights: WeightSource, metadat
     docString: 'MobileNet-style candidate from nas-edge. Input: NCHW float32, pixels scaled to [0, 1] then standardised per channel (see metadata).',
     metadata,
   });
+}
+
+/**
+ * The network of `plan` with every BN on its batch's statistics (training
+ * mode) and each BN layer's batch mean and variance as extra outputs: one
+ * onnxruntime pass per batch recomputes a subnet's BN statistics, where a
+ * tfjs forward in training mode took three times the validation's time
+ * (train/onnx-batch-norm.ts). The moving statistics `weights` gives are not
+ * read. The batch size is fixed (`batch`), as the variance divides by it.
+ */
+export function buildOnnxStatisticsModel(plan: NetworkPlan, weights: WeightSource, batch: number): { bytes: Uint8Array; statistics: BatchStatisticsOutputs[] } {
+  const w = new NetworkWriter(weights, batch);
+  let x = w.convBn(ONNX_INPUT_NAME, plan.stem);
+  for (const block of plan.blocks) x = w.block(x, block);
+  w.head(x, plan);
+  const statistics = w.statistics!;
+  const bytes = w.g.toBytes({
+    graphName: 'candidate-batch-statistics',
+    input: { name: ONNX_INPUT_NAME, shape: [batch, plan.inputChannels, plan.resolution, plan.resolution] },
+    output: { name: ONNX_OUTPUT_NAME, shape: [batch, plan.numClasses] },
+    extraOutputs: statistics.flatMap((s) => [s.mean, s.variance].map((name) => ({ name, shape: [s.channels] }))),
+  });
+  return { bytes, statistics };
 }
 
 /** One part of a network: the stem conv, one block, or head + classifier. */

@@ -18,7 +18,7 @@ import { toResolution } from './evaluate.js';
 /** Training images the statistics are computed from. */
 export const DEFAULT_BN_RECALIBRATION_IMAGES = 512;
 /** Images per forward pass of the recalibration. */
-const RECALIBRATION_BATCH = 64;
+export const RECALIBRATION_BATCH = 64;
 
 interface BatchNormState {
   momentum: number;

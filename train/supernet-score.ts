@@ -1,31 +1,32 @@
 /**
  * A subnet's accuracy with weights inherited from the supernet: its weights
- * sliced out (space/supernet.ts subnetWeights) into a standalone tfjs model,
- * batch-norm statistics computed afresh for that subnet (the supernet keeps
- * none that fit it), then the validation split through onnxruntime, as a
- * trained candidate is evaluated. No training, hence no training noise: the
+ * sliced out (space/supernet.ts subnetWeights), batch-norm statistics
+ * computed afresh for that subnet (the supernet keeps none that fit it),
+ * then the validation split through onnxruntime, as a trained candidate is
+ * evaluated; all of it in onnxruntime, the tfjs model built only for the
+ * candidate's files. No training, hence no training noise: the
  * same supernet scores the same subnet the same way every time.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { WeightSource } from '../space/build-onnx.js';
+import { buildOnnxModel, type WeightSource } from '../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import type { NetworkPlan } from '../space/plan.js';
 import { subnetWeights } from '../space/supernet.js';
-import { recalibrateBatchNorm } from './batch-norm-recalibration.js';
 import { accuracyFromLogits, toResolution } from './evaluate.js';
-import { onnxEvaluator } from './onnx-evaluate.js';
+import { onnxBatchNormStatistics, withBatchNormStatistics } from './onnx-batch-norm.js';
+import { OnnxSplitRunner } from './onnx-evaluate.js';
 import type { TensorSplit } from './types.js';
 
 /**
  * Training images a subnet's batch-norm statistics are computed from. Each
  * channel's mean and variance then average 512·H·W values (8,192 at the
- * smallest 4×4 maps of the small space). The recalibration is a forward pass
- * in training mode on tfjs and costs in proportion: measured on AMD EPYC
- * Zen 5 (shared), 2,048 images took 4.5–14 s of CPU per subnet of 7–17 MMACs,
- * three times the validation split's 6,000 images through onnxruntime. Once-
- * for-All uses 2,000 ImageNet images; whether fewer rank subnets differently
- * here is measured by bench:supernet (docs/bench/supernet.md).
+ * smallest 4×4 maps of the small space). Once-for-All uses 2,000 ImageNet
+ * images; whether fewer rank subnets differently here is measured by
+ * bench:supernet (docs/bench/supernet.md). The pass runs in onnxruntime
+ * (onnx-batch-norm.ts): on tfjs in training mode it cost 1.37 s a subnet
+ * against onnxruntime's 2.45 s for the 6,000 validation images (AMD EPYC
+ * Zen 5, both cores busy).
  */
 export const SUBNET_BN_IMAGES = 512;
 
@@ -78,15 +79,13 @@ export interface ScoredSubnet {
   model: LayersModel;
 }
 
-/** The standalone model of `plan` with the supernet's weights and its own BN statistics (from the first `bnImages` of `bnSplit`). */
-export function inheritedModel(supernet: WeightSource, plan: NetworkPlan, bnSplit: TensorSplit, bnImages = SUBNET_BN_IMAGES, kernelTransform = false): LayersModel {
-  const model = buildTfjsModel(plan, 0);
-  setModelWeights(model, subnetWeights(supernet, plan, kernelTransform));
-  recalibrateBatchNorm(model, bnSplit, bnImages);
-  return model;
+/** The weights of `plan` sliced from the supernet, with its own BN statistics (from the first `bnImages` of `bnSplit`, through onnxruntime). */
+export async function inheritedWeights(supernet: WeightSource, plan: NetworkPlan, bnSplit: TensorSplit, bnImages = SUBNET_BN_IMAGES, kernelTransform = false): Promise<WeightSource> {
+  const sliced = subnetWeights(supernet, plan, kernelTransform);
+  return withBatchNormStatistics(sliced, await onnxBatchNormStatistics(plan, sliced, bnSplit, bnImages));
 }
 
-/** Accuracy of the subnet `plan` on `validation` (see the file comment). */
+/** Accuracy of the subnet `plan` on `validation` (see the file comment), and its standalone tfjs model for the candidate's files. */
 export async function scoreSubnet(
   supernet: WeightSource,
   plan: NetworkPlan,
@@ -94,7 +93,15 @@ export async function scoreSubnet(
   bnImages = SUBNET_BN_IMAGES,
   kernelTransform = false,
 ): Promise<ScoredSubnet> {
-  const model = inheritedModel(supernet, plan, splits.bn, bnImages, kernelTransform);
-  const [logits] = await onnxEvaluator(plan).logits(model, [splits.validation]);
+  const weights = await inheritedWeights(supernet, plan, splits.bn, bnImages, kernelTransform);
+  const runner = await OnnxSplitRunner.fromBytes(plan, buildOnnxModel(plan, weights));
+  let logits: Float32Array;
+  try {
+    logits = await runner.logits(splits.validation);
+  } finally {
+    await runner.release();
+  }
+  const model = buildTfjsModel(plan, 0);
+  setModelWeights(model, weights);
   return { accuracy: accuracyFromLogits(logits, splits.validation.labels, splits.numClasses), model };
 }
