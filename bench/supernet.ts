@@ -19,17 +19,24 @@
  *                    intra-op threads (measured, or predicted by the
  *                    --predictors files built for each), the wall time of
  *                    each, and how many members the fronts share.
+ *   --quality RUN    a supernet search's front member that challenges
+ *                    MobileNetV2 ×0.35 fine-tuned from its inherited weights
+ *                    for each of --fine-tune E1,E2… epochs, and trained from
+ *                    scratch for --scratch-epochs, by nas finalize
+ *                    (bench/supernet-quality.ts); RUN `targets` is this
+ *                    invocation's 1-thread target search.
  *
  * Scores are appended to DIR/supernet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
  * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--reference DIR]
  *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
- *        [--predictors one-thread.json[,two-threads.json]] [--data fashion-mnist]
+ *        [--predictors one-thread.json[,two-threads.json]] [--quality RUN|targets --fine-tune 1,2,5 --scratch-epochs 30]
+ *        [--data fashion-mnist]
  *        [--genomes 32] [--pool 512] [--seed 0] [--workers 2] [--out DIR]
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
@@ -49,6 +56,7 @@ import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 import { agreement, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
   const list = value.split(',');
@@ -64,6 +72,9 @@ const program = new Command('bench-supernet')
   .option('--real <n>', 'candidates of the real search beside it', atLeast(1), 4)
   .option('--targets <n>', 'candidates of each of the two target searches', atLeast(1))
   .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(','))
+  .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
+  .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights', (v: string) => v.split(',').map(atLeast(1)), [1, 2, 5])
+  .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--genomes <n>', "the reference run's --genomes", atLeast(2), 32)
@@ -72,7 +83,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -146,7 +157,8 @@ if (o.reference) {
 
 /** A search of `evaluations` candidates in a fresh directory; its wall time and front. */
 async function timedSearch(label: string, config: Record<string, unknown>) {
-  const dir = join(mkdtempSync(join(tmpdir(), 'bench-supernet-')), label);
+  // Under --out, not tmp: a target search's front is what --quality finalizes, possibly sessions later.
+  const dir = join(o.out, 'runs', `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   const started = performance.now();
   const result = await runSearch(resolveSearchConfig({ data: o.data, seed: o.seed, workers: o.workers, ...config }), { runDir: dir });
   const seconds = (performance.now() - started) / 1000;
@@ -185,6 +197,16 @@ if (o.targets) {
   const overlap = frontOverlap(one.front, two.front);
   summary.targets = { oneThread: { ...one, latency: latencyWord(1) }, twoThreads: { ...two, latency: latencyWord(2) }, overlap };
   console.log(`two targets from one supernet: 1 thread ${one.front.length}-member front in ${(one.seconds / 60).toFixed(1)} min, 2 threads ${two.front.length}-member front in ${(two.seconds / 60).toFixed(1)} min; ${overlap.shared} shared`);
+}
+
+// --- quality ---
+if (o.quality) {
+  const targets = summary.targets as { oneThread: { dir: string } } | undefined;
+  if (o.quality === 'targets' && !targets) program.error('--quality targets: needs --targets in the same run (or give a run directory)');
+  const runDir = o.quality === 'targets' ? targets!.oneThread.dir : o.quality;
+  const rows = await measureQuality({ runDir, fineTuneEpochs: o.fineTune, scratchEpochs: o.scratchEpochs, out: o.out, cpu, log: (line) => console.error(line) });
+  summary.quality = rows;
+  for (const r of rows) console.log(`quality ${r.setting}: ${r.genome_id} test ${(r.test_accuracy * 100).toFixed(2)}% (search ${(r.search_accuracy * 100).toFixed(2)}%), p50 ${r.latency_ms.toFixed(4)} ms against ${QUALITY_BASELINE}'s ${r.baseline_latency_ms.toFixed(4)} ms, ${r.train_seconds} s`);
 }
 
 writeFileSync(join(o.out, 'supernet.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -22,6 +22,7 @@ import { FINE_TUNE_LEARNING_RATE_SCALE } from '../../finalize/recipe.js';
 import { runSetting } from '../../search/config-helpers.js';
 import { readRun } from '../../search/run-directory.js';
 import { loadCandidateModel } from '../../space/candidate-files.js';
+import { measureQuality } from '../../bench/supernet-quality.js';
 
 /** The pipeline tests' reduced space, at two resolutions: small enough to train a supernet (with kernel transformation matrices) in seconds. */
 const SPACE: SearchSpaceConfig = {
@@ -117,6 +118,23 @@ describe('nas search with "evaluator": "supernet"', () => {
     const fineTuned = await distanceFromInherited(dir);
     const scratch = await distanceFromInherited(scratchDir);
     expect(fineTuned).toBeLessThan(0.5 * scratch);
+
+    // bench:supernet --quality: the challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch, each in its own copy, rows kept.
+    const out = mkdtempSync(join(tmpdir(), 'quality-'));
+    const quality = { runDir: dir, fineTuneEpochs: [1], scratchEpochs: 1, out, cpu: 'test CPU', log: () => {} };
+    const rows = await measureQuality(quality);
+    expect(rows.map((r) => r.setting)).toEqual(['inherited-1', 'scratch-1']);
+    const chosen = JSON.parse(readFileSync(join(out, 'quality-challenger.json'), 'utf8'));
+    for (const r of rows) {
+      expect(r).toMatchObject({ genome_id: chosen.id, epochs: 1, latency_ms: chosen.latencyMs, baseline_latency_ms: chosen.baselineLatencyMs, cpu: 'test CPU' });
+      expect(r.test_accuracy).toBeGreaterThan(0.1);
+      expect(existsSync(join(out, 'quality', r.setting, 'final', chosen.id))).toBe(true);
+    }
+    expect(evaluated.some((r) => r.id === chosen.id)).toBe(true);
+    // A rerun trains nothing: the rows come back from the CSV.
+    const csvBefore = readFileSync(join(out, 'supernet-quality.csv'), 'utf8');
+    expect(await measureQuality(quality)).toEqual(rows);
+    expect(readFileSync(join(out, 'supernet-quality.csv'), 'utf8')).toBe(csvBefore);
   });
 
   it('refuses a space the supernet cannot score, naming the field', () => {
