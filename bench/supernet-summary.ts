@@ -49,3 +49,15 @@ export function frontOverlap(a: readonly string[], b: readonly string[]): { shar
   const shared = a.filter((id) => inB.has(id)).length;
   return { shared, ofSmaller: shared / Math.max(1, Math.min(a.length, b.length)) };
 }
+
+/**
+ * The search size from which the supernet costs less compute per candidate
+ * than the proxy: a supernet search of n candidates costs
+ * supernet + n·score, a proxy search n·proxy, so they are equal at
+ * n = supernet / (proxy − score). Infinite when scoring is not cheaper than
+ * the proxy; 0 without a supernet cost.
+ */
+export function breakEvenCandidates(supernetSeconds: number, scoreSeconds: number, proxySeconds: number): number {
+  if (supernetSeconds <= 0) return 0;
+  return proxySeconds > scoreSeconds ? supernetSeconds / (proxySeconds - scoreSeconds) : Number.POSITIVE_INFINITY;
+}

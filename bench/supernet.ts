@@ -55,7 +55,7 @@ import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { agreement, breakEvenCandidates, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
 import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
@@ -113,8 +113,8 @@ if (o.reference) {
   console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ ${o.referenceSeeds} seed(s) at ${referenceImages} images`);
 
   const scoresFile = join(o.out, 'supernet-scores.csv');
-  const scored = new Map<string, number>();
-  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, Number(r.accuracy));
+  const scored = new Map<string, { accuracy: number; seconds: number }>();
+  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), seconds: Number(r.seconds) });
   else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
   const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size };
   const bySupernet: Array<Map<string, number>> = [];
@@ -128,7 +128,8 @@ if (o.reference) {
     for (const g of chosen) {
       const cached = scored.get(`${s.key}|${bnImages}|${g.id}`);
       if (cached !== undefined) {
-        scores.set(g.id, cached);
+        scores.set(g.id, cached.accuracy);
+        seconds += cached.seconds;
         continue;
       }
       const started = performance.now();
@@ -141,12 +142,19 @@ if (o.reference) {
     }
     if (bnImages === o.bnImages[0]) bySupernet.push(scores);
     const a = agreement(scores, reference);
-    ranking[`${s.key}@${bnImages}`] = { ...a, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds };
+    ranking[`${s.key}@${bnImages}`] = { ...a, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
     console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
   }
   const p = agreement(proxy, reference);
   ranking.proxy = { ...p, trainSeconds: proxySeconds };
   console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
+  // Equal compute at search scale: from this many candidates on, the supernet (its training counted) costs less per candidate than one proxy training.
+  const first = ranking[`${supernets[0].key}@${o.bnImages[0]}`] as { trainSeconds: number; scoringSeconds: number; scored: number };
+  const scoreSeconds = first.scoringSeconds / Math.max(1, first.scored);
+  const proxyPerGenome = proxySeconds / Math.max(1, p.genomes);
+  const breakEven = breakEvenCandidates(first.trainSeconds, scoreSeconds, proxyPerGenome);
+  ranking.breakEvenCandidates = breakEven;
+  console.log(`equal compute: a search of ${Math.ceil(breakEven)} candidates costs the same by either (supernet ${(first.trainSeconds / 3600).toFixed(2)} h + ${scoreSeconds.toFixed(1)} s a candidate, proxy ${proxyPerGenome.toFixed(1)} s a candidate); beyond it the supernet costs less`);
   if (bySupernet.length === 2) {
     const seeds = agreement(bySupernet[0], bySupernet[1]);
     ranking.supernetSeeds = seeds;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, frontOverlap, perHour, seedMeans } from '../../bench/supernet-summary.js';
+import { agreement, breakEvenCandidates, frontOverlap, perHour, seedMeans } from '../../bench/supernet-summary.js';
 
 describe('bench:supernet maths', () => {
   it('averages the reference over seeds and keeps only genomes with enough of them', () => {
@@ -34,5 +34,13 @@ describe('bench:supernet maths', () => {
     expect(perHour(300, 360)).toBe(3000);
     expect(perHour(3, 0)).toBeNaN();
     expect(frontOverlap(['a', 'b', 'c'], ['b', 'c', 'd', 'e'])).toEqual({ shared: 2, ofSmaller: 2 / 3 });
+  });
+
+  it('finds the search size at which the supernet and the proxy cost the same compute', () => {
+    // 4 h of supernet, 1 s a subnet, 40 s a proxy training: 14,400 / 39 candidates.
+    expect(breakEvenCandidates(14_400, 1, 40)).toBeCloseTo(369.23, 2);
+    expect(14_400 + 369.23 * 1).toBeCloseTo(369.23 * 40, 0);
+    expect(breakEvenCandidates(14_400, 40, 40)).toBe(Number.POSITIVE_INFINITY);
+    expect(breakEvenCandidates(0, 1, 40)).toBe(0);
   });
 });
