@@ -131,7 +131,9 @@ export class RealEvaluator implements CandidateEvaluator {
 
   constructor(private readonly o: RealEvaluatorOptions) {
     this.#tablePath = join(o.runDir, 'latency-table.json');
-    this.#predictor = o.config.latency.predictorSlack && o.config.latency.precision === 'fp32' ? LatencyPredictor.load(this.#tablePath) : null;
+    // The lookup table measures every op it lacks in prepare(); with latency.source "predicted" nothing it could reject is measured.
+    const tableUsed = o.config.latency.predictorSlack && o.config.latency.precision === 'fp32' && o.config.latency.source !== 'predicted';
+    this.#predictor = tableUsed ? LatencyPredictor.load(this.#tablePath) : null;
     this.#calibrated = o.config.latency.predictor ? loadPredictor(o.config.latency.predictor) : null;
   }
 
