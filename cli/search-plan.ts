@@ -5,6 +5,7 @@
  * overnight run says nothing for its first minutes, in a terminal or a log.
  */
 import type { SearchBudget, SearchConfig } from '../search/config.js';
+import { DEFAULT_SUPERNET_RECIPE } from '../train/supernet-train.js';
 import { DEFAULT_TEACHER_ARCHITECTURE } from '../train/teacher-types.js';
 import { formatDuration } from '../train/teacher-progress.js';
 
@@ -33,7 +34,11 @@ function teacherText(config: SearchConfig): string {
 function candidatesText(config: SearchConfig): string {
   const limit = config.constraints.maxLatencyMs !== undefined ? `; slower than ${config.constraints.maxLatencyMs} ms p50 rejected` : '';
   if (config.evaluator === 'proxy') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; accuracy and latency from formulas (nothing trains)${limit}`;
-  if (config.evaluator === 'supernet') return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from supernet ${config.supernet}, batch-norm statistics recomputed (no training)${limit}`;
+  if (config.evaluator === 'supernet') {
+    const s = config.supernet;
+    const which = typeof s === 'object' ? `the space's supernet (${s.train.epochs ?? DEFAULT_SUPERNET_RECIPE.epochs} epochs, ${s.train.strategy ?? DEFAULT_SUPERNET_RECIPE.strategy}; trained first unless cached)` : `supernet ${s}`;
+    return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from ${which}, batch-norm statistics recomputed (no training)${limit}`;
+  }
   const tr = config.training;
   const length = tr.epochs !== undefined ? `${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}` : `${tr.images} images`;
   const on = tr.subset !== undefined ? ` of a ${tr.subset}-image subset` : '';

@@ -66,7 +66,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     workers: o.workers,
     // A supernet key alone asks for the supernet evaluator.
     evaluator: o.evaluator ?? (o.supernet !== undefined ? 'supernet' : undefined),
-    supernet: o.supernet,
+    supernet: o.supernet === 'train' ? { train: {} } : o.supernet,
     redis: o.redis,
     redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
@@ -170,7 +170,7 @@ export function registerSearch(program: Command): void {
     .option('--latency-predictor <file>', "a predictor file from 'nas predictor build' for this target: candidates its interval decides against --max-latency are not measured")
     .option('--latency-source <s>', 'measured (default) or predicted: every latency is --latency-predictor\'s p50, nothing measured', choiceFlag('--latency-source', ['measured', 'predicted']))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
-    .option('--supernet <key>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys); implies --evaluator supernet")
+    .option('--supernet <key|train>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys), or `train`: the space's supernet at the default recipe, trained first unless cached; implies --evaluator supernet")
     .option('--evaluator <name>', 'real (default), supernet (inherited weights, with --supernet) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))
@@ -195,8 +195,22 @@ export function registerSearch(program: Command): void {
       const lines = !process.stderr.isTTY && !out.quiet;
       const bar = out.quiet ? silentBar : progressBar('search', { format: '{bar} {value}/{total} evals | gen {generation} | front {front} | HV {hv} | ETA {eta_formatted}' });
       // On a terminal, the teacher's own bar from its first batch (it may train for an hour or two before the first candidate).
-      let teacherBar: ProgressBar | null = null;
-      let teacherDone = false;
+      // The teacher's and a search-trained supernet's bars, one at a time, each shown until its stage ends.
+      let stageBar: ProgressBar | null = null;
+      const finished = new Set<string>();
+      const stageProgress = (label: string) =>
+        process.stderr.isTTY && !out.quiet
+          ? (done: number, totalImages: number) => {
+              if (finished.has(label)) return;
+              stageBar ??= progressBar(label, { format: '{bar} {percentage}% | {value}/{total} images | ETA {eta_formatted}' });
+              stageBar.update(done, totalImages);
+              if (done >= totalImages) {
+                stageBar.stop();
+                stageBar = null;
+                finished.add(label);
+              }
+            }
+          : undefined;
       const started = performance.now();
       let eta: number | null = null;
       let seen = 0;
@@ -222,19 +236,9 @@ export function registerSearch(program: Command): void {
             runBudget = e.budget;
             for (const line of searchPlanLines(e.config, e.runDir, e.budget, e.resumed)) out.note(line);
           },
-          onTeacherProgress: process.stderr.isTTY && !out.quiet
-            ? (done, totalImages) => {
-                if (teacherDone) return;
-                teacherBar ??= progressBar('teacher', { format: '{bar} {percentage}% | {value}/{total} images | ETA {eta_formatted}' });
-                teacherBar.update(done, totalImages);
-                if (done >= totalImages) {
-                  teacherBar.stop();
-                  teacherBar = null;
-                  teacherDone = true;
-                }
-              }
-            : undefined,
-          log: (line) => (out.quiet ? undefined : (teacherBar ?? bar).log(line)),
+          onTeacherProgress: stageProgress('teacher'),
+          onSupernetProgress: stageProgress('supernet'),
+          log: (line) => (out.quiet ? undefined : (stageBar ?? bar).log(line)),
           onCandidate: (r) => {
             seen++;
             if (lines) console.error(`candidate ${seen} gen ${r.generation} ${r.id} ${describeRecord(r)} | ${stamp()}`);
@@ -273,7 +277,7 @@ export function registerSearch(program: Command): void {
         });
       } finally {
         bar.stop();
-        (teacherBar as ProgressBar | null)?.stop();
+        (stageBar as ProgressBar | null)?.stop();
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigterm);
       }

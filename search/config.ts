@@ -214,8 +214,27 @@ export const searchConfigSchema = z.strictObject({
    * algorithm benchmarks). Latency is measured as configured for real and supernet.
    */
   evaluator: z.enum(['real', 'proxy', 'supernet']).default('real'),
-  /** With `"evaluator": "supernet"`: the key of a cached supernet (`nas supernet train` prints it, `nas supernet` lists them). */
-  supernet: z.string().regex(/^[0-9a-f]{20}$/, 'expected the 20 hex digits of a supernet key (nas supernet lists them)').optional(),
+  /**
+   * With `"evaluator": "supernet"`: the key of a cached supernet (`nas supernet train`
+   * prints it, `nas supernet` lists them), or `{ "train": {…} }`: the search trains the
+   * space's supernet first as `nas supernet train` would (the default recipe, the run's
+   * data and teacher, split seed 0), or finds it cached, and resumes an interrupted
+   * training of it, as it does a teacher.
+   */
+  supernet: z
+    .union([
+      z.string().regex(/^[0-9a-f]{20}$/, 'expected the 20 hex digits of a supernet key (nas supernet lists them)'),
+      z.strictObject({
+        train: z.strictObject({
+          epochs: z.number().positive().optional(),
+          strategy: z.enum(['sandwich', 'progressive']).optional(),
+          seed: z.number().int().min(0).optional(),
+          /** Data-parallel threads (more than one is part of the supernet's key). */
+          threads: z.number().int().positive().optional(),
+        }),
+      }),
+    ])
+    .optional(),
   /** Proxy only: milliseconds each proxy training takes. */
   proxyDelayMs: z.number().min(0).default(0),
   /** Hypervolume reference point; latency defaults to maxLatencyMs, else 5 ms. */
@@ -266,7 +285,7 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
     throw new SearchConfigError(`${source}: training.validateOutsideSubset: needs training.subset (only a subset leaves training images out to validate on)`);
   }
   if (config.evaluator === 'supernet' && config.supernet === undefined) {
-    throw new SearchConfigError(`${source}: supernet: "evaluator": "supernet" needs the key of a trained supernet (nas supernet train prints it)`);
+    throw new SearchConfigError(`${source}: supernet: "evaluator": "supernet" needs the key of a trained supernet (nas supernet train prints it), or { "train": {} } to train it first`);
   }
   if (config.evaluator !== 'supernet' && config.supernet !== undefined) {
     throw new SearchConfigError(`${source}: supernet: is used only with "evaluator": "supernet" (evaluator is ${config.evaluator})`);

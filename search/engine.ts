@@ -24,7 +24,7 @@ import { LocalTrainer, ProxyEvaluator, RealEvaluator } from './evaluators.js';
 import { evaluateGeneration, type PromotionWork } from './generation.js';
 import { Journal, JOURNAL_FILE, readJournal, type JournalEntry } from './journal.js';
 import { Nsga2 } from './nsga2.js';
-import { SupernetTrainer, supernetSearchSpace } from './supernet-trainer.js';
+import { SupernetTrainer, supernetKeyOf, supernetSearchSpace } from './supernet-trainer.js';
 import { frontOf, hypervolumeOf } from './objectives.js';
 import { RandomSearch } from './random-search.js';
 import { redisUrlProblem } from '../train/queue/redis-url.js';
@@ -64,6 +64,8 @@ export interface RunSearchOptions {
   onStart?: (event: SearchStart) => void;
   /** The teacher's progress (images done of total), from its first batch; lines go to `log` at each tenth either way. */
   onTeacherProgress?: (done: number, total: number) => void;
+  /** With `"supernet": { "train": … }`: the supernet's training progress (images done of total). */
+  onSupernetProgress?: (done: number, total: number) => void;
 }
 
 /** What a search is about to do: its configuration, its budget (a resume's may differ from config.json's) and its directory. */
@@ -143,8 +145,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   const started = performance.now();
 
   // A supernet search samples the configured space narrowed as its supernet was (refused here if the supernet cannot score it).
-  const supernet = config.evaluator === 'supernet' ? supernetSearchSpace(spaceConfigOf(config), config.supernet!) : null;
-  if (supernet) log(`supernet ${config.supernet}: ${supernet.meta.data.name}, ${supernet.meta.recipe.strategy}, ${supernet.meta.recipe.epochs} epochs, trained on ${supernet.meta.trainedOn}`);
+  const supernetKey = config.evaluator === 'supernet' ? await supernetKeyOf(config, { log, backend: options.backend, onProgress: options.onSupernetProgress }) : null;
+  const supernet = supernetKey !== null ? supernetSearchSpace(spaceConfigOf(config), supernetKey) : null;
+  if (supernet) log(`supernet ${supernetKey}: ${supernet.meta.data.name}, ${supernet.meta.recipe.strategy}, ${supernet.meta.recipe.epochs} epochs, trained on ${supernet.meta.trainedOn}`);
   const { dataset, space, teacherSpec } = runSetting(config, supernet?.config);
   let teacherKey: string | null = null;
   const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
@@ -160,7 +163,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     const curve = validationCurveLine(teacher);
     if (curve) log(`teacher ${curve}`);
   }
-  await captureRunEnvironment(runDir, config, teacherKey);
+  await captureRunEnvironment(runDir, config, teacherKey, supernetKey);
 
   if (config.latency.agent && config.evaluator === 'real' && !process.env.NAS_AGENT_TOKEN) {
     throw new SearchConfigError(`latency.agent is ${config.latency.agent}: set NAS_AGENT_TOKEN to its token`);

@@ -11,7 +11,7 @@ import { configHash, type SearchConfig } from './config.js';
 export const ENVIRONMENT_FILE = 'environment.json';
 
 /** Appends this session's environment to environment.json (a run resumed three times has four). */
-export async function captureRunEnvironment(runDir: string, config: SearchConfig, teacherKey: string | null): Promise<void> {
+export async function captureRunEnvironment(runDir: string, config: SearchConfig, teacherKey: string | null, supernetKey: string | null = null): Promise<void> {
   const backend = config.evaluator === 'real' ? await selectBackend() : null;
   const pkg = packageInfo();
   const session = {
@@ -22,6 +22,8 @@ export async function captureRunEnvironment(runDir: string, config: SearchConfig
     tfjs: tf.version_core,
     backend,
     teacherLogitsKey: teacherKey,
+    // The supernet that scored this session's candidates (a key, or the one a { "train": … } config trained).
+    ...(supernetKey ? { supernetKey } : {}),
     ...captureEnvironment(),
     // AVX2, AVX-512 and VNNI change timings about 2×: latencies from two sessions compare only on the same flags.
     cpuInstructionSets: cpuFeatures().instructionSets,

@@ -10,14 +10,74 @@
 import { builtFile } from '../locations.js';
 import { checkSubnetSpace, supernetSpace, type SupernetFixedChoices } from '../space/supernet.js';
 import type { Genome, SearchSpaceConfig } from '../space/types.js';
-import type { BackendName } from '../train/backend.js';
+import { selectBackend, type BackendName } from '../train/backend.js';
+import { prepareData } from '../train/datasets/prepared.js';
 import { requireSupernet, supernetFiles, type SupernetMeta } from '../train/supernet-cache.js';
+import { keyOf, supernetFor } from '../train/supernet-run.js';
+import { DEFAULT_SUPERNET_RECIPE, type SupernetRecipe } from '../train/supernet-train.js';
+import { teacherLogits } from '../train/teacher.js';
+import { teacherEpochLine } from '../train/teacher-progress.js';
+import type { TeacherResult } from '../train/teacher-types.js';
+import { runSetting, spaceConfigOf } from './config-helpers.js';
 import type { SubnetScoringTask } from '../train/supernet-scoring-job.js';
 import type { TrainingTask } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import type { SearchConfig } from './config.js';
 import { keepTrainingResult } from './evaluators.js';
 import type { CandidateTrainer, TrainingOutcome } from './types.js';
+
+/** The validation split a search-trained supernet holds out: `nas supernet train`'s default, so a search at any seed reuses the same supernet. */
+export const SEARCH_SUPERNET_SPLIT_SEED = 0;
+
+export interface SupernetKeyOptions {
+  log: (line: string) => void;
+  backend?: BackendName | 'auto';
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The key of the run's supernet: the configured one, or with `{ "train": {…} }`
+ * the space's supernet as `nas supernet train` makes it (its default recipe
+ * with the fields given, the run's data and teacher), found in the cache or
+ * trained now; an interrupted training of it is continued, as a teacher's is.
+ */
+export async function supernetKeyOf(config: SearchConfig, o: SupernetKeyOptions): Promise<string> {
+  const wanted = config.supernet;
+  if (wanted === undefined) throw new Error('supernetKeyOf: the config names no supernet');
+  if (typeof wanted === 'string') return wanted;
+  const { dataset, teacherSpec } = runSetting(config);
+  const split = { validationFraction: config.validationFraction, seed: SEARCH_SUPERNET_SPLIT_SEED };
+  const data = prepareData(dataset, split);
+  const space = supernetSpace(spaceConfigOf(config));
+  let teacher: TeacherResult | null = null;
+  if (teacherSpec) {
+    teacher = await teacherLogits(data, teacherSpec, undefined, (e) => o.log(teacherEpochLine(e)));
+    o.log(`teacher for the supernet: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
+  }
+  const t = wanted.train;
+  const recipe: SupernetRecipe = {
+    ...DEFAULT_SUPERNET_RECIPE,
+    ...(t.epochs !== undefined ? { epochs: t.epochs } : {}),
+    ...(t.strategy !== undefined ? { strategy: t.strategy } : {}),
+    ...(t.seed !== undefined ? { seed: t.seed } : {}),
+    distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: teacher ? DEFAULT_SUPERNET_RECIPE.distillation.alpha : 0 },
+  };
+  await selectBackend(o.backend ?? 'auto');
+  const threads = t.threads ?? 1;
+  const key = keyOf(space, data, recipe, teacher?.key ?? null, threads);
+  o.log(`supernet ${key}: ${recipe.strategy}, ${recipe.epochs} epochs on ${data.train.count} images of ${dataset.name}, ${threads} thread(s); trained here unless cached`);
+  const result = await supernetFor(space, data, recipe, {
+    dataName: dataset.name,
+    split,
+    teacher: teacher ? { key: teacher.key, logits: teacher } : null,
+    threads,
+    resume: true,
+    onProgress: o.onProgress ? (p) => o.onProgress!(p.imagesSeen, p.imagesTotal) : undefined,
+    onEpoch: (p, of) => o.log(`supernet epoch ${p.epoch}/${of} (${p.phase}): loss ${p.loss.toFixed(4)}, validation largest ${(p.largest * 100).toFixed(2)}%, smallest ${(p.smallest * 100).toFixed(2)}%`),
+  });
+  if (result.fromCache) o.log(`supernet ${key}: cached`);
+  return result.meta.key;
+}
 
 /** The fixed choices a supernet's narrowing records. */
 function choicesOf(meta: SupernetMeta): SupernetFixedChoices {

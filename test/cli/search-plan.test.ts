@@ -40,6 +40,9 @@ describe('nas search prints its plan before anything slow', () => {
     const lines = searchPlanLines(c, 'r', c.budget, false);
     expect(lines).toContain('search: seed 0, evaluator supernet');
     expect(lines).toContain('  latency: p50 of the fp32 model predicted by p.json (nothing measured), 1 thread, for the target it was built on');
+    const trained = configFromFlags({ preset: 'overnight', supernet: 'train' });
+    expect(trained.supernet).toEqual({ train: {} });
+    expect(searchPlanLines(trained, 'r', trained.budget, false).find((l) => l.startsWith('  candidates:'))).toMatch(/scored with weights from the space's supernet \(10 epochs, sandwich; trained first unless cached\)/);
     expect(() => configFromFlags({ preset: 'overnight', latencySource: 'predicted' })).toThrow(/latency\.source: "predicted" takes every latency from a predictor file/);
   });
 

@@ -137,6 +137,39 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(readFileSync(join(out, 'supernet-quality.csv'), 'utf8')).toBe(csvBefore);
   });
 
+  it('with "supernet": { "train": … } trains the space\'s supernet first, records its key, and a second search finds it cached', async () => {
+    const config = resolveSearchConfig({
+      seed: 4,
+      space: SPACE,
+      evaluator: 'supernet',
+      supernet: { train: { epochs: 0.1 } },
+      searcher: { algorithm: 'random', population: 4 },
+      budget: { evaluations: 4 },
+      latency: { iterations: 10, time: 20 },
+      workers: 1,
+    });
+    const run = async () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'supernet-train-run-')), 'run');
+      const lines: string[] = [];
+      const result = await runSearch(config, { runDir: dir, log: (l) => lines.push(l) });
+      const sessions = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')).sessions;
+      return { result, lines, key: sessions.at(-1).supernetKey as string };
+    };
+    const first = await run();
+    expect(first.key).toMatch(/^[0-9a-f]{20}$/);
+    expect(first.key).not.toBe(key);
+    expect(first.lines.some((l) => /^supernet epoch 1\/1 \(sandwich\): loss /.test(l))).toBe(true);
+    expect(first.result.records.filter((r) => r.state === 'evaluated').length).toBe(4);
+    const { meta } = await import('../../train/supernet-cache.js').then((m) => m.requireSupernet(first.key));
+    // The search's data and the split nas supernet train uses by default (seed 0), whatever the search's seed.
+    expect(meta.data).toMatchObject({ name: 'fashion-mnist-sample', validationFraction: 0.1, splitSeed: 0 });
+    expect(meta.recipe.epochs).toBe(0.1);
+    const second = await run();
+    expect(second.key).toBe(first.key);
+    expect(second.lines).toContain(`supernet ${first.key}: cached`);
+    expect(second.lines.some((l) => l.startsWith('supernet epoch'))).toBe(false);
+  });
+
   it('refuses a space the supernet cannot score, naming the field', () => {
     const wider = structuredClone(SPACE);
     wider.stages[2].widths = [16, 24, 40];
