@@ -170,9 +170,13 @@ async function timedSearch(label: string, config: Record<string, unknown>) {
   const started = performance.now();
   const result = await runSearch(resolveSearchConfig({ data: o.data, seed: o.seed, workers: o.workers, ...config }), { runDir: dir });
   const seconds = (performance.now() - started) / 1000;
-  const evaluated = result.records.filter((r) => r.state === 'evaluated').length;
-  console.error(`${label}: ${evaluated} candidates in ${seconds.toFixed(0)} s (${dir})`);
-  return { dir, seconds, evaluated, perHour: perHour(evaluated, seconds), front: result.front.map((r) => r.id) };
+  const records = result.records.filter((r) => r.state === 'evaluated');
+  const evaluated = records.length;
+  // Seconds a worker spent on a candidate (scoring or training), the median: where a candidate's time goes besides latency.
+  const each = records.map((r) => r.trainSeconds).sort((a, b) => a - b);
+  const medianWorkerSeconds = each.length ? each[Math.floor(each.length / 2)] : Number.NaN;
+  console.error(`${label}: ${evaluated} candidates in ${seconds.toFixed(0)} s, a worker's median ${medianWorkerSeconds.toFixed(2)} s a candidate (${dir})`);
+  return { dir, seconds, evaluated, perHour: perHour(evaluated, seconds), medianWorkerSeconds, front: result.front.map((r) => r.id) };
 }
 
 /** A search's latency on `threads` threads: predicted when --predictors names a file for that many, else measured. */
