@@ -5,7 +5,9 @@
  * (RealEvaluator takes this as its trainer). The searched space is the
  * configured one narrowed as the supernet's was, and must then be a
  * subspace of the supernet's: a space it cannot score is refused before
- * anything runs, with the field named.
+ * anything runs, with the field named. The supernet is a cached one the
+ * config names by key, or the space's own, trained first when the config
+ * asks for `{ "train": … }` (supernetKeyOf).
  */
 import { builtFile } from '../locations.js';
 import { checkSubnetSpace, supernetSpace, type SupernetFixedChoices } from '../space/supernet.js';
@@ -18,11 +20,11 @@ import { DEFAULT_SUPERNET_RECIPE, type SupernetRecipe } from '../train/supernet-
 import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine } from '../train/teacher-progress.js';
 import type { TeacherResult } from '../train/teacher-types.js';
-import { runSetting, spaceConfigOf } from './config-helpers.js';
 import type { SubnetScoringTask } from '../train/supernet-scoring-job.js';
 import type { TrainingTask } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import type { SearchConfig } from './config.js';
+import { runSetting, spaceConfigOf } from './config-helpers.js';
 import { keepTrainingResult } from './evaluators.js';
 import type { CandidateTrainer, TrainingOutcome } from './types.js';
 
