@@ -36,7 +36,7 @@
  *        [--genomes 32] [--pool 512] [--seed 0] [--workers 2] [--out DIR]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
@@ -71,7 +71,8 @@ const program = new Command('bench-supernet')
   .option('--throughput <n>', 'candidates of the supernet search that measures throughput', atLeast(1))
   .option('--real <n>', 'candidates of the real search beside it', atLeast(1), 4)
   .option('--targets <n>', 'candidates of each of the two target searches', atLeast(1))
-  .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(','))
+  // A shell expands only the first ~ of a comma-separated list: the others are expanded here.
+  .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(',').map((f) => f.replace(/^~(?=\/)/, homedir())))
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights', (v: string) => v.split(',').map(atLeast(1)), [1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
