@@ -6,7 +6,8 @@
  * agree with each other.
  */
 import type { Interval } from '../intervals.js';
-import { kendallTauB, kendallTauInterval, spearmanRho } from './rank-correlation.js';
+import { tauCeiling } from './fidelity-summary.js';
+import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho } from './rank-correlation.js';
 
 /** A ranking's agreement with the reference over the genomes both scored. */
 export interface RankingAgreement {
@@ -36,6 +37,42 @@ export function seedMeans(trainings: ReadonlyArray<{ genomeId: string; accuracy:
   const means = new Map<string, number>();
   for (const [id, values] of by) if (values.length >= minSeeds) means.set(id, values.reduce((a, b) => a + b, 0) / values.length);
   return means;
+}
+
+/** How far the reference can be trusted: its first two seeds against each other, and the τ that leaves any scorer. */
+export interface ReferenceCeiling {
+  /** Genomes with both a first and a second seed. */
+  genomes: number;
+  /** The reference's first seed against its second: the reference's own seed-to-seed τ. */
+  seedToSeed: RankingAgreement;
+  /** Pearson's r between the two seeds: one seed's reliability (test–retest), 0 when negative. */
+  r: number;
+  /** The reliability of the mean of `seeds` seeds, by Spearman–Brown: k·r / (1 + (k − 1)·r). */
+  meanReliability: number;
+  /** The τ a scorer free of noise can be expected to reach against that mean (`tauCeiling(1, meanReliability)`). */
+  tauCeiling: number;
+}
+
+/**
+ * The ceiling a reference averaged over `seeds` trainings puts on every
+ * scorer's τ. A scorer is compared with the seed mean, not with the
+ * genomes' true accuracies; the mean's noise attenuates any correlation
+ * with it (r ≤ √reliability), whatever the scorer. The reliability of one
+ * seed is read from the first two seeds (replicates 0 and 1) of each genome
+ * that has both, and extended to the mean of `seeds` by Spearman–Brown.
+ */
+export function referenceCeiling(trainings: ReadonlyArray<{ genomeId: string; replicate: number; accuracy: number }>, seeds: number): ReferenceCeiling {
+  const first = new Map<string, number>();
+  const second = new Map<string, number>();
+  for (const t of trainings) if (t.replicate === 0) first.set(t.genomeId, t.accuracy);
+  else if (t.replicate === 1) second.set(t.genomeId, t.accuracy);
+  const ids = [...first.keys()].filter((id) => second.has(id)).sort();
+  // Fewer than three genomes with both seeds say nothing about the reference's noise.
+  const enough = ids.length >= 3;
+  const seedToSeed = enough ? agreement(first, second) : { genomes: ids.length, tau: Number.NaN, tauInterval: { low: Number.NaN, high: Number.NaN }, rho: Number.NaN };
+  const r = enough ? Math.max(0, pearsonR(ids.map((id) => first.get(id)!), ids.map((id) => second.get(id)!))) : Number.NaN;
+  const meanReliability = (seeds * r) / (1 + (seeds - 1) * r);
+  return { genomes: ids.length, seedToSeed, r, meanReliability, tauCeiling: Number.isFinite(meanReliability) ? tauCeiling(1, meanReliability) : Number.NaN };
 }
 
 /** Candidates scored per hour from a count and the wall seconds they took. */

@@ -55,7 +55,7 @@ import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, breakEvenCandidates, frontOverlap, perHour, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { agreement, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
 import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
@@ -107,7 +107,8 @@ if (o.reference) {
   const { chosen } = fidelityGenomes(space, { seed: o.seed, sampled: o.pool, count: o.genomes });
   const full = rows.filter((r) => r.subset === 'full' && r.seed === String(o.seed));
   const referenceImages = Math.max(...full.map((r) => Number(r.budget_images)));
-  const reference = seedMeans(full.filter((r) => Number(r.budget_images) === referenceImages).map((r) => ({ genomeId: r.genome_id, accuracy: Number(r.validation_accuracy) })), o.referenceSeeds);
+  const referenceTrainings = full.filter((r) => Number(r.budget_images) === referenceImages).map((r) => ({ genomeId: r.genome_id, replicate: Number(r.replicate), accuracy: Number(r.validation_accuracy) }));
+  const reference = seedMeans(referenceTrainings, o.referenceSeeds);
   const proxyRows = rows.filter((r) => r.subset !== 'full' && r.replicate === '0' && r.seed === String(o.seed));
   const proxy = new Map(proxyRows.map((r) => [r.genome_id, Number(r.validation_accuracy)]));
   const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
@@ -117,7 +118,13 @@ if (o.reference) {
   const scored = new Map<string, { accuracy: number; seconds: number }>();
   if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), seconds: Number(r.seconds) });
   else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
-  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size };
+  // The reference's own noise: the τ no scorer can be expected to pass against its seed mean.
+  const ceiling = referenceCeiling(referenceTrainings.filter((t) => reference.has(t.genomeId)), o.referenceSeeds);
+  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size, referenceCeiling: ceiling };
+  console.log(
+    `the reference against itself (seed 0 vs seed 1, ${ceiling.genomes} genomes): ${tauText(ceiling.seedToSeed)}, r ${ceiling.r.toFixed(3)}; ` +
+      `the mean of ${o.referenceSeeds} seed(s) has reliability ${ceiling.meanReliability.toFixed(3)}, so a scorer free of noise reaches τ ≈ ${ceiling.tauCeiling.toFixed(2)} against it at best`,
+  );
   const bySupernet: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
     const kernelTransform = s.meta.recipe.kernelTransform ?? false;

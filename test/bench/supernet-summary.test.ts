@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, breakEvenCandidates, frontOverlap, perHour, seedMeans } from '../../bench/supernet-summary.js';
+import { agreement, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans } from '../../bench/supernet-summary.js';
 
 describe('bench:supernet maths', () => {
   it('averages the reference over seeds and keeps only genomes with enough of them', () => {
@@ -42,5 +42,32 @@ describe('bench:supernet maths', () => {
     expect(14_400 + 369.23 * 1).toBeCloseTo(369.23 * 40, 0);
     expect(breakEvenCandidates(14_400, 40, 40)).toBe(Number.POSITIVE_INFINITY);
     expect(breakEvenCandidates(0, 1, 40)).toBe(0);
+  });
+
+  it("bounds every scorer's τ by the reference's own seed-to-seed noise", () => {
+    // Seeds 0 and 1 of four genomes: deviations (−1.5, −0.5, 0.5, 1.5) and (−0.5, −1.5, 1.5, 0.5),
+    // so r = (0.75 + 0.75 + 0.75 + 0.75) / 5 = 0.6 by hand; two of the six pairs discordant: τ = (4 − 2) / 6.
+    const acc = [
+      [0.1, 0.2],
+      [0.2, 0.1],
+      [0.3, 0.4],
+      [0.4, 0.3],
+    ];
+    const trainings = acc.flatMap(([a, b], i) => [
+      { genomeId: `g${i}`, replicate: 0, accuracy: a },
+      { genomeId: `g${i}`, replicate: 1, accuracy: b },
+    ]);
+    // A genome with one seed and a third seed do not enter the seed-to-seed reading.
+    trainings.push({ genomeId: 'lone', replicate: 0, accuracy: 0.9 }, { genomeId: 'g0', replicate: 2, accuracy: 0.5 });
+    const c = referenceCeiling(trainings, 2);
+    expect(c.genomes).toBe(4);
+    expect(c.r).toBeCloseTo(0.6, 12);
+    expect(c.seedToSeed.tau).toBeCloseTo(2 / 3 - 1 / 3, 12);
+    // Spearman–Brown for two seeds: 2·0.6 / 1.6 = 0.75; ceiling 2/π · asin(√0.75) = 2/π · π/3 = 2/3.
+    expect(c.meanReliability).toBeCloseTo(0.75, 12);
+    expect(c.tauCeiling).toBeCloseTo(2 / 3, 12);
+    // One seed: the ceiling is the seed's own reliability, 2/π · asin(√0.6).
+    expect(referenceCeiling(trainings, 1).tauCeiling).toBeCloseTo((2 / Math.PI) * Math.asin(Math.sqrt(0.6)), 12);
+    expect(referenceCeiling(trainings.filter((t) => t.replicate === 0), 2).tauCeiling).toBeNaN();
   });
 });
