@@ -12,7 +12,7 @@ import { DEFAULT_DATASET, loadDataset } from '../train/datasets/load.js';
 import { prepareData, withTrainingSubset } from '../train/datasets/prepared.js';
 import { listSupernets, supernetCacheDir } from '../train/supernet-cache.js';
 import { keyOf, supernetFor } from '../train/supernet-run.js';
-import { DEFAULT_SUPERNET_RECIPE, type SupernetRecipe, type SupernetStrategy } from '../train/supernet-train.js';
+import { DEFAULT_SUPERNET_RECIPE, supernetRecipe, type SupernetStrategy } from '../train/supernet-train.js';
 import { requireCachedTeacher } from '../train/teacher.js';
 import { formatDuration } from '../train/teacher-progress.js';
 import { action, numberFlag, positiveInt, UsageError } from './errors.js';
@@ -109,17 +109,10 @@ export function registerSupernet(program: Command): void {
         const full = prepareData(dataset, split);
         const data = o.subset ? withTrainingSubset(full, o.subset, 0) : full;
         const teacher = o.teacher ? { key: o.teacher, logits: requireCachedTeacher(o.teacher) } : null;
-        const recipe: SupernetRecipe = {
-          ...DEFAULT_SUPERNET_RECIPE,
-          strategy: o.strategy as SupernetStrategy,
-          epochs: o.epochs,
-          batchSize: o.batchSize,
-          learningRate: o.lr,
-          randomSubnets: o.randomSubnets,
-          distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: teacher ? o.alpha : 0 },
-          seed: o.seed,
-          ...(o.kernelTransform ? { kernelTransform: true } : {}),
-        };
+        const recipe = supernetRecipe(
+          { strategy: o.strategy as SupernetStrategy, epochs: o.epochs, batchSize: o.batchSize, learningRate: o.lr, randomSubnets: o.randomSubnets, alpha: o.alpha, seed: o.seed, kernelTransform: o.kernelTransform },
+          teacher !== null,
+        );
         const key = keyOf(space, data, recipe, teacher?.key ?? null, o.threads);
         for (const n of space.narrowed) console.error(`supernet space: ${n.field} ${JSON.stringify(n.from)} → ${JSON.stringify(n.to)}`);
         console.error(`supernet ${key}: ${dataset.name} (${data.train.count} training images), ${recipe.strategy}, ${recipe.epochs} epochs, teacher ${teacher ? teacher.key : 'none'}`);

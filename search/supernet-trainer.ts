@@ -16,7 +16,7 @@ import { selectBackend, type BackendName } from '../train/backend.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { requireSupernet, supernetFiles, type SupernetMeta } from '../train/supernet-cache.js';
 import { keyOf, supernetFor } from '../train/supernet-run.js';
-import { DEFAULT_SUPERNET_RECIPE, type SupernetRecipe } from '../train/supernet-train.js';
+import { supernetRecipe } from '../train/supernet-train.js';
 import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine } from '../train/teacher-progress.js';
 import type { TeacherResult } from '../train/teacher-types.js';
@@ -56,16 +56,10 @@ export async function supernetKeyOf(config: SearchConfig, o: SupernetKeyOptions)
     teacher = await teacherLogits(data, teacherSpec, undefined, (e) => o.log(teacherEpochLine(e)));
     o.log(`teacher for the supernet: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacher.fromCache ? ' (cached logits)' : ''}`);
   }
-  const t = wanted.train;
-  const recipe: SupernetRecipe = {
-    ...DEFAULT_SUPERNET_RECIPE,
-    ...(t.epochs !== undefined ? { epochs: t.epochs } : {}),
-    ...(t.strategy !== undefined ? { strategy: t.strategy } : {}),
-    ...(t.seed !== undefined ? { seed: t.seed } : {}),
-    distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: teacher ? DEFAULT_SUPERNET_RECIPE.distillation.alpha : 0 },
-  };
+  const { epochs, strategy, seed } = wanted.train;
+  const recipe = supernetRecipe({ epochs, strategy, seed }, teacher !== null);
   await selectBackend(o.backend ?? 'auto');
-  const threads = t.threads ?? 1;
+  const threads = wanted.train.threads ?? 1;
   const key = keyOf(space, data, recipe, teacher?.key ?? null, threads);
   o.log(`supernet ${key}: ${recipe.strategy}, ${recipe.epochs} epochs on ${data.train.count} images of ${dataset.name}, ${threads} thread(s); trained here unless cached`);
   const result = await supernetFor(space, data, recipe, {

@@ -90,6 +90,29 @@ export const DEFAULT_SUPERNET_RECIPE: SupernetRecipe = {
   seed: 0,
 };
 
+/** The recipe fields a user sets (`nas supernet train`'s flags, a search's `supernet.train`); `alpha` is the distillation's. */
+export type SupernetRecipeOverrides = Partial<Pick<SupernetRecipe, 'strategy' | 'epochs' | 'batchSize' | 'learningRate' | 'randomSubnets' | 'seed' | 'kernelTransform'>> & { alpha?: number };
+
+/**
+ * The default recipe with the fields given. Every caller builds its recipe
+ * here because the recipe is hashed into the cache key as JSON: the same
+ * settings must give the same object, field for field and in the same order,
+ * or a supernet trained by `nas supernet train` would not be found by a
+ * search that asks for the same one. An undefined field keeps the default;
+ * `kernelTransform` appears only when on (recipes from before it keep their
+ * keys); without a teacher nothing is distilled (α 0).
+ */
+export function supernetRecipe(overrides: SupernetRecipeOverrides, hasTeacher: boolean): SupernetRecipe {
+  const { alpha, kernelTransform, ...fields } = overrides;
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<SupernetRecipe>;
+  return {
+    ...DEFAULT_SUPERNET_RECIPE,
+    ...given,
+    distillation: { ...DEFAULT_SUPERNET_RECIPE.distillation, alpha: hasTeacher ? (alpha ?? DEFAULT_SUPERNET_RECIPE.distillation.alpha) : 0 },
+    ...(kernelTransform ? { kernelTransform: true } : {}),
+  };
+}
+
 /** The phases of a strategy. */
 export function phasesOf(strategy: SupernetStrategy): readonly SupernetPhase[] {
   return strategy === 'sandwich' ? SANDWICH_PHASES : PROGRESSIVE_PHASES;

@@ -39,8 +39,8 @@ import type { SupernetWorkerInit, SupernetWorkerReply, SupernetWorkerRequest } f
 import { SupernetWeights } from './supernet-weights.js';
 import type { TrainOptions } from './types.js';
 
-export { DEFAULT_SUPERNET_RECIPE, PROGRESSIVE_PHASES, SANDWICH_PHASES, expectedStepMacs, phasesOf, phaseStarts, stepSubnets } from './supernet-phases.js';
-export type { SupernetPhase, SupernetRecipe, SupernetStrategy } from './supernet-phases.js';
+export { DEFAULT_SUPERNET_RECIPE, PROGRESSIVE_PHASES, SANDWICH_PHASES, expectedStepMacs, phasesOf, phaseStarts, stepSubnets, supernetRecipe } from './supernet-phases.js';
+export type { SupernetPhase, SupernetRecipe, SupernetRecipeOverrides, SupernetStrategy } from './supernet-phases.js';
 
 /** What a training reports once an epoch ends. */
 export interface SupernetEpoch {

@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -168,6 +169,13 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(second.key).toBe(first.key);
     expect(second.lines).toContain(`supernet ${first.key}: cached`);
     expect(second.lines.some((l) => l.startsWith('supernet epoch'))).toBe(false);
+    // nas supernet train, asked for the same supernet, names the same key: a supernet trained by hand is the one the search finds.
+    const spaceFile = join(mkdtempSync(join(tmpdir(), 'supernet-space-')), 'space.json');
+    writeFileSync(spaceFile, JSON.stringify(SPACE));
+    const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
+    const dryRun = spawnSync(process.execPath, [cli, 'supernet', 'train', '--data', 'fashion-mnist-sample', '--space', spaceFile, '--epochs', '0.1', '--dry-run'], { encoding: 'utf8', env: process.env });
+    expect(dryRun.status, dryRun.stderr).toBe(0);
+    expect(dryRun.stdout.trim()).toBe(first.key);
   });
 
   it('refuses a space the supernet cannot score, naming the field', () => {
