@@ -141,8 +141,7 @@ if (o.reference) {
         continue;
       }
       const started = performance.now();
-      const { accuracy, model } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
-      model.dispose();
+      const { accuracy } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
       const took = (performance.now() - started) / 1000;
       seconds += took;
       scores.set(g.id, accuracy);

@@ -8,7 +8,9 @@
  * replays the journal through the same seeded searcher, so it asks for the
  * same genomes and re-runs only those that were in flight.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ONNX_FILE } from '../space/candidate-files.js';
 import type { MobileNetSpace } from '../space/space.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
@@ -177,7 +179,7 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   }
   const journaled = new Map<string, JournalEntry>(entries.map((e) => [journalKey(e), e]));
 
-  let evaluator = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, { delayMs: config.proxyDelayMs, baseImages }) : null);
+  let evaluator: CandidateEvaluator | null = options.evaluator ?? (config.evaluator === 'proxy' ? new ProxyEvaluator(space, { delayMs: config.proxyDelayMs, baseImages }) : null);
   if (!evaluator) {
     const context = { space, config, runDir, teacherKey, dataContentHash: datasetContentHash(dataset), backend: options.backend };
     let trainer;
@@ -306,6 +308,14 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
         etaSeconds: Number.isFinite(eta) ? Math.max(0, eta) : null,
       });
       generation++;
+    }
+    // Where evaluation wrote no files (a supernet run), the front's are made now, for report.ts to copy into front/.
+    if (evaluator.writeFiles) {
+      const missing = frontOf(records, objectives).filter((r) => !existsSync(join(runDir, 'candidates', r.id, ONNX_FILE)));
+      if (missing.length) {
+        log(`front: writing the files of ${missing.length} member(s)`);
+        await evaluator.writeFiles(missing.map((r) => ({ genome: r.genome, id: r.id })));
+      }
     }
   } finally {
     journal.close();

@@ -80,10 +80,10 @@ export function previousRungCheckpoint(runDir: string, id: string, rung: RungBud
   return readFileSync(file);
 }
 
-/** The outcome the journal keeps, once the candidate's files are written under `<runDir>/candidates/<id>/`. */
-export function keepTrainingResult(runDir: string, id: string, result: TrainingJobResult): TrainingOutcome {
+/** The outcome the journal keeps, once the candidate's files (where the result has them) are written under `<runDir>/candidates/<id>/`. */
+export function keepTrainingResult(runDir: string, id: string, result: Omit<TrainingJobResult, 'files'> & { files: TrainingJobResult['files'] | null }): TrainingOutcome {
   if (result.id !== id) throw new Error(`training returned candidate ${result.id} for ${id}`);
-  writeCandidateFiles(join(runDir, 'candidates', id), result.files);
+  if (result.files) writeCandidateFiles(join(runDir, 'candidates', id), result.files);
   return { accuracy: result.accuracy, trainSeconds: result.trainSeconds, imagesPerSecond: result.imagesPerSecond, lossCurve: result.lossCurve };
 }
 
@@ -182,6 +182,10 @@ export class RealEvaluator implements CandidateEvaluator {
 
   train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome> {
     return this.o.trainer.train(genome, id, signal, rung);
+  }
+
+  async writeFiles(candidates: ReadonlyArray<{ genome: Genome; id: string }>): Promise<void> {
+    await this.o.trainer.writeFiles?.(candidates);
   }
 
   async close(finished?: boolean): Promise<void> {

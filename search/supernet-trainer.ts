@@ -20,7 +20,7 @@ import { supernetRecipe } from '../train/supernet-train.js';
 import { teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine } from '../train/teacher-progress.js';
 import type { TeacherResult } from '../train/teacher-types.js';
-import type { SubnetScoringTask } from '../train/supernet-scoring-job.js';
+import type { SubnetScoringResult, SubnetScoringTask } from '../train/supernet-scoring-job.js';
 import type { TrainingTask } from '../train/training-job.js';
 import { TrainingPool } from '../train/training-pool.js';
 import type { SearchConfig } from './config.js';
@@ -104,7 +104,11 @@ export interface SupernetTrainerOptions {
   backend?: BackendName | 'auto';
 }
 
-/** Scores candidates with the run's supernet: `config.workers` threads, the candidate files written as a trained one's. */
+/**
+ * Scores candidates with the run's supernet in `config.workers` threads.
+ * Their files are not written as they are scored (see
+ * train/supernet-scoring-job.ts); `writeFiles` makes them for the front.
+ */
 export class SupernetTrainer implements CandidateTrainer {
   readonly #pool: TrainingPool;
 
@@ -112,9 +116,9 @@ export class SupernetTrainer implements CandidateTrainer {
     this.#pool = new TrainingPool({ threads: o.config.workers, workerFile: builtFile(import.meta.url, '../train/supernet-score-worker.js') });
   }
 
-  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+  #task(genome: Genome, files: boolean): SubnetScoringTask {
     const c = this.o.config;
-    const task: SubnetScoringTask = {
+    return {
       job: {
         supernet: this.o.supernet.key,
         space: this.o.space,
@@ -122,12 +126,25 @@ export class SupernetTrainer implements CandidateTrainer {
         // The supernet's own validation split, not the run's: the images it never trained on.
         data: { name: c.data, contentHash: this.o.dataContentHash, validationFraction: this.o.supernet.data.validationFraction, seed: this.o.supernet.data.splitSeed },
         backend: this.o.backend ?? 'auto',
+        files,
       },
       dataSpec: c.data,
     };
+  }
+
+  async #run(genome: Genome, files: boolean, signal: AbortSignal): Promise<SubnetScoringResult> {
     // The pool runs whatever its worker file exports; this one scores.
-    const result = await this.#pool.run(task as unknown as TrainingTask, signal, c.training.timeLimit);
-    return keepTrainingResult(this.o.runDir, id, result);
+    return (await this.#pool.run(this.#task(genome, files) as unknown as TrainingTask, signal, this.o.config.training.timeLimit)) as unknown as SubnetScoringResult;
+  }
+
+  async train(genome: Genome, id: string, signal: AbortSignal): Promise<TrainingOutcome> {
+    return keepTrainingResult(this.o.runDir, id, await this.#run(genome, false, signal));
+  }
+
+  /** The candidates' files, scored again with them: the same supernet gives the same weights, so the same accuracy the journal holds. */
+  async writeFiles(candidates: ReadonlyArray<{ genome: Genome; id: string }>): Promise<void> {
+    const signal = new AbortController().signal;
+    await Promise.all(candidates.map(async ({ genome, id }) => keepTrainingResult(this.o.runDir, id, await this.#run(genome, true, signal))));
   }
 
   async close(): Promise<void> {

@@ -124,6 +124,8 @@ export interface CandidateEvaluator {
   predictLatencyInterval?(genome: Genome): PredictedLatency | null;
   /** Trains and validates (to `rung`'s budget when given); throws (or rejects) when training fails. */
   train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome>;
+  /** See {@link CandidateTrainer.writeFiles}. */
+  writeFiles?(candidates: ReadonlyArray<{ genome: Genome; id: string }>): Promise<void>;
   /** `finished`: the run ended (not interrupted), so nothing of it needs keeping for a resume. */
   close(finished?: boolean): Promise<void>;
 }
@@ -142,6 +144,13 @@ export interface CandidateTrainer {
    * checkpoint, when given); aborting `signal` drops it (not a failure: it re-runs on resume).
    */
   train(genome: Genome, id: string, signal: AbortSignal, rung?: RungBudget): Promise<TrainingOutcome>;
+  /**
+   * Writes `<runDir>/candidates/<id>/` for candidates evaluated without their
+   * files. Present where `train` does not write them (a supernet scores
+   * thousands of subnets and keeps files only for the front, made again at
+   * the end); the engine calls it for the front members that lack them.
+   */
+  writeFiles?(candidates: ReadonlyArray<{ genome: Genome; id: string }>): Promise<void>;
   /** See {@link CandidateEvaluator.close}. */
   close(finished?: boolean): Promise<void>;
 }

@@ -37,6 +37,6 @@ export type { SupernetTrainOptions, SupernetTrainingResult, SupernetEpoch } from
 export { DEFAULT_SUPERNET_RECIPE } from './supernet-phases.js';
 export type { SupernetRecipe, SupernetStrategy } from './supernet-phases.js';
 export { supernetFor } from './supernet-run.js';
-export { scoreSubnet } from './supernet-score.js';
+export { scoreSubnet, subnetModel } from './supernet-score.js';
 export { listSupernets, readSupernet, SupernetError } from './supernet-cache.js';
 export type { SupernetMeta } from './supernet-cache.js';

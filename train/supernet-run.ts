@@ -79,8 +79,6 @@ export async function supernetFor(space: SupernetSpace, data: PreparedData, reci
       const kt = recipe.kernelTransform ?? false;
       const source = flatWeightSource(plan, c.weights, kt);
       const [largest, smallest] = [await scoreSubnet(source, plan, splits, undefined, kt), await scoreSubnet(source, smallestPlan, splits, undefined, kt)];
-      largest.model.dispose();
-      smallest.model.dispose();
       const point = { ...e, largest: largest.accuracy, smallest: smallest.accuracy };
       curve.push(point);
       writeCheckpoint(files.checkpoint, c);

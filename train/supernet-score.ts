@@ -3,8 +3,8 @@
  * sliced out (space/supernet.ts subnetWeights), batch-norm statistics
  * computed afresh for that subnet (the supernet keeps none that fit it),
  * then the validation split through onnxruntime, as a trained candidate is
- * evaluated; all of it in onnxruntime, the tfjs model built only for the
- * candidate's files. No training, hence no training noise: the
+ * evaluated; all of it in onnxruntime, a tfjs model built only where a
+ * candidate's files are wanted (subnetModel). No training, hence no training noise: the
  * same supernet scores the same subnet the same way every time.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -73,10 +73,10 @@ export class ResizedSplits {
   }
 }
 
-/** A subnet scored: its accuracy and the standalone model (the caller exports and disposes it). */
+/** A subnet scored: its accuracy, and the weights it was scored with (sliced, with its own BN statistics). */
 export interface ScoredSubnet {
   accuracy: number;
-  model: LayersModel;
+  weights: WeightSource;
 }
 
 /** The weights of `plan` sliced from the supernet, with its own BN statistics (from the first `bnImages` of `bnSplit`, through onnxruntime). */
@@ -85,7 +85,7 @@ export async function inheritedWeights(supernet: WeightSource, plan: NetworkPlan
   return withBatchNormStatistics(sliced, await onnxBatchNormStatistics(plan, sliced, bnSplit, bnImages));
 }
 
-/** Accuracy of the subnet `plan` on `validation` (see the file comment), and its standalone tfjs model for the candidate's files. */
+/** Accuracy of the subnet `plan` on `validation` (see the file comment), and the weights that scored it. */
 export async function scoreSubnet(
   supernet: WeightSource,
   plan: NetworkPlan,
@@ -101,7 +101,12 @@ export async function scoreSubnet(
   } finally {
     await runner.release();
   }
+  return { accuracy: accuracyFromLogits(logits, splits.validation.labels, splits.numClasses), weights };
+}
+
+/** The standalone tfjs model of a scored subnet (the caller disposes it): what its candidate files are made from. */
+export function subnetModel(plan: NetworkPlan, weights: WeightSource): LayersModel {
   const model = buildTfjsModel(plan, 0);
   setModelWeights(model, weights);
-  return { accuracy: accuracyFromLogits(logits, splits.validation.labels, splits.numClasses), model };
+  return model;
 }

@@ -4,7 +4,11 @@
  * training job returns, so the search keeps either the same way. A thread
  * loads the supernet and the data once and scores many subnets with them.
  * The files are the subnet with its inherited weights and recomputed BN
- * statistics: a front member deploys without training.
+ * statistics: a front member deploys without training. They are made only
+ * when the job asks (`files`): a supernet search scores thousands of
+ * subnets an hour, at 2.3 MB of files each, and keeps only its front's,
+ * made again at the end from the same supernet, which gives the same
+ * weights and the same accuracy.
  */
 import { z } from 'zod';
 import { genomeId } from '../space/genome.js';
@@ -17,7 +21,7 @@ import { DatasetError } from './datasets/errors.js';
 import { loadDataset } from './datasets/load.js';
 import { prepareData, type PreparedData } from './datasets/prepared.js';
 import { SupernetError, requireSupernet, supernetFiles } from './supernet-cache.js';
-import { ResizedSplits, scoreSubnet } from './supernet-score.js';
+import { ResizedSplits, scoreSubnet, subnetModel } from './supernet-score.js';
 import { candidateFilesOf, datasetContentHash, TrainingJobError, type TrainingJobResult } from './training-job.js';
 
 /** A scoring job: everything is data, checked field by field. */
@@ -34,8 +38,13 @@ export const subnetScoringJobSchema = z.strictObject({
     seed: z.number().int(),
   }),
   backend: z.enum([...BACKENDS, 'auto']),
+  /** Whether to build the subnet's files (ONNX, tfjs, genome.json) besides scoring it. */
+  files: z.boolean(),
 });
 export type SubnetScoringJob = z.output<typeof subnetScoringJobSchema>;
+
+/** A scored subnet, as a training job's result; `files` only when the job asked for them. */
+export type SubnetScoringResult = Omit<TrainingJobResult, 'files'> & { files: TrainingJobResult['files'] | null };
 
 /** What a scoring thread runs: a job, and where this machine reads the data from. */
 export interface SubnetScoringTask {
@@ -76,7 +85,7 @@ function supernetFor(job: SubnetScoringJob, data: PreparedData): { source: Weigh
 }
 
 /** Scores one subnet: see the file comment. Throws before building anything when the job, the data or the supernet is not what it must be. */
-export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<TrainingJobResult> {
+export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<SubnetScoringResult> {
   const parsed = subnetScoringJobSchema.safeParse(task.job);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -91,22 +100,25 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Trai
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, model } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
-  try {
-    const files = await candidateFilesOf(model, genome, strides, data);
-    const seconds = (performance.now() - started) / 1000;
-    return {
-      id: genomeId(genome),
-      accuracy,
-      accuracyImages: data.validation.count,
-      validationAccuracy: accuracy,
-      trainSeconds: seconds,
-      imagesPerSecond: 0,
-      lossCurve: [],
-      backend: 'supernet',
-      files,
-    };
-  } finally {
-    model.dispose();
+  const { accuracy, weights } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
+  let files: TrainingJobResult['files'] | null = null;
+  if (job.files) {
+    const model = subnetModel(plan, weights);
+    try {
+      files = await candidateFilesOf(model, genome, strides, data);
+    } finally {
+      model.dispose();
+    }
   }
+  return {
+    id: genomeId(genome),
+    accuracy,
+    accuracyImages: data.validation.count,
+    validationAccuracy: accuracy,
+    trainSeconds: (performance.now() - started) / 1000,
+    imagesPerSecond: 0,
+    lossCurve: [],
+    backend: 'supernet',
+    files,
+  };
 }

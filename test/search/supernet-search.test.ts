@@ -69,6 +69,9 @@ describe('nas search with "evaluator": "supernet"', () => {
 
     const front = readdirSync(join(dir, 'front'));
     expect(front.length).toBeGreaterThan(0);
+    // Files are made for the front alone, when the search ends: candidates/ holds its members and no other subnet.
+    expect(front.length).toBeLessThan(evaluated.length);
+    expect(readdirSync(join(dir, 'candidates')).sort()).toEqual([...front].sort());
     const data = prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 });
     const { meta, weights } = await import('../../train/supernet-cache.js').then((m) => m.requireSupernet(key));
     const source = flatWeightSource(supernetPlan(supernetSpace(SPACE), { numClasses: 10, inputChannels: 1 }), weights, true);
@@ -86,7 +89,6 @@ describe('nas search with "evaluator": "supernet"', () => {
       const record = evaluated.find((r) => r.id === id)!;
       const genome = parseGenome(r0.genome, supernetSpace(SPACE).config);
       const again = await scoreSubnet(source, planNetwork(genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }), { bn: data.train, validation: data.validation, numClasses: 10 }, undefined, true);
-      again.model.dispose();
       expect(record.accuracy).toBeCloseTo(again.accuracy, 10);
     }
     expect(existsSync(join(dir, 'pareto.csv'))).toBe(true);
