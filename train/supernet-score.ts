@@ -4,8 +4,9 @@
  * computed afresh for that subnet (the supernet keeps none that fit it),
  * then the validation split through onnxruntime, as a trained candidate is
  * evaluated; all of it in onnxruntime, a tfjs model built only where a
- * candidate's files are wanted (subnetModel). No training, hence no training noise: the
- * same supernet scores the same subnet the same way every time.
+ * candidate's files are wanted (subnetModel). No training, hence no
+ * training noise: the same supernet scores the same subnet the same way
+ * every time.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
