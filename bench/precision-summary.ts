@@ -113,3 +113,50 @@ export function calibrationAgreement(rows: readonly CalibrationRow[]): { genomes
   const ratios = rows.map((r) => r.calibratedP50 / r.randomP50);
   return { genomes: rows.length, medianRatio: median(ratios), minRatio: Math.min(...ratios), maxRatio: Math.max(...ratios) };
 }
+
+/** One pair of searches at one seed: the hypervolume (in accuracy and INT8 latency) of each front, from one interleaved timing. */
+export interface SearchPair {
+  seed: number;
+  fp32Hypervolume: number;
+  int8Hypervolume: number;
+}
+
+/** What pairs of searches say together: does searching by INT8 latency give the better INT8 front? */
+export interface SearchPairsSummary {
+  pairs: number;
+  /** Pairs whose INT8-searched front has the larger hypervolume. */
+  int8Wins: number;
+  /** INT8 over fp32 hypervolume, pair by pair in the order given. */
+  ratios: number[];
+  /** The ratios' geometric mean: a ratio and its inverse cancel. */
+  geometricMeanRatio: number;
+  /** Sample SD of the log ratios (NaN for one pair). */
+  logRatioSd: number;
+  /**
+   * One-sided sign test: the chance of at least `int8Wins` wins in `pairs`
+   * were either search as likely to win each pair. Each pair has its own
+   * reference point, so ratios compare within a pair; the sign test uses
+   * nothing else.
+   */
+  signTestP: number;
+}
+
+/** See {@link SearchPairsSummary}. */
+export function summariseSearchPairs(pairs: readonly SearchPair[]): SearchPairsSummary {
+  if (!pairs.length) throw new RangeError('no pairs to summarise');
+  const ratios = pairs.map((p) => p.int8Hypervolume / p.fp32Hypervolume);
+  const logs = ratios.map(Math.log);
+  const logMean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const logRatioSd = logs.length > 1 ? Math.sqrt(logs.reduce((s, x) => s + (x - logMean) ** 2, 0) / (logs.length - 1)) : Number.NaN;
+  const n = pairs.length;
+  const int8Wins = ratios.filter((r) => r > 1).length;
+  let tail = 0;
+  for (let k = int8Wins; k <= n; k++) tail += binomial(n, k);
+  return { pairs: n, int8Wins, ratios, geometricMeanRatio: Math.exp(logMean), logRatioSd, signTestP: tail / 2 ** n };
+}
+
+function binomial(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return c;
+}

@@ -20,7 +20,9 @@
  * Rows are appended to DIR/precision-rows.csv and DIR/precision-calibration.csv
  * as they are measured, so a rerun measures only what is missing; the
  * summary goes to DIR/precision-<spaces>.json; each pair of searches adds a row to
- * DIR/precision-searches.csv. Timing: run it while nothing else runs.
+ * DIR/precision-searches.csv, and the pairs there of the same space, threads
+ * and budget (one per --search-seed) are summed up together: how many the
+ * INT8 search won, and a sign test. Timing: run it while nothing else runs.
  *
  * usage: npm run bench:precision -- [--spaces small,mobilenet-224] [--genomes 50]
  *        [--threads 1,2] [--time 500] [--calibration 8] [--search 120] [--seed 0] [--search-seed S] [--out DIR]
@@ -52,7 +54,7 @@ import { PREDICTOR_DATA_SHAPES } from '../benchmarks/predictor-spaces.js';
 import { atLeast } from './flags.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 import { evenlySpaced } from './fidelity-summary.js';
-import { calibrationAgreement, frontIds, summarisePrecision, type CalibrationRow, type PrecisionRow } from './precision-summary.js';
+import { calibrationAgreement, frontIds, summarisePrecision, summariseSearchPairs, type CalibrationRow, type PrecisionRow } from './precision-summary.js';
 
 const list = <T>(parse: (s: string) => T) => (value: string) => value.split(',').map((s) => parse(s.trim()));
 const spaceName = (s: string): SpaceName => {
@@ -81,14 +83,15 @@ const cpu = `${features.model} (${features.instructionSets.join(', ') || 'no rec
 console.error(`bench:precision on ${cpu}`);
 
 /** Appends rows to a CSV (header first when new); returns what it held before. */
-function csvStore(file: string, columns: readonly string[]): { rows: Array<Record<string, string>>; append: (row: Record<string, string | number>) => void } {
+function csvStore(file: string, columns: readonly string[]): { file: string; rows: Array<Record<string, string>>; append: (row: Record<string, string | number>) => void } {
   if (!existsSync(file)) writeFileSync(file, columns.join(',') + '\n');
   const rows = parse(readFileSync(file), { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
   // A torn last line (a kill mid-write) is dropped: it is measured again.
   const whole = rows.filter((r) => columns.every((c) => r[c] !== undefined && r[c] !== ''));
-  return { rows: whole, append: (row) => appendFileSync(file, columns.map((c) => String(row[c])).join(',') + '\n') };
+  return { file, rows: whole, append: (row) => appendFileSync(file, columns.map((c) => String(row[c])).join(',') + '\n') };
 }
 
+const SEARCH_COLUMNS = ['space', 'threads', 'candidates', 'seed', 'fp32_front', 'fp32_hypervolume', 'fp32_seconds', 'int8_front', 'int8_hypervolume', 'int8_seconds', 'cpu'] as const;
 const ROW_COLUMNS = ['space', 'threads', 'id', 'params', 'macs', 'accuracy', 'fp32_p50_ms', 'int8_p50_ms', 'int8_variant', 'all_p50_ms', 'cpu'] as const;
 const rowsFile = csvStore(join(o.out, 'precision-rows.csv'), ROW_COLUMNS);
 const pool = new LatencyPool();
@@ -230,12 +233,20 @@ if (o.search > 0) {
   const hv = (front: (typeof fronts)['fp32']) => hypervolume(front.map((m) => [-m.accuracy, p50.get(m.id)!]).filter((p) => Number.isFinite(p[1])), reference);
   const result = { space: name, threads, candidates: o.search, fp32: { front: fronts.fp32.length, hypervolume: hv(fronts.fp32), seconds: fronts.fp32[0]?.seconds }, int8: { front: fronts.int8.length, hypervolume: hv(fronts.int8), seconds: fronts.int8[0]?.seconds }, reference };
   summary.search = { ...result, seed: searchSeed };
-  const searches = csvStore(join(o.out, 'precision-searches.csv'), ['space', 'threads', 'candidates', 'seed', 'fp32_front', 'fp32_hypervolume', 'fp32_seconds', 'int8_front', 'int8_hypervolume', 'int8_seconds', 'cpu']);
+  const searches = csvStore(join(o.out, 'precision-searches.csv'), SEARCH_COLUMNS);
   searches.append({ space: name, threads, candidates: o.search, seed: searchSeed, fp32_front: result.fp32.front, fp32_hypervolume: result.fp32.hypervolume.toFixed(6), fp32_seconds: (result.fp32.seconds ?? 0).toFixed(0), int8_front: result.int8.front, int8_hypervolume: result.int8.hypervolume.toFixed(6), int8_seconds: (result.int8.seconds ?? 0).toFixed(0), cpu: features.model });
   console.log(`\nTwo searches of ${o.search} candidates (${name}, ${threads} thread(s)), fronts' INT8 models measured in one interleaved run\n`);
   console.log('| searched by | front | hypervolume (INT8 latency) | search wall time |');
   console.log('|---|---:|---:|---:|');
   for (const p of ['fp32', 'int8'] as const) console.log(`| ${p} latency | ${result[p].front} | ${result[p].hypervolume.toFixed(6)} | ${result[p].seconds?.toFixed(0)} s |`);
+  // Every pair in the CSV with this space, thread count and budget (one a seed: --search-seed S), read together.
+  const sameSetting = csvStore(searches.file, SEARCH_COLUMNS).rows.filter((r) => r.space === name && Number(r.threads) === threads && Number(r.candidates) === o.search);
+  const pairs = summariseSearchPairs(sameSetting.map((r) => ({ seed: Number(r.seed), fp32Hypervolume: Number(r.fp32_hypervolume), int8Hypervolume: Number(r.int8_hypervolume) })));
+  summary.searchPairs = pairs;
+  console.log(
+    `\nAll ${pairs.pairs} pair(s) of ${o.search}-candidate searches in ${searches.file}: the INT8-searched front won ${pairs.int8Wins}; ` +
+      `INT8 / fp32 hypervolume ${pairs.ratios.map((r) => r.toFixed(2)).join(', ')}, geometric mean ${pairs.geometricMeanRatio.toFixed(3)}; one-sided sign test p ${pairs.signTestP.toFixed(3)}`,
+  );
 }
 
 /** Front ids of evaluated records by (accuracy, the latency they were searched by). */

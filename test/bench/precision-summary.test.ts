@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationAgreement, frontIds, summarisePrecision, type PrecisionRow } from '../../bench/precision-summary.js';
+import { calibrationAgreement, frontIds, summarisePrecision, summariseSearchPairs, type PrecisionRow } from '../../bench/precision-summary.js';
 
 const row = (id: string, accuracy: number, fp32P50: number, int8P50: number, int8Variant = 'all'): PrecisionRow => ({ space: 's', threads: 1, id, accuracy, fp32P50, int8P50, int8Variant, allP50: null });
 
@@ -45,5 +45,25 @@ describe('bench:precision maths', () => {
     expect(c.medianRatio).toBeCloseTo(0.985, 12);
     expect(c.minRatio).toBeCloseTo(0.95, 12);
     expect(c.maxRatio).toBeCloseTo(1.02, 12);
+  });
+
+  it('sums up pairs of searches: wins, the geometric mean ratio and a one-sided sign test, by hand', () => {
+    const s = summariseSearchPairs([
+      { seed: 0, fp32Hypervolume: 0.2, int8Hypervolume: 0.4 },
+      { seed: 1, fp32Hypervolume: 0.4, int8Hypervolume: 0.2 },
+      { seed: 2, fp32Hypervolume: 0.1, int8Hypervolume: 0.2 },
+    ]);
+    expect(s.pairs).toBe(3);
+    expect(s.int8Wins).toBe(2);
+    expect(s.ratios).toEqual([2, 0.5, 2]);
+    // (2 · 0.5 · 2)^(1/3) = 2^(1/3); a ratio and its inverse cancel.
+    expect(s.geometricMeanRatio).toBeCloseTo(2 ** (1 / 3), 12);
+    // log ratios ln2·(1, −1, 1): mean ln2/3, SD ln2 · √((4/9 + 16/9 + 4/9) / 2) = ln2 · √(4/3).
+    expect(s.logRatioSd).toBeCloseTo(Math.LN2 * Math.sqrt(4 / 3), 12);
+    // P(at least 2 wins of 3 at one half) = (3 + 1) / 8.
+    expect(s.signTestP).toBeCloseTo(0.5, 12);
+    expect(summariseSearchPairs([{ seed: 0, fp32Hypervolume: 1, int8Hypervolume: 1.1 }]).signTestP).toBe(0.5);
+    expect(summariseSearchPairs(Array.from({ length: 6 }, (_, seed) => ({ seed, fp32Hypervolume: 1, int8Hypervolume: 1.1 }))).signTestP).toBeCloseTo(1 / 64, 12);
+    expect(() => summariseSearchPairs([])).toThrow('no pairs');
   });
 });
