@@ -7,7 +7,8 @@
  *                    again) scored by each supernet, against the mean of
  *                    their standalone trainings at the reference budget over
  *                    ≥ 2 seeds; beside it the one-epoch proxy's ranking of
- *                    the same genomes, and the compute each took. With two
+ *                    the same genomes, and the compute each took, and the
+ *                    free baselines (rank by parameters, by MACs). With two
  *                    supernets (two seeds), their agreement with each other.
  *   --throughput N   candidates an hour: a supernet search of N candidates
  *                    (latency measured as in any search, or predicted by the
@@ -155,6 +156,12 @@ if (o.reference) {
   const p = agreement(proxy, reference);
   ranking.proxy = { ...p, trainSeconds: proxySeconds };
   console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
+  // The free baselines any accuracy estimator must beat to be worth its compute: "bigger is better" by parameters and by MACs.
+  for (const column of ['params', 'macs'] as const) {
+    const size = agreement(new Map(proxyRows.map((r) => [r.genome_id, Number(r[column])])), reference);
+    ranking[column] = size;
+    console.log(`${column} alone (no training) against the reference: ${tauText(size)}`);
+  }
   // Equal compute at search scale: from this many candidates on, the supernet (its training counted) costs less per candidate than one proxy training.
   const first = ranking[`${supernets[0].key}@${o.bnImages[0]}`] as { trainSeconds: number; scoringSeconds: number; scored: number };
   const scoreSeconds = first.scoringSeconds / Math.max(1, first.scored);
