@@ -134,6 +134,8 @@ const planSchema = z.object({
   recipe: z.custom<FinalRecipe>((v) => typeof v === 'object' && v !== null),
   subset: z.number().int().positive().nullable(),
   teacherKey: z.string().nullable(),
+  /** The training/validation split every model trains and validates on (FinalizeInput.split); absent in older plans: the config's. */
+  split: z.object({ validationFraction: z.number().gt(0).lt(1), seed: z.number().int() }).optional(),
   models: z.array(
     z.custom<FinalModel>((v) => typeof v === 'object' && v !== null && 'id' in v && 'kind' in v, 'expected a model with id and kind').refine(
       (m) => m.epochs === undefined || (Number.isInteger(m.epochs) && m.epochs > 0),
@@ -223,15 +225,25 @@ function runTeacher(key: string, t: TeacherResult): RunTeacher {
   return { key, description: t.description, testAccuracy: t.testAccuracy, trainSeconds: t.trainSeconds, trainedOn: t.trainedOn };
 }
 
-/** The run's teacher logits: from the cache, or computed again (resumably) when the cache lost them. */
-async function ensureTeacher(run: FinalizeInput, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
+/** The split a new finalization of `run` trains on: the run's (FinalizeInput.split), else its config's. */
+function runSplit(run: FinalizeInput): { validationFraction: number; seed: number } {
+  return run.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
+}
+
+/** The split `plan` trains on: the one it recorded, or, in plans from before splits were recorded, the config's. */
+function planSplit(plan: Pick<FinalizationPlan, 'split'>, run: FinalizeInput): { validationFraction: number; seed: number } {
+  return plan.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
+}
+
+/** The run's teacher logits over `split`: from the cache, or computed again (resumably) when the cache lost them. */
+async function ensureTeacher(run: FinalizeInput, split: { validationFraction: number; seed: number }, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
   if (run.teacherKey === null) return null;
   const cached = readCachedTeacher(run.teacherKey);
   if (cached) return runTeacher(run.teacherKey, cached);
   const spec = run.teacherSpec;
   if (!spec) return null;
   onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: computing them again (checkpointed each epoch)` });
-  const data = prepareData(run.dataset, { validationFraction: run.config.validationFraction, seed: run.config.seed });
+  const data = prepareData(run.dataset, split);
   let last = 0;
   const result = await teacherLogits(data, spec, (done, total) => {
     if (done - last >= total / 50 || done === total) {
@@ -270,7 +282,8 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   if (options.time !== undefined && options.epochs !== undefined) throw new FinalizeError('--time and --epochs: --time chooses the epochs; give one of them');
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
-  if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, onEvent);
+  const split = runSplit(run);
+  if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, split, onEvent);
   else {
     teacher = { key: run.teacherKey };
     if (!readCachedTeacher(run.teacherKey)) onEvent({ type: 'log', line: `teacher logits ${run.teacherKey} are not in the cache: finalize will compute them again before training` });
@@ -297,13 +310,13 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
   const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init });
   if (options.time !== undefined) {
-    const data = { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: options.subset };
+    const data = { spec: run.config.data, ...split, subset: options.subset };
     const workers = options.workers ?? run.config.workers;
     const latencySecondsPerModel = (options.latencyTime ?? 2000) / 1000;
     const fitted = await fitToTime({ models, recipe, data, workers, budgetSeconds: options.time, started, latencySecondsPerModel, onEvent });
-    return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models: fitted.models, ...(measured ? { challengers: measured } : {}), time: fitted.time };
+    return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, split, models: fitted.models, ...(measured ? { challengers: measured } : {}), time: fitted.time };
   }
-  return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, models, ...(measured ? { challengers: measured } : {}) };
+  return { configHash: run.configHash, recipe, subset: options.subset ?? null, teacherKey: teacher?.key ?? null, split, models, ...(measured ? { challengers: measured } : {}) };
 }
 
 /**
@@ -332,7 +345,8 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
     mkdirSync(finalDir, { recursive: true });
     writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
   }
-  const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, onEvent) : null;
+  const split = planSplit(plan, run);
+  const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, split, onEvent) : null;
   if (teacher) onEvent({ type: 'teacher', description: `${teacher.description}${teacherTrainingNote(teacher)}`, testAccuracy: teacher.testAccuracy });
   if (plan.time) for (const line of timePlanLines(plan.time)) onEvent({ type: 'log', line });
   const epochs = plan.models.some((m) => m.epochs !== undefined) ? 'epochs per model as planned' : `${plan.recipe.epochs} epochs`;
@@ -361,7 +375,7 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
       pending.map(async (m) => {
         const task: FinalTrainTask = {
           model: m,
-          data: { spec: run.config.data, validationFraction: run.config.validationFraction, seed: run.config.seed, subset: plan.subset ?? undefined },
+          data: { spec: run.config.data, ...split, subset: plan.subset ?? undefined },
           teacherKey: plan.teacherKey,
           recipe: modelRecipe(plan, m),
           outDir: join(finalDir, m.id),

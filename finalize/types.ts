@@ -40,6 +40,13 @@ export interface FinalizeInput {
   teacherSpec: TeacherSpec | null;
   /** The run's dataset, loaded. */
   dataset: Dataset;
+  /**
+   * The training/validation split the run's candidates were validated on
+   * (a supernet run: its supernet's, so that a member fine-tuned from
+   * inherited weights is validated on images they never trained on).
+   * @default the config's validationFraction and seed
+   */
+  split?: { validationFraction: number; seed: number };
   /** What finalize uses of the run's configuration. */
   config: {
     /** The dataset's name or path, for the training workers to load it. */

@@ -14,7 +14,7 @@ import { ONNX_FILE } from '../space/candidate-files.js';
 import type { MobileNetSpace } from '../space/space.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import type { BackendName } from '../train/backend.js';
-import { teacherLogits } from '../train/teacher.js';
+import { readTeacherMeta, teacherKey as teacherKeyOf, teacherLogits } from '../train/teacher.js';
 import { teacherEpochLine, teacherProgressLines, teacherTrainingNote, validationCurveLine } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
@@ -152,7 +152,9 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
   if (supernet) log(`supernet ${supernetKey}: ${supernet.meta.data.name}, ${supernet.meta.recipe.strategy}, ${supernet.meta.recipe.epochs} epochs, trained on ${supernet.meta.trainedOn}`);
   const { dataset, space, teacherSpec } = runSetting(config, supernet?.config);
   let teacherKey: string | null = null;
-  const data = prepareData(dataset, { validationFraction: config.validationFraction, seed: config.seed });
+  // A supernet run validates on its supernet's split, the images the inherited weights never trained on; finalize trains and validates on the run's split.
+  const split = supernet ? { validationFraction: supernet.meta.data.validationFraction, seed: supernet.meta.data.splitSeed } : { validationFraction: config.validationFraction, seed: config.seed };
+  const data = prepareData(dataset, split);
   const objectives = objectivesOf(config);
   const baseImages = baseTrainingImages(config, data.train.count);
   const ledger = ledgerFor(config, baseImages, objectives);
@@ -164,8 +166,13 @@ export async function runSearch(input: SearchConfig | null, options: RunSearchOp
     log(`teacher: ${teacher.description}; test accuracy ${(teacher.testAccuracy * 100).toFixed(2)}%${teacherTrainingNote(teacher)}${teacher.fromCache ? ' (cached logits)' : ''}`);
     const curve = validationCurveLine(teacher);
     if (curve) log(`teacher ${curve}`);
+  } else if (teacherSpec && supernet) {
+    // Scoring distils nothing, so the teacher is not computed for the search: its key is recorded for nas finalize,
+    // which distils it into the front. A { "train": … } supernet distilled the same teacher on the same split, so its logits are cached under this key.
+    teacherKey = teacherKeyOf(data, teacherSpec);
+    log(`teacher ${teacherKey}: not needed to score subnets; nas finalize distils it${readTeacherMeta(teacherKey) ? ' (its logits are cached)' : ' (and computes it first)'}`);
   }
-  await captureRunEnvironment(runDir, config, teacherKey, supernetKey);
+  await captureRunEnvironment(runDir, config, teacherKey, supernetKey, split);
 
   if (config.latency.agent && config.evaluator === 'real' && !process.env.NAS_AGENT_TOKEN) {
     throw new SearchConfigError(`latency.agent is ${config.latency.agent}: set NAS_AGENT_TOKEN to its token`);

@@ -10,8 +10,20 @@ import { configHash, type SearchConfig } from './config.js';
 
 export const ENVIRONMENT_FILE = 'environment.json';
 
+/** How a run's training images are split into training and validation (train/datasets/prepared.ts `prepareData`). */
+export interface ValidationSplit {
+  validationFraction: number;
+  seed: number;
+}
+
 /** Appends this session's environment to environment.json (a run resumed three times has four). */
-export async function captureRunEnvironment(runDir: string, config: SearchConfig, teacherKey: string | null, supernetKey: string | null = null): Promise<void> {
+export async function captureRunEnvironment(
+  runDir: string,
+  config: SearchConfig,
+  teacherKey: string | null,
+  supernetKey: string | null = null,
+  validationSplit: ValidationSplit = { validationFraction: config.validationFraction, seed: config.seed },
+): Promise<void> {
   const backend = config.evaluator === 'real' ? await selectBackend() : null;
   const pkg = packageInfo();
   const session = {
@@ -24,6 +36,8 @@ export async function captureRunEnvironment(runDir: string, config: SearchConfig
     teacherLogitsKey: teacherKey,
     // The supernet that scored this session's candidates (a key, or the one a { "train": … } config trained).
     ...(supernetKey ? { supernetKey } : {}),
+    // The training/validation split candidates were validated on (a supernet run: its supernet's); finalize trains on the same.
+    validationSplit,
     ...captureEnvironment(),
     // AVX2, AVX-512 and VNNI change timings about 2×: latencies from two sessions compare only on the same flags.
     cpuInstructionSets: cpuFeatures().instructionSets,

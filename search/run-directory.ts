@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { defaultResultsDir } from '../locations.js';
 import { configHash, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
 import { JOURNAL_FILE } from './journal.js';
+import type { ValidationSplit } from './environment.js';
 import { CodedError } from '../errors.js';
 
 /** The run's configuration, its hash and its id, written when the run starts. */
@@ -33,7 +34,17 @@ export class RunDirectoryError extends CodedError {
 
 const configFileSchema = z.object({ config: z.unknown(), configHash: z.string(), seed: z.number().int().optional(), runId: z.unknown().optional() });
 const environmentSchema = z.object({
-  sessions: z.array(z.looseObject({ startedAt: z.string(), teacherLogitsKey: z.string().nullable().optional(), configHash: z.string().optional() })).min(1, 'holds no session'),
+  sessions: z
+    .array(
+      z.looseObject({
+        startedAt: z.string(),
+        teacherLogitsKey: z.string().nullable().optional(),
+        configHash: z.string().optional(),
+        // Absent in runs from before it was recorded: the config's split.
+        validationSplit: z.object({ validationFraction: z.number().gt(0).lt(1), seed: z.number().int() }).optional(),
+      }),
+    )
+    .min(1, 'holds no session'),
 });
 const number = z.coerce.number().refine(Number.isFinite, 'expected a number');
 const paretoRowSchema = z.object({
@@ -80,6 +91,8 @@ export interface Run {
   sessions: Array<{ startedAt: string; teacherLogitsKey?: string | null }>;
   /** The latest session's teacher-logits key (null: no teacher). */
   teacherKey: string | null;
+  /** The training/validation split the run's candidates were validated on: a supernet run's is its supernet's, others the config's. */
+  split: ValidationSplit;
   /** The front, best accuracy first. */
   front: FrontMember[];
 }
@@ -171,7 +184,8 @@ export function readRun(dir: string): Run {
     };
   });
   const sessions = env.data.sessions;
-  return { dir, config, configHash: hash, runId, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, front };
+  const split = sessions.at(-1)?.validationSplit ?? { validationFraction: config.validationFraction, seed: config.seed };
+  return { dir, config, configHash: hash, runId, sessions, teacherKey: sessions.at(-1)?.teacherLogitsKey ?? null, split, front };
 }
 
 /** Where a new run writes when no directory is named: results/<config.name or a timestamp>. */

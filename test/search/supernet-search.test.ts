@@ -18,7 +18,10 @@ import { supernetFor } from '../../train/supernet-run.js';
 import { scoreSubnet } from '../../train/supernet-score.js';
 import { DEFAULT_SUPERNET_RECIPE } from '../../train/supernet-train.js';
 import { onnxFullCheck } from '../helpers.js';
-import { finalizeRun } from '../../finalize/finalize-run.js';
+import { finalizeRun, planFinalization } from '../../finalize/finalize-run.js';
+import { buildOnnxModel } from '../../space/build-onnx.js';
+import { randomWeights } from '../../space/random-weights.js';
+import { teacherKey } from '../../train/teacher.js';
 import { FINE_TUNE_LEARNING_RATE_SCALE } from '../../finalize/recipe.js';
 import { runSetting } from '../../search/config-helpers.js';
 import { readRun } from '../../search/run-directory.js';
@@ -178,6 +181,32 @@ describe('nas search with "evaluator": "supernet"', () => {
     const dryRun = spawnSync(process.execPath, [cli, 'supernet', 'train', '--data', 'fashion-mnist-sample', '--space', spaceFile, '--epochs', '0.1', '--dry-run'], { encoding: 'utf8', env: process.env });
     expect(dryRun.status, dryRun.stderr).toBe(0);
     expect(dryRun.stdout.trim()).toBe(first.key);
+  });
+
+  it("validates on the supernet's split whatever the search's seed, and hands finalize that split and the run's teacher", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'supernet-teacher-run-'));
+    // A fixed ONNX teacher: its key is a hash of the file and the split; nothing trains it.
+    const teacherGenome = { resolution: 28, stemWidth: 8, headWidth: 32, stages: [{ width: 8, activation: 'relu6' as const, squeezeExcite: false, blocks: [{ kernel: 3 as const, expand: 1 }] }] };
+    const teacherPlan = planNetwork(teacherGenome, { stem: 2, stages: [2] }, { numClasses: 10, inputChannels: 1 });
+    writeFileSync(join(root, 'teacher.onnx'), buildOnnxModel(teacherPlan, randomWeights(teacherPlan)));
+    const dir = join(root, 'run');
+    const lines: string[] = [];
+    // Seed 5: the run's own split would differ from the supernet's (seed 3).
+    const config = resolveSearchConfig({ seed: 5, space: SPACE, evaluator: 'supernet', supernet: key, teacher: { onnx: join(root, 'teacher.onnx') }, searcher: { algorithm: 'random', population: 3 }, budget: { evaluations: 3 }, latency: { iterations: 10, time: 20 }, workers: 1 });
+    await runSearch(config, { runDir: dir, log: (l) => lines.push(l) });
+    const supernetSplit = { validationFraction: 0.1, seed: 3 };
+    const expectedTeacher = teacherKey(prepareData(loadDataset('fashion-mnist-sample'), supernetSplit), { kind: 'onnx', path: join(root, 'teacher.onnx') });
+    const session = JSON.parse(readFileSync(join(dir, 'environment.json'), 'utf8')).sessions.at(-1);
+    expect(session).toMatchObject({ validationSplit: supernetSplit, teacherLogitsKey: expectedTeacher, supernetKey: key });
+    // Scoring distils nothing: the teacher is recorded for finalize, not computed.
+    expect(lines).toContain(`teacher ${expectedTeacher}: not needed to score subnets; nas finalize distils it (and computes it first)`);
+    const read = readRun(dir);
+    expect(read.split).toEqual(supernetSplit);
+    expect(read.teacherKey).toBe(expectedTeacher);
+    const plan = await planFinalization({ ...read, ...runSetting(read.config) }, { ids: [read.front[0].id], baselines: false, epochs: 1, init: 'inherited' }, false);
+    expect(plan.split).toEqual(supernetSplit);
+    expect(plan.teacherKey).toBe(expectedTeacher);
+    expect(plan.recipe.distillation.alpha).toBe(0.9);
   });
 
   it('refuses a space the supernet cannot score, naming the field', () => {
