@@ -39,6 +39,41 @@ export function seedMeans(trainings: ReadonlyArray<{ genomeId: string; accuracy:
   return means;
 }
 
+/**
+ * What is left of `values` once a straight line in `covariate` (least
+ * squares, with an intercept) is taken out: the residuals, in order. A
+ * constant covariate leaves the values less their mean.
+ */
+export function residualsAfter(values: readonly number[], covariate: readonly number[]): number[] {
+  const n = values.length;
+  const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / n;
+  const mx = mean(covariate);
+  const my = mean(values);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (covariate[i] - mx) * (values[i] - my);
+    sxx += (covariate[i] - mx) ** 2;
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  return values.map((v, i) => v - my - slope * (covariate[i] - mx));
+}
+
+/**
+ * A ranking's agreement with the reference among genomes of equal cost:
+ * Kendall τ between the scores and the reference after a straight line in
+ * `cost` (the log of analytic latency, say) is taken out of each. A search
+ * keeps the most accurate genome at each latency, so this is the ordering
+ * its front depends on; the plain τ also credits a scorer that merely
+ * ranks larger genomes higher. Ids missing from any map are left out.
+ */
+export function agreementAtEqualCost(scores: ReadonlyMap<string, number>, reference: ReadonlyMap<string, number>, cost: ReadonlyMap<string, number>): RankingAgreement {
+  const ids = [...scores.keys()].filter((id) => reference.has(id) && cost.has(id)).sort();
+  const c = ids.map((id) => cost.get(id)!);
+  const keyed = (values: number[]) => new Map(ids.map((id, i) => [id, values[i]]));
+  return agreement(keyed(residualsAfter(ids.map((id) => scores.get(id)!), c)), keyed(residualsAfter(ids.map((id) => reference.get(id)!), c)));
+}
+
 /** How far the reference can be trusted: its first two seeds against each other, and the τ that leaves any scorer. */
 export interface ReferenceCeiling {
   /** Genomes with both a first and a second seed. */

@@ -8,7 +8,9 @@
  *                    their standalone trainings at the reference budget over
  *                    ≥ 2 seeds; beside it the one-epoch proxy's ranking of
  *                    the same genomes, and the compute each took, and the
- *                    free baselines (rank by parameters, by MACs). With two
+ *                    free baselines (rank by parameters, by MACs); each
+ *                    also at equal latency (the log of analytic latency
+ *                    taken out of scores and reference alike). With two
  *                    supernets (two seeds), their agreement with each other.
  *   --throughput N   candidates an hour: a supernet search of N candidates
  *                    (latency measured as in any search, or predicted by the
@@ -56,7 +58,7 @@ import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
 import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
@@ -112,6 +114,9 @@ if (o.reference) {
   const reference = seedMeans(referenceTrainings, o.referenceSeeds);
   const proxyRows = rows.filter((r) => r.subset !== 'full' && r.replicate === '0' && r.seed === String(o.seed));
   const proxy = new Map(proxyRows.map((r) => [r.genome_id, Number(r.validation_accuracy)]));
+  // A search compares genomes at equal latency: each ranking is also read with the log of analytic latency taken out.
+  const logLatency = new Map(proxyRows.map((r) => [r.genome_id, Math.log(Number(r.analytic_latency_ms))]));
+  const equalText = (a: RankingAgreement) => `at equal latency τ ${a.tau.toFixed(3)} (95%: ${a.tauInterval.low.toFixed(2)} to ${a.tauInterval.high.toFixed(2)})`;
   const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
   console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ ${o.referenceSeeds} seed(s) at ${referenceImages} images`);
 
@@ -121,9 +126,11 @@ if (o.reference) {
   else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
   // The reference's own noise: the τ no scorer can be expected to pass against its seed mean.
   const ceiling = referenceCeiling(referenceTrainings.filter((t) => reference.has(t.genomeId)), o.referenceSeeds);
-  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size, referenceCeiling: ceiling };
+  const seedMap = (replicate: number) => new Map(referenceTrainings.filter((t) => t.replicate === replicate && reference.has(t.genomeId)).map((t) => [t.genomeId, t.accuracy]));
+  const seedToSeedAtEqualLatency = agreementAtEqualCost(seedMap(0), seedMap(1), logLatency);
+  const ranking: Record<string, unknown> = { referenceImages, referenceSeeds: o.referenceSeeds, genomesWithReference: reference.size, referenceCeiling: ceiling, seedToSeedAtEqualLatency };
   console.log(
-    `the reference against itself (seed 0 vs seed 1, ${ceiling.genomes} genomes): ${tauText(ceiling.seedToSeed)}, r ${ceiling.r.toFixed(3)}; ` +
+    `the reference against itself (seed 0 vs seed 1, ${ceiling.genomes} genomes): ${tauText(ceiling.seedToSeed)}, r ${ceiling.r.toFixed(3)}, ${equalText(seedToSeedAtEqualLatency)}; ` +
       `the mean of ${o.referenceSeeds} seed(s) has reliability ${ceiling.meanReliability.toFixed(3)}, so a scorer free of noise reaches τ ≈ ${ceiling.tauCeiling.toFixed(2)} against it at best`,
   );
   const bySupernet: Array<Map<string, number>> = [];
@@ -150,17 +157,21 @@ if (o.reference) {
     }
     if (bnImages === o.bnImages[0]) bySupernet.push(scores);
     const a = agreement(scores, reference);
-    ranking[`${s.key}@${bnImages}`] = { ...a, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
-    console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
+    const equal = agreementAtEqualCost(scores, reference, logLatency);
+    ranking[`${s.key}@${bnImages}`] = { ...a, atEqualLatency: equal, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
+    console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}, ${equalText(equal)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
   }
   const p = agreement(proxy, reference);
-  ranking.proxy = { ...p, trainSeconds: proxySeconds };
-  console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
+  const pEqual = agreementAtEqualCost(proxy, reference, logLatency);
+  ranking.proxy = { ...p, atEqualLatency: pEqual, trainSeconds: proxySeconds };
+  console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}, ${equalText(pEqual)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
   // The free baselines any accuracy estimator must beat to be worth its compute: "bigger is better" by parameters and by MACs.
   for (const column of ['params', 'macs'] as const) {
-    const size = agreement(new Map(proxyRows.map((r) => [r.genome_id, Number(r[column])])), reference);
-    ranking[column] = size;
-    console.log(`${column} alone (no training) against the reference: ${tauText(size)}`);
+    const sizes = new Map(proxyRows.map((r) => [r.genome_id, Number(r[column])]));
+    const size = agreement(sizes, reference);
+    const sizeEqual = agreementAtEqualCost(sizes, reference, logLatency);
+    ranking[column] = { ...size, atEqualLatency: sizeEqual };
+    console.log(`${column} alone (no training) against the reference: ${tauText(size)}, ${equalText(sizeEqual)}`);
   }
   // Equal compute at search scale: from this many candidates on, the supernet (its training counted) costs less per candidate than one proxy training.
   const first = ranking[`${supernets[0].key}@${o.bnImages[0]}`] as { trainSeconds: number; scoringSeconds: number; scored: number };

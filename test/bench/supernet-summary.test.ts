@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans } from '../../bench/supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, residualsAfter, seedMeans } from '../../bench/supernet-summary.js';
 
 describe('bench:supernet maths', () => {
   it('averages the reference over seeds and keeps only genomes with enough of them', () => {
@@ -28,6 +28,29 @@ describe('bench:supernet maths', () => {
     expect(a.rho).toBeCloseTo(0.9, 12);
     expect(a.tauInterval.low).toBeLessThan(0.8);
     expect(a.tauInterval.high).toBeGreaterThan(0.8);
+  });
+
+  it('takes a least-squares line out of values: residuals by hand', () => {
+    // x̄ 1.5, ȳ 2.5, Sxy 4, Sxx 5: slope 0.8.
+    const r = residualsAfter([1, 3, 2, 4], [0, 1, 2, 3]);
+    [-0.3, 0.9, -0.9, 0.3].forEach((v, i) => expect(r[i]).toBeCloseTo(v, 12));
+    // A constant covariate takes out the mean alone.
+    expect(residualsAfter([1, 2, 3], [5, 5, 5])).toEqual([-1, 0, 1]);
+  });
+
+  it('ranks at equal cost: a scorer that only follows cost agrees in plain τ and disagrees once cost is taken out', () => {
+    const cost = new Map([['a', 1], ['b', 2], ['c', 3], ['d', 4]]);
+    // Reference: cost ± 0.1; slope 0.96, residuals 0.04, −0.12, 0.12, −0.04.
+    const reference = new Map([['a', 1.1], ['b', 1.9], ['c', 3.1], ['d', 3.9]]);
+    // Ten times the cost, with the reference's deviations reversed: slope 10.04, residuals the reference's negated.
+    const scores = new Map([['a', 9.9], ['b', 20.1], ['c', 29.9], ['d', 40.1], ['x', 1]]);
+    expect(agreement(scores, reference).tau).toBeCloseTo(1, 12);
+    const equal = agreementAtEqualCost(scores, reference, cost);
+    expect(equal.genomes).toBe(4);
+    expect(equal.tau).toBeCloseTo(-1, 12);
+    // The reference against itself plus any multiple of cost: the same residuals, τ 1.
+    const shifted = new Map([...reference].map(([id, v]) => [id, v + 3 * cost.get(id)!]));
+    expect(agreementAtEqualCost(shifted, reference, cost).tau).toBeCloseTo(1, 12);
   });
 
   it('counts candidates an hour and shared front members', () => {
