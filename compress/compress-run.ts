@@ -42,7 +42,8 @@ export async function compressRun(run: CompressInput, options: CompressOptions =
   if (!ids.length) throw new CompressError(`${frontDir}: holds no candidate directories; run the search (or nas report) first`);
   const config = run.config;
   await selectBackend();
-  const data = prepareData(run.dataset, { validationFraction: config.validationFraction, seed: config.seed });
+  // The run's split: a supernet run's front is validated, and pruned members fine-tuned, on images its inherited weights never trained on.
+  const data = prepareData(run.dataset, run.split ?? { validationFraction: config.validationFraction, seed: config.seed });
   const teacher = run.teacherKey ? readCachedTeacher(run.teacherKey) : null;
   const outDir = join(runDir, 'compressed');
   mkdirSync(outDir, { recursive: true });

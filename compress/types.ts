@@ -16,6 +16,8 @@ export interface CompressInput {
   teacherKey: string | null;
   /** The run's dataset, loaded. */
   dataset: Dataset;
+  /** The training/validation split the run's candidates were validated on (a supernet run: its supernet's). @default the config's validationFraction and seed */
+  split?: { validationFraction: number; seed: number };
   /** What compress uses of the run's configuration: the split, the seed and the distillation settings. */
   config: {
     validationFraction: number;
