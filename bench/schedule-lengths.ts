@@ -106,6 +106,9 @@ export async function measureSchedule(o: ScheduleOptions): Promise<ScheduleRow[]
         ids,
         baselines,
         workers: o.workers,
+        // The table is of accuracy: finalize's closing latency measurement is kept short.
+        latencyTime: 200,
+        latencyIterations: 20,
         ...(o.subset !== undefined ? { subset: o.subset } : {}),
         ...(resume ? { resume: true } : { epochs }),
         // A row the moment a model finishes, not when the slowest of this length does.
