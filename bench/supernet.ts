@@ -22,6 +22,8 @@
  *                    intra-op threads (measured, or predicted by the
  *                    --predictors files built for each), the wall time of
  *                    each, and how many members the fronts share.
+ *   --extremes       each supernet's largest and smallest subnet, inherited
+ *                    weights: accuracy on validation and on the test split.
  *   --quality RUN    a supernet search's front member that challenges
  *                    MobileNetV2 ×0.35 fine-tuned from its inherited weights
  *                    for each of --fine-tune E1,E2… epochs, and trained from
@@ -32,7 +34,7 @@
  * Scores are appended to DIR/supernet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
- * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--reference DIR]
+ * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--reference DIR]
  *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
  *        [--predictors one-thread.json[,two-threads.json]] [--quality RUN|targets --fine-tune 1,2,5 --scratch-epochs 30]
  *        [--data fashion-mnist]
@@ -79,6 +81,7 @@ const program = new Command('bench-supernet')
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights', (v: string) => v.split(',').map(atLeast(1)), [1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
+  .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--genomes <n>', "the reference run's --genomes", atLeast(2), 32)
@@ -87,7 +90,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; extremes?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -99,6 +102,29 @@ const supernets = o.supernet.map((key) => ({ key, ...requireSupernet(key) }));
 // Each supernet's own validation split: images it never trained on.
 const dataOf = (s: (typeof supernets)[number]) => prepareData(dataset, { validationFraction: s.meta.data.validationFraction, seed: s.meta.data.splitSeed });
 for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
+
+// --- the largest and smallest subnets, on validation and on the test split ---
+if (o.extremes) {
+  await selectBackend();
+  const extremes: Record<string, unknown> = {};
+  for (const s of supernets) {
+    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
+    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
+    const data = dataOf(s);
+    const sized = supernetSpace(s.meta.space);
+    const row: Record<string, number> = {};
+    for (const [which, genome] of [['largest', sized.largest], ['smallest', sized.smallest]] as const) {
+      for (const [split, images] of [['validation', data.validation], ['test', data.test]] as const) {
+        const resized = new ResizedSplits(data.train, images, SUBNET_BN_IMAGES);
+        const { accuracy } = await scoreSubnet(source, planNetwork(genome, stridesOf(s.meta.space), shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, SUBNET_BN_IMAGES, kernelTransform);
+        row[`${which}_${split}`] = accuracy;
+      }
+      console.log(`supernet ${s.key}, ${which} subnet with inherited weights (BN from ${SUBNET_BN_IMAGES} images): validation ${(row[`${which}_validation`] * 100).toFixed(2)}%, test ${(row[`${which}_test`] * 100).toFixed(2)}% (${data.test.count} images)`);
+    }
+    extremes[s.key] = row;
+  }
+  summary.extremes = extremes;
+}
 
 // --- ranking ---
 if (o.reference) {
