@@ -19,11 +19,15 @@ export interface RankingAgreement {
 
 /** Kendall τ-b (with its 95% interval) and Spearman ρ between two scorings of the same genomes, keyed by genome id; ids missing from either are left out. */
 export function agreement(scores: ReadonlyMap<string, number>, reference: ReadonlyMap<string, number>): RankingAgreement {
-  const ids = [...scores.keys()].filter((id) => reference.has(id)).sort();
-  const x = ids.map((id) => scores.get(id)!);
-  const y = ids.map((id) => reference.get(id)!);
+  const [x, y] = pairedValues(scores, reference);
   const tau = kendallTauB(x, y);
-  return { genomes: ids.length, tau, tauInterval: kendallTauInterval(tau, ids.length), rho: spearmanRho(x, y) };
+  return { genomes: x.length, tau, tauInterval: kendallTauInterval(tau, x.length), rho: spearmanRho(x, y) };
+}
+
+/** The values of the ids both maps hold, in id order: two paired lists for a correlation. */
+export function pairedValues(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): [number[], number[]] {
+  const ids = [...a.keys()].filter((id) => b.has(id)).sort();
+  return [ids.map((id) => a.get(id)!), ids.map((id) => b.get(id)!)];
 }
 
 /**

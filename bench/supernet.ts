@@ -46,6 +46,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { packageRoot } from '../locations.js';
+import { pearsonR } from './rank-correlation.js';
 import { atLeast } from './flags.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
@@ -60,7 +61,7 @@ import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
 import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
@@ -82,6 +83,7 @@ const program = new Command('bench-supernet')
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights', (v: string) => v.split(',').map(atLeast(1)), [1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
+  .option('--scoring-noise', "with --reference: the first supernet's scores again on the test split, against its scores on validation (the scoring images' own noise)")
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
   .option('--data <name|path>', 'dataset', 'fashion-mnist')
   .option('--genomes <n>', "the reference run's --genomes", atLeast(2), 32)
@@ -90,7 +92,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; extremes?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -210,6 +212,31 @@ if (o.reference) {
     const seeds = agreement(bySupernet[0], bySupernet[1]);
     ranking.supernetSeeds = seeds;
     console.log(`supernet seed to seed: ${tauText(seeds)}`);
+  }
+  if (o.scoringNoise) {
+    // The same subnets scored on the 10,000 test images instead of the 6,000 validation ones: how much of a ranking the scoring images decide.
+    const s = supernets[0];
+    const bnImages = o.bnImages[0];
+    const file = join(o.out, 'supernet-test-scores.csv');
+    const onTest = new Map<string, number>();
+    if (!existsSync(file)) writeFileSync(file, 'supernet,bn_images,genome_id,accuracy\n');
+    for (const r of parse(readFileSync(file), { columns: true }) as Array<Record<string, string>>) {
+      if (r.supernet === s.key && Number(r.bn_images) === bnImages) onTest.set(r.genome_id, Number(r.accuracy));
+    }
+    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
+    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
+    const data = dataOf(s);
+    const resized = new ResizedSplits(data.train, data.test, bnImages);
+    for (const g of chosen) {
+      if (onTest.has(g.id)) continue;
+      const { accuracy } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
+      onTest.set(g.id, accuracy);
+      appendFileSync(file, `${s.key},${bnImages},${g.id},${accuracy.toFixed(5)}\n`);
+    }
+    const noise = agreement(bySupernet[0], onTest);
+    const r = pearsonR(...pairedValues(bySupernet[0], onTest));
+    ranking.scoringNoise = { ...noise, r, testImages: data.test.count, validationImages: data.validation.count };
+    console.log(`supernet ${s.key} scored on ${data.validation.count} validation images against on ${data.test.count} test images: ${tauText(noise)}, r ${r.toFixed(3)}`);
   }
   summary.ranking = ranking;
 }
