@@ -1,6 +1,7 @@
 /** Contracts of the compression stage: its options and the rows it writes. Types and docs only. */
 import type { Dataset, OptimizerName } from '../train/types.js';
 import type { CalibrationMethod } from '../onnx/quantize.js';
+import type { DataSplit } from '../train/datasets/prepared.js';
 
 /**
  * What \`compressRun\` needs of a search run. The caller reads the run and
@@ -17,7 +18,7 @@ export interface CompressInput {
   /** The run's dataset, loaded. */
   dataset: Dataset;
   /** The training/validation split the run's candidates were validated on (a supernet run: its supernet's). @default the config's validationFraction and seed */
-  split?: { validationFraction: number; seed: number };
+  split?: DataSplit;
   /** What compress uses of the run's configuration: the split, the seed and the distillation settings. */
   config: {
     validationFraction: number;

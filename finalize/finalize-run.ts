@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { compareModels, type ComparedMeasurement } from '../benchmarks/compare.js';
 import { BASELINE_NAMES, baselines as handDesigned, type Baseline, type BaselineName } from '../space/baselines.js';
 import { readGenomeFile, writeFileAtomic } from '../space/candidate-files.js';
-import { prepareData } from '../train/datasets/prepared.js';
+import { prepareData, type DataSplit } from '../train/datasets/prepared.js';
 import { CodedError } from '../errors.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { readCachedTeacher, teacherLogits, type TeacherResult } from '../train/teacher.js';
@@ -226,17 +226,17 @@ function runTeacher(key: string, t: TeacherResult): RunTeacher {
 }
 
 /** The split a new finalization of `run` trains on: the run's (FinalizeInput.split), else its config's. */
-function runSplit(run: FinalizeInput): { validationFraction: number; seed: number } {
+function runSplit(run: FinalizeInput): DataSplit {
   return run.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
 }
 
 /** The split `plan` trains on: the one it recorded, or, in plans from before splits were recorded, the config's. */
-function planSplit(plan: Pick<FinalizationPlan, 'split'>, run: FinalizeInput): { validationFraction: number; seed: number } {
+function planSplit(plan: Pick<FinalizationPlan, 'split'>, run: FinalizeInput): DataSplit {
   return plan.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
 }
 
 /** The run's teacher logits over `split`: from the cache, or computed again (resumably) when the cache lost them. */
-async function ensureTeacher(run: FinalizeInput, split: { validationFraction: number; seed: number }, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
+async function ensureTeacher(run: FinalizeInput, split: DataSplit, onEvent: (e: FinalizeEvent) => void): Promise<RunTeacher | null> {
   if (run.teacherKey === null) return null;
   const cached = readCachedTeacher(run.teacherKey);
   if (cached) return runTeacher(run.teacherKey, cached);

@@ -8,6 +8,7 @@ import type { Genome } from '../space/types.js';
 import type { TeacherSpec } from '../train/teacher-types.js';
 import type { Dataset } from '../train/types.js';
 import { CodedError } from '../errors.js';
+import type { DataSplit } from '../train/datasets/prepared.js';
 
 /** A member of the search's Pareto front, as finalize needs it. */
 export interface FrontMember {
@@ -46,7 +47,7 @@ export interface FinalizeInput {
    * inherited weights is validated on images they never trained on).
    * @default the config's validationFraction and seed
    */
-  split?: { validationFraction: number; seed: number };
+  split?: DataSplit;
   /** What finalize uses of the run's configuration. */
   config: {
     /** The dataset's name or path, for the training workers to load it. */

@@ -6,15 +6,10 @@ import { cpuFeatures } from '../benchmarks/cpu-features.js';
 import { captureEnvironment } from '../benchmarks/environment.js';
 import { packageInfo } from '../locations.js';
 import { selectBackend } from '../train/backend.js';
+import type { DataSplit } from '../train/datasets/prepared.js';
 import { configHash, type SearchConfig } from './config.js';
 
 export const ENVIRONMENT_FILE = 'environment.json';
-
-/** How a run's training images are split into training and validation (train/datasets/prepared.ts `prepareData`). */
-export interface ValidationSplit {
-  validationFraction: number;
-  seed: number;
-}
 
 /** Appends this session's environment to environment.json (a run resumed three times has four). */
 export async function captureRunEnvironment(
@@ -22,7 +17,7 @@ export async function captureRunEnvironment(
   config: SearchConfig,
   teacherKey: string | null,
   supernetKey: string | null = null,
-  validationSplit: ValidationSplit = { validationFraction: config.validationFraction, seed: config.seed },
+  validationSplit: DataSplit = { validationFraction: config.validationFraction, seed: config.seed },
 ): Promise<void> {
   const backend = config.evaluator === 'real' ? await selectBackend() : null;
   const pkg = packageInfo();

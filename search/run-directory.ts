@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { defaultResultsDir } from '../locations.js';
 import { configHash, resolveSearchConfig, SearchConfigError, type SearchConfig } from './config.js';
 import { JOURNAL_FILE } from './journal.js';
-import type { ValidationSplit } from './environment.js';
+import type { DataSplit } from '../train/datasets/prepared.js';
 import { CodedError } from '../errors.js';
 
 /** The run's configuration, its hash and its id, written when the run starts. */
@@ -92,7 +92,7 @@ export interface Run {
   /** The latest session's teacher-logits key (null: no teacher). */
   teacherKey: string | null;
   /** The training/validation split the run's candidates were validated on: a supernet run's is its supernet's, others the config's. */
-  split: ValidationSplit;
+  split: DataSplit;
   /** The front, best accuracy first. */
   front: FrontMember[];
 }

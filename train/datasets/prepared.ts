@@ -38,6 +38,9 @@ export interface PrepareOptions {
   seed?: number;
 }
 
+/** A split as a run records it: both fields given. */
+export type DataSplit = Required<PrepareOptions>;
+
 /** Content hash of an image set: same pixels and labels, same fingerprint. */
 export function fingerprint(set: ImageSet): string {
   const hash = createHash('sha256');
