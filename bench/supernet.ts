@@ -53,6 +53,7 @@ import { runSearch } from '../search/engine.js';
 import { NAMED_SPACES } from '../space/defaults.js';
 import { planNetwork } from '../space/plan.js';
 import { MobileNetSpace } from '../space/space.js';
+import type { Genome } from '../space/types.js';
 import { flatWeightSource, largestGenome, stridesOf, supernetSpace } from '../space/supernet.js';
 import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
@@ -102,7 +103,29 @@ const dataset = loadDataset(o.data);
 const shape = { numClasses: dataset.numClasses, inputChannels: dataset.train.channels };
 const supernets = o.supernet.map((key) => ({ key, ...requireSupernet(key) }));
 // Each supernet's own validation split: images it never trained on.
-const dataOf = (s: (typeof supernets)[number]) => prepareData(dataset, { validationFraction: s.meta.data.validationFraction, seed: s.meta.data.splitSeed });
+const prepared = new Map<string, ReturnType<typeof prepareData>>();
+const dataOf = (s: (typeof supernets)[number]) => {
+  const split = { validationFraction: s.meta.data.validationFraction, seed: s.meta.data.splitSeed };
+  const key = JSON.stringify(split);
+  if (!prepared.has(key)) prepared.set(key, prepareData(dataset, split));
+  return prepared.get(key)!;
+};
+/**
+ * Scores genomes with `s`'s inherited weights, BN statistics from `bnImages`
+ * training images, accuracy on `images` (its validation split, or the test
+ * split): the search's own scoring.
+ */
+function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'test', bnImages: number) {
+  const kernelTransform = s.meta.recipe.kernelTransform ?? false;
+  const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
+  const data = dataOf(s);
+  const resized = new ResizedSplits(data.train, data[images], bnImages);
+  return {
+    count: data[images].count,
+    score: async (genome: Genome, strides: ReturnType<typeof stridesOf>) =>
+      (await scoreSubnet(source, planNetwork(genome, strides, shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform)).accuracy,
+  };
+}
 for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
 
 // --- the largest and smallest subnets, on validation and on the test split ---
@@ -110,18 +133,12 @@ if (o.extremes) {
   await selectBackend();
   const extremes: Record<string, unknown> = {};
   for (const s of supernets) {
-    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
-    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
-    const data = dataOf(s);
     const sized = supernetSpace(s.meta.space);
     const row: Record<string, number> = {};
+    const scorers = { validation: subnetScorer(s, 'validation', SUBNET_BN_IMAGES), test: subnetScorer(s, 'test', SUBNET_BN_IMAGES) };
     for (const [which, genome] of [['largest', sized.largest], ['smallest', sized.smallest]] as const) {
-      for (const [split, images] of [['validation', data.validation], ['test', data.test]] as const) {
-        const resized = new ResizedSplits(data.train, images, SUBNET_BN_IMAGES);
-        const { accuracy } = await scoreSubnet(source, planNetwork(genome, stridesOf(s.meta.space), shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, SUBNET_BN_IMAGES, kernelTransform);
-        row[`${which}_${split}`] = accuracy;
-      }
-      console.log(`supernet ${s.key}, ${which} subnet with inherited weights (BN from ${SUBNET_BN_IMAGES} images): validation ${(row[`${which}_validation`] * 100).toFixed(2)}%, test ${(row[`${which}_test`] * 100).toFixed(2)}% (${data.test.count} images)`);
+      for (const split of ['validation', 'test'] as const) row[`${which}_${split}`] = await scorers[split].score(genome, stridesOf(s.meta.space));
+      console.log(`supernet ${s.key}, ${which} subnet with inherited weights (BN from ${SUBNET_BN_IMAGES} images): validation ${(row[`${which}_validation`] * 100).toFixed(2)}%, test ${(row[`${which}_test`] * 100).toFixed(2)}% (${scorers.test.count} images)`);
     }
     extremes[s.key] = row;
   }
@@ -163,11 +180,8 @@ if (o.reference) {
   );
   const bySupernet: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
-    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
-    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
+    const scorer = subnetScorer(s, 'validation', bnImages);
     const scores = new Map<string, number>();
-    const data = dataOf(s);
-    const resized = new ResizedSplits(data.train, data.validation, bnImages);
     let seconds = 0;
     for (const g of chosen) {
       const cached = scored.get(`${s.key}|${bnImages}|${g.id}`);
@@ -177,7 +191,7 @@ if (o.reference) {
         continue;
       }
       const started = performance.now();
-      const { accuracy } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
+      const accuracy = await scorer.score(g.genome, stridesOf(space.config));
       const took = (performance.now() - started) / 1000;
       seconds += took;
       scores.set(g.id, accuracy);
@@ -223,20 +237,18 @@ if (o.reference) {
     for (const r of parse(readFileSync(file), { columns: true }) as Array<Record<string, string>>) {
       if (r.supernet === s.key && Number(r.bn_images) === bnImages) onTest.set(r.genome_id, Number(r.accuracy));
     }
-    const kernelTransform = s.meta.recipe.kernelTransform ?? false;
-    const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
-    const data = dataOf(s);
-    const resized = new ResizedSplits(data.train, data.test, bnImages);
+    const onTestScorer = subnetScorer(s, 'test', bnImages);
     for (const g of chosen) {
       if (onTest.has(g.id)) continue;
-      const { accuracy } = await scoreSubnet(source, planNetwork(g.genome, stridesOf(space.config), shape), { ...resized.at(g.genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
+      const accuracy = await onTestScorer.score(g.genome, stridesOf(space.config));
       onTest.set(g.id, accuracy);
       appendFileSync(file, `${s.key},${bnImages},${g.id},${accuracy.toFixed(5)}\n`);
     }
     const noise = agreement(bySupernet[0], onTest);
     const r = pearsonR(...pairedValues(bySupernet[0], onTest));
-    ranking.scoringNoise = { ...noise, r, testImages: data.test.count, validationImages: data.validation.count };
-    console.log(`supernet ${s.key} scored on ${data.validation.count} validation images against on ${data.test.count} test images: ${tauText(noise)}, r ${r.toFixed(3)}`);
+    const validationImages = dataOf(s).validation.count;
+    ranking.scoringNoise = { ...noise, r, testImages: onTestScorer.count, validationImages };
+    console.log(`supernet ${s.key} scored on ${validationImages} validation images against on ${onTestScorer.count} test images: ${tauText(noise)}, r ${r.toFixed(3)}`);
   }
   summary.ranking = ranking;
 }
