@@ -208,8 +208,7 @@ export async function trainSupernet(
       if (ended) {
         await checkReplicasAgree(main.flatWeights(), workers, step);
         // A recipe of fractional epochs ends inside one: that partial epoch is the next number, not the last whole one again.
-        const number = ended.epoch + (start.imagesSeen % imagesPerEpoch === 0 ? 0 : 1);
-        const epoch: SupernetEpoch = { epoch: number, phase: phase.name, loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length, trainSeconds: elapsed() };
+        const epoch: SupernetEpoch = { epoch: ended.number, phase: phase.name, loss: epochLosses.reduce((a, b) => a + b, 0) / epochLosses.length, trainSeconds: elapsed() };
         epochLosses = [];
         epochs.push(epoch);
         if (options.onEpoch) await options.onEpoch(await checkpointOf(weights.values(), main.optimizer, ended.loop, ended.epoch), epoch);

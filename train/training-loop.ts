@@ -178,7 +178,15 @@ export function drawIndices(state: Pick<TrainingStart, 'order' | 'cursor' | 'rng
 
 /** Where an epoch's (or the training's) last step left the loop: what a checkpoint after it holds. */
 export interface EpochEnd {
+  /** Whole epochs done: floor(images seen / images an epoch). */
   epoch: number;
+  /**
+   * The epoch this step ended, counting from 1: the one it completed, or,
+   * when a budget of fractional epochs stops inside one, that partial epoch
+   * (one more than `epoch`). A step that straddles an epoch's end (the
+   * training split is rarely a multiple of the batch) completed that epoch.
+   */
+  number: number;
   loop: LoopState;
 }
 
@@ -205,7 +213,7 @@ export function recordStep(
   onProgress?.({ imagesSeen: state.imagesSeen, imagesTotal: state.o.totalImages, loss });
   const epoch = Math.floor(state.imagesSeen / count);
   if (epoch === epochBefore && step !== state.steps - 1) return null;
-  return { epoch, loop: loopPosition(state, step, trainSeconds()) };
+  return { epoch, number: epoch > epochBefore ? epoch : epoch + 1, loop: loopPosition(state, step, trainSeconds()) };
 }
 
 /**
