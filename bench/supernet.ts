@@ -31,7 +31,7 @@
  *                    (bench/supernet-quality.ts); RUN `targets` is this
  *                    invocation's 1-thread target search.
  *
- * Scores are appended to DIR/supernet-scores.csv as they are computed, so a
+ * Scores are appended to DIR/supernet-subnet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
  * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--reference DIR]
@@ -91,7 +91,7 @@ const program = new Command('bench-supernet')
   .option('--pool <n>', "the reference run's --pool", atLeast(2), 512)
   .option('--seed <n>', "the reference run's --seed", atLeast(0), 0)
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
-  .option('--out <dir>', 'where supernet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
+  .option('--out <dir>', 'where supernet-subnet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
 const o = program.opts<{ supernet: string[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
@@ -122,8 +122,10 @@ function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'tes
   const resized = new ResizedSplits(data.train, data[images], bnImages);
   return {
     count: data[images].count,
-    score: async (genome: Genome, strides: ReturnType<typeof stridesOf>) =>
-      (await scoreSubnet(source, planNetwork(genome, strides, shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform)).accuracy,
+    score: async (genome: Genome, strides: ReturnType<typeof stridesOf>) => {
+      const { accuracy, logLikelihood } = await scoreSubnet(source, planNetwork(genome, strides, shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
+      return { accuracy, logLikelihood };
+    },
   };
 }
 for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
@@ -137,7 +139,7 @@ if (o.extremes) {
     const row: Record<string, number> = {};
     const scorers = { validation: subnetScorer(s, 'validation', SUBNET_BN_IMAGES), test: subnetScorer(s, 'test', SUBNET_BN_IMAGES) };
     for (const [which, genome] of [['largest', sized.largest], ['smallest', sized.smallest]] as const) {
-      for (const split of ['validation', 'test'] as const) row[`${which}_${split}`] = await scorers[split].score(genome, stridesOf(s.meta.space));
+      for (const split of ['validation', 'test'] as const) row[`${which}_${split}`] = (await scorers[split].score(genome, stridesOf(s.meta.space))).accuracy;
       console.log(`supernet ${s.key}, ${which} subnet with inherited weights (BN from ${SUBNET_BN_IMAGES} images): validation ${(row[`${which}_validation`] * 100).toFixed(2)}%, test ${(row[`${which}_test`] * 100).toFixed(2)}% (${scorers.test.count} images)`);
     }
     extremes[s.key] = row;
@@ -165,10 +167,36 @@ if (o.reference) {
   const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
   console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ ${o.referenceSeeds} seed(s) at ${referenceImages} images`);
 
-  const scoresFile = join(o.out, 'supernet-scores.csv');
-  const scored = new Map<string, { accuracy: number; seconds: number }>();
-  if (existsSync(scoresFile)) for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) scored.set(`${r.supernet}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), seconds: Number(r.seconds) });
-  else writeFileSync(scoresFile, 'supernet,bn_images,genome_id,accuracy,seconds\n');
+  // Scores of each (supernet, split, BN images, genome), appended as computed: a rerun scores only what is missing.
+  const scoresFile = join(o.out, 'supernet-subnet-scores.csv');
+  const SCORE_COLUMNS = 'supernet,split,bn_images,genome_id,accuracy,log_likelihood,seconds';
+  const scored = new Map<string, { accuracy: number; logLikelihood: number; seconds: number }>();
+  if (!existsSync(scoresFile)) writeFileSync(scoresFile, SCORE_COLUMNS + '\n');
+  for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) {
+    scored.set(`${r.supernet}|${r.split}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), logLikelihood: Number(r.log_likelihood), seconds: Number(r.seconds) });
+  }
+  /** The chosen genomes' scores by one supernet on one split: accuracy and log-likelihood by id, and the seconds they took. */
+  const scoresOf = async (s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number) => {
+    const scorer = subnetScorer(s, split, bnImages);
+    const accuracy = new Map<string, number>();
+    const logLikelihood = new Map<string, number>();
+    let seconds = 0;
+    for (const g of chosen) {
+      const key = `${s.key}|${split}|${bnImages}|${g.id}`;
+      let score = scored.get(key);
+      if (score === undefined) {
+        const started = performance.now();
+        const result = await scorer.score(g.genome, stridesOf(space.config));
+        score = { ...result, seconds: (performance.now() - started) / 1000 };
+        scored.set(key, score);
+        appendFileSync(scoresFile, `${s.key},${split},${bnImages},${g.id},${score.accuracy.toFixed(5)},${score.logLikelihood.toFixed(6)},${score.seconds.toFixed(2)}\n`);
+      }
+      accuracy.set(g.id, score.accuracy);
+      logLikelihood.set(g.id, score.logLikelihood);
+      seconds += score.seconds;
+    }
+    return { accuracy, logLikelihood, seconds, images: scorer.count };
+  };
   // The reference's own noise: the τ no scorer can be expected to pass against its seed mean.
   const ceiling = referenceCeiling(referenceTrainings.filter((t) => reference.has(t.genomeId)), o.referenceSeeds);
   const seedMap = (replicate: number) => new Map(referenceTrainings.filter((t) => t.replicate === replicate && reference.has(t.genomeId)).map((t) => [t.genomeId, t.accuracy]));
@@ -180,28 +208,16 @@ if (o.reference) {
   );
   const bySupernet: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
-    const scorer = subnetScorer(s, 'validation', bnImages);
-    const scores = new Map<string, number>();
-    let seconds = 0;
-    for (const g of chosen) {
-      const cached = scored.get(`${s.key}|${bnImages}|${g.id}`);
-      if (cached !== undefined) {
-        scores.set(g.id, cached.accuracy);
-        seconds += cached.seconds;
-        continue;
-      }
-      const started = performance.now();
-      const accuracy = await scorer.score(g.genome, stridesOf(space.config));
-      const took = (performance.now() - started) / 1000;
-      seconds += took;
-      scores.set(g.id, accuracy);
-      appendFileSync(scoresFile, `${s.key},${bnImages},${g.id},${accuracy.toFixed(5)},${took.toFixed(2)}\n`);
-    }
+    const { accuracy: scores, logLikelihood, seconds } = await scoresOf(s, 'validation', bnImages);
     if (bnImages === o.bnImages[0]) bySupernet.push(scores);
     const a = agreement(scores, reference);
     const equal = agreementAtEqualCost(scores, reference, logLatency);
-    ranking[`${s.key}@${bnImages}`] = { ...a, atEqualLatency: equal, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
+    // Ranked by the mean log-probability of the true class instead of top-1: the same logits, less of the images' sampling noise.
+    const l = agreement(logLikelihood, reference);
+    const lEqual = agreementAtEqualCost(logLikelihood, reference, logLatency);
+    ranking[`${s.key}@${bnImages}`] = { ...a, atEqualLatency: equal, byLogLikelihood: { ...l, atEqualLatency: lEqual }, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
     console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}, ${equalText(equal)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
+    console.log(`  the same subnets ranked by log-likelihood: ${tauText(l)}, ${equalText(lEqual)}`);
   }
   const p = agreement(proxy, reference);
   const pEqual = agreementAtEqualCost(proxy, reference, logLatency);
@@ -231,24 +247,16 @@ if (o.reference) {
     // The same subnets scored on the 10,000 test images instead of the 6,000 validation ones: how much of a ranking the scoring images decide.
     const s = supernets[0];
     const bnImages = o.bnImages[0];
-    const file = join(o.out, 'supernet-test-scores.csv');
-    const onTest = new Map<string, number>();
-    if (!existsSync(file)) writeFileSync(file, 'supernet,bn_images,genome_id,accuracy\n');
-    for (const r of parse(readFileSync(file), { columns: true }) as Array<Record<string, string>>) {
-      if (r.supernet === s.key && Number(r.bn_images) === bnImages) onTest.set(r.genome_id, Number(r.accuracy));
+    const onValidation = await scoresOf(s, 'validation', bnImages);
+    const onTest = await scoresOf(s, 'test', bnImages);
+    const noise: Record<string, unknown> = { validationImages: onValidation.images, testImages: onTest.images };
+    for (const measure of ['accuracy', 'logLikelihood'] as const) {
+      const a = agreement(onValidation[measure], onTest[measure]);
+      const r = pearsonR(...pairedValues(onValidation[measure], onTest[measure]));
+      noise[measure] = { ...a, r };
+      console.log(`supernet ${s.key} scored by ${measure === 'accuracy' ? 'accuracy' : 'log-likelihood'} on ${onValidation.images} validation images against on ${onTest.images} test images: ${tauText(a)}, r ${r.toFixed(3)}`);
     }
-    const onTestScorer = subnetScorer(s, 'test', bnImages);
-    for (const g of chosen) {
-      if (onTest.has(g.id)) continue;
-      const accuracy = await onTestScorer.score(g.genome, stridesOf(space.config));
-      onTest.set(g.id, accuracy);
-      appendFileSync(file, `${s.key},${bnImages},${g.id},${accuracy.toFixed(5)}\n`);
-    }
-    const noise = agreement(bySupernet[0], onTest);
-    const r = pearsonR(...pairedValues(bySupernet[0], onTest));
-    const validationImages = dataOf(s).validation.count;
-    ranking.scoringNoise = { ...noise, r, testImages: onTestScorer.count, validationImages };
-    console.log(`supernet ${s.key} scored on ${validationImages} validation images against on ${onTestScorer.count} test images: ${tauText(noise)}, r ${r.toFixed(3)}`);
+    ranking.scoringNoise = noise;
   }
   summary.ranking = ranking;
 }

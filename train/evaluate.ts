@@ -39,6 +39,26 @@ export function accuracyFromLogits(logits: Float32Array, labels: Int32Array, cla
   return labels.length ? correct / labels.length : 0;
 }
 
+/**
+ * Mean log-probability (natural log, ≤ 0) that the softmax of `logits` gives
+ * each image's true class: the negative of the cross-entropy. A continuous
+ * score, it moves with every image's margin where top-1 accuracy moves only
+ * when a prediction flips, so it ranks similar networks with less of the
+ * validation images' sampling noise (docs/bench/supernet.md).
+ */
+export function meanLogLikelihood(logits: Float32Array, labels: Int32Array, classes: number): number {
+  let total = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const row = logits.subarray(i * classes, (i + 1) * classes);
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) if (row[k] > max) max = row[k];
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += Math.exp(row[k] - max);
+    total += row[labels[i]] - max - Math.log(sum);
+  }
+  return labels.length ? total / labels.length : 0;
+}
+
 /** Top-1 accuracy (0–1) of a model on a split. */
 export function evaluateAccuracy(model: LayersModel, split: TensorSplit): number {
   return accuracyFromLogits(predictLogits(model, split), split.labels, model.outputs[0].shape[1] as number);

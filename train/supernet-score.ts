@@ -14,7 +14,7 @@ import { buildOnnxModel, type WeightSource } from '../space/build-onnx.js';
 import { buildTfjsModel, setModelWeights } from '../space/build-tfjs.js';
 import type { NetworkPlan } from '../space/plan.js';
 import { subnetWeights } from '../space/supernet.js';
-import { accuracyFromLogits, toResolution } from './evaluate.js';
+import { accuracyFromLogits, meanLogLikelihood, toResolution } from './evaluate.js';
 import { onnxBatchNormStatistics, withBatchNormStatistics } from './onnx-batch-norm.js';
 import { OnnxSplitRunner } from './onnx-evaluate.js';
 import type { TensorSplit } from './types.js';
@@ -77,6 +77,8 @@ export class ResizedSplits {
 /** A subnet scored: its accuracy, and the weights it was scored with (sliced, with its own BN statistics). */
 export interface ScoredSubnet {
   accuracy: number;
+  /** Mean log-probability of the true class on the same images (`meanLogLikelihood`). */
+  logLikelihood: number;
   weights: WeightSource;
 }
 
@@ -102,7 +104,8 @@ export async function scoreSubnet(
   } finally {
     await runner.release();
   }
-  return { accuracy: accuracyFromLogits(logits, splits.validation.labels, splits.numClasses), weights };
+  const { labels } = splits.validation;
+  return { accuracy: accuracyFromLogits(logits, labels, splits.numClasses), logLikelihood: meanLogLikelihood(logits, labels, splits.numClasses), weights };
 }
 
 /** The standalone tfjs model of a scored subnet (the caller disposes it): what its candidate files are made from. */
