@@ -184,9 +184,10 @@ export function listSupernets(): Array<{ key: string; meta: SupernetMeta | null;
       try {
         const meta = existsSync(files.meta) && existsSync(files.weights) ? readSupernetMeta(files.meta) : null;
         if (meta) return { key: d.name, meta, epochsDone: meta.curve.length };
-        // Checkpoints are written inside epochs too, so the step says how far an unfinished training got.
-        const step = existsSync(files.checkpoint) ? decodeCheckpoint(new Uint8Array(readFileSync(files.checkpoint)), files.checkpoint).step : undefined;
-        return { key: d.name, meta, epochsDone: readEpochs(d.name).length, ...(step === undefined ? {} : { checkpointStep: step }) };
+        // Checkpoints are written inside epochs too, so the step says how far an unfinished training got, and the epochs done are the checkpoint's
+        // (a curve can lack a point: before EpochEnd.number, a resumed training could drop one).
+        const checkpoint = existsSync(files.checkpoint) ? decodeCheckpoint(new Uint8Array(readFileSync(files.checkpoint)), files.checkpoint) : undefined;
+        return { key: d.name, meta, epochsDone: checkpoint?.epoch ?? readEpochs(d.name).length, ...(checkpoint === undefined ? {} : { checkpointStep: checkpoint.step }) };
       } catch (error) {
         return { key: d.name, meta: null, epochsDone: 0, problem: (error as Error).message };
       }
