@@ -207,9 +207,13 @@ if (o.reference) {
       `the mean of ${o.referenceSeeds} seed(s) has reliability ${ceiling.meanReliability.toFixed(3)}, so a scorer free of noise reaches τ ≈ ${ceiling.tauCeiling.toFixed(2)} against it at best`,
   );
   const bySupernet: Array<Map<string, number>> = [];
+  const bySupernetLogLikelihood: Array<Map<string, number>> = [];
   for (const s of supernets) for (const bnImages of o.bnImages) {
     const { accuracy: scores, logLikelihood, seconds } = await scoresOf(s, 'validation', bnImages);
-    if (bnImages === o.bnImages[0]) bySupernet.push(scores);
+    if (bnImages === o.bnImages[0]) {
+      bySupernet.push(scores);
+      bySupernetLogLikelihood.push(logLikelihood);
+    }
     const a = agreement(scores, reference);
     const equal = agreementAtEqualCost(scores, reference, logLatency);
     // Ranked by the mean log-probability of the true class instead of top-1: the same logits, less of the images' sampling noise.
@@ -240,8 +244,9 @@ if (o.reference) {
   console.log(`equal compute: a search of ${Math.ceil(breakEven)} candidates costs the same by either (supernet ${(first.trainSeconds / 3600).toFixed(2)} h + ${scoreSeconds.toFixed(1)} s a candidate, proxy ${proxyPerGenome.toFixed(1)} s a candidate); beyond it the supernet costs less`);
   if (bySupernet.length === 2) {
     const seeds = agreement(bySupernet[0], bySupernet[1]);
-    ranking.supernetSeeds = seeds;
-    console.log(`supernet seed to seed: ${tauText(seeds)}`);
+    const seedsByLogLikelihood = agreement(bySupernetLogLikelihood[0], bySupernetLogLikelihood[1]);
+    ranking.supernetSeeds = { ...seeds, byLogLikelihood: seedsByLogLikelihood };
+    console.log(`supernet seed to seed: ${tauText(seeds)}; by log-likelihood ${tauText(seedsByLogLikelihood)}`);
   }
   if (o.scoringNoise) {
     // The same subnets scored on the 10,000 test images instead of the 6,000 validation ones: how much of a ranking the scoring images decide.
