@@ -77,7 +77,14 @@ export async function measureSchedule(o: ScheduleOptions): Promise<ScheduleRow[]
       cpSync(o.runDir, dir, { recursive: true, filter: (src) => src !== join(o.runDir, 'final') });
     }
     const run = runWithFrontFiles(dir);
-    const resume = existsSync(join(dir, 'final', 'plan.json'));
+    const planFile = join(dir, 'final', 'plan.json');
+    const resume = existsSync(planFile);
+    if (resume) {
+      // A finalization resumes as planned: a model asked for now but not planned then would never train.
+      const planned = new Set((JSON.parse(readFileSync(planFile, 'utf8')) as { models: Array<{ id: string }> }).models.map((m) => m.id));
+      const missing = o.models.filter((m) => !planned.has(m) && !done.has(`${epochs}|${m}`));
+      if (missing.length) throw new Error(`${planFile}: plans ${[...planned].join(', ')}, not ${missing.join(', ')}; use another --out for another set of models`);
+    }
     o.log(`schedule: ${epochs} epochs of ${o.models.join(', ')}${resume ? ' (resuming)' : ''}`);
     let alpha: number | undefined;
     const keep = (record: FinalRecord) => {

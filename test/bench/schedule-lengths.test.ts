@@ -49,6 +49,11 @@ describe('bench:schedule', () => {
     expect(await measureSchedule(options)).toEqual(rows);
     expect(readFileSync(join(out, 'schedule.csv'), 'utf8')).toBe(csv);
     expect(lines).toEqual([]);
+    // Another model at a length already planned: one error naming the plan, nothing trained or written.
+    const refused = (await measureSchedule({ ...options, models: [id, 'plain-cnn', 'mobilenetv2-x0.35'], epochs: [1] }).catch((e: Error) => e)) as Error;
+    expect(refused.message.startsWith(`${join(out, 'schedule', 'e1', 'final', 'plan.json')}: plans `)).toBe(true);
+    expect(refused.message).toMatch(/, not mobilenetv2-x0\.35; use another --out for another set of models$/);
+    expect(readFileSync(join(out, 'schedule.csv'), 'utf8')).toBe(csv);
     const table = scheduleTable(rows, [1, 2, 5], [id, 'plain-cnn']);
     expect(table[0]).toBe('| model | 1 epochs | 2 epochs | 5 epochs |');
     expect(table[2]).toMatch(new RegExp(`^\\| ${id} \\| \\d+\\.\\d\\d% \\| \\d+\\.\\d\\d% \\| — \\|$`));
