@@ -19,6 +19,12 @@ import { measureChallengers } from '../finalize/challengers.js';
 import { finalizeRun } from '../finalize/finalize-run.js';
 import { runSetting } from '../search/config-helpers.js';
 import { baselines } from '../space/baselines.js';
+import { ONNX_FILE, planOf, readGenomeFile } from '../space/candidate-files.js';
+import { prepareData } from '../train/datasets/prepared.js';
+import { accuracyFromLogits } from '../train/evaluate.js';
+import { OnnxSplitRunner } from '../train/onnx-evaluate.js';
+import { splitAtResolution } from '../train/supernet-score.js';
+import type { TensorSplit } from '../train/types.js';
 
 /** The baseline the issue's quality target is set against. */
 export const QUALITY_BASELINE = 'mobilenetv2-x0.35';
@@ -26,7 +32,7 @@ export const QUALITY_BASELINE = 'mobilenetv2-x0.35';
 export interface QualityOptions {
   /** A finished supernet search's run directory (its front/ holds the subnets with inherited weights). */
   runDir: string;
-  /** Epoch counts to fine-tune from the inherited weights, each a full schedule of its own. */
+  /** Epoch counts to fine-tune from the inherited weights, each a full schedule of its own; 0: the inherited weights untrained. */
   fineTuneEpochs: readonly number[];
   /** Epochs of the from-scratch training beside them (0: none). */
   scratchEpochs: number;
@@ -81,7 +87,35 @@ async function challengerOf(runDir: string, out: string, log: QualityOptions['lo
   return chosen;
 }
 
-/** Trains every setting not yet in OUT/supernet-quality.csv; returns all rows there. */
+function appendRow(csv: string, row: QualityRow): void {
+  appendFileSync(csv, COLUMNS.map((c) => (c === 'cpu' ? `"${row.cpu}"` : String(row[c]))).join(',') + '\n');
+}
+
+/**
+ * Fine-tuning for 0 epochs: the challenger's front/<id>/model.onnx as the
+ * search left it (inherited weights, BN statistics recomputed), on the run's
+ * validation split and on the test split.
+ */
+async function untrainedRow(runDir: string, chosen: ChosenChallenger, cpu: string): Promise<QualityRow> {
+  const run = runWithFrontFiles(runDir);
+  const { dataset } = runSetting(run.config);
+  const data = prepareData(dataset, run.split);
+  const dir = join(runDir, 'front', chosen.id);
+  const file = readGenomeFile(dir);
+  const runner = await OnnxSplitRunner.fromBytes(planOf(file), new Uint8Array(readFileSync(join(dir, ONNX_FILE))));
+  const accuracy = async (split: TensorSplit) => {
+    const images = splitAtResolution(split, file.genome.resolution);
+    return accuracyFromLogits(await runner.logits(images), images.labels, data.numClasses);
+  };
+  try {
+    const [validation, test] = [await accuracy(data.validation), await accuracy(data.test)];
+    return { setting: 'inherited-0', genome_id: chosen.id, init: 'inherited', epochs: 0, search_accuracy: chosen.searchAccuracy, test_accuracy: test, validation_accuracy: validation, train_seconds: 0, latency_ms: chosen.latencyMs, baseline_latency_ms: chosen.baselineLatencyMs, cpu };
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Trains every setting not yet in OUT/supernet-quality.csv (0 epochs of fine-tuning: the inherited weights as they are); returns all rows there. */
 export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
   const csv = join(o.out, 'supernet-quality.csv');
   const done = new Set<string>();
@@ -95,6 +129,10 @@ export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
   for (const s of settings) {
     const setting = `${s.init}-${s.epochs}`;
     if (done.has(setting)) continue;
+    if (s.init === 'inherited' && s.epochs === 0) {
+      appendRow(csv, await untrainedRow(o.runDir, chosen, o.cpu));
+      continue;
+    }
     const dir = join(o.out, 'quality', setting);
     if (!existsSync(dir)) {
       mkdirSync(join(o.out, 'quality'), { recursive: true });
@@ -123,7 +161,7 @@ export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
       baseline_latency_ms: chosen.baselineLatencyMs,
       cpu: o.cpu,
     };
-    appendFileSync(csv, COLUMNS.map((c) => (c === 'cpu' ? `"${row.cpu}"` : String(row[c]))).join(',') + '\n');
+    appendRow(csv, row);
     o.log(`quality: ${setting}: test accuracy ${(row.test_accuracy * 100).toFixed(2)}% in ${row.train_seconds} s`);
   }
   return (parse(readFileSync(csv), { columns: true, cast: true }) as QualityRow[]).filter((r) => settings.some((s) => `${s.init}-${s.epochs}` === r.setting));

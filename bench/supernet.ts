@@ -81,7 +81,7 @@ const program = new Command('bench-supernet')
   // A shell expands only the first ~ of a comma-separated list: the others are expanded here.
   .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(',').map((f) => f.replace(/^~(?=\/)/, homedir())))
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
-  .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights', (v: string) => v.split(',').map(atLeast(1)), [1, 2, 5])
+  .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights (0: the inherited weights untrained)', (v: string) => v.split(',').map(atLeast(0)), [0, 1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
   .option('--scoring-noise', "with --reference: the first supernet's scores again on the test split, against its scores on validation (the scoring images' own noise)")

@@ -127,14 +127,18 @@ describe('nas search with "evaluator": "supernet"', () => {
 
     // bench:supernet --quality: the challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch, each in its own copy, rows kept.
     const out = mkdtempSync(join(tmpdir(), 'quality-'));
-    const quality = { runDir: dir, fineTuneEpochs: [1], scratchEpochs: 1, out, cpu: 'test CPU', log: () => {} };
+    const quality = { runDir: dir, fineTuneEpochs: [0, 1], scratchEpochs: 1, out, cpu: 'test CPU', log: () => {} };
     const rows = await measureQuality(quality);
-    expect(rows.map((r) => r.setting)).toEqual(['inherited-1', 'scratch-1']);
+    expect(rows.map((r) => r.setting)).toEqual(['inherited-0', 'inherited-1', 'scratch-1']);
+    // 0 epochs: the front member's model.onnx as the search left it, which scores on validation what the search journaled.
+    expect(rows[0]).toMatchObject({ epochs: 0, train_seconds: 0 });
+    expect(rows[0].validation_accuracy).toBeCloseTo(rows[0].search_accuracy, 5);
     const chosen = JSON.parse(readFileSync(join(out, 'quality-challenger.json'), 'utf8'));
     for (const r of rows) {
-      expect(r).toMatchObject({ genome_id: chosen.id, epochs: 1, latency_ms: chosen.latencyMs, baseline_latency_ms: chosen.baselineLatencyMs, cpu: 'test CPU' });
+      expect(r).toMatchObject({ genome_id: chosen.id, epochs: r.setting === 'inherited-0' ? 0 : 1, latency_ms: chosen.latencyMs, baseline_latency_ms: chosen.baselineLatencyMs, cpu: 'test CPU' });
       expect(r.test_accuracy).toBeGreaterThan(0.1);
-      expect(existsSync(join(out, 'quality', r.setting, 'final', chosen.id))).toBe(true);
+      // Each trained setting finalized in its own copy of the run; the untrained one needs none.
+      expect(existsSync(join(out, 'quality', r.setting, 'final', chosen.id))).toBe(r.setting !== 'inherited-0');
     }
     expect(evaluated.some((r) => r.id === chosen.id)).toBe(true);
     // A rerun trains nothing: the rows come back from the CSV.
