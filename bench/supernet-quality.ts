@@ -20,6 +20,7 @@ import { finalizeRun } from '../finalize/finalize-run.js';
 import { runSetting } from '../search/config-helpers.js';
 import { baselines } from '../space/baselines.js';
 import { ONNX_FILE, planOf, readGenomeFile } from '../space/candidate-files.js';
+import { selectBackend } from '../train/backend.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { accuracyFromLogits } from '../train/evaluate.js';
 import { OnnxSplitRunner } from '../train/onnx-evaluate.js';
@@ -100,6 +101,8 @@ async function untrainedRow(runDir: string, chosen: ChosenChallenger, cpu: strin
   const run = runWithFrontFiles(runDir);
   const { dataset } = runSetting(run.config);
   const data = prepareData(dataset, run.split);
+  // Resizing to the genome's resolution runs on tfjs.
+  await selectBackend();
   const dir = join(runDir, 'front', chosen.id);
   const file = readGenomeFile(dir);
   const runner = await OnnxSplitRunner.fromBytes(planOf(file), new Uint8Array(readFileSync(join(dir, ONNX_FILE))));
