@@ -17,7 +17,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileS
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runWithFrontFiles } from '../cli/run-front.js';
-import { finalizeRun } from '../finalize/finalize-run.js';
+import { finalizeRun, readPlan } from '../finalize/finalize-run.js';
 import type { FinalRecord } from '../finalize/types.js';
 import { runSetting } from '../search/config-helpers.js';
 import { BASELINE_NAMES, type BaselineName } from '../space/baselines.js';
@@ -81,7 +81,7 @@ export async function measureSchedule(o: ScheduleOptions): Promise<ScheduleRow[]
     const resume = existsSync(planFile);
     if (resume) {
       // A finalization resumes as planned: a model asked for now but not planned then would never train.
-      const planned = new Set((JSON.parse(readFileSync(planFile, 'utf8')) as { models: Array<{ id: string }> }).models.map((m) => m.id));
+      const planned = new Set(readPlan(planFile).models.map((m) => m.id));
       const missing = o.models.filter((m) => !planned.has(m) && !done.has(`${epochs}|${m}`));
       if (missing.length) throw new Error(`${planFile}: plans ${[...planned].join(', ')}, not ${missing.join(', ')}; use another --out for another set of models`);
     }
@@ -99,7 +99,7 @@ export async function measureSchedule(o: ScheduleOptions): Promise<ScheduleRow[]
         validation_accuracy: record.validationAccuracy,
         train_seconds: Math.round(record.trainSeconds),
         // final/plan.json is written before any model trains.
-        kd_alpha: (alpha ??= planAlpha(dir)),
+        kd_alpha: (alpha ??= readPlan(planFile).recipe.distillation.alpha),
         recipe_hash: record.recipeHash,
         cpu: o.cpu,
       };
@@ -131,11 +131,6 @@ export async function measureSchedule(o: ScheduleOptions): Promise<ScheduleRow[]
   }
   const wanted = new Set(o.epochs.flatMap((e) => o.models.map((m) => `${e}|${m}`)));
   return (parse(readFileSync(csv), { columns: true, cast: true }) as ScheduleRow[]).filter((r) => wanted.has(`${r.epochs}|${r.model}`));
-}
-
-/** The KD weight of the finalization in `dir` (final/plan.json, written before any model trains). */
-function planAlpha(dir: string): number {
-  return (JSON.parse(readFileSync(join(dir, 'final', 'plan.json'), 'utf8')) as { recipe: { distillation: { alpha: number } } }).recipe.distillation.alpha;
 }
 
 /** Test accuracy by model (rows) and schedule length (columns), as a Markdown table. */

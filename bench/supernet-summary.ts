@@ -5,6 +5,7 @@
  * compute each scoring took; and how two supernets trained at two seeds
  * agree with each other.
  */
+import { fitScaleOffset } from '../benchmarks/calibration.js';
 import type { Interval } from '../intervals.js';
 import { tauCeiling } from './fidelity-summary.js';
 import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho } from './rank-correlation.js';
@@ -49,18 +50,10 @@ export function seedMeans(trainings: ReadonlyArray<{ genomeId: string; accuracy:
  * constant covariate leaves the values less their mean.
  */
 export function residualsAfter(values: readonly number[], covariate: readonly number[]): number[] {
-  const n = values.length;
-  const mean = (v: readonly number[]) => v.reduce((a, b) => a + b, 0) / n;
-  const mx = mean(covariate);
-  const my = mean(values);
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    sxy += (covariate[i] - mx) * (values[i] - my);
-    sxx += (covariate[i] - mx) ** 2;
-  }
-  const slope = sxx > 0 ? sxy / sxx : 0;
-  return values.map((v, i) => v - my - slope * (covariate[i] - mx));
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  if (new Set(covariate).size < 2) return values.map((v) => v - mean);
+  const { scale, offset } = fitScaleOffset(covariate, values);
+  return values.map((v, i) => v - scale * covariate[i] - offset);
 }
 
 /**

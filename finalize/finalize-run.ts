@@ -225,14 +225,9 @@ function runTeacher(key: string, t: TeacherResult): RunTeacher {
   return { key, description: t.description, testAccuracy: t.testAccuracy, trainSeconds: t.trainSeconds, trainedOn: t.trainedOn };
 }
 
-/** The split a new finalization of `run` trains on: the run's (FinalizeInput.split), else its config's. */
-function runSplit(run: FinalizeInput): DataSplit {
-  return run.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
-}
-
-/** The split `plan` trains on: the one it recorded, or, in plans from before splits were recorded, the config's. */
-function planSplit(plan: Pick<FinalizationPlan, 'split'>, run: FinalizeInput): DataSplit {
-  return plan.split ?? { validationFraction: run.config.validationFraction, seed: run.config.seed };
+/** The run's configured split: a run's own when its input names none, and an older plan's, which recorded none. */
+function configSplit(run: FinalizeInput): DataSplit {
+  return { validationFraction: run.config.validationFraction, seed: run.config.seed };
 }
 
 /** The run's teacher logits over `split`: from the cache, or computed again (resumably) when the cache lost them. */
@@ -282,7 +277,7 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   if (options.time !== undefined && options.epochs !== undefined) throw new FinalizeError('--time and --epochs: --time chooses the epochs; give one of them');
   const onEvent = options.onEvent ?? (() => {});
   let teacher: { key: string } | null;
-  const split = runSplit(run);
+  const split = run.split ?? configSplit(run);
   if (computeTeacher || run.teacherKey === null) teacher = await ensureTeacher(run, split, onEvent);
   else {
     teacher = { key: run.teacherKey };
@@ -345,7 +340,7 @@ export async function finalizeRun(run: FinalizeInput, options: FinalizeOptions =
     mkdirSync(finalDir, { recursive: true });
     writeFileAtomic(planPath, JSON.stringify(plan, null, 2) + '\n');
   }
-  const split = planSplit(plan, run);
+  const split = plan.split ?? configSplit(run);
   const teacher = plan.teacherKey ? await ensureTeacher({ ...run, teacherKey: plan.teacherKey }, split, onEvent) : null;
   if (teacher) onEvent({ type: 'teacher', description: `${teacher.description}${teacherTrainingNote(teacher)}`, testAccuracy: teacher.testAccuracy });
   if (plan.time) for (const line of timePlanLines(plan.time)) onEvent({ type: 'log', line });
