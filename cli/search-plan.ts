@@ -37,7 +37,7 @@ function candidatesText(config: SearchConfig): string {
   if (config.evaluator === 'supernet') {
     const s = config.supernet;
     const which = typeof s === 'object' ? `the space's supernet (${s.train.epochs ?? DEFAULT_SUPERNET_RECIPE.epochs} epochs, ${s.train.strategy ?? DEFAULT_SUPERNET_RECIPE.strategy}; trained first unless cached)` : `supernet ${s}`;
-    return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from ${which}, batch-norm statistics recomputed (no training)${limit}`;
+    return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from ${which}, batch-norm statistics recomputed (no training), ranked by ${config.rankBy === 'log-likelihood' ? 'log-likelihood' : 'top-1 accuracy'}${limit}`;
   }
   const tr = config.training;
   const length = tr.epochs !== undefined ? `${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}` : `${tr.images} images`;

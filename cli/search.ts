@@ -37,6 +37,7 @@ export interface SearchFlags extends OutputFlags {
   latencySource?: string;
   evaluator?: string;
   supernet?: string;
+  rankBy?: string;
   redis?: string;
   /** Seconds (the flag takes a duration). */
   redisRunTtl?: number;
@@ -67,6 +68,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     // A supernet key alone asks for the supernet evaluator.
     evaluator: o.evaluator ?? (o.supernet !== undefined ? 'supernet' : undefined),
     supernet: o.supernet === 'train' ? { train: {} } : o.supernet,
+    rankBy: o.rankBy,
     redis: o.redis,
     redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
@@ -110,7 +112,7 @@ const IGNORED_ON_RESUME: ReadonlyArray<readonly [keyof SearchFlags, string]> = [
   ['config', '--config'], ['preset', '--preset'], ['dir', '--dir'], ['name', '--name'], ['seed', '--seed'], ['data', '--data'],
   ['population', '--population'], ['algorithm', '--algorithm'], ['workers', '--workers'], ['maxLatency', '--max-latency'],
   ['precision', '--precision'], ['latencyThreads', '--latency-threads'],
-  ['latencyPredictor', '--latency-predictor'], ['latencySource', '--latency-source'], ['evaluator', '--evaluator'], ['supernet', '--supernet'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
+  ['latencyPredictor', '--latency-predictor'], ['latencySource', '--latency-source'], ['evaluator', '--evaluator'], ['supernet', '--supernet'], ['rankBy', '--rank-by'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
 ];
 
 /** Which of the given flags `--resume` ignores; exported for tests. */
@@ -126,7 +128,7 @@ export function budgetFromFlags(o: SearchFlags): SearchBudget | undefined {
 
 /** A front member for JSON output. */
 function frontJson(r: EvaluatedRecord) {
-  return { id: r.id, accuracy: r.accuracy, latencyP50: r.latency.p50, latencyP90: r.latency.p90, latencySource: r.latency.source, latencyPrecision: r.latency.precision ?? 'fp32', ...(r.latency.int8Variant ? { int8Variant: r.latency.int8Variant } : {}), params: r.params, macs: r.macs, generation: r.generation, genome: summariseGenome(r.genome) };
+  return { id: r.id, accuracy: r.accuracy, ...(r.logLikelihood !== undefined ? { logLikelihood: r.logLikelihood } : {}), latencyP50: r.latency.p50, latencyP90: r.latency.p90, latencySource: r.latency.source, latencyPrecision: r.latency.precision ?? 'fp32', ...(r.latency.int8Variant ? { int8Variant: r.latency.int8Variant } : {}), params: r.params, macs: r.macs, generation: r.generation, genome: summariseGenome(r.genome) };
 }
 
 /** Files a run's results are in, those that are there. */
@@ -139,7 +141,7 @@ const silentBar: ProgressBar = { update() {}, log() {}, stop() {} };
 export function describeRecord(r: CandidateRecord): string {
   switch (r.state) {
     case 'evaluated':
-      return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%, p50 ${r.latency.p50.toFixed(4)} ms${r.latency.precision === 'int8' ? ` (INT8, ${r.latency.int8Variant})` : ''}, ${r.params} params`;
+      return `evaluated${r.rung ? ` at rung ${r.rung} (${r.imagesTrained} images)` : ''}: accuracy ${(r.accuracy * 100).toFixed(2)}%${r.logLikelihood !== undefined ? ` (log-likelihood ${r.logLikelihood.toFixed(4)})` : ''}, p50 ${r.latency.p50.toFixed(4)} ms${r.latency.precision === 'int8' ? ` (INT8, ${r.latency.int8Variant})` : ''}, ${r.params} params`;
     case 'rejected':
       return `rejected: ${rejectionText(r)}`;
     case 'failed':
@@ -171,6 +173,7 @@ export function registerSearch(program: Command): void {
     .option('--latency-source <s>', 'measured (default) or predicted: every latency is --latency-predictor\'s p50, nothing measured', choiceFlag('--latency-source', ['measured', 'predicted']))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--supernet <key|train>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys), or `train`: the space's supernet at the default recipe, trained first unless cached; implies --evaluator supernet")
+    .option('--rank-by <score>', "what ranks candidates: accuracy, or log-likelihood (supernet only; a new supernet search's default, the less noisy score)", choiceFlag('--rank-by', searchConfigSchema.shape.rankBy.unwrap().options))
     .option('--evaluator <name>', 'real (default), supernet (inherited weights, with --supernet) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))

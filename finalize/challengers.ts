@@ -60,7 +60,7 @@ export async function measureChallengers(run: { dir: string; front: readonly Fro
   };
   const frontPoints = front.flatMap((r, i): FrontPoint[] => {
     const latency = p50(i);
-    return latency === null ? [] : [{ id: r.id, accuracy: r.accuracy, latency }];
+    return latency === null ? [] : [{ id: r.id, accuracy: r.accuracy, latency, score: r.rankScore }];
   });
   const baselineLatencies = baselines.flatMap((b, i) => {
     const latency = p50(front.length + i);

@@ -122,7 +122,8 @@ export interface FinalizeResult {
   time?: PlanTime | null;
 }
 
-const frontPointSchema = z.object({ id: z.string(), accuracy: z.number(), latency: z.number() });
+// `score` is absent in plans from before rankBy, which chose by accuracy.
+const frontPointSchema = z.object({ id: z.string(), accuracy: z.number(), latency: z.number(), score: z.number().optional() }).transform((p) => ({ ...p, score: p.score ?? p.accuracy }));
 const challengersSchema = z.object({
   front: z.array(frontPointSchema),
   baselines: z.array(z.object({ name: z.string(), latency: z.number() })),
@@ -186,7 +187,7 @@ function frontModels(run: FinalizeInput, pick: { top?: number; ids?: readonly st
   if (!available.length) throw new FinalizeError(`${join(run.dir, 'front')}: holds no front member's files; run the search to its end, or nas report`);
   const reasons = new Map<string, string[]>();
   const choose = (id: string, reason: string) => reasons.set(id, [...(reasons.get(id) ?? []), reason]);
-  const points = available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50 }));
+  const points = available.map((r) => ({ id: r.id, accuracy: r.accuracy, latency: r.latencyP50, score: r.rankScore }));
   if (pick.ids) {
     for (const id of new Set(pick.ids)) {
       if (!available.some((r) => r.id === id)) throw new FinalizeError(`--ids: ${id} is not a front member of ${run.dir} with files (the front: ${available.map((r) => r.id).join(', ')})`);

@@ -15,6 +15,8 @@ export interface FrontMember {
   id: string;
   /** Validation accuracy after the search's training, 0–1. */
   accuracy: number;
+  /** What the search ranked it by, higher better: its accuracy, or its log-likelihood in a run ranked by that (rankBy). Members are chosen by it. */
+  rankScore: number;
   /** The search's latency p50, ms. */
   latencyP50: number;
   /** Its files under the run directory (`front/<id>`, holding genome.json and model.onnx), or null when it has none. */

@@ -18,7 +18,7 @@ import { readTeacherMeta, teacherKey as teacherKeyOf, teacherLogits } from '../t
 import { teacherEpochLine, teacherProgressLines, teacherTrainingNote, validationCurveLine } from '../train/teacher-progress.js';
 import { datasetContentHash } from '../train/training-job.js';
 import { AgingEvolution } from './aging-evolution.js';
-import { objectivesOf, SearchConfigError, stoppingRuleProblem, type SearchBudget, type SearchConfig } from './config.js';
+import { newRunConfig, objectivesOf, SearchConfigError, stoppingRuleProblem, type SearchBudget, type SearchConfig } from './config.js';
 import { runSetting, spaceConfigOf } from './config-helpers.js';
 import { captureRunEnvironment } from './environment.js';
 import { baseTrainingImages, journalKey, ledgerFor, rungOf } from './fidelity.js';
@@ -103,7 +103,8 @@ function openRun(input: SearchConfig | null, options: RunSearchOptions): { runDi
   if (!input) throw new SearchConfigError('runSearch needs a configuration (or resumeSearch(runDir) to continue a run)');
   const noStop = stoppingRuleProblem(input.budget);
   if (noStop) throw new SearchConfigError(`config: ${noStop}`);
-  return { config: input, ...createRunDir(input, options) };
+  const config = newRunConfig(input);
+  return { config, ...createRunDir(config, options) };
 }
 
 function makeSearcher(config: SearchConfig, space: MobileNetSpace, isSeen: (id: string) => boolean): Searcher {

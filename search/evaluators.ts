@@ -84,7 +84,7 @@ export function previousRungCheckpoint(runDir: string, id: string, rung: RungBud
 export function keepTrainingResult(runDir: string, id: string, result: Omit<TrainingJobResult, 'files'> & { files: TrainingJobResult['files'] | null }): TrainingOutcome {
   if (result.id !== id) throw new Error(`training returned candidate ${result.id} for ${id}`);
   if (result.files) writeCandidateFiles(join(runDir, 'candidates', id), result.files);
-  return { accuracy: result.accuracy, trainSeconds: result.trainSeconds, imagesPerSecond: result.imagesPerSecond, lossCurve: result.lossCurve };
+  return { accuracy: result.accuracy, ...(result.logLikelihood !== undefined ? { logLikelihood: result.logLikelihood } : {}), trainSeconds: result.trainSeconds, imagesPerSecond: result.imagesPerSecond, lossCurve: result.lossCurve };
 }
 
 export interface LocalTrainerOptions extends TrainingContext {

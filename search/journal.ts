@@ -32,7 +32,7 @@ const rung = z.number().int().min(0);
 const base = { id: z.string(), generation: z.number().int(), genome: genomeSchema, params: z.number(), macs: z.number(), at: z.string() };
 const recordSchema = z.discriminatedUnion('state', [
   z.object({ ...base, state: z.literal('rejected'), constraint: z.enum(['maxLatencyMs', 'maxParams', 'maxMacs']), value: z.number(), limit: z.number(), latency: latency.optional() }),
-  z.object({ ...base, state: z.literal('evaluated'), latency, accuracy: z.number(), trainSeconds: z.number(), imagesPerSecond: z.number(), lossCurve: z.array(z.number()), rung: rung.optional(), imagesTrained: z.number().int().positive().optional() }),
+  z.object({ ...base, state: z.literal('evaluated'), latency, accuracy: z.number(), logLikelihood: z.number().max(0).optional(), trainSeconds: z.number(), imagesPerSecond: z.number(), lossCurve: z.array(z.number()), rung: rung.optional(), imagesTrained: z.number().int().positive().optional() }),
   z.object({ ...base, state: z.literal('failed'), stage: z.enum(['latency', 'training']), error: z.string(), latency: latency.optional(), rung: rung.optional() }),
 ]);
 

@@ -10,6 +10,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { compileVegaLite } from '../charts.js';
 import { summariseGenome } from '../space/genome.js';
 import { FINALIZED_FILE, finalSection, type FinalSection } from './report-final.js';
+import { hypervolumeObjectives } from './objectives.js';
 import type { ReportTable } from './report-table.js';
 import { teacherHeadline, type TeacherFacts } from './report-teacher.js';
 import { COMPRESSION_FILE, variantsSection, type VariantsSection } from './report-variants.js';
@@ -56,7 +57,7 @@ export interface ReportPageInput {
   /** Ids on the Pareto front (the rows of pareto.csv). */
   frontIds: ReadonlySet<string>;
   objectives: readonly ObjectiveName[];
-  /** The hypervolume reference point, in the objectives' order (accuracy negated, 0–1). */
+  /** The hypervolume reference point, in the objectives' order (accuracy negated, 0–1, also where log-likelihood ranks). */
   reference: readonly number[];
   generations: readonly GenerationRow[];
   /** Lines about the run shown under the title (data, searcher, counts…). */
@@ -99,7 +100,7 @@ const CHART_HEIGHT = 400;
 /** Names of the vega marks, which become CSS classes of their SVG groups. */
 export const MARK_NAMES = { front: 'front_points', other: 'other_points', staircase: 'front_line', hypervolume: 'hypervolume_points' } as const;
 
-const OBJECTIVE_UNITS: Record<ObjectiveName, string> = { accuracy: 'accuracy', latency: 'latency ms', params: 'params', macs: 'MACs' };
+const OBJECTIVE_UNITS: Record<ObjectiveName, string> = { accuracy: 'accuracy', logLikelihood: 'log-likelihood', latency: 'latency ms', params: 'params', macs: 'MACs' };
 
 /** A record's rung, read defensively: the field is optional and newer than this module. */
 function rungOf(record: CandidateRecord): number | string | null {
@@ -230,6 +231,7 @@ export async function reportPageData(input: ReportPageInput): Promise<ReportPage
   const twoObjectives = input.objectives.length === 2;
   const facts = [...input.facts];
   if (!twoObjectives) facts.push(`objectives: ${input.objectives.join(', ')} — the front is over all of them, so some red points look dominated in this 2-D view`);
+  if (input.objectives.includes('logLikelihood')) facts.push('ranked by log-likelihood (rankBy), not top-1 accuracy, so some red points look dominated by accuracy in this view; hypervolume is in accuracy');
   const finalized = input.tables.find((t) => t.file === FINALIZED_FILE);
   const compression = input.tables.find((t) => t.file === COMPRESSION_FILE);
   const final = finalized ? finalSection(finalized) : null;
@@ -247,7 +249,7 @@ export async function reportPageData(input: ReportPageInput): Promise<ReportPage
       ...(final?.state === 'ok' ? { final: await compileVegaLite(final.chartSpec) } : {}),
       ...(variants?.state === 'ok' ? { variants: await compileVegaLite(variants.chartSpec) } : {}),
       pareto: await compileVegaLite(paretoSpec(points, twoObjectives, input.runName)),
-      hypervolume: await compileVegaLite(hypervolumeSpec(input.generations, input.objectives, input.reference)),
+      hypervolume: await compileVegaLite(hypervolumeSpec(input.generations, hypervolumeObjectives(input.objectives), input.reference)),
     },
     tables: input.tables.filter((t) => t !== finalized && t !== compression),
   };

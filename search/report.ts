@@ -50,6 +50,7 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
     int8_variant: r.latency?.int8Variant ?? '',
     fp32_latency_p50_ms: round(r.latency?.fp32P50, 5),
     accuracy: r.state === 'evaluated' ? round(r.accuracy, 5) : '',
+    log_likelihood: r.state === 'evaluated' ? round(r.logLikelihood, 5) : '',
     train_seconds: r.state === 'evaluated' ? round(r.trainSeconds, 2) : '',
     images_per_second: r.state === 'evaluated' ? round(r.imagesPerSecond, 1) : '',
     constraint: r.state === 'rejected' ? rejectionText(r) : '',
@@ -60,7 +61,7 @@ export function candidatesCsv(records: readonly CandidateRecord[], frontIds: Rea
   return stringify(rows, {
     header: true,
     cast: { boolean: (v) => (v ? 'true' : 'false') },
-    columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained'],
+    columns: ['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'log_likelihood', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained'],
   });
 }
 
@@ -69,6 +70,7 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
   const rows = frontOf(records, objectivesOf(config)).map((r) => ({
     id: r.id,
     accuracy: round(r.accuracy, 5),
+    log_likelihood: round(r.logLikelihood, 5),
     latency_p50_ms: round(r.latency.p50, 5),
     latency_p90_ms: round(r.latency.p90, 5),
     latency_precision: r.latency.precision ?? 'fp32',
@@ -81,7 +83,7 @@ export function paretoCsv(records: readonly CandidateRecord[], config: SearchCon
     rung: r.rung ?? '',
     images_trained: r.imagesTrained ?? '',
   }));
-  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'latency_p50_ms', 'latency_p90_ms', 'latency_precision', 'int8_variant', 'params', 'macs', 'generation', 'genome', 'files', 'rung', 'images_trained'] });
+  return stringify(rows, { header: true, columns: ['id', 'accuracy', 'log_likelihood', 'latency_p50_ms', 'latency_p90_ms', 'latency_precision', 'int8_variant', 'params', 'macs', 'generation', 'genome', 'files', 'rung', 'images_trained'] });
 }
 
 /** rungs.csv (multi-fidelity runs): every rung result in the order it was journaled. */
@@ -160,12 +162,14 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
   const front = frontOf(records, objectivesOf(config));
   const count = (state: string) => records.filter((r) => r.state === state).length;
   const ref = referencePoint(config);
+  const ll = config.rankBy === 'log-likelihood';
   const lines = [
     `# Search summary${config.name ? `: ${config.name}` : ''}`,
     '',
     `- data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
     `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
     `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
+    ...(config.rankBy === 'log-likelihood' ? ['- ranked by each subnet\'s mean log-likelihood on the validation split (rankBy), which agrees with long training better than top-1 accuracy; the table shows both'] : []),
     accuracyImagesLine(config),
     latencyPrecisionLine(config, front),
     latencySavedLine(records),
@@ -175,9 +179,9 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
       ? '## Pareto front (proxy accuracy vs formula latency p50: nothing was trained or measured)'
       : '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
     '',
-    '| id | accuracy | p50 ms | p90 ms | precision | params | MMACs | genome |',
-    '|---|---:|---:|---:|---|---:|---:|---|',
-    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% | ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${precisionCell(r)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${markdownCell(summariseGenome(r.genome))} |`),
+    `| id | accuracy |${ll ? ' log-likelihood |' : ''} p50 ms | p90 ms | precision | params | MMACs | genome |`,
+    `|---|---:|${ll ? '---:|' : ''}---:|---:|---|---:|---:|---|`,
+    ...front.map((r) => `| ${r.id} | ${(r.accuracy * 100).toFixed(2)}% |${ll ? ` ${r.logLikelihood?.toFixed(4) ?? ''} |` : ''} ${r.latency.p50.toFixed(4)} | ${r.latency.p90.toFixed(4)} | ${precisionCell(r)} | ${r.params} | ${(r.macs / 1e6).toFixed(2)} | ${markdownCell(summariseGenome(r.genome))} |`),
     '',
     withFiles > 0
       ? `Each front member's \`genome.json\`, \`model.onnx\` and tfjs \`model.json\` are in \`front/<id>/\`${front.some((r) => r.latency.precision === 'int8') ? '; INT8 members also have `model.int8.onnx`, the model their latency is of' : ''}.`

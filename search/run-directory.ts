@@ -60,6 +60,8 @@ const paretoRowSchema = z.object({
   // Absent in runs from before latency precisions: fp32.
   latency_precision: z.enum(['fp32', 'int8']).optional(),
   int8_variant: z.string().optional(),
+  // Empty for trained candidates, absent in runs from before it.
+  log_likelihood: z.preprocess((v) => (v === '' ? undefined : v), number.optional()),
 });
 
 /** One row of pareto.csv: a member of the run's Pareto front. */
@@ -67,6 +69,10 @@ export interface FrontMember {
   id: string;
   /** Validation accuracy after the search's training, 0–1. */
   accuracy: number;
+  /** Mean log-likelihood on the same images, where the search recorded one (supernet scoring). */
+  logLikelihood: number | null;
+  /** What the search ranked this member by: `logLikelihood` under `"rankBy": "log-likelihood"`, else `accuracy`. Finalize chooses by it. */
+  rankScore: number;
   latencyP50: number;
   latencyP90: number;
   /** The precision the latency is of (latency.precision; under `best`, the winner). */
@@ -169,9 +175,13 @@ export function readRun(dir: string): Run {
     const r = paretoRowSchema.safeParse(row);
     if (!r.success) throw new RunDirectoryError(paretoPath, `row ${i + 1}: ${field(r.error.issues[0])}: ${r.error.issues[0].message}`);
     const frontDir = join('front', r.data.id);
+    const logLikelihood = r.data.log_likelihood ?? null;
+    if (config.rankBy === 'log-likelihood' && logLikelihood === null) throw new RunDirectoryError(paretoPath, `row ${i + 1}: log_likelihood: missing, and the run ranks by it (rankBy in config.json)`);
     return {
       id: r.data.id,
       accuracy: r.data.accuracy,
+      logLikelihood,
+      rankScore: config.rankBy === 'log-likelihood' ? logLikelihood! : r.data.accuracy,
       latencyP50: r.data.latency_p50_ms,
       latencyP90: r.data.latency_p90_ms,
       latencyPrecision: r.data.latency_precision ?? 'fp32',

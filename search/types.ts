@@ -6,8 +6,12 @@
 import type { Genome } from '../space/types.js';
 import type { PredictedLatency } from './latency-decision.js';
 
-/** Objectives by name: accuracy is maximised, the others minimised. */
-export type ObjectiveName = 'accuracy' | 'latency' | 'params' | 'macs';
+/**
+ * Objectives by name: accuracy is maximised, the others minimised.
+ * `logLikelihood` stands in for accuracy in a run that ranks by it (rankBy):
+ * the same objective, read from every validation image's margin.
+ */
+export type ObjectiveName = 'accuracy' | 'logLikelihood' | 'latency' | 'params' | 'macs';
 
 /** Limits checked before training; latency against the untrained model, which costs the same. */
 export interface Constraints {
@@ -63,6 +67,12 @@ export interface EvaluatedRecord extends RecordBase {
   latency: LatencyFigures;
   /** Distilled top-1 accuracy on the validation split, 0–1. */
   accuracy: number;
+  /**
+   * Mean log-probability of the true class on the same images (≤ 0): what a
+   * run with `"rankBy": "log-likelihood"` ranks by. Supernet scoring records
+   * it; absent for trained candidates and in runs from before it.
+   */
+  logLikelihood?: number;
   trainSeconds: number;
   imagesPerSecond: number;
   lossCurve: number[];
@@ -131,7 +141,7 @@ export interface CandidateEvaluator {
 }
 
 /** What training one candidate adds to its record. */
-export type TrainingOutcome = Pick<EvaluatedRecord, 'accuracy' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
+export type TrainingOutcome = Pick<EvaluatedRecord, 'accuracy' | 'logLikelihood' | 'trainSeconds' | 'imagesPerSecond' | 'lossCurve'>;
 
 /**
  * Where candidates train: a pool of threads here (evaluators.ts) or the

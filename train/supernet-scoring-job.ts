@@ -100,7 +100,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Subn
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, weights } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
+  const { accuracy, logLikelihood, weights } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
   let files: TrainingJobResult['files'] | null = null;
   if (job.files) {
     const model = subnetModel(plan, weights);
@@ -115,6 +115,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Subn
     accuracy,
     accuracyImages: data.validation.count,
     validationAccuracy: accuracy,
+    logLikelihood,
     trainSeconds: (performance.now() - started) / 1000,
     imagesPerSecond: 0,
     lossCurve: [],

@@ -152,6 +152,8 @@ export interface TrainingJobResult {
   accuracyImages: number;
   /** Accuracy on the validation split alone. */
   validationAccuracy: number;
+  /** Mean log-probability of the true class on the validation split: supernet scoring gives it (train/supernet-scoring-job.ts), training does not. */
+  logLikelihood?: number;
   trainSeconds: number;
   imagesPerSecond: number;
   lossCurve: number[];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromFlags } from '../../cli/search.js';
 import { budgetText, searchPlanLines } from '../../cli/search-plan.js';
+import { newRunConfig, type SearchConfig } from '../../search/config.js';
 
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'bin.js');
 
@@ -44,6 +45,12 @@ describe('nas search prints its plan before anything slow', () => {
     expect(trained.supernet).toEqual({ train: {} });
     expect(searchPlanLines(trained, 'r', trained.budget, false).find((l) => l.startsWith('  candidates:'))).toMatch(/scored with weights from the space's supernet \(10 epochs, sandwich; trained first unless cached\)/);
     expect(() => configFromFlags({ preset: 'overnight', latencySource: 'predicted' })).toThrow(/latency\.source: "predicted" takes every latency from a predictor file/);
+    // The plan is printed from the run's config.json: a new supernet run ranks by log-likelihood unless --rank-by says otherwise.
+    const candidatesLine = (config: SearchConfig) => searchPlanLines(config, 'r', config.budget, false).find((l) => l.startsWith('  candidates:'));
+    expect(candidatesLine(newRunConfig(c))).toMatch(/no training\), ranked by log-likelihood(;|$)/);
+    const byAccuracy = configFromFlags({ preset: 'overnight', supernet: 'a'.repeat(20), rankBy: 'accuracy' });
+    expect(candidatesLine(newRunConfig(byAccuracy))).toMatch(/ranked by top-1 accuracy(;|$)/);
+    expect(() => configFromFlags({ preset: 'overnight', rankBy: 'log-likelihood' })).toThrow(/rankBy: "log-likelihood" is recorded by supernet scoring only/);
   });
 
   it('`--preset overnight` prints the plan at once, before the teacher starts training (child process, killed after)', async () => {

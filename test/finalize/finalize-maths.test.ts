@@ -31,14 +31,9 @@ describe('the 95% interval of a test accuracy (Wilson score)', () => {
 
 describe('which front members are finalized', () => {
   // Latency range 0.10–0.40 ms: thirds [0.1, 0.2), [0.2, 0.3), [0.3, 0.4].
-  const front: FrontPoint[] = [
-    { id: 'a', latency: 0.1, accuracy: 0.8 },
-    { id: 'b', latency: 0.15, accuracy: 0.85 },
-    { id: 'c', latency: 0.22, accuracy: 0.89 },
-    { id: 'd', latency: 0.28, accuracy: 0.895 },
-    { id: 'e', latency: 0.35, accuracy: 0.9 },
-    { id: 'f', latency: 0.4, accuracy: 0.905 },
-  ];
+  // Ranked by accuracy: the score is the accuracy.
+  const point = (id: string, latency: number, accuracy: number): FrontPoint => ({ id, latency, accuracy, score: accuracy });
+  const front: FrontPoint[] = [point('a', 0.1, 0.8), point('b', 0.15, 0.85), point('c', 0.22, 0.89), point('d', 0.28, 0.895), point('e', 0.35, 0.9), point('f', 0.4, 0.905)];
 
   it('the knee is the point farthest above the line from fastest to most accurate (both axes scaled)', () => {
     // Scaled: a(0,0) b(1/6,0.476) c(0.4,0.857) d(0.6,0.905) e(0.833,0.952) f(1,1); y − x is largest at c (0.457).
@@ -49,7 +44,20 @@ describe('which front members are finalized', () => {
   it('default: the most accurate of each latency third plus the knee, fastest first; --top K: the K most accurate', () => {
     expect(selectFront(front).map((p) => p.id)).toEqual(['b', 'c', 'd', 'f']);
     expect(selectFront(front, 2).map((p) => p.id)).toEqual(['f', 'e']);
-    expect(selectFront([{ id: 'x', latency: 1, accuracy: 0.5 }]).map((p) => p.id)).toEqual(['x']);
+    expect(selectFront([point('x', 1, 0.5)]).map((p) => p.id)).toEqual(['x']);
+  });
+
+  it('a run ranked by log-likelihood chooses by it, not by the accuracy shown beside it', () => {
+    // e has the best accuracy of the last third but the worst log-likelihood; f the reverse. b leads the first third by score only.
+    const ranked: FrontPoint[] = [
+      { id: 'a', latency: 0.1, accuracy: 0.86, score: -0.4 },
+      { id: 'b', latency: 0.15, accuracy: 0.85, score: -0.35 },
+      { id: 'e', latency: 0.35, accuracy: 0.91, score: -0.3 },
+      { id: 'f', latency: 0.4, accuracy: 0.9, score: -0.25 },
+    ];
+    expect(selectFront(ranked).map((p) => p.id)).toEqual(['b', 'f']);
+    expect(selectFront(ranked, 1).map((p) => p.id)).toEqual(['f']);
+    expect(selectChallengers(ranked, [{ name: 'x', latency: 0.2 }, { name: 'y', latency: 1 }], 0).map((c) => c.challenger?.id)).toEqual(['b', 'f']);
   });
 
   it('challengers: per baseline, the most accurate member no slower within the noise, or none', () => {
@@ -66,7 +74,7 @@ describe('which front members are finalized', () => {
     expect(selectChallengers(front, [{ name: 'x', latency: 0.27 }], 0.05)[0].challenger?.id).toBe('d'); // 0.28 ≤ 0.2835
     expect(selectChallengers(front, [{ name: 'x', latency: 0.27 }], 0)[0].challenger?.id).toBe('c');
     // Equal accuracy: the faster one.
-    expect(selectChallengers([{ id: 'p', latency: 0.2, accuracy: 0.9 }, { id: 'q', latency: 0.1, accuracy: 0.9 }], [{ name: 'x', latency: 1 }], 0)[0].challenger?.id).toBe('q');
+    expect(selectChallengers([point('p', 0.2, 0.9), point('q', 0.1, 0.9)], [{ name: 'x', latency: 1 }], 0)[0].challenger?.id).toBe('q');
   });
 });
 

@@ -49,7 +49,7 @@ describe('a real search where one candidate\'s training worker crashes', () => {
     // candidates.csv and pareto.csv parse, with the columns the README promises.
     const candidates = parse(readFileSync(join(dir, 'candidates.csv')), { columns: true, cast: true }) as Array<Record<string, unknown>>;
     expect(candidates).toHaveLength(3);
-    expect(Object.keys(candidates[0])).toEqual(['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained']);
+    expect(Object.keys(candidates[0])).toEqual(['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'log_likelihood', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained']);
     expect(candidates.find((c) => c.id === doomed)!.error).toMatch(/^training: /);
     const pareto = parse(readFileSync(join(dir, 'pareto.csv')), { columns: true, cast: true }) as Array<Record<string, unknown>>;
     expect(pareto.length).toBe(result.front.length);

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveSearchConfig } from '../../search/config.js';
+import { newRunConfig, objectivesOf, resolveSearchConfig } from '../../search/config.js';
+import { hypervolumeObjectives, pointOf, referencePoint } from '../../search/objectives.js';
+import type { EvaluatedRecord } from '../../search/types.js';
+import { hypervolume, paretoFront } from '../../search/pareto.js';
 import { runSearch } from '../../search/engine.js';
 import { supernetSearchSpace } from '../../search/supernet-trainer.js';
 import { parseGenome } from '../../space/schema.js';
@@ -93,8 +96,23 @@ describe('nas search with "evaluator": "supernet"', () => {
       const genome = parseGenome(r0.genome, supernetSpace(SPACE).config);
       const again = await scoreSubnet(source, planNetwork(genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }), { bn: data.train, validation: data.validation, numClasses: 10 }, undefined, true);
       expect(record.accuracy).toBeCloseTo(again.accuracy, 10);
+      expect(record.logLikelihood).toBeCloseTo(again.logLikelihood, 10);
     }
     expect(existsSync(join(dir, 'pareto.csv'))).toBe(true);
+
+    // A new supernet run ranks by log-likelihood, written into config.json; its front is the Pareto front of (log-likelihood, latency).
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.rankBy).toBe('log-likelihood');
+    for (const r of evaluated) expect(r.logLikelihood).toBeLessThan(0);
+    const expectedFront = paretoFront(evaluated.map((r) => [-r.logLikelihood!, r.latency.p50])).map((i) => evaluated[i].id);
+    expect([...front].sort()).toEqual([...expectedFront].sort());
+    const readBack = readRun(dir);
+    for (const m of readBack.front) {
+      const record = evaluated.find((r) => r.id === m.id)!;
+      expect(m.logLikelihood).toBeCloseTo(record.logLikelihood!, 5);
+      expect(m.rankScore).toBe(m.logLikelihood);
+    }
+    // Hypervolume stays in accuracy: the records' (accuracy, latency) points against the stated reference.
+    expect(result.hypervolume).toBeCloseTo(hypervolume(evaluated.map((r) => [-r.accuracy, r.latency.p50]), referencePoint(result.config)), 12);
 
     // nas finalize --init inherited: a front member fine-tuned from its inherited weights ends near them; from scratch it does not.
     const id = front[0];
@@ -196,7 +214,7 @@ describe('nas search with "evaluator": "supernet"', () => {
     const dir = join(root, 'run');
     const lines: string[] = [];
     // Seed 5: the run's own split would differ from the supernet's (seed 3).
-    const config = resolveSearchConfig({ seed: 5, space: SPACE, evaluator: 'supernet', supernet: key, teacher: { onnx: join(root, 'teacher.onnx') }, searcher: { algorithm: 'random', population: 3 }, budget: { evaluations: 3 }, latency: { iterations: 10, time: 20 }, workers: 1 });
+    const config = resolveSearchConfig({ seed: 5, space: SPACE, evaluator: 'supernet', supernet: key, rankBy: 'accuracy', teacher: { onnx: join(root, 'teacher.onnx') }, searcher: { algorithm: 'random', population: 3 }, budget: { evaluations: 3 }, latency: { iterations: 10, time: 20 }, workers: 1 });
     await runSearch(config, { runDir: dir, log: (l) => lines.push(l) });
     const supernetSplit = { validationFraction: 0.1, seed: 3 };
     const expectedTeacher = teacherKey(prepareData(loadDataset('fashion-mnist-sample'), supernetSplit), { kind: 'onnx', path: join(root, 'teacher.onnx') });
@@ -206,6 +224,9 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(lines).toContain(`teacher ${expectedTeacher}: not needed to score subnets; nas finalize distils it (and computes it first)`);
     const read = readRun(dir);
     expect(read.split).toEqual(supernetSplit);
+    // "rankBy": "accuracy" stays: the front is over accuracy, and finalize chooses by it, the log-likelihood journaled beside.
+    expect(read.config.rankBy).toBe('accuracy');
+    for (const m of read.front) expect([m.rankScore, m.logLikelihood! < 0]).toEqual([m.accuracy, true]);
     expect(read.teacherKey).toBe(expectedTeacher);
     const plan = await planFinalization({ ...read, ...runSetting(read.config) }, { ids: [read.front[0].id], baselines: false, epochs: 1, init: 'inherited' }, false);
     expect(plan.split).toEqual(supernetSplit);
@@ -226,5 +247,28 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(() => resolveSearchConfig({ evaluator: 'supernet' })).toThrow(/supernet: "evaluator": "supernet" needs the key/);
     expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: 'a'.repeat(20), fidelity: {} })).toThrow(/fidelity: /);
     expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: 'xyz' })).toThrow(/supernet: expected the 20 hex digits/);
+  });
+
+  it('ranks by log-likelihood only where scoring records it; a new supernet run gets it, an explicit or older one keeps its choice', () => {
+    expect(() => resolveSearchConfig({ rankBy: 'log-likelihood' })).toThrow(/config: rankBy: "log-likelihood" is recorded by supernet scoring only, and the real evaluator/);
+    expect(() => resolveSearchConfig({ rankBy: 'loss' })).toThrow(/rankBy: /);
+    const supernet = resolveSearchConfig({ evaluator: 'supernet', supernet: 'a'.repeat(20) });
+    // Absent stays absent when read back (a run made before rankBy keeps its hash, and ranks by accuracy)…
+    expect(supernet.rankBy).toBeUndefined();
+    expect(objectivesOf(supernet)).toEqual(['accuracy', 'latency']);
+    // …and a new run writes the supernet default out.
+    expect(newRunConfig(supernet).rankBy).toBe('log-likelihood');
+    expect(objectivesOf(newRunConfig(supernet))).toEqual(['logLikelihood', 'latency']);
+    expect(newRunConfig({ ...supernet, rankBy: 'accuracy' }).rankBy).toBe('accuracy');
+    expect(newRunConfig(resolveSearchConfig({})).rankBy).toBeUndefined();
+    expect(objectivesOf(resolveSearchConfig({ evaluator: 'supernet', supernet: 'a'.repeat(20), rankBy: 'log-likelihood', thirdObjective: 'params' }))).toEqual(['logLikelihood', 'latency', 'params']);
+  });
+
+  it('points: log-likelihood negated where it ranks, an error naming the candidate where it is missing', () => {
+    const record = { id: 'abc', state: 'evaluated', accuracy: 0.9, logLikelihood: -0.25, latency: { p50: 1, p90: 1.2, source: 'measured' }, params: 10, macs: 20 } as unknown as EvaluatedRecord;
+    expect(pointOf(record, ['logLikelihood', 'latency', 'params'])).toEqual([0.25, 1, 10]);
+    expect(pointOf(record, ['accuracy', 'latency'])).toEqual([-0.9, 1]);
+    expect(() => pointOf({ ...record, logLikelihood: undefined }, ['logLikelihood', 'latency'])).toThrow(/candidate abc: its record has no logLikelihood/);
+    expect(hypervolumeObjectives(['logLikelihood', 'latency', 'macs'])).toEqual(['accuracy', 'latency', 'macs']);
   });
 });
