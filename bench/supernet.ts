@@ -248,6 +248,20 @@ if (o.reference) {
     ranking.supernetSeeds = { ...seeds, byLogLikelihood: seedsByLogLikelihood };
     console.log(`supernet seed to seed: ${tauText(seeds)}; by log-likelihood ${tauText(seedsByLogLikelihood)}`);
   }
+  if (bySupernet.length >= 2) {
+    // Each genome's scores averaged over the supernets given (seedMeans' arithmetic): how much of a supernet's disagreement with
+    // the reference is its own training noise, which an ensemble averages out at n× the training and scoring.
+    const meanOver = (maps: ReadonlyArray<Map<string, number>>) => seedMeans(maps.flatMap((m) => [...m].map(([genomeId, accuracy]) => ({ genomeId, accuracy }))), maps.length);
+    const mean = { accuracy: meanOver(bySupernet), logLikelihood: meanOver(bySupernetLogLikelihood) };
+    const ensemble: Record<string, unknown> = { supernets: supernets.map((s) => s.key) };
+    for (const measure of ['accuracy', 'logLikelihood'] as const) {
+      const a = agreement(mean[measure], reference);
+      const equal = agreementAtEqualCost(mean[measure], reference, logLatency);
+      ensemble[measure] = { ...a, atEqualLatency: equal };
+      console.log(`the mean of ${supernets.length} supernets' ${measure === 'accuracy' ? 'accuracies' : 'log-likelihoods'} against the reference: ${tauText(a)}, ${equalText(equal)}`);
+    }
+    ranking.supernetMean = ensemble;
+  }
   if (o.scoringNoise) {
     // The same subnets scored on the 10,000 test images instead of the 6,000 validation ones: how much of a ranking the scoring images decide.
     const s = supernets[0];
