@@ -122,6 +122,7 @@ export function reportPoints(input: Pick<ReportPageInput, 'records' | 'frontIds'
     const tooltip: Record<string, string> = {
       id: r.id,
       accuracy: `${percent(accuracy)} (validation)`,
+      ...(r.logLikelihood === undefined ? {} : { 'log-likelihood': r.logLikelihood.toFixed(4) }),
       latency: `${r.latency.p50.toFixed(4)} ms p50, ${r.latency.p90.toFixed(4)} ms p90`,
       params: grouped(r.params),
       MACs: `${(r.macs / 1e6).toFixed(2)} M`,

@@ -68,6 +68,20 @@ describe('report page data (pure)', () => {
     expect(page.generations.map((g) => g.hypervolume)).toEqual(generationRows(search.records, config).map((g) => g.hypervolume));
   });
 
+  it('a run ranked by log-likelihood: the tooltip shows it, the page says what ranked the front', async () => {
+    const ranked = search.records.map((r, i) => (r.state === 'evaluated' ? { ...r, logLikelihood: -0.1 - i / 100 } : r));
+    const page = await reportPageData(pageInput(ranked, { objectives: ['logLikelihood', 'latency'] }));
+    for (const p of page.points) {
+      const record = ranked.find((r) => r.id === p.id)! as { logLikelihood: number };
+      expect(p.tooltip['log-likelihood']).toBe(record.logLikelihood.toFixed(4));
+    }
+    expect(page.facts.some((f) => f.startsWith('ranked by log-likelihood (rankBy)'))).toBe(true);
+    // Ranked by accuracy: neither.
+    const plain = await reportPageData(pageInput(search.records));
+    expect(plain.points.every((p) => !('log-likelihood' in p.tooltip))).toBe(true);
+    expect(plain.facts.some((f) => f.startsWith('ranked by log-likelihood'))).toBe(false);
+  });
+
   it('shows a rung when a record carries one, and only then', async () => {
     const withRung = search.records.map((r, i) => (r.state === 'evaluated' && i % 2 === 0 ? { ...r, rung: i % 3 } : r));
     const page = await reportPageData(pageInput(withRung));
