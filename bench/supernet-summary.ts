@@ -2,11 +2,13 @@
  * The maths of `npm run bench:supernet`, as pure functions: how well a
  * supernet's scores rank genomes against standalone training averaged over
  * seeds, beside the one-epoch proxy's ranking of the same genomes, with the
- * compute each scoring took; and how two supernets trained at two seeds
- * agree with each other.
+ * compute each scoring took; how two supernets trained at two seeds
+ * agree with each other; and what a front chosen by one score or another is
+ * worth on held-out images.
  */
 import { fitScaleOffset } from '../benchmarks/calibration.js';
 import type { Interval } from '../intervals.js';
+import { hypervolume, paretoFront } from '../search/pareto.js';
 import { tauCeiling } from './fidelity-summary.js';
 import { kendallTauB, kendallTauInterval, pearsonR, spearmanRho } from './rank-correlation.js';
 
@@ -129,4 +131,41 @@ export function frontOverlap(a: readonly string[], b: readonly string[]): { shar
 export function breakEvenCandidates(supernetSeconds: number, scoreSeconds: number, proxySeconds: number): number {
   if (supernetSeconds <= 0) return 0;
   return proxySeconds > scoreSeconds ? supernetSeconds / (proxySeconds - scoreSeconds) : Number.POSITIVE_INFINITY;
+}
+
+/** A candidate of a search as the selection measurement reads it: its latency, a score the search could rank by, and its accuracy on held-out images. */
+export interface SelectionCandidate {
+  id: string;
+  latency: number;
+  /** What the front is chosen by (higher is better): validation accuracy or log-likelihood. */
+  score: number;
+  /** Accuracy on images no choice saw (the test split). */
+  heldOut: number;
+}
+
+/** What choosing a front by one score hands over, judged on held-out images. */
+export interface SelectionOutcome {
+  /** The Pareto front of (score, latency), fastest first. */
+  front: string[];
+  /** Hypervolume of the front's (held-out accuracy, latency) points against `reference`. */
+  hypervolume: number;
+  /** The front's best held-out accuracy. */
+  bestHeldOut: number;
+}
+
+/**
+ * The front a search ranking by `score` hands over, and what it is worth on
+ * held-out images. The reference is shared by every score compared, so that
+ * hypervolumes compare: pass the lowest held-out accuracy and the highest
+ * latency of all candidates, say.
+ */
+export function selectionOutcome(candidates: readonly SelectionCandidate[], reference: { accuracy: number; latency: number }): SelectionOutcome {
+  const members = paretoFront(candidates.map((c) => [-c.score, c.latency]))
+    .map((i) => candidates[i])
+    .sort((a, b) => a.latency - b.latency);
+  return {
+    front: members.map((c) => c.id),
+    hypervolume: hypervolume(members.map((c) => [-c.heldOut, c.latency]), [-reference.accuracy, reference.latency]),
+    bestHeldOut: Math.max(...members.map((c) => c.heldOut)),
+  };
 }

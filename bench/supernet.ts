@@ -22,6 +22,10 @@
  *                    intra-op threads (measured, or predicted by the
  *                    --predictors files built for each), the wall time of
  *                    each, and how many members the fronts share.
+ *   --selection RUN  a supernet search's candidates, each scored on validation
+ *                    and on the test split: the front that ranking by
+ *                    validation accuracy hands over against the one ranking
+ *                    by log-likelihood does, both judged by test accuracy.
  *   --extremes       each supernet's largest and smallest subnet, inherited
  *                    weights: accuracy on validation and on the test split.
  *   --quality RUN    a supernet search's front member that challenges
@@ -34,7 +38,7 @@
  * Scores are appended to DIR/supernet-subnet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
- * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--reference DIR]
+ * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--selection RUN] [--reference DIR]
  *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
  *        [--predictors one-thread.json[,two-threads.json]] [--quality RUN|targets --fine-tune 1,2,5 --scratch-epochs 30]
  *        [--data fashion-mnist]
@@ -62,7 +66,12 @@ import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, referenceCeiling, seedMeans, type RankingAgreement } from './supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, referenceCeiling, seedMeans, selectionOutcome, type RankingAgreement, type SelectionOutcome } from './supernet-summary.js';
+import { JOURNAL_FILE, readJournal } from '../search/journal.js';
+import { latestRecords } from '../search/fidelity.js';
+import { readRun } from '../search/run-directory.js';
+import { spaceConfigOf } from '../search/config-helpers.js';
+import type { EvaluatedRecord } from '../search/types.js';
 import { measureQuality, QUALITY_BASELINE } from './supernet-quality.js';
 
 const keys = (value: string): string[] => {
@@ -83,6 +92,7 @@ const program = new Command('bench-supernet')
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights (0: the inherited weights untrained)', (v: string) => v.split(',').map(atLeast(0)), [0, 1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
+  .option('--selection <run>', "a supernet search's run directory: every candidate scored on validation and test, and the fronts that ranking by accuracy and by log-likelihood hand over, judged on test")
   .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
   .option('--scoring-noise', "with --reference: the first supernet's scores again on the test split, against its scores on validation (the scoring images' own noise)")
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
@@ -93,7 +103,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-subnet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; selection?: string; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -128,6 +138,38 @@ function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'tes
     },
   };
 }
+// Scores of each (supernet, split, BN images, genome), appended as computed: a rerun scores only what is missing.
+const scoresFile = join(o.out, 'supernet-subnet-scores.csv');
+const SCORE_COLUMNS = 'supernet,split,bn_images,genome_id,accuracy,log_likelihood,seconds';
+const scored = new Map<string, { accuracy: number; logLikelihood: number; seconds: number }>();
+if (!existsSync(scoresFile)) writeFileSync(scoresFile, SCORE_COLUMNS + '\n');
+for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) {
+  scored.set(`${r.supernet}|${r.split}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), logLikelihood: Number(r.log_likelihood), seconds: Number(r.seconds) });
+}
+
+/** `genomes`' scores by one supernet on one split, from the cache or computed now: accuracy and log-likelihood by id, and the seconds they took. */
+async function cachedScores(s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number, genomes: ReadonlyArray<{ id: string; genome: Genome }>, strides: ReturnType<typeof stridesOf>) {
+  const scorer = subnetScorer(s, split, bnImages);
+  const accuracy = new Map<string, number>();
+  const logLikelihood = new Map<string, number>();
+  let seconds = 0;
+  for (const g of genomes) {
+    const key = `${s.key}|${split}|${bnImages}|${g.id}`;
+    let score = scored.get(key);
+    if (score === undefined) {
+      const started = performance.now();
+      const result = await scorer.score(g.genome, strides);
+      score = { ...result, seconds: (performance.now() - started) / 1000 };
+      scored.set(key, score);
+      appendFileSync(scoresFile, `${s.key},${split},${bnImages},${g.id},${score.accuracy.toFixed(5)},${score.logLikelihood.toFixed(6)},${score.seconds.toFixed(2)}\n`);
+    }
+    accuracy.set(g.id, score.accuracy);
+    logLikelihood.set(g.id, score.logLikelihood);
+    seconds += score.seconds;
+  }
+  return { accuracy, logLikelihood, seconds, images: scorer.count };
+}
+
 for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
 
 // --- the largest and smallest subnets, on validation and on the test split ---
@@ -167,36 +209,7 @@ if (o.reference) {
   const proxySeconds = proxyRows.filter((r) => reference.has(r.genome_id)).reduce((s, r) => s + Number(r.train_seconds), 0);
   console.error(`reference: ${reference.size} of ${chosen.length} genomes have ≥ ${o.referenceSeeds} seed(s) at ${referenceImages} images`);
 
-  // Scores of each (supernet, split, BN images, genome), appended as computed: a rerun scores only what is missing.
-  const scoresFile = join(o.out, 'supernet-subnet-scores.csv');
-  const SCORE_COLUMNS = 'supernet,split,bn_images,genome_id,accuracy,log_likelihood,seconds';
-  const scored = new Map<string, { accuracy: number; logLikelihood: number; seconds: number }>();
-  if (!existsSync(scoresFile)) writeFileSync(scoresFile, SCORE_COLUMNS + '\n');
-  for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Record<string, string>>) {
-    scored.set(`${r.supernet}|${r.split}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), logLikelihood: Number(r.log_likelihood), seconds: Number(r.seconds) });
-  }
-  /** The chosen genomes' scores by one supernet on one split: accuracy and log-likelihood by id, and the seconds they took. */
-  const scoresOf = async (s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number) => {
-    const scorer = subnetScorer(s, split, bnImages);
-    const accuracy = new Map<string, number>();
-    const logLikelihood = new Map<string, number>();
-    let seconds = 0;
-    for (const g of chosen) {
-      const key = `${s.key}|${split}|${bnImages}|${g.id}`;
-      let score = scored.get(key);
-      if (score === undefined) {
-        const started = performance.now();
-        const result = await scorer.score(g.genome, stridesOf(space.config));
-        score = { ...result, seconds: (performance.now() - started) / 1000 };
-        scored.set(key, score);
-        appendFileSync(scoresFile, `${s.key},${split},${bnImages},${g.id},${score.accuracy.toFixed(5)},${score.logLikelihood.toFixed(6)},${score.seconds.toFixed(2)}\n`);
-      }
-      accuracy.set(g.id, score.accuracy);
-      logLikelihood.set(g.id, score.logLikelihood);
-      seconds += score.seconds;
-    }
-    return { accuracy, logLikelihood, seconds, images: scorer.count };
-  };
+  const scoresOf = (s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number) => cachedScores(s, split, bnImages, chosen, stridesOf(space.config));
   // The reference's own noise: the τ no scorer can be expected to pass against its seed mean.
   const ceiling = referenceCeiling(referenceTrainings.filter((t) => reference.has(t.genomeId)), o.referenceSeeds);
   const seedMap = (replicate: number) => new Map(referenceTrainings.filter((t) => t.replicate === replicate && reference.has(t.genomeId)).map((t) => [t.genomeId, t.accuracy]));
@@ -278,6 +291,42 @@ if (o.reference) {
     ranking.scoringNoise = noise;
   }
   summary.ranking = ranking;
+}
+
+// --- selection: what ranking by accuracy or by log-likelihood hands over, judged on the test split ---
+if (o.selection) {
+  await selectBackend();
+  const { config, sessions } = readRun(o.selection);
+  const session = sessions.at(-1);
+  const found = supernets.find((x) => x.key === session?.supernetKey);
+  if (!found) program.error(`--selection ${o.selection}: its supernet (${session?.supernetKey ?? 'none recorded'}) is not among --supernet ${o.supernet.join(',')}`);
+  const s = found!;
+  const evaluated = latestRecords(readJournal(join(o.selection, JOURNAL_FILE)).entries).filter((r): r is EvaluatedRecord => r.state === 'evaluated');
+  const strides = stridesOf(spaceConfigOf(config));
+  const genomes = evaluated.map((r) => ({ id: r.id, genome: r.genome }));
+  console.error(`selection: ${genomes.length} candidates of ${o.selection}, scored on validation and test by supernet ${s.key}`);
+  const onValidation = await cachedScores(s, 'validation', SUBNET_BN_IMAGES, genomes, strides);
+  const onTest = await cachedScores(s, 'test', SUBNET_BN_IMAGES, genomes, strides);
+  // The same scoring as the search's: its journaled accuracies come back (a check that the split and the supernet are the run's).
+  const differing = evaluated.filter((r) => Math.abs(r.accuracy - onValidation.accuracy.get(r.id)!) > 1e-4).length;
+  if (differing) console.error(`selection: warning: ${differing} of ${evaluated.length} validation accuracies differ from the run's journal`);
+  // The search's latency (predicted or measured, as the run took it); one reference for both fronts, so that their hypervolumes compare.
+  const latency = new Map(evaluated.map((r) => [r.id, r.latency.p50]));
+  const reference = { accuracy: Math.min(...onTest.accuracy.values()), latency: Math.max(...latency.values()) };
+  const selection: Record<string, unknown> = { run: o.selection, supernet: s.key, candidates: genomes.length, reference };
+  for (const measure of ['accuracy', 'logLikelihood'] as const) {
+    const candidates = genomes.map((g) => ({ id: g.id, latency: latency.get(g.id)!, score: onValidation[measure].get(g.id)!, heldOut: onTest.accuracy.get(g.id)! }));
+    const outcome = selectionOutcome(candidates, reference);
+    const a = agreement(onValidation[measure], onTest.accuracy);
+    selection[measure] = { ...outcome, againstTestAccuracy: a };
+    const name = measure === 'accuracy' ? 'validation accuracy' : 'validation log-likelihood';
+    console.log(`ranked by ${name}: ${tauText(a)} against test accuracy; its front of ${outcome.front.length} has test hypervolume ${outcome.hypervolume.toFixed(6)}, best test ${(outcome.bestHeldOut * 100).toFixed(2)}%`);
+  }
+  const [byAccuracy, byLogLikelihood] = [selection.accuracy, selection.logLikelihood] as SelectionOutcome[];
+  selection.shared = frontOverlap(byAccuracy.front, byLogLikelihood.front);
+  selection.hypervolumeRatio = byLogLikelihood.hypervolume / byAccuracy.hypervolume;
+  console.log(`fronts by log-likelihood and by accuracy share ${(selection.shared as { shared: number }).shared} members; test hypervolume ratio ${(selection.hypervolumeRatio as number).toFixed(3)} (log-likelihood / accuracy) (${cpu})`);
+  summary.selection = selection;
 }
 
 /** A search of `evaluations` candidates in a fresh directory; its wall time and front. */

@@ -40,6 +40,8 @@ const environmentSchema = z.object({
         startedAt: z.string(),
         teacherLogitsKey: z.string().nullable().optional(),
         configHash: z.string().optional(),
+        // A supernet run's: the supernet that scored its candidates.
+        supernetKey: z.string().optional(),
         // Absent in runs from before it was recorded: the config's split.
         validationSplit: z.object({ validationFraction: z.number().gt(0).lt(1), seed: z.number().int() }).optional(),
       }),
@@ -94,7 +96,7 @@ export interface Run {
   configHash: string;
   /** Names the run's queue; older runs get one from their configuration and place. */
   runId: string;
-  sessions: Array<{ startedAt: string; teacherLogitsKey?: string | null }>;
+  sessions: Array<{ startedAt: string; teacherLogitsKey?: string | null; supernetKey?: string }>;
   /** The latest session's teacher-logits key (null: no teacher). */
   teacherKey: string | null;
   /** The training/validation split the run's candidates were validated on: a supernet run's is its supernet's, others the config's. */

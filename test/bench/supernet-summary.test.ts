@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, residualsAfter, seedMeans } from '../../bench/supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, residualsAfter, seedMeans, selectionOutcome } from '../../bench/supernet-summary.js';
 
 describe('bench:supernet maths', () => {
   it('averages the reference over seeds and keeps only genomes with enough of them', () => {
@@ -92,5 +92,25 @@ describe('bench:supernet maths', () => {
     // One seed: the ceiling is the seed's own reliability, 2/π · asin(√0.6).
     expect(referenceCeiling(trainings, 1).tauCeiling).toBeCloseTo((2 / Math.PI) * Math.asin(Math.sqrt(0.6)), 12);
     expect(referenceCeiling(trainings.filter((t) => t.replicate === 0), 2).tauCeiling).toBeNaN();
+  });
+
+  it('selection: the front a score chooses, judged by its held-out accuracies (hand-worked)', () => {
+    const reference = { accuracy: 0.85, latency: 4 };
+    const candidates = [
+      { id: 'a', latency: 1, score: 0.9, heldOut: 0.88 },
+      { id: 'b', latency: 2, score: 0.92, heldOut: 0.86 },
+      { id: 'c', latency: 2, score: 0.91, heldOut: 0.9 }, // b's score beats it at the same latency
+      { id: 'd', latency: 3, score: 0.93, heldOut: 0.89 },
+    ];
+    // Held out: a covers [1, 4] × 0.03; b's 0.01 adds nothing; d adds [3, 4] × (0.04 − 0.03).
+    const first = selectionOutcome(candidates, reference);
+    expect(first.front).toEqual(['a', 'b', 'd']);
+    expect(first.hypervolume).toBeCloseTo(3 * 0.03 + 0.01, 12);
+    expect(first.bestHeldOut).toBe(0.89);
+    // Another score that puts c above b: c adds [2, 4] × (0.05 − 0.03), and d then adds nothing.
+    const second = selectionOutcome(candidates.map((c) => (c.id === 'c' ? { ...c, score: 0.925 } : c)), reference);
+    expect(second.front).toEqual(['a', 'c', 'd']);
+    expect(second.hypervolume).toBeCloseTo(3 * 0.03 + 2 * 0.02, 12);
+    expect(second.bestHeldOut).toBe(0.9);
   });
 });
