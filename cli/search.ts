@@ -260,8 +260,8 @@ export function registerSearch(program: Command): void {
         const files = resultFiles(result.runDir);
         const resume = result.stopReason === 'interrupted' ? `nas search --resume ${result.runDir}` : null;
         out.say(`stopped: ${result.stopReason} after ${result.generations} generation(s), ${result.records.length} candidates`);
-        out.say(`Pareto front: ${result.front.length} models, hypervolume ${result.hypervolume.toFixed(5)}`);
-        for (const r of result.front) out.say(`  ${r.id}  ${(r.accuracy * 100).toFixed(2)}%  ${r.latency.p50.toFixed(4)} ms${r.latency.source === 'formula' ? ' (formula)' : ''}  ${r.params} params`);
+        out.say(`Pareto front${result.config.rankBy === 'log-likelihood' ? ' of log-likelihood and latency' : ''}: ${result.front.length} models, hypervolume ${result.hypervolume.toFixed(5)}${result.config.rankBy === 'log-likelihood' ? ' (in accuracy)' : ''}`);
+        for (const r of result.front) out.say(`  ${r.id}  ${(r.accuracy * 100).toFixed(2)}%${result.config.rankBy === 'log-likelihood' ? `  log-likelihood ${r.logLikelihood?.toFixed(4)}` : ''}  ${r.latency.p50.toFixed(4)} ms${r.latency.source === 'formula' ? ' (formula)' : ''}  ${r.params} params`);
         out.say(`results: ${result.runDir} (${files.join(', ')})${files.includes('front/') ? '' : '; no model files (front/ not written)'}`);
         if (resume) out.say(`resume with: ${resume}`);
         if (resume && out.json) console.error(`resume with: ${resume}`);
