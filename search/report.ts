@@ -169,7 +169,7 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
     `- data: ${config.data}; searcher: ${config.searcher.algorithm} (population ${config.searcher.population}); seed ${config.seed}; evaluator: ${config.evaluator}`,
     `- candidates: ${records.length} (${count('evaluated')} trained, ${count('rejected')} rejected by constraints, ${count('failed')} failed)`,
     `- objectives: ${objectivesOf(config).join(', ')}; constraints: ${JSON.stringify(config.constraints)}`,
-    ...(config.rankBy === 'log-likelihood' ? ['- ranked by each subnet\'s mean log-likelihood on the validation split (rankBy), which agrees with long training better than top-1 accuracy; the table shows both'] : []),
+    ...(ll ? ["- ranked by each subnet's mean log-likelihood on the validation split (rankBy), a less noisy reading than top-1 accuracy; the table shows both"] : []),
     accuracyImagesLine(config),
     latencyPrecisionLine(config, front),
     latencySavedLine(records),
@@ -177,7 +177,7 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
     '',
     config.evaluator === 'proxy'
       ? '## Pareto front (proxy accuracy vs formula latency p50: nothing was trained or measured)'
-      : '## Pareto front (validation accuracy vs latency p50, untrained-model latency on this machine)',
+      : `## Pareto front (validation ${ll ? 'log-likelihood' : 'accuracy'} vs latency p50, untrained-model latency on this machine)`,
     '',
     `| id | accuracy |${ll ? ' log-likelihood |' : ''} p50 ms | p90 ms | precision | params | MMACs | genome |`,
     `|---|---:|${ll ? '---:|' : ''}---:|---:|---|---:|---:|---|`,
@@ -186,7 +186,7 @@ export function summaryMarkdown(records: readonly CandidateRecord[], config: Sea
     withFiles > 0
       ? `Each front member's \`genome.json\`, \`model.onnx\` and tfjs \`model.json\` are in \`front/<id>/\`${front.some((r) => r.latency.precision === 'int8') ? '; INT8 members also have `model.int8.onnx`, the model their latency is of' : ''}.`
       : `No model files: ${config.evaluator === 'proxy' ? 'the proxy evaluator trains no model, so' : 'no front member left files, so'} there is no \`front/\` directory.`,
-    'Validation accuracy is what the search optimised; test accuracy is reported by `nas compress`.',
+    `Validation ${ll ? 'log-likelihood' : 'accuracy'} is what the search optimised; test accuracy is reported by \`nas compress\`.`,
   ];
   const failures = records.filter((r) => r.state === 'failed');
   if (failures.length) {

@@ -111,6 +111,10 @@ describe('nas search with "evaluator": "supernet"', () => {
       expect(m.logLikelihood).toBeCloseTo(record.logLikelihood!, 5);
       expect(m.rankScore).toBe(m.logLikelihood);
     }
+    // summary.md says what ranked the front.
+    const summaryText = readFileSync(join(dir, 'summary.md'), 'utf8');
+    expect(summaryText).toContain('## Pareto front (validation log-likelihood vs latency p50');
+    expect(summaryText).toContain('Validation log-likelihood is what the search optimised');
     // Hypervolume stays in accuracy: the records' (accuracy, latency) points against the stated reference.
     expect(result.hypervolume).toBeCloseTo(hypervolume(evaluated.map((r) => [-r.accuracy, r.latency.p50]), referencePoint(result.config)), 12);
 
@@ -227,6 +231,7 @@ describe('nas search with "evaluator": "supernet"', () => {
     // "rankBy": "accuracy" stays: the front is over accuracy, and finalize chooses by it, the log-likelihood journaled beside.
     expect(read.config.rankBy).toBe('accuracy');
     for (const m of read.front) expect([m.rankScore, m.logLikelihood! < 0]).toEqual([m.accuracy, true]);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('Validation accuracy is what the search optimised');
     expect(read.teacherKey).toBe(expectedTeacher);
     const plan = await planFinalization({ ...read, ...runSetting(read.config) }, { ids: [read.front[0].id], baselines: false, epochs: 1, init: 'inherited' }, false);
     expect(plan.split).toEqual(supernetSplit);
