@@ -238,16 +238,18 @@ export const searchConfigSchema = z.strictObject({
   /**
    * What stands for a candidate's accuracy in the ranking. `accuracy`: top-1 on the
    * validation split. `log-likelihood`: the mean log-probability of the true class on
-   * the same images, from the same logits; supernet only (scoring records it, training
-   * does not). Measured (docs/supernet.md): it ranks subnets alike on other images
-   * (Kendall τ 0.86 against top-1's 0.65) and between supernets of two seeds (0.75
-   * against 0.65), predicts a search's candidates' test accuracy better than their
-   * validation accuracy does (0.77 against 0.70, 400 subnets), and ranks about as
-   * close to long training (0.27 against 0.24, two supernets averaged), because it
-   * moves with every image's margin where top-1 moves only when one crosses. A new supernet run gets
-   * `log-likelihood` when the field is absent (newRunConfig); optional rather than
-   * defaulted, so that runs made before it keep their hash and rank by accuracy.
-   * Hypervolume stays in accuracy whatever ranks, so runs compare in one unit.
+   * the same images, from the same logits (supernet scoring and training record it;
+   * the proxy evaluator has no logits). Measured for the supernet (docs/supernet.md):
+   * it ranks subnets alike on other images (Kendall τ 0.86 against top-1's 0.65) and
+   * between supernets of two seeds (0.75 against 0.65), predicts a search's
+   * candidates' test accuracy better than their validation accuracy does (0.77
+   * against 0.70, 400 subnets), and ranks about as close to long training (0.27
+   * against 0.24, two supernets averaged): it moves with every image's margin, where
+   * top-1 moves only when one crosses. Not measured for one short training, so a real
+   * run ranks by accuracy unless told. A new supernet run gets `log-likelihood` when
+   * the field is absent (newRunConfig); optional rather than defaulted, so that runs
+   * made before it keep their hash and rank by accuracy. Hypervolume stays in
+   * accuracy whatever ranks, so runs compare in one unit.
    */
   rankBy: z.enum(['accuracy', 'log-likelihood']).optional(),
   /** Proxy only: milliseconds each proxy training takes. */
@@ -305,8 +307,8 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   if (config.evaluator !== 'supernet' && config.supernet !== undefined) {
     throw new SearchConfigError(`${source}: supernet: is used only with "evaluator": "supernet" (evaluator is ${config.evaluator})`);
   }
-  if (config.rankBy === 'log-likelihood' && config.evaluator !== 'supernet') {
-    throw new SearchConfigError(`${source}: rankBy: "log-likelihood" is recorded by supernet scoring only, and the ${config.evaluator} evaluator does not give it (use "evaluator": "supernet", or "rankBy": "accuracy")`);
+  if (config.rankBy === 'log-likelihood' && config.evaluator === 'proxy') {
+    throw new SearchConfigError(`${source}: rankBy: the proxy evaluator's accuracy is a formula, with no logits to read a log-likelihood from (use "evaluator": "real" or "supernet", or "rankBy": "accuracy")`);
   }
   if (config.evaluator === 'supernet' && config.fidelity !== undefined) {
     throw new SearchConfigError(`${source}: fidelity: rungs train candidates further; a supernet's subnets are scored, not trained (drop fidelity, or use "evaluator": "real")`);

@@ -11,7 +11,7 @@ import type { CandidateRecord, EvaluatedRecord, ObjectiveName } from './types.js
 
 function logLikelihoodOf(record: EvaluatedRecord): number {
   if (record.logLikelihood === undefined) {
-    throw new Error(`candidate ${record.id}: its record has no logLikelihood, and the run ranks by it (rankBy); only supernet scoring records one`);
+    throw new Error(`candidate ${record.id}: its record has no logLikelihood, and the run ranks by it (rankBy); records from before rankBy have none`);
   }
   return record.logLikelihood;
 }

@@ -71,6 +71,8 @@ const resultSchema = z.strictObject({
   accuracy: z.number().min(0).max(1),
   accuracyImages: z.number().int().positive(),
   validationAccuracy: z.number().min(0).max(1),
+  // Absent from workers older than it.
+  logLikelihood: z.number().max(0).optional(),
   trainSeconds: z.number().min(0),
   imagesPerSecond: z.number().min(0),
   lossCurve: z.array(z.number()),

@@ -69,8 +69,8 @@ export interface EvaluatedRecord extends RecordBase {
   accuracy: number;
   /**
    * Mean log-probability of the true class on the same images (≤ 0): what a
-   * run with `"rankBy": "log-likelihood"` ranks by. Supernet scoring records
-   * it; absent for trained candidates and in runs from before it.
+   * run with `"rankBy": "log-likelihood"` ranks by. Supernet scoring and
+   * training record it; absent for the proxy evaluator and in runs from before it.
    */
   logLikelihood?: number;
   trainSeconds: number;

@@ -22,7 +22,7 @@ import { BACKENDS, selectBackend } from './backend.js';
 import { DatasetError } from './datasets/errors.js';
 import { loadDataset } from './datasets/load.js';
 import { fingerprint, prepareData, trainingImagesOutsideSubset, withTrainingSubset, type PreparedData } from './datasets/prepared.js';
-import { accuracyFromLogits } from './evaluate.js';
+import { accuracyFromLogits, meanLogLikelihood } from './evaluate.js';
 import { CHECKPOINT_FILE, decodeCheckpoint, encodeCheckpoint, type TrainingCheckpoint } from './checkpoint.js';
 import { trainCandidate } from './distill.js';
 import { onnxEvaluator } from './onnx-evaluate.js';
@@ -152,7 +152,7 @@ export interface TrainingJobResult {
   accuracyImages: number;
   /** Accuracy on the validation split alone. */
   validationAccuracy: number;
-  /** Mean log-probability of the true class on the validation split: supernet scoring gives it (train/supernet-scoring-job.ts), training does not. */
+  /** Mean log-probability of the true class on the images `accuracy` was read on (≤ 0): what `"rankBy": "log-likelihood"` ranks by. */
   logLikelihood?: number;
   trainSeconds: number;
   imagesPerSecond: number;
@@ -221,19 +221,23 @@ export async function runTrainingJob(task: TrainingTask): Promise<TrainingJobRes
     if (last) files[CHECKPOINT_FILE] = encodeCheckpoint(last);
     const validationImages = data.validation.count;
     let accuracy = result.validationAccuracy;
+    let logLikelihood = result.validationLogLikelihood;
     let accuracyImages = validationImages;
     if (outside && outside.count > 0) {
       // The trained (and batch-norm recalibrated) weights, as the validation split saw them.
       const [logits] = await evaluator.logits(model, [outside]);
       const outsideCorrect = accuracyFromLogits(logits, outside.labels, data.numClasses) * outside.count;
+      const outsideLogLikelihood = meanLogLikelihood(logits, outside.labels, data.numClasses) * outside.count;
       accuracyImages = validationImages + outside.count;
       accuracy = (result.validationAccuracy * validationImages + outsideCorrect) / accuracyImages;
+      logLikelihood = (result.validationLogLikelihood * validationImages + outsideLogLikelihood) / accuracyImages;
     }
     return {
       id: genomeId(job.genome),
       accuracy,
       accuracyImages,
       validationAccuracy: result.validationAccuracy,
+      logLikelihood,
       trainSeconds: result.trainSeconds,
       imagesPerSecond: result.trainImagesPerSecond,
       lossCurve: result.lossCurve,

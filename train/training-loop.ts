@@ -23,7 +23,7 @@ import { DEFAULT_BN_RECALIBRATION_IMAGES, recalibrateBatchNorm } from './batch-n
 import type { LoopState, TrainingCheckpoint } from './checkpoint.js';
 import type { PreparedData } from './datasets/prepared.js';
 import { permutation } from './datasets/prepare.js';
-import { accuracyFromLogits, tfjsEvaluator } from './evaluate.js';
+import { accuracyFromLogits, meanLogLikelihood, tfjsEvaluator } from './evaluate.js';
 import type { AugmentOptions, DistillationOptions, TrainOptions, TrainingResult } from './types.js';
 
 /** Teacher logits over the dataset's full training split, [count × classes]. */
@@ -247,6 +247,7 @@ export async function trainingResult(
   const [validationLogits, testLogits] = await (options.evaluator ?? tfjsEvaluator).logits(model, splits);
   return {
     validationAccuracy: accuracyFromLogits(validationLogits, data.validation.labels, data.numClasses),
+    validationLogLikelihood: meanLogLikelihood(validationLogits, data.validation.labels, data.numClasses),
     testAccuracy: testLogits && accuracyFromLogits(testLogits, data.test.labels, data.numClasses),
     lossCurve,
     imagesSeen,

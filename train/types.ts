@@ -162,6 +162,8 @@ export interface TrainingProgress {
 export interface TrainingResult {
   /** Top-1 accuracy on the validation split, 0–1: what the search optimises. */
   validationAccuracy: number;
+  /** Mean log-probability of the true class on the validation split (≤ 0), from the same logits. */
+  validationLogLikelihood: number;
   /** Top-1 accuracy on the test split, 0–1: for final reporting only. */
   testAccuracy?: number;
   /** Mean loss of each tenth of training, for a loss curve. */

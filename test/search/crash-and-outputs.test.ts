@@ -45,12 +45,15 @@ describe('a real search where one candidate\'s training worker crashes', () => {
     const others = result.records.filter((r) => r.id !== doomed);
     expect(others.map((r) => r.state)).toEqual(['evaluated', 'evaluated']);
     for (const r of others) if (r.state === 'evaluated') expect(r.accuracy).toBeGreaterThan(0);
+    // Training records the validation log-likelihood beside the accuracy (a run may rank by it: rankBy).
+    for (const r of others) if (r.state === 'evaluated') expect(r.logLikelihood).toBeLessThan(0);
 
     // candidates.csv and pareto.csv parse, with the columns the README promises.
     const candidates = parse(readFileSync(join(dir, 'candidates.csv')), { columns: true, cast: true }) as Array<Record<string, unknown>>;
     expect(candidates).toHaveLength(3);
     expect(Object.keys(candidates[0])).toEqual(['id', 'generation', 'state', 'on_front', 'genome', 'resolution', 'params', 'macs', 'latency_p50_ms', 'latency_p90_ms', 'latency_source', 'latency_precision', 'int8_variant', 'fp32_latency_p50_ms', 'accuracy', 'log_likelihood', 'train_seconds', 'images_per_second', 'constraint', 'error', 'rung', 'images_trained']);
     expect(candidates.find((c) => c.id === doomed)!.error).toMatch(/^training: /);
+    expect(candidates.filter((c) => c.state === 'evaluated').every((c) => typeof c.log_likelihood === 'number' && c.log_likelihood < 0)).toBe(true);
     const pareto = parse(readFileSync(join(dir, 'pareto.csv')), { columns: true, cast: true }) as Array<Record<string, unknown>>;
     expect(pareto.length).toBe(result.front.length);
     expect(pareto.every((p) => candidates.find((c) => c.id === p.id)!.on_front === 'true')).toBe(true);

@@ -255,7 +255,9 @@ describe('nas search with "evaluator": "supernet"', () => {
   });
 
   it('ranks by log-likelihood only where scoring records it; a new supernet run gets it, an explicit or older one keeps its choice', () => {
-    expect(() => resolveSearchConfig({ rankBy: 'log-likelihood' })).toThrow(/config: rankBy: "log-likelihood" is recorded by supernet scoring only, and the real evaluator/);
+    expect(() => resolveSearchConfig({ evaluator: 'proxy', rankBy: 'log-likelihood' })).toThrow(/config: rankBy: the proxy evaluator's accuracy is a formula/);
+    // A real run may rank by it when told; it does not by default.
+    expect(objectivesOf(newRunConfig(resolveSearchConfig({ rankBy: 'log-likelihood' })))).toEqual(['logLikelihood', 'latency']);
     expect(() => resolveSearchConfig({ rankBy: 'loss' })).toThrow(/rankBy: /);
     const supernet = resolveSearchConfig({ evaluator: 'supernet', supernet: 'a'.repeat(20) });
     // Absent stays absent when read back (a run made before rankBy keeps its hash, and ranks by accuracy)…
@@ -273,7 +275,7 @@ describe('nas search with "evaluator": "supernet"', () => {
     const record = { id: 'abc', state: 'evaluated', accuracy: 0.9, logLikelihood: -0.25, latency: { p50: 1, p90: 1.2, source: 'measured' }, params: 10, macs: 20 } as unknown as EvaluatedRecord;
     expect(pointOf(record, ['logLikelihood', 'latency', 'params'])).toEqual([0.25, 1, 10]);
     expect(pointOf(record, ['accuracy', 'latency'])).toEqual([-0.9, 1]);
-    expect(() => pointOf({ ...record, logLikelihood: undefined }, ['logLikelihood', 'latency'])).toThrow(/candidate abc: its record has no logLikelihood/);
+    expect(() => pointOf({ ...record, logLikelihood: undefined }, ['logLikelihood', 'latency'])).toThrow(/candidate abc: its record has no logLikelihood, and the run ranks by it/);
     expect(hypervolumeObjectives(['logLikelihood', 'latency', 'macs'])).toEqual(['accuracy', 'latency', 'macs']);
   });
 });
