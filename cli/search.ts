@@ -173,7 +173,7 @@ export function registerSearch(program: Command): void {
     .option('--latency-source <s>', 'measured (default) or predicted: every latency is --latency-predictor\'s p50, nothing measured', choiceFlag('--latency-source', ['measured', 'predicted']))
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--supernet <key|train>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys), or `train`: the space's supernet at the default recipe, trained first unless cached; implies --evaluator supernet")
-    .option('--rank-by <score>', "what ranks candidates: accuracy, or log-likelihood (supernet only; a new supernet search's default, the less noisy score)", choiceFlag('--rank-by', searchConfigSchema.shape.rankBy.unwrap().options))
+    .option('--rank-by <score>', "what ranks candidates: accuracy, or log-likelihood (a new supernet search's default, the less noisy score; not with the proxy evaluator)", choiceFlag('--rank-by', searchConfigSchema.shape.rankBy.unwrap().options))
     .option('--evaluator <name>', 'real (default), supernet (inherited weights, with --supernet) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))

@@ -62,7 +62,7 @@ const paretoRowSchema = z.object({
   // Absent in runs from before latency precisions: fp32.
   latency_precision: z.enum(['fp32', 'int8']).optional(),
   int8_variant: z.string().optional(),
-  // Empty for trained candidates, absent in runs from before it.
+  // Empty for the proxy evaluator, absent in runs from before it.
   log_likelihood: z.preprocess((v) => (v === '' ? undefined : v), number.optional()),
 });
 
@@ -71,7 +71,7 @@ export interface FrontMember {
   id: string;
   /** Validation accuracy after the search's training, 0–1. */
   accuracy: number;
-  /** Mean log-likelihood on the same images, where the search recorded one (supernet scoring). */
+  /** Mean log-likelihood on the same images, where the search recorded one (supernet scoring and training). */
   logLikelihood: number | null;
   /** What the search ranked this member by: `logLikelihood` under `"rankBy": "log-likelihood"`, else `accuracy`. Finalize chooses by it. */
   rankScore: number;
