@@ -12,7 +12,10 @@ import type { FidelityRow } from './fidelity-summary.js';
  * The CSV's columns, in order: what was trained (genome, cost, setting), what
  * it reached, and the run it belongs to (data content hash, seed, and
  * `data_order`: `candidate` when each genome's batch order follows its own
- * seed, `shared` under --shared-data-order).
+ * seed, `shared` under --shared-data-order), then `log_likelihood`: the mean
+ * log-probability of the true class on the images the search ranks by (the
+ * ranking images where there are any, else the validation split), what
+ * `"rankBy": "log-likelihood"` would rank the training by.
  */
 export const FIDELITY_CSV_COLUMNS = [
   'genome_id',
@@ -32,9 +35,10 @@ export const FIDELITY_CSV_COLUMNS = [
   'ranking_images',
   'ranking_accuracy',
   'data_order',
+  'log_likelihood',
 ] as const;
 /** Columns a row may leave empty: rows written before they existed, and trainings not validated outside their subset. */
-const OPTIONAL_COLUMNS = new Set<string>(['ranking_images', 'ranking_accuracy']);
+const OPTIONAL_COLUMNS = new Set<string>(['ranking_images', 'ranking_accuracy', 'log_likelihood']);
 /** One CSV row, every field as text. */
 export type FidelityCsvRow = Record<(typeof FIDELITY_CSV_COLUMNS)[number], string>;
 
@@ -54,6 +58,8 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
     ranking_accuracy: r.ranking_accuracy ?? '',
     // Files written before --shared-data-order: every genome had its own batch order.
     data_order: r.data_order ?? 'candidate',
+    // Files written before trainings recorded it.
+    log_likelihood: r.log_likelihood ?? '',
   }));
   const rows = parsed.filter(
     (r): r is FidelityCsvRow =>
@@ -65,7 +71,8 @@ export function parseFidelityCsv(text: string): { rows: FidelityCsvRow[]; droppe
       NUMERIC.every((c) => Number.isFinite(Number(r[c]))) &&
       (r.subset === 'full' || Number.isInteger(Number(r.subset))) &&
       (r.kd === 'true' || r.kd === 'false') &&
-      (r.data_order === 'candidate' || r.data_order === 'shared'),
+      (r.data_order === 'candidate' || r.data_order === 'shared') &&
+      (r.log_likelihood === '' || (Number.isFinite(Number(r.log_likelihood)) && Number(r.log_likelihood) <= 0)),
   );
   return { rows, dropped: torn + parsed.length - rows.length };
 }
@@ -86,5 +93,6 @@ export function fidelityRowOf(r: FidelityCsvRow): FidelityRow {
     ...(replicate ? { replicate } : {}),
     validationAccuracy: Number(r.validation_accuracy),
     ...(r.ranking_images ? { ranking: { images: Number(r.ranking_images), accuracy: Number(r.ranking_accuracy) } } : {}),
+    ...(r.log_likelihood ? { logLikelihood: Number(r.log_likelihood) } : {}),
   };
 }

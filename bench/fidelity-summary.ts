@@ -31,6 +31,8 @@ export interface FidelityRow extends FidelitySetting {
   validationAccuracy: number;
   /** Where the training was also validated on images outside its subset: the accuracy on those and the validation split together. */
   ranking?: { images: number; accuracy: number };
+  /** Mean log-probability of the true class on the images the training is ranked by (the ranking images, else validation); absent in rows written before it was recorded. */
+  logLikelihood?: number;
 }
 
 /**

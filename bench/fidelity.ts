@@ -235,6 +235,7 @@ async function measure(s: FidelitySetting, g: (typeof chosen)[number]): Promise<
     replicate: String(s.replicate ?? 0),
     ranking_images: ranked ? String(result.accuracyImages) : '',
     ranking_accuracy: ranked ? result.accuracy.toFixed(5) : '',
+    log_likelihood: result.logLikelihood === undefined ? '' : result.logLikelihood.toFixed(6),
   };
   appendFileSync(csvPath, formatFidelityCsv([csvRow], false));
   imagesDone += s.images;

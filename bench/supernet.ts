@@ -25,7 +25,9 @@
  *   --selection RUN  a supernet search's candidates, each scored on validation
  *                    and on the test split: the front that ranking by
  *                    validation accuracy hands over against the one ranking
- *                    by log-likelihood does, both judged by test accuracy.
+ *                    by log-likelihood does, both judged by test accuracy;
+ *                    with --validation-images and several --bn-images, also
+ *                    what cheaper scorings (fewer images) hand over.
  *   --extremes       each supernet's largest and smallest subnet, inherited
  *                    weights: accuracy on validation and on the test split.
  *   --quality RUN    a supernet search's front member that challenges
@@ -38,7 +40,7 @@
  * Scores are appended to DIR/supernet-subnet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
- * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--selection RUN] [--reference DIR]
+ * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--selection RUN [--validation-images 1500,3000]] [--reference DIR]
  *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
  *        [--predictors one-thread.json[,two-threads.json]] [--quality RUN|targets --fine-tune 1,2,5 --scratch-epochs 30]
  *        [--data fashion-mnist]
@@ -63,7 +65,8 @@ import { selectBackend } from '../train/backend.js';
 import { loadDataset } from '../train/datasets/load.js';
 import { prepareData } from '../train/datasets/prepared.js';
 import { requireSupernet } from '../train/supernet-cache.js';
-import { ResizedSplits, scoreSubnet, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
+import { ResizedSplits, subnetLogits, SUBNET_BN_IMAGES } from '../train/supernet-score.js';
+import { accuracyFromLogits, meanLogLikelihood } from '../train/evaluate.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
 import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, referenceCeiling, seedMeans, selectionOutcome, type RankingAgreement, type SelectionOutcome } from './supernet-summary.js';
@@ -93,6 +96,7 @@ const program = new Command('bench-supernet')
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights (0: the inherited weights untrained)', (v: string) => v.split(',').map(atLeast(0)), [0, 1, 2, 5])
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--selection <run>', "a supernet search's run directory: every candidate scored on validation and test, and the fronts that ranking by accuracy and by log-likelihood hand over, judged on test")
+  .option('--validation-images <n,…>', "with --selection: also rank by the validation split's first n images (read from the same logits), and each --bn-images: what a cheaper scoring loses", (v: string) => v.split(',').map(atLeast(1)), [])
   .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
   .option('--scoring-noise', "with --reference: the first supernet's scores again on the test split, against its scores on validation (the scoring images' own noise)")
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
@@ -103,7 +107,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-subnet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; selection?: string; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; selection?: string; validationImages: number[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -123,22 +127,30 @@ const dataOf = (s: (typeof supernets)[number]) => {
 /**
  * Scores genomes with `s`'s inherited weights, BN statistics from `bnImages`
  * training images, accuracy on `images` (its validation split, or the test
- * split): the search's own scoring.
+ * split): the search's own scoring. `prefixes` also reads the scores on the
+ * split's first n images, from the same logits (what scoring fewer
+ * validation images would rank).
  */
 function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'test', bnImages: number) {
   const kernelTransform = s.meta.recipe.kernelTransform ?? false;
   const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
   const data = dataOf(s);
   const resized = new ResizedSplits(data.train, data[images], bnImages);
+  const count = data[images].count;
+  const scoresOn = (logits: Float32Array, labels: Int32Array) => ({ accuracy: accuracyFromLogits(logits, labels, data.numClasses), logLikelihood: meanLogLikelihood(logits, labels, data.numClasses) });
   return {
-    count: data[images].count,
-    score: async (genome: Genome, strides: ReturnType<typeof stridesOf>) => {
-      const { accuracy, logLikelihood } = await scoreSubnet(source, planNetwork(genome, strides, shape), { ...resized.at(genome.resolution), numClasses: data.numClasses }, bnImages, kernelTransform);
-      return { accuracy, logLikelihood };
+    count,
+    score: async (genome: Genome, strides: ReturnType<typeof stridesOf>, prefixes: readonly number[] = []) => {
+      const splits = resized.at(genome.resolution);
+      const { logits } = await subnetLogits(source, planNetwork(genome, strides, shape), splits, bnImages, kernelTransform);
+      const { labels } = splits.validation;
+      const onPrefix = new Map(prefixes.filter((n) => n < count).map((n) => [n, scoresOn(logits.subarray(0, n * data.numClasses), labels.subarray(0, n))]));
+      return { ...scoresOn(logits, labels), onPrefix };
     },
   };
 }
 // Scores of each (supernet, split, BN images, genome), appended as computed: a rerun scores only what is missing.
+// A split `validation:N` is the validation split's first N images.
 const scoresFile = join(o.out, 'supernet-subnet-scores.csv');
 const SCORE_COLUMNS = 'supernet,split,bn_images,genome_id,accuracy,log_likelihood,seconds';
 const scored = new Map<string, { accuracy: number; logLikelihood: number; seconds: number }>();
@@ -147,27 +159,46 @@ for (const r of parse(readFileSync(scoresFile), { columns: true }) as Array<Reco
   scored.set(`${r.supernet}|${r.split}|${r.bn_images}|${r.genome_id}`, { accuracy: Number(r.accuracy), logLikelihood: Number(r.log_likelihood), seconds: Number(r.seconds) });
 }
 
-/** `genomes`' scores by one supernet on one split, from the cache or computed now: accuracy and log-likelihood by id, and the seconds they took. */
-async function cachedScores(s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number, genomes: ReadonlyArray<{ id: string; genome: Genome }>, strides: ReturnType<typeof stridesOf>) {
+type Scores = { accuracy: Map<string, number>; logLikelihood: Map<string, number>; seconds: number; images: number };
+
+/**
+ * `genomes`' scores by one supernet on one split, from the cache or computed
+ * now: accuracy and log-likelihood by id, and the seconds they took; and the
+ * same on the split's first n images for each of `prefixes` (one pass gives
+ * them all; their seconds are the whole split's).
+ */
+async function cachedScores(s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number, genomes: ReadonlyArray<{ id: string; genome: Genome }>, strides: ReturnType<typeof stridesOf>, prefixes: readonly number[] = []): Promise<Scores & { onPrefix: Map<number, Scores> }> {
   const scorer = subnetScorer(s, split, bnImages);
-  const accuracy = new Map<string, number>();
-  const logLikelihood = new Map<string, number>();
-  let seconds = 0;
+  const within = [...new Set(prefixes.filter((n) => n < scorer.count))];
+  const empty = (images: number): Scores => ({ accuracy: new Map(), logLikelihood: new Map(), seconds: 0, images });
+  const whole = empty(scorer.count);
+  const onPrefix = new Map(within.map((n) => [n, empty(n)]));
+  const keyOf = (id: string, n?: number) => `${s.key}|${n === undefined ? split : `${split}:${n}`}|${bnImages}|${id}`;
+  const keep = (into: Scores, id: string, score: { accuracy: number; logLikelihood: number; seconds: number }) => {
+    into.accuracy.set(id, score.accuracy);
+    into.logLikelihood.set(id, score.logLikelihood);
+    into.seconds += score.seconds;
+  };
   for (const g of genomes) {
-    const key = `${s.key}|${split}|${bnImages}|${g.id}`;
-    let score = scored.get(key);
-    if (score === undefined) {
+    let score = scored.get(keyOf(g.id));
+    const missing = score === undefined || within.some((n) => !scored.has(keyOf(g.id, n)));
+    if (missing) {
       const started = performance.now();
-      const result = await scorer.score(g.genome, strides);
-      score = { ...result, seconds: (performance.now() - started) / 1000 };
-      scored.set(key, score);
-      appendFileSync(scoresFile, `${s.key},${split},${bnImages},${g.id},${score.accuracy.toFixed(5)},${score.logLikelihood.toFixed(6)},${score.seconds.toFixed(2)}\n`);
+      const result = await scorer.score(g.genome, strides, within);
+      const seconds = (performance.now() - started) / 1000;
+      const rows: Array<[string, { accuracy: number; logLikelihood: number }]> = [[keyOf(g.id), result], ...within.map((n): [string, { accuracy: number; logLikelihood: number }] => [keyOf(g.id, n), result.onPrefix.get(n)!])];
+      for (const [key, r] of rows) {
+        if (scored.has(key)) continue;
+        const [, splitName] = key.split('|');
+        scored.set(key, { ...r, seconds });
+        appendFileSync(scoresFile, `${s.key},${splitName},${bnImages},${g.id},${r.accuracy.toFixed(5)},${r.logLikelihood.toFixed(6)},${seconds.toFixed(2)}\n`);
+      }
+      score = scored.get(keyOf(g.id))!;
     }
-    accuracy.set(g.id, score.accuracy);
-    logLikelihood.set(g.id, score.logLikelihood);
-    seconds += score.seconds;
+    keep(whole, g.id, score!);
+    for (const n of within) keep(onPrefix.get(n)!, g.id, scored.get(keyOf(g.id, n))!);
   }
-  return { accuracy, logLikelihood, seconds, images: scorer.count };
+  return { ...whole, onPrefix };
 }
 
 for (const s of supernets) console.error(`supernet ${s.key}: ${s.meta.recipe.strategy}, ${s.meta.recipe.epochs} epochs, seed ${s.meta.recipe.seed}, ${(s.meta.trainSeconds / 3600).toFixed(2)} h on ${s.meta.trainedOn}`);
@@ -238,8 +269,12 @@ if (o.reference) {
   }
   const p = agreement(proxy, reference);
   const pEqual = agreementAtEqualCost(proxy, reference, logLatency);
-  ranking.proxy = { ...p, atEqualLatency: pEqual, trainSeconds: proxySeconds };
+  // The proxy ranked by its own log-likelihood too, where its rows recorded one (bench:fidelity after session 22): the supernet's ranking score, given to its rival.
+  const proxyLogLikelihood = new Map(proxyRows.filter((r) => r.log_likelihood !== '').map((r) => [r.genome_id, Number(r.log_likelihood)]));
+  const pl = proxyLogLikelihood.size ? { ...agreement(proxyLogLikelihood, reference), atEqualLatency: agreementAtEqualCost(proxyLogLikelihood, reference, logLatency) } : undefined;
+  ranking.proxy = { ...p, atEqualLatency: pEqual, trainSeconds: proxySeconds, ...(pl ? { byLogLikelihood: pl } : {}) };
   console.log(`one-epoch proxy (one seed) against the reference: ${tauText(p)}, ${equalText(pEqual)}; its trainings ${(proxySeconds / 3600).toFixed(2)} h`);
+  if (pl) console.log(`  the same trainings ranked by log-likelihood: ${tauText(pl)}, ${equalText(pl.atEqualLatency)}`);
   // The free baselines any accuracy estimator must beat to be worth its compute: "bigger is better" by parameters and by MACs.
   for (const column of ['params', 'macs'] as const) {
     const sizes = new Map(proxyRows.map((r) => [r.genome_id, Number(r[column])]));
@@ -305,27 +340,49 @@ if (o.selection) {
   const strides = stridesOf(spaceConfigOf(config));
   const genomes = evaluated.map((r) => ({ id: r.id, genome: r.genome }));
   console.error(`selection: ${genomes.length} candidates of ${o.selection}, scored on validation and test by supernet ${s.key}`);
-  const onValidation = await cachedScores(s, 'validation', SUBNET_BN_IMAGES, genomes, strides);
+  // The held-out truth: test accuracy with the search's own scoring (BN from SUBNET_BN_IMAGES images), whatever setting is judged.
   const onTest = await cachedScores(s, 'test', SUBNET_BN_IMAGES, genomes, strides);
-  // The same scoring as the search's: its journaled accuracies come back (a check that the split and the supernet are the run's).
-  const differing = evaluated.filter((r) => Math.abs(r.accuracy - onValidation.accuracy.get(r.id)!) > 1e-4).length;
-  if (differing) console.error(`selection: warning: ${differing} of ${evaluated.length} validation accuracies differ from the run's journal`);
-  // The search's latency (predicted or measured, as the run took it); one reference for both fronts, so that their hypervolumes compare.
+  // The search's latency (predicted or measured, as the run took it); one reference for every front, so that their hypervolumes compare.
   const latency = new Map(evaluated.map((r) => [r.id, r.latency.p50]));
   const reference = { accuracy: Math.min(...onTest.accuracy.values()), latency: Math.max(...latency.values()) };
   const selection: Record<string, unknown> = { run: o.selection, supernet: s.key, candidates: genomes.length, reference };
-  for (const measure of ['accuracy', 'logLikelihood'] as const) {
-    const candidates = genomes.map((g) => ({ id: g.id, latency: latency.get(g.id)!, score: onValidation[measure].get(g.id)!, heldOut: onTest.accuracy.get(g.id)! }));
+  /** What ranking by `scores` hands over, judged on test; logged under `label`. */
+  const judge = (scores: Scores, measure: 'accuracy' | 'logLikelihood', label: string) => {
+    const candidates = genomes.map((g) => ({ id: g.id, latency: latency.get(g.id)!, score: scores[measure].get(g.id)!, heldOut: onTest.accuracy.get(g.id)! }));
     const outcome = selectionOutcome(candidates, reference);
-    const a = agreement(onValidation[measure], onTest.accuracy);
-    selection[measure] = { ...outcome, againstTestAccuracy: a };
-    const name = measure === 'accuracy' ? 'validation accuracy' : 'validation log-likelihood';
-    console.log(`ranked by ${name}: ${tauText(a)} against test accuracy; its front of ${outcome.front.length} has test hypervolume ${outcome.hypervolume.toFixed(6)}, best test ${(outcome.bestHeldOut * 100).toFixed(2)}%`);
+    const a = agreement(scores[measure], onTest.accuracy);
+    console.log(`${label}: ${tauText(a)} against test accuracy; its front of ${outcome.front.length} has test hypervolume ${outcome.hypervolume.toFixed(6)}, best test ${(outcome.bestHeldOut * 100).toFixed(2)}%`);
+    return { ...outcome, againstTestAccuracy: a };
+  };
+  // Cheaper scorings (fewer BN images, a prefix of the validation split) judged the same way: what a faster supernet evaluator would lose.
+  const cheaper: Array<Record<string, unknown>> = [];
+  for (const bnImages of o.bnImages) {
+    const onValidation = await cachedScores(s, 'validation', bnImages, genomes, strides, o.validationImages);
+    for (const [images, scores] of [[onValidation.images, onValidation] as const, ...[...onValidation.onPrefix].sort(([a], [b]) => b - a)]) {
+      const seconds = scores.seconds / genomes.length;
+      if (bnImages === SUBNET_BN_IMAGES && images === onValidation.images) {
+        // The same scoring as the search's: its journaled accuracies come back (a check that the split and the supernet are the run's).
+        const differing = evaluated.filter((r) => Math.abs(r.accuracy - scores.accuracy.get(r.id)!) > 1e-4).length;
+        if (differing) console.error(`selection: warning: ${differing} of ${evaluated.length} validation accuracies differ from the run's journal`);
+        for (const measure of ['accuracy', 'logLikelihood'] as const) selection[measure] = judge(scores, measure, `ranked by validation ${measure === 'accuracy' ? 'accuracy' : 'log-likelihood'}`);
+      } else {
+        const byLogLikelihood = judge(scores, 'logLikelihood', `ranked by log-likelihood on ${images} validation images, BN from ${bnImages}`);
+        cheaper.push({ bnImages, validationImages: images, scoringSeconds: seconds, logLikelihood: byLogLikelihood });
+      }
+    }
   }
+  if (!selection.accuracy) program.error(`--selection: --bn-images must include ${SUBNET_BN_IMAGES}, the search's own scoring, which the others are judged beside`);
   const [byAccuracy, byLogLikelihood] = [selection.accuracy, selection.logLikelihood] as SelectionOutcome[];
   selection.shared = frontOverlap(byAccuracy.front, byLogLikelihood.front);
   selection.hypervolumeRatio = byLogLikelihood.hypervolume / byAccuracy.hypervolume;
   console.log(`fronts by log-likelihood and by accuracy share ${(selection.shared as { shared: number }).shared} members; test hypervolume ratio ${(selection.hypervolumeRatio as number).toFixed(3)} (log-likelihood / accuracy) (${cpu})`);
+  for (const c of cheaper) {
+    const outcome = c.logLikelihood as SelectionOutcome;
+    c.sharedWithSearchScoring = frontOverlap(byLogLikelihood.front, outcome.front);
+    c.hypervolumeRatio = outcome.hypervolume / byLogLikelihood.hypervolume;
+    console.log(`  BN from ${c.bnImages}, ${c.validationImages} validation images: front shares ${(c.sharedWithSearchScoring as { shared: number }).shared} members with the full scoring's, test hypervolume ratio ${(c.hypervolumeRatio as number).toFixed(3)}`);
+  }
+  selection.cheaperScorings = cheaper;
   summary.selection = selection;
 }
 

@@ -88,6 +88,23 @@ export async function inheritedWeights(supernet: WeightSource, plan: NetworkPlan
   return withBatchNormStatistics(sliced, await onnxBatchNormStatistics(plan, sliced, bnSplit, bnImages));
 }
 
+/** The logits of the subnet `plan` on `validation` (image-major, `numClasses` a row), and the inherited weights that gave them. */
+export async function subnetLogits(
+  supernet: WeightSource,
+  plan: NetworkPlan,
+  splits: { bn: TensorSplit; validation: TensorSplit },
+  bnImages = SUBNET_BN_IMAGES,
+  kernelTransform = false,
+): Promise<{ logits: Float32Array; weights: WeightSource }> {
+  const weights = await inheritedWeights(supernet, plan, splits.bn, bnImages, kernelTransform);
+  const runner = await OnnxSplitRunner.fromBytes(plan, buildOnnxModel(plan, weights));
+  try {
+    return { logits: await runner.logits(splits.validation), weights };
+  } finally {
+    await runner.release();
+  }
+}
+
 /** Accuracy of the subnet `plan` on `validation` (see the file comment), and the weights that scored it. */
 export async function scoreSubnet(
   supernet: WeightSource,
@@ -96,14 +113,7 @@ export async function scoreSubnet(
   bnImages = SUBNET_BN_IMAGES,
   kernelTransform = false,
 ): Promise<ScoredSubnet> {
-  const weights = await inheritedWeights(supernet, plan, splits.bn, bnImages, kernelTransform);
-  const runner = await OnnxSplitRunner.fromBytes(plan, buildOnnxModel(plan, weights));
-  let logits: Float32Array;
-  try {
-    logits = await runner.logits(splits.validation);
-  } finally {
-    await runner.release();
-  }
+  const { logits, weights } = await subnetLogits(supernet, plan, splits, bnImages, kernelTransform);
   const { labels } = splits.validation;
   return { accuracy: accuracyFromLogits(logits, labels, splits.numClasses), logLikelihood: meanLogLikelihood(logits, labels, splits.numClasses), weights };
 }

@@ -19,6 +19,7 @@ const row = (over: Partial<FidelityCsvRow> = {}): FidelityCsvRow => ({
   ranking_images: '',
   ranking_accuracy: '',
   data_order: 'candidate',
+  log_likelihood: '',
   ...over,
 });
 /** A file of an earlier format: the last `columns` columns of every line left out (no field here holds a comma). */
@@ -65,7 +66,7 @@ describe('fidelity CSV', () => {
       { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, replicate: 1, validationAccuracy: 0.5101 },
     ]);
     // The header and rows of the earlier format: no replicate column at all.
-    const older = withoutLastColumns(formatFidelityCsv([row()]), 4);
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 5);
     expect(older.split('\n')[0].endsWith(',seed')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
@@ -82,7 +83,7 @@ describe('fidelity CSV', () => {
       { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933, ranking: { images: 52000, accuracy: 0.53712 } },
     ]);
     // The format before these columns: the header and every row end at replicate.
-    const older = withoutLastColumns(formatFidelityCsv([row()]), 3);
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 4);
     expect(older.split('\n')[0].endsWith(',replicate')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
@@ -95,12 +96,26 @@ describe('fidelity CSV', () => {
   it('a shared-data-order row says so; a file written before the column reads as each genome its own order', () => {
     const shared = row({ data_order: 'shared' });
     expect(parseFidelityCsv(formatFidelityCsv([row(), shared])).rows.map((r) => r.data_order)).toEqual(['candidate', 'shared']);
-    const older = withoutLastColumns(formatFidelityCsv([row()]), 1);
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 2);
     expect(older.split('\n')[0].endsWith(',ranking_accuracy')).toBe(true);
     const read = parseFidelityCsv(older);
     expect(read.dropped).toBe(0);
     expect(read.rows).toEqual([row()]);
     expect(parseFidelityCsv(formatFidelityCsv([row({ data_order: 'random' })])).dropped).toBe(1);
+  });
+
+  it('a row keeps its log-likelihood; a file written before the column reads without one; a positive one is not a row', () => {
+    const scored = row({ log_likelihood: '-0.412305' });
+    const { rows, dropped } = parseFidelityCsv(formatFidelityCsv([row(), scored]));
+    expect(dropped).toBe(0);
+    expect(rows.map(fidelityRowOf)).toEqual([
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933 },
+      { genomeId: 'dd4fd91afd58', images: 2000, subset: 2000, kd: false, validationAccuracy: 0.52933, logLikelihood: -0.412305 },
+    ]);
+    const older = withoutLastColumns(formatFidelityCsv([row()]), 1);
+    expect(older.split('\n')[0].endsWith(',data_order')).toBe(true);
+    expect(parseFidelityCsv(older)).toEqual({ rows: [row()], dropped: 0 });
+    expect(parseFidelityCsv(formatFidelityCsv([row({ log_likelihood: '0.1' }), row({ log_likelihood: 'x' })])).dropped).toBe(2);
   });
 
   it('reads an empty file as no rows', () => {
