@@ -5,6 +5,7 @@
  * overnight run says nothing for its first minutes, in a terminal or a log.
  */
 import type { SearchBudget, SearchConfig } from '../search/config.js';
+import { SUBNET_BN_IMAGES } from '../train/constants.js';
 import { DEFAULT_SUPERNET_RECIPE } from '../train/supernet-train.js';
 import { DEFAULT_TEACHER_ARCHITECTURE } from '../train/teacher-types.js';
 import { formatDuration } from '../train/teacher-progress.js';
@@ -37,7 +38,10 @@ function candidatesText(config: SearchConfig): string {
   if (config.evaluator === 'supernet') {
     const s = config.supernet;
     const which = typeof s === 'object' ? `the space's supernet (${s.train.epochs ?? DEFAULT_SUPERNET_RECIPE.epochs} epochs, ${s.train.strategy ?? DEFAULT_SUPERNET_RECIPE.strategy}; trained first unless cached)` : `supernet ${s}`;
-    return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from ${which}, batch-norm statistics recomputed (no training), ranked by ${config.rankBy === 'log-likelihood' ? 'log-likelihood' : 'top-1 accuracy'}${limit}`;
+    const scoring = config.supernetScoring ?? {};
+    const bn = `batch-norm statistics recomputed from ${scoring.bnImages ?? SUBNET_BN_IMAGES} training images`;
+    const on = scoring.validationImages !== undefined ? `on the validation split's first ${scoring.validationImages} images` : 'on the validation split';
+    return `${config.searcher.algorithm}, ${config.searcher.population} per generation; each scored with weights from ${which}, ${bn} (no training), ${on}, ranked by ${config.rankBy === 'log-likelihood' ? 'log-likelihood' : 'top-1 accuracy'}${limit}`;
   }
   const tr = config.training;
   const length = tr.epochs !== undefined ? `${tr.epochs} epoch${tr.epochs === 1 ? '' : 's'}` : `${tr.images} images`;

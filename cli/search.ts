@@ -38,6 +38,8 @@ export interface SearchFlags extends OutputFlags {
   evaluator?: string;
   supernet?: string;
   rankBy?: string;
+  bnImages?: number;
+  validationImages?: number;
   redis?: string;
   /** Seconds (the flag takes a duration). */
   redisRunTtl?: number;
@@ -69,6 +71,7 @@ export function configFromFlags(o: SearchFlags): SearchConfig {
     evaluator: o.evaluator ?? (o.supernet !== undefined ? 'supernet' : undefined),
     supernet: o.supernet === 'train' ? { train: {} } : o.supernet,
     rankBy: o.rankBy,
+    supernetScoring: o.bnImages === undefined && o.validationImages === undefined ? undefined : { bnImages: o.bnImages, validationImages: o.validationImages },
     redis: o.redis,
     redisRunTtl: o.redisRunTtl,
     searcher: { population: o.population, algorithm: o.algorithm },
@@ -112,7 +115,7 @@ const IGNORED_ON_RESUME: ReadonlyArray<readonly [keyof SearchFlags, string]> = [
   ['config', '--config'], ['preset', '--preset'], ['dir', '--dir'], ['name', '--name'], ['seed', '--seed'], ['data', '--data'],
   ['population', '--population'], ['algorithm', '--algorithm'], ['workers', '--workers'], ['maxLatency', '--max-latency'],
   ['precision', '--precision'], ['latencyThreads', '--latency-threads'],
-  ['latencyPredictor', '--latency-predictor'], ['latencySource', '--latency-source'], ['evaluator', '--evaluator'], ['supernet', '--supernet'], ['rankBy', '--rank-by'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
+  ['latencyPredictor', '--latency-predictor'], ['latencySource', '--latency-source'], ['evaluator', '--evaluator'], ['supernet', '--supernet'], ['rankBy', '--rank-by'], ['bnImages', '--bn-images'], ['validationImages', '--validation-images'], ['redisRunTtl', '--redis-run-ttl'], ['rungs', '--rungs'],
 ];
 
 /** Which of the given flags `--resume` ignores; exported for tests. */
@@ -174,6 +177,8 @@ export function registerSearch(program: Command): void {
     .option('--rungs <n>', 'multi-fidelity: the best third of each rung trains on to 3× the images, up to this many rungs (1: off)', positiveInt('--rungs'))
     .option('--supernet <key|train>', "score candidates with this trained supernet's inherited weights ('nas supernet' lists the keys), or `train`: the space's supernet at the default recipe, trained first unless cached; implies --evaluator supernet")
     .option('--rank-by <score>', "what ranks candidates: accuracy, or log-likelihood (a new supernet search's default, the less noisy score; not with the proxy evaluator)", choiceFlag('--rank-by', searchConfigSchema.shape.rankBy.unwrap().options))
+    .option('--bn-images <n>', 'supernet evaluator: training images each subnet\'s batch-norm statistics come from (default 512)', positiveInt('--bn-images'))
+    .option('--validation-images <n>', "supernet evaluator: score each subnet on the validation split's first n images (default: all of them)", positiveInt('--validation-images'))
     .option('--evaluator <name>', 'real (default), supernet (inherited weights, with --supernet) or proxy (analytic stand-ins, for trying the search itself)', choiceFlag('--evaluator', searchConfigSchema.shape.evaluator.unwrap().options))
     .option('--redis <url>', "train on 'nas worker's through this Redis: redis://[user@]host[:port][/db] or rediss:// (password from NAS_REDIS_PASSWORD)")
     .option('--redis-run-ttl <duration>', "with --redis: how long workers keep training this search's jobs after it was last heard from, e.g. 60s (default)", durationFlag('--redis-run-ttl'))

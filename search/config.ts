@@ -236,6 +236,20 @@ export const searchConfigSchema = z.strictObject({
     ])
     .optional(),
   /**
+   * With `"evaluator": "supernet"`: how much data scores a subnet, the cost of a
+   * candidate. `bnImages`: training images its batch-norm statistics are
+   * recomputed from (SUBNET_BN_IMAGES, 512, when absent). `validationImages`: the
+   * supernet's validation split's first n images score it (all of them when
+   * absent). Fewer of either scores faster and ranks noisier; what each costs a
+   * search's choice is measured by `bench:supernet --selection` (docs/supernet.md).
+   */
+  supernetScoring: z
+    .strictObject({
+      bnImages: z.number().int().min(1).optional(),
+      validationImages: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  /**
    * What stands for a candidate's accuracy in the ranking. `accuracy`: top-1 on the
    * validation split. `log-likelihood`: the mean log-probability of the true class on
    * the same images, from the same logits (supernet scoring and training record it;
@@ -306,6 +320,9 @@ export function resolveSearchConfig(value: unknown, source = 'config'): SearchCo
   }
   if (config.evaluator !== 'supernet' && config.supernet !== undefined) {
     throw new SearchConfigError(`${source}: supernet: is used only with "evaluator": "supernet" (evaluator is ${config.evaluator})`);
+  }
+  if (config.evaluator !== 'supernet' && config.supernetScoring !== undefined) {
+    throw new SearchConfigError(`${source}: supernetScoring: is used only with "evaluator": "supernet" (evaluator is ${config.evaluator})`);
   }
   if (config.rankBy === 'log-likelihood' && config.evaluator === 'proxy') {
     throw new SearchConfigError(`${source}: rankBy: the proxy evaluator's accuracy is a formula, with no logits to read a log-likelihood from (use "evaluator": "real" or "supernet", or "rankBy": "accuracy")`);

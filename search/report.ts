@@ -23,6 +23,7 @@ import { renderReportHtml, vegaBrowserRuntime } from './report-page.js';
 import type { TeacherFacts } from './report-teacher.js';
 import { readTeacherMeta } from '../train/teacher.js';
 import { DEFAULT_TEACHER_ARCHITECTURE } from '../train/teacher-types.js';
+import { SUBNET_BN_IMAGES } from '../train/constants.js';
 import type { CandidateRecord, EvaluatedRecord } from './types.js';
 
 const round = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)));
@@ -147,6 +148,11 @@ export function latencyPrecisionLine(config: SearchConfig, front: readonly Evalu
 
 /** What a candidate's accuracy was read on: the validation split, and the training images outside the subset where the config asks. */
 export function accuracyImagesLine(config: SearchConfig): string {
+  if (config.evaluator === 'supernet') {
+    const { bnImages, validationImages } = config.supernetScoring ?? {};
+    const on = validationImages !== undefined ? `the validation split's first ${validationImages} images` : 'the validation split';
+    return `- accuracy: validation, read on ${on}, inherited weights with batch-norm statistics from ${bnImages ?? SUBNET_BN_IMAGES} training images`;
+  }
   const { subset, validateOutsideSubset } = config.training;
   const outside = subset !== undefined && validateOutsideSubset !== undefined ? ` and up to ${validateOutsideSubset} training images outside the ${subset}-image training subset` : '';
   return `- accuracy: validation, read on the validation split${outside}`;

@@ -127,6 +127,7 @@ export class SupernetTrainer implements CandidateTrainer {
         data: { name: c.data, contentHash: this.o.dataContentHash, validationFraction: this.o.supernet.data.validationFraction, seed: this.o.supernet.data.splitSeed },
         backend: this.o.backend ?? 'auto',
         files,
+        ...c.supernetScoring,
       },
       dataSpec: c.data,
     };

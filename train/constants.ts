@@ -15,3 +15,14 @@ export const DEFAULT_VALIDATION_FRACTION = 0.1;
 export const EVAL_BATCH_SIZE = 256;
 /** Points in a training result's loss curve. */
 export const LOSS_CURVE_POINTS = 10;
+/**
+ * Training images a subnet's batch-norm statistics are computed from. Each
+ * channel's mean and variance then average 512·H·W values (8,192 at the
+ * smallest 4×4 maps of the small space). Once-for-All uses 2,000 ImageNet
+ * images; whether fewer rank subnets differently here is measured by
+ * bench:supernet (docs/bench/supernet.md). The pass runs in onnxruntime
+ * (train/onnx-batch-norm.ts): on tfjs in training mode it cost 1.37 s a subnet
+ * against onnxruntime's 2.45 s for the 6,000 validation images (AMD EPYC
+ * Zen 5, both cores busy).
+ */
+export const SUBNET_BN_IMAGES = 512;

@@ -17,19 +17,8 @@ import { subnetWeights } from '../space/supernet.js';
 import { accuracyFromLogits, meanLogLikelihood, toResolution } from './evaluate.js';
 import { onnxBatchNormStatistics, withBatchNormStatistics } from './onnx-batch-norm.js';
 import { OnnxSplitRunner } from './onnx-evaluate.js';
+import { SUBNET_BN_IMAGES } from './constants.js';
 import type { TensorSplit } from './types.js';
-
-/**
- * Training images a subnet's batch-norm statistics are computed from. Each
- * channel's mean and variance then average 512·H·W values (8,192 at the
- * smallest 4×4 maps of the small space). Once-for-All uses 2,000 ImageNet
- * images; whether fewer rank subnets differently here is measured by
- * bench:supernet (docs/bench/supernet.md). The pass runs in onnxruntime
- * (onnx-batch-norm.ts): on tfjs in training mode it cost 1.37 s a subnet
- * against onnxruntime's 2.45 s for the 6,000 validation images (AMD EPYC
- * Zen 5, both cores busy).
- */
-export const SUBNET_BN_IMAGES = 512;
 
 /**
  * The first `count` images of `split` resized to `resolution` once, as
@@ -52,7 +41,11 @@ export function splitAtResolution(split: TensorSplit, resolution: number, count 
   return { images, labels: split.labels.subarray(0, n), count: n, height: resolution, width: resolution, channels };
 }
 
-/** Splits at each resolution asked for, resized once and kept (a scoring thread holds one). */
+/**
+ * Splits at each resolution asked for, resized once and kept (a scoring
+ * thread holds one): the first `bnImages` of `bn`, and the first
+ * `validationImages` of `validation` (all of it by default).
+ */
 export class ResizedSplits {
   readonly #cache = new Map<string, TensorSplit>();
 
@@ -60,7 +53,13 @@ export class ResizedSplits {
     readonly bn: TensorSplit,
     readonly validation: TensorSplit,
     readonly bnImages = SUBNET_BN_IMAGES,
+    readonly validationImages = validation.count,
   ) {}
+
+  /** Images the validation split scores on: `validationImages`, at most the split's. */
+  get validationCount(): number {
+    return Math.min(this.validationImages, this.validation.count);
+  }
 
   /** The BN images and the validation split at `resolution`. */
   at(resolution: number): { bn: TensorSplit; validation: TensorSplit } {
@@ -70,7 +69,7 @@ export class ResizedSplits {
       if (!split) this.#cache.set(key, (split = make()));
       return split;
     };
-    return { bn: get('bn', () => splitAtResolution(this.bn, resolution, this.bnImages)), validation: get('validation', () => splitAtResolution(this.validation, resolution)) };
+    return { bn: get('bn', () => splitAtResolution(this.bn, resolution, this.bnImages)), validation: get('validation', () => splitAtResolution(this.validation, resolution, this.validationImages)) };
   }
 }
 

@@ -22,6 +22,7 @@ import { loadDataset } from './datasets/load.js';
 import { prepareData, type PreparedData } from './datasets/prepared.js';
 import { SupernetError, requireSupernet, supernetFiles } from './supernet-cache.js';
 import { ResizedSplits, scoreSubnet, subnetModel } from './supernet-score.js';
+import { SUBNET_BN_IMAGES } from './constants.js';
 import { candidateFilesOf, datasetContentHash, TrainingJobError, type TrainingJobResult } from './training-job.js';
 
 /** A scoring job: everything is data, checked field by field. */
@@ -40,6 +41,10 @@ export const subnetScoringJobSchema = z.strictObject({
   backend: z.enum([...BACKENDS, 'auto']),
   /** Whether to build the subnet's files (ONNX, tfjs, genome.json) besides scoring it. */
   files: z.boolean(),
+  /** Training images the BN statistics come from (SUBNET_BN_IMAGES when absent). */
+  bnImages: z.number().int().positive().optional(),
+  /** The validation split's first images that score the subnet (all when absent). */
+  validationImages: z.number().int().positive().optional(),
 });
 export type SubnetScoringJob = z.output<typeof subnetScoringJobSchema>;
 
@@ -63,6 +68,13 @@ function dataFor(task: SubnetScoringTask): { data: PreparedData; resized: Resize
     const dataset = loadDataset(dataSpec);
     const data = prepareData(dataset, { validationFraction: job.data.validationFraction, seed: job.data.seed });
     cachedData = { key, contentHash: datasetContentHash(dataset), data, resized: new ResizedSplits(data.train, data.validation) };
+  }
+  const { bn, validation } = cachedData.resized;
+  const bnImages = job.bnImages ?? SUBNET_BN_IMAGES;
+  const validationImages = job.validationImages ?? validation.count;
+  if (cachedData.resized.bnImages !== bnImages || cachedData.resized.validationImages !== validationImages) {
+    // Another scoring size: the same data, resized again at it (a run keeps one size, so this happens once a thread).
+    cachedData = { ...cachedData, resized: new ResizedSplits(bn, validation, bnImages, validationImages) };
   }
   if (cachedData.contentHash !== job.data.contentHash) {
     throw new DatasetError(dataSpec, `content hash ${cachedData.contentHash} is not the search's data '${job.data.name}' (${job.data.contentHash})`);
@@ -100,7 +112,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Subn
   const started = performance.now();
   const strides = stridesOf(space);
   const plan = planNetwork(genome, strides, { numClasses: data.numClasses, inputChannels: data.train.channels });
-  const { accuracy, logLikelihood, weights } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, undefined, supernet.kernelTransform);
+  const { accuracy, logLikelihood, weights } = await scoreSubnet(supernet.source, plan, { ...resized.at(genome.resolution), numClasses: data.numClasses }, resized.bnImages, supernet.kernelTransform);
   let files: TrainingJobResult['files'] | null = null;
   if (job.files) {
     const model = subnetModel(plan, weights);
@@ -113,7 +125,7 @@ export async function runSubnetScoringJob(task: SubnetScoringTask): Promise<Subn
   return {
     id: genomeId(genome),
     accuracy,
-    accuracyImages: data.validation.count,
+    accuracyImages: resized.validationCount,
     validationAccuracy: accuracy,
     logLikelihood,
     trainSeconds: (performance.now() - started) / 1000,

@@ -47,7 +47,12 @@ describe('nas search prints its plan before anything slow', () => {
     expect(() => configFromFlags({ preset: 'overnight', latencySource: 'predicted' })).toThrow(/latency\.source: "predicted" takes every latency from a predictor file/);
     // The plan is printed from the run's config.json: a new supernet run ranks by log-likelihood unless --rank-by says otherwise.
     const candidatesLine = (config: SearchConfig) => searchPlanLines(config, 'r', config.budget, false).find((l) => l.startsWith('  candidates:'));
-    expect(candidatesLine(newRunConfig(c))).toMatch(/no training\), ranked by log-likelihood(;|$)/);
+    expect(candidatesLine(newRunConfig(c))).toMatch(/statistics recomputed from 512 training images \(no training\), on the validation split, ranked by log-likelihood(;|$)/);
+    // --bn-images and --validation-images set the scoring's sizes, and the plan says them.
+    const cheaper = configFromFlags({ preset: 'overnight', supernet: 'a'.repeat(20), bnImages: 256, validationImages: 3000 });
+    expect(cheaper.supernetScoring).toEqual({ bnImages: 256, validationImages: 3000 });
+    expect(candidatesLine(cheaper)).toMatch(/from 256 training images \(no training\), on the validation split's first 3000 images, /);
+    expect(configFromFlags({ preset: 'overnight', supernet: 'a'.repeat(20), validationImages: 3000 }).supernetScoring).toEqual({ validationImages: 3000 });
     const byAccuracy = configFromFlags({ preset: 'overnight', supernet: 'a'.repeat(20), rankBy: 'accuracy' });
     expect(candidatesLine(newRunConfig(byAccuracy))).toMatch(/ranked by top-1 accuracy(;|$)/);
     expect(configFromFlags({ preset: 'overnight', rankBy: 'log-likelihood' }).rankBy).toBe('log-likelihood');

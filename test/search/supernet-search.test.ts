@@ -239,6 +239,38 @@ describe('nas search with "evaluator": "supernet"', () => {
     expect(plan.recipe.distillation.alpha).toBe(0.9);
   });
 
+  it('scores on the validation split\'s first images and fewer BN images when supernetScoring says so, and the report says which', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'supernet-scoring-run-')), 'run');
+    const supernetScoring = { bnImages: 64, validationImages: 40 };
+    const config = resolveSearchConfig({ seed: 6, space: SPACE, evaluator: 'supernet', supernet: key, supernetScoring, searcher: { algorithm: 'random', population: 3 }, budget: { evaluations: 3 }, latency: { iterations: 10, time: 20 }, workers: 1 });
+    const result = await runSearch(config, { runDir: dir });
+    const evaluated = result.records.filter((r) => r.state === 'evaluated');
+    expect(evaluated.length).toBe(3);
+    const data = prepareData(loadDataset('fashion-mnist-sample'), { validationFraction: 0.1, seed: 3 });
+    expect(data.validation.count).toBeGreaterThan(40);
+    const { weights } = await import('../../train/supernet-cache.js').then((m) => m.requireSupernet(key));
+    const source = flatWeightSource(supernetPlan(supernetSpace(SPACE), { numClasses: 10, inputChannels: 1 }), weights, true);
+    const prefix = { ...data.validation, images: data.validation.images.subarray(0, 40 * 28 * 28), labels: data.validation.labels.subarray(0, 40), count: 40 };
+    for (const r of evaluated) {
+      const plan = planNetwork(r.genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 });
+      const fewer = await scoreSubnet(source, plan, { bn: data.train, validation: prefix, numClasses: 10 }, 64, true);
+      // The journal holds the score on those 40 images with BN from 64: a multiple of 1/40, and the log-likelihood of the same logits.
+      expect(r.accuracy).toBeCloseTo(fewer.accuracy, 10);
+      expect(r.logLikelihood).toBeCloseTo(fewer.logLikelihood, 10);
+      expect(Math.abs(r.accuracy * 40 - Math.round(r.accuracy * 40))).toBeLessThan(1e-9);
+    }
+    // The default scoring of the same subnets differs (all validation images, BN from 512): the setting reached the scoring threads.
+    const plans = evaluated.map((r) => planNetwork(r.genome, stridesOf(SPACE), { numClasses: 10, inputChannels: 1 }));
+    const full = await Promise.all(plans.map((plan) => scoreSubnet(source, plan, { bn: data.train, validation: data.validation, numClasses: 10 }, undefined, true)));
+    expect(full.map((f) => f.logLikelihood)).not.toEqual(evaluated.map((r) => r.logLikelihood));
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).config.supernetScoring).toEqual(supernetScoring);
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain("- accuracy: validation, read on the validation split's first 40 images, inherited weights with batch-norm statistics from 64 training images");
+    // Only a supernet search scores subnets; a bad size names its field.
+    expect(() => resolveSearchConfig({ supernetScoring: { validationImages: 100 } })).toThrow(/config: supernetScoring: is used only with "evaluator": "supernet" \(evaluator is real\)/);
+    expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: key, supernetScoring: { bnImages: 0 } })).toThrow(/supernetScoring\.bnImages: /);
+    expect(() => resolveSearchConfig({ evaluator: 'supernet', supernet: key, supernetScoring: { images: 10 } })).toThrow(/supernetScoring\.images: unknown field/);
+  });
+
   it('refuses a space the supernet cannot score, naming the field', () => {
     const wider = structuredClone(SPACE);
     wider.stages[2].widths = [16, 24, 40];
