@@ -169,3 +169,15 @@ export function selectionOutcome(candidates: readonly SelectionCandidate[], refe
     bestHeldOut: Math.max(...members.map((c) => c.heldOut)),
   };
 }
+
+/**
+ * How two supernets' recipes differ, field by field (`strategy sandwich/progressive`), the seed
+ * aside: none means the two are one recipe at two seeds, and their agreement is that recipe's
+ * seed-to-seed τ; otherwise it is the agreement between two recipes, their seeds' noise included.
+ * A flag one recipe leaves unset (recipes from before it existed) reads as false.
+ */
+export function recipeDifferences(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): string[] {
+  const fields = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((f) => f !== 'seed');
+  const text = (v: unknown, other: unknown) => (v === undefined ? (typeof other === 'boolean' ? 'false' : 'unset') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return fields.filter((f) => text(a[f], b[f]) !== text(b[f], a[f])).map((f) => `${f} ${text(a[f], b[f])}/${text(b[f], a[f])}`);
+}

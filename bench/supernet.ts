@@ -70,7 +70,7 @@ import { SUBNET_BN_IMAGES } from '../train/constants.js';
 import { accuracyFromLogits, meanLogLikelihood } from '../train/evaluate.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
-import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, referenceCeiling, seedMeans, selectionOutcome, type RankingAgreement, type SelectionOutcome } from './supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, pairedValues, frontOverlap, perHour, recipeDifferences, referenceCeiling, seedMeans, selectionOutcome, type RankingAgreement, type SelectionOutcome } from './supernet-summary.js';
 import { JOURNAL_FILE, readJournal } from '../search/journal.js';
 import { latestRecords } from '../search/fidelity.js';
 import { readRun } from '../search/run-directory.js';
@@ -294,8 +294,11 @@ if (o.reference) {
   if (bySupernet.length === 2) {
     const seeds = agreement(bySupernet[0], bySupernet[1]);
     const seedsByLogLikelihood = agreement(bySupernetLogLikelihood[0], bySupernetLogLikelihood[1]);
-    ranking.supernetSeeds = { ...seeds, byLogLikelihood: seedsByLogLikelihood };
-    console.log(`supernet seed to seed: ${tauText(seeds)}; by log-likelihood ${tauText(seedsByLogLikelihood)}`);
+    // One recipe at two seeds: its seed-to-seed τ. Two recipes: how far apart they rank, their seeds' noise included.
+    const differences = recipeDifferences(supernets[0].meta.recipe, supernets[1].meta.recipe);
+    ranking.supernetSeeds = { ...seeds, byLogLikelihood: seedsByLogLikelihood, recipeDifferences: differences };
+    const label = differences.length ? `the two supernets against each other (${differences.join(', ')})` : 'supernet seed to seed';
+    console.log(`${label}: ${tauText(seeds)}; by log-likelihood ${tauText(seedsByLogLikelihood)}`);
   }
   if (bySupernet.length >= 2) {
     // Each genome's scores averaged over the supernets given (seedMeans' arithmetic): how much of a supernet's disagreement with

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, referenceCeiling, residualsAfter, seedMeans, selectionOutcome } from '../../bench/supernet-summary.js';
+import { agreement, agreementAtEqualCost, breakEvenCandidates, frontOverlap, perHour, recipeDifferences, referenceCeiling, residualsAfter, seedMeans, selectionOutcome } from '../../bench/supernet-summary.js';
 
 describe('bench:supernet maths', () => {
   it('averages the reference over seeds and keeps only genomes with enough of them', () => {
@@ -92,6 +92,17 @@ describe('bench:supernet maths', () => {
     // One seed: the ceiling is the seed's own reliability, 2/π · asin(√0.6).
     expect(referenceCeiling(trainings, 1).tauCeiling).toBeCloseTo((2 / Math.PI) * Math.asin(Math.sqrt(0.6)), 12);
     expect(referenceCeiling(trainings.filter((t) => t.replicate === 0), 2).tauCeiling).toBeNaN();
+  });
+
+  it('names how two recipes differ, the seed aside', () => {
+    const base = { strategy: 'sandwich', epochs: 10, distillation: { temperature: 4, alpha: 0.9 }, seed: 0 };
+    expect(recipeDifferences(base, { ...base, seed: 1 })).toEqual([]);
+    expect(recipeDifferences(base, { ...base, strategy: 'progressive', epochs: 8.78, seed: 1 })).toEqual(['strategy sandwich/progressive', 'epochs 10/8.78']);
+    // A flag from before the field existed reads as false.
+    expect(recipeDifferences(base, { ...base, kernelTransform: true })).toEqual(['kernelTransform false/true']);
+    expect(recipeDifferences(base, { ...base, kernelTransform: false })).toEqual([]);
+    expect(recipeDifferences({ ...base, warmupEpochs: 1 }, base)).toEqual(['warmupEpochs 1/unset']);
+    expect(recipeDifferences(base, { ...base, distillation: { temperature: 4, alpha: 0 } })).toEqual(['distillation {"temperature":4,"alpha":0.9}/{"temperature":4,"alpha":0}']);
   });
 
   it('selection: the front a score chooses, judged by its held-out accuracies (hand-worked)', () => {
