@@ -264,9 +264,13 @@ if (o.reference) {
     // Ranked by the mean log-probability of the true class instead of top-1: the same logits, less of the images' sampling noise.
     const l = agreement(logLikelihood, reference);
     const lEqual = agreementAtEqualCost(logLikelihood, reference, logLatency);
-    ranking[`${s.key}@${bnImages}`] = { ...a, atEqualLatency: equal, byLogLikelihood: { ...l, atEqualLatency: lEqual }, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
+    // How well the supernet trained its subnets, whatever their order: their mean score over the same genomes (recipes compare on it).
+    const mean = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((x, y) => x + y, 0) / Math.max(1, m.size);
+    const meanScores = { accuracy: mean(scores), logLikelihood: mean(logLikelihood) };
+    ranking[`${s.key}@${bnImages}`] = { ...a, atEqualLatency: equal, byLogLikelihood: { ...l, atEqualLatency: lEqual }, meanScores, bnImages, trainSeconds: s.meta.trainSeconds, scoringSeconds: seconds, scored: chosen.length };
     console.log(`supernet ${s.key} (BN from ${bnImages} images) against the reference: ${tauText(a)}, ${equalText(equal)}; its training ${(s.meta.trainSeconds / 3600).toFixed(2)} h, scoring ${(seconds / chosen.length).toFixed(1)} s a genome`);
     console.log(`  the same subnets ranked by log-likelihood: ${tauText(l)}, ${equalText(lEqual)}`);
+    console.log(`  their mean validation accuracy ${(meanScores.accuracy * 100).toFixed(2)}%, mean log-likelihood ${meanScores.logLikelihood.toFixed(4)}`);
   }
   const p = agreement(proxy, reference);
   const pEqual = agreementAtEqualCost(proxy, reference, logLatency);
@@ -299,6 +303,11 @@ if (o.reference) {
     ranking.supernetSeeds = { ...seeds, byLogLikelihood: seedsByLogLikelihood, recipeDifferences: differences };
     const label = differences.length ? `the two supernets against each other (${differences.join(', ')})` : 'supernet seed to seed';
     console.log(`${label}: ${tauText(seeds)}; by log-likelihood ${tauText(seedsByLogLikelihood)}`);
+    // Paired, genome by genome: on how many does the second supernet give the subnet the better score (two recipes' quality, each genome its own control).
+    const [firstLl, secondLl] = pairedValues(bySupernetLogLikelihood[0], bySupernetLogLikelihood[1]);
+    const secondBetter = secondLl.filter((v, i) => v > firstLl[i]).length;
+    ranking.supernetSeeds = { ...(ranking.supernetSeeds as object), secondBetterByLogLikelihood: secondBetter, paired: firstLl.length };
+    console.log(`  supernet ${supernets[1].key} gives the higher log-likelihood on ${secondBetter} of ${firstLl.length} genomes`);
   }
   if (bySupernet.length >= 2) {
     // Each genome's scores averaged over the supernets given (seedMeans' arithmetic): how much of a supernet's disagreement with
