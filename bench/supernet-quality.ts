@@ -17,6 +17,7 @@ import { parse } from 'csv-parse/sync';
 import { runWithFrontFiles } from '../cli/run-front.js';
 import { measureChallengers } from '../finalize/challengers.js';
 import { finalizeRun } from '../finalize/finalize-run.js';
+import { FINE_TUNE_LEARNING_RATE_SCALE } from '../finalize/recipe.js';
 import { runSetting } from '../search/config-helpers.js';
 import { baselines } from '../space/baselines.js';
 import { ONNX_FILE, planOf, readGenomeFile } from '../space/candidate-files.js';
@@ -37,6 +38,8 @@ export interface QualityOptions {
   fineTuneEpochs: readonly number[];
   /** Epochs of the from-scratch training beside them (0: none). */
   scratchEpochs: number;
+  /** The fine-tunings' share of the peak learning rate (finalize's default when absent); a setting at another share is named `inherited-<epochs>-rate<share>`. */
+  fineTuneRate?: number;
   out: string;
   cpu: string;
   log: (line: string) => void;
@@ -125,12 +128,13 @@ export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
   if (existsSync(csv)) for (const r of parse(readFileSync(csv), { columns: true }) as Array<Record<string, string>>) done.add(r.setting);
   else writeFileSync(csv, COLUMNS.join(',') + '\n');
   const chosen = await challengerOf(o.runDir, o.out, o.log);
+  const rate = o.fineTuneRate !== undefined && o.fineTuneRate !== FINE_TUNE_LEARNING_RATE_SCALE ? o.fineTuneRate : undefined;
   const settings = [
-    ...o.fineTuneEpochs.map((epochs) => ({ init: 'inherited' as const, epochs })),
-    ...(o.scratchEpochs > 0 ? [{ init: 'scratch' as const, epochs: o.scratchEpochs }] : []),
+    ...o.fineTuneEpochs.map((epochs) => ({ init: 'inherited' as const, epochs, setting: `inherited-${epochs}${rate !== undefined && epochs > 0 ? `-rate${rate}` : ''}` })),
+    ...(o.scratchEpochs > 0 ? [{ init: 'scratch' as const, epochs: o.scratchEpochs, setting: `scratch-${o.scratchEpochs}` }] : []),
   ];
   for (const s of settings) {
-    const setting = `${s.init}-${s.epochs}`;
+    const { setting } = s;
     if (done.has(setting)) continue;
     if (s.init === 'inherited' && s.epochs === 0) {
       appendRow(csv, await untrainedRow(o.runDir, chosen, o.cpu));
@@ -147,7 +151,7 @@ export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
     o.log(`quality: ${setting} of ${chosen.id}${resume ? ' (resuming)' : ''}`);
     const result = await finalizeRun(
       { ...run, ...runSetting(run.config) },
-      { ids: [chosen.id], baselines: false, init: s.init, workers: 1, ...(resume ? { resume: true } : { epochs: s.epochs }), onEvent: (e) => (e.type === 'epoch' ? o.log(`  ${setting} epoch ${e.epoch}/${e.epochs}: validation ${(e.validationAccuracy * 100).toFixed(2)}%`) : undefined) },
+      { ids: [chosen.id], baselines: false, init: s.init, ...(s.init === 'inherited' && rate !== undefined ? { fineTuneRate: rate } : {}), workers: 1, ...(resume ? { resume: true } : { epochs: s.epochs }), onEvent: (e) => (e.type === 'epoch' ? o.log(`  ${setting} epoch ${e.epoch}/${e.epochs}: validation ${(e.validationAccuracy * 100).toFixed(2)}%`) : undefined) },
     );
     const model = result.models.find((m) => m.record.id === chosen.id);
     if (!model) throw new Error(`${dir}: ${setting} did not train ${chosen.id}: ${result.failed.map((f) => f.error).join('; ')}`);
@@ -167,5 +171,5 @@ export async function measureQuality(o: QualityOptions): Promise<QualityRow[]> {
     appendRow(csv, row);
     o.log(`quality: ${setting}: test accuracy ${(row.test_accuracy * 100).toFixed(2)}% in ${row.train_seconds} s`);
   }
-  return (parse(readFileSync(csv), { columns: true, cast: true }) as QualityRow[]).filter((r) => settings.some((s) => `${s.init}-${s.epochs}` === r.setting));
+  return (parse(readFileSync(csv), { columns: true, cast: true }) as QualityRow[]).filter((r) => settings.some((s) => s.setting === r.setting));
 }

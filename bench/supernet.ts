@@ -95,6 +95,7 @@ const program = new Command('bench-supernet')
   .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(',').map((f) => f.replace(/^~(?=\/)/, homedir())))
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights (0: the inherited weights untrained)', (v: string) => v.split(',').map(atLeast(0)), [0, 1, 2, 5])
+  .option('--fine-tune-rate <share>', "with --quality: the fine-tunings' share of the peak learning rate (finalize's --fine-tune-rate; default 0.2)", Number)
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--selection <run>', "a supernet search's run directory: every candidate scored on validation and test, and the fronts that ranking by accuracy and by log-likelihood hand over, judged on test")
   .option('--validation-images <n,…>', "with --selection: also rank by the validation split's first n images (read from the same logits), and each --bn-images: what a cheaper scoring loses", (v: string) => v.split(',').map(atLeast(1)), [])
@@ -108,7 +109,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-subnet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; selection?: string; validationImages: number[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; selection?: string; validationImages: number[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; fineTuneRate?: number; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -453,7 +454,7 @@ if (o.quality) {
   const targets = summary.targets as { oneThread: { dir: string } } | undefined;
   if (o.quality === 'targets' && !targets) program.error('--quality targets: needs --targets in the same run (or give a run directory)');
   const runDir = o.quality === 'targets' ? targets!.oneThread.dir : o.quality;
-  const rows = await measureQuality({ runDir, fineTuneEpochs: o.fineTune, scratchEpochs: o.scratchEpochs, out: o.out, cpu, log: (line) => console.error(line) });
+  const rows = await measureQuality({ runDir, fineTuneEpochs: o.fineTune, fineTuneRate: o.fineTuneRate, scratchEpochs: o.scratchEpochs, out: o.out, cpu, log: (line) => console.error(line) });
   summary.quality = rows;
   for (const r of rows) console.log(`quality ${r.setting}: ${r.genome_id} test ${(r.test_accuracy * 100).toFixed(2)}% (search ${(r.search_accuracy * 100).toFixed(2)}%), p50 ${r.latency_ms.toFixed(4)} ms against ${QUALITY_BASELINE}'s ${r.baseline_latency_ms.toFixed(4)} ms, ${r.train_seconds} s`);
 }

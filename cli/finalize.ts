@@ -19,6 +19,7 @@ import { runWithFrontFiles } from './run-front.js';
 
 interface FinalizeFlags extends OutputFlags {
   init: string;
+  fineTuneRate?: number;
   top?: number;
   ids?: string[];
   epochs?: number;
@@ -131,6 +132,7 @@ export function registerFinalize(program: Command): void {
     .option('--epochs <n>', 'training epochs for every model (default 30)', positiveInt('--epochs'))
     .option('--time <duration>', 'fit the finalization into this time (e.g. 8h, 90m): measure each model\'s speed, then give every model the epochs (5 to 30, a full schedule each) that end in time, dropping the most expensive baselines if even 5 do not; not with --epochs', timeFlag)
     .option('--init <scratch|inherited>', "where front members' weights start: scratch, or the weights in their front/<id>/ files (a supernet search's inherited weights), fine-tuned at a fifth of the learning rate", 'scratch')
+    .option('--fine-tune-rate <share>', 'with --init inherited: the share of the peak learning rate front members are fine-tuned at, in (0, 1] (default 0.2)', numberFlag('--fine-tune-rate', (n) => n > 0 && n <= 1, 'a number in (0, 1]'))
     .option('--baselines <names>', `comma-separated subset of ${BASELINE_NAMES.join(', ')}`)
     .option('--no-baselines', 'train no hand-designed baselines')
     .option('--subset <n>', 'train on this many images of the training split (scaled-down runs)', positiveInt('--subset'))
@@ -154,6 +156,7 @@ export function registerFinalize(program: Command): void {
           epochs: o.epochs,
           time: o.time,
           init: initFlag(o.init),
+          fineTuneRate: o.fineTuneRate,
           baselines: baselineList(o.baselines ?? true),
           challengers: o.challengers,
           subset: o.subset,
@@ -166,6 +169,7 @@ export function registerFinalize(program: Command): void {
           redisRunTtl: o.redisRunTtl,
           onEvent: progress.onEvent,
         };
+        if (o.fineTuneRate !== undefined && o.init !== 'inherited') throw new UsageError('--fine-tune-rate: only with --init inherited (a training from scratch runs at the peak learning rate)');
         if (o.time !== undefined && o.epochs !== undefined) throw new UsageError('--time and --epochs: --time chooses each model\'s epochs (up to 30); give one of them');
         if (o.redis === undefined && (o.sharedDir !== undefined || o.redisRunTtl !== undefined)) throw new UsageError('--shared-dir and --redis-run-ttl: only with --redis');
         if (o.dryRun && o.resume) throw new UsageError('--dry-run: plans a new finalization; --resume continues the one in final/plan.json');

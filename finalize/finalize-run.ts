@@ -67,6 +67,8 @@ export interface FinalizeOptions {
   subset?: number;
   /** Front members start from the weights in their front/<id>/ files, fine-tuned (recipe.ts `init`). @default 'scratch' */
   init?: FinalRecipe['init'];
+  /** With `init` inherited: the share of the peak learning rate they are fine-tuned at (recipe.ts). @default FINE_TUNE_LEARNING_RATE_SCALE */
+  fineTuneRate?: number;
   /** Continue a finalization from final/plan.json. @default false */
   resume?: boolean;
   /** Models trained at once, one per worker. @default the run's `workers` */
@@ -304,7 +306,7 @@ export async function planFinalization(run: FinalizeInput, options: FinalizeOpti
   ];
   const modelsAtOnce = Math.min(options.workers ?? run.config.workers, models.length);
   const threads = options.threads === 'auto' ? spareThreadsPerModel(options.cores ?? availableParallelism(), modelsAtOnce) : (options.threads ?? 1);
-  const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init });
+  const recipe = finalRecipe({ epochs: options.epochs, teacher: teacher !== null, alpha: run.config.training.alpha, temperature: run.config.training.temperature, threads, init: options.init, fineTuneRate: options.fineTuneRate });
   if (options.time !== undefined) {
     const data = { spec: run.config.data, ...split, subset: options.subset };
     const workers = options.workers ?? run.config.workers;

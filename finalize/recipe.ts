@@ -82,6 +82,8 @@ export interface RecipeOptions {
   threads?: number;
   /** Where front members' weights start. @default 'scratch' */
   init?: FinalRecipe['init'];
+  /** With `init` inherited: the peak learning rate's share, in (0, 1]. @default FINE_TUNE_LEARNING_RATE_SCALE */
+  fineTuneRate?: number;
 }
 
 /** The one recipe every finalized model trains with: the defaults above, checked, with `options` applied. */
@@ -91,17 +93,21 @@ export function finalRecipe(options: RecipeOptions = {}): FinalRecipe {
   const threads = options.threads ?? 1;
   if (!(threads >= 1 && Number.isInteger(threads))) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const teacher = options.teacher ?? true;
+  const init = options.init ?? 'scratch';
+  const fineTuneRate = options.fineTuneRate ?? FINE_TUNE_LEARNING_RATE_SCALE;
+  if (!(fineTuneRate > 0 && fineTuneRate <= 1)) throw new RangeError(`fineTuneRate must be in (0, 1], got ${fineTuneRate}`);
+  if (options.fineTuneRate !== undefined && init !== 'inherited') throw new RangeError('fineTuneRate: only with init inherited (training from scratch runs at the peak rate)');
   return {
     epochs,
     batchSize: FINAL_BATCH_SIZE,
     optimizer: 'sgd',
-    learningRate: FINAL_LEARNING_RATE * ((options.init ?? 'scratch') === 'inherited' ? FINE_TUNE_LEARNING_RATE_SCALE : 1),
+    learningRate: FINAL_LEARNING_RATE * (init === 'inherited' ? fineTuneRate : 1),
     warmupEpochs: warmupEpochsFor(epochs),
     weightDecay: FINAL_WEIGHT_DECAY,
     labelSmoothing: options.labelSmoothing ?? (teacher ? 0 : 0.1),
     augment: { padCrop: 2, horizontalFlip: true },
     distillation: { alpha: teacher ? (options.alpha ?? 0.9) : 0, temperature: options.temperature ?? 4 },
-    init: options.init ?? 'scratch',
+    init,
     seed: options.seed ?? FINAL_SEED,
     ...(threads > 1 ? { threads } : {}),
   };

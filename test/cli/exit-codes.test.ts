@@ -48,6 +48,8 @@ describe('one fault, one exit code', () => {
       [['search', '--redis-run-ttl', '0s'], /--redis-run-ttl must be a duration over 0 s/],
       [['bench', model, '--shape', 'input:1xNx28'], /--shape 'input:1xNx28': expected \[name:\]D1xD2x… with positive integers/],
       [['bench-agent', '--port', '0'], /bench-agent needs a token: set NAS_AGENT_TOKEN/],
+      [['finalize', proxyRun, '--init', 'inherited', '--fine-tune-rate', '1.5'], /--fine-tune-rate must be a number in \(0, 1\]\./],
+      [['finalize', proxyRun, '--fine-tune-rate', '0.5'], /--fine-tune-rate: only with --init inherited/],
     ];
     for (const [args, message] of cases) {
       const r = await nas(...args);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareWithBaselines, dominatesBaseline, type ScoredModel } from '../../finalize/dominance.js';
 import { wilsonInterval } from '../../intervals.js';
-import { finalRecipe, recipeHash, recipeTrainOptions, spareThreadsPerModel } from '../../finalize/recipe.js';
+import { finalRecipe, FINE_TUNE_LEARNING_RATE_SCALE, recipeHash, recipeTrainOptions, spareThreadsPerModel } from '../../finalize/recipe.js';
 import { withSummarySection } from '../../finalize/report.js';
 import { kneePoint, selectChallengers, selectFront, type FrontPoint } from '../../finalize/select.js';
 
@@ -118,6 +118,19 @@ describe('the final recipe', () => {
     expect(recipeHash(r)).not.toBe(recipeHash(plain));
     expect(recipeTrainOptions(r)).toMatchObject({ budget: { epochs: 30 }, warmupEpochs: 1, learningRate: 0.05, distillation: { alpha: 0.9, temperature: 4 } });
     expect(() => finalRecipe({ epochs: 0 })).toThrow(/positive integer/);
+  });
+
+  it('fine-tunes inherited weights at a fifth of the peak rate unless told another share, and only inherited weights', () => {
+    const inherited = finalRecipe({ epochs: 5, init: 'inherited' });
+    expect(inherited.learningRate).toBeCloseTo(0.05 * FINE_TUNE_LEARNING_RATE_SCALE, 12);
+    // The default share written out gives the same recipe, hence the same hash: plans made before the option keep theirs.
+    expect(recipeHash(finalRecipe({ epochs: 5, init: 'inherited', fineTuneRate: FINE_TUNE_LEARNING_RATE_SCALE }))).toBe(recipeHash(inherited));
+    const full = finalRecipe({ epochs: 5, init: 'inherited', fineTuneRate: 1 });
+    expect(full.learningRate).toBe(0.05);
+    expect(recipeHash(full)).not.toBe(recipeHash(inherited));
+    expect(() => finalRecipe({ init: 'inherited', fineTuneRate: 0 })).toThrow(/fineTuneRate must be in \(0, 1\], got 0/);
+    expect(() => finalRecipe({ init: 'inherited', fineTuneRate: 1.5 })).toThrow(/fineTuneRate must be in \(0, 1\], got 1.5/);
+    expect(() => finalRecipe({ fineTuneRate: 0.5 })).toThrow(/fineTuneRate: only with init inherited/);
   });
 
   it('threads per model: in the recipe and its hash only above one; auto shares out the spare cores', () => {
