@@ -344,6 +344,7 @@ if (o.reference) {
 
 // --- selection: what ranking by accuracy or by log-likelihood hands over, judged on the test split ---
 if (o.selection) {
+  if (!o.bnImages.includes(SUBNET_BN_IMAGES)) program.error(`--selection: --bn-images must include ${SUBNET_BN_IMAGES}, the search's own scoring, which the others are judged beside`);
   await selectBackend();
   const { config, sessions } = readRun(o.selection);
   const session = sessions.at(-1);
@@ -385,7 +386,6 @@ if (o.selection) {
       }
     }
   }
-  if (!selection.accuracy) program.error(`--selection: --bn-images must include ${SUBNET_BN_IMAGES}, the search's own scoring, which the others are judged beside`);
   const [byAccuracy, byLogLikelihood] = [selection.accuracy, selection.logLikelihood] as SelectionOutcome[];
   selection.shared = frontOverlap(byAccuracy.front, byLogLikelihood.front);
   selection.hypervolumeRatio = byLogLikelihood.hypervolume / byAccuracy.hypervolume;
