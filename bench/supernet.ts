@@ -40,7 +40,7 @@
  * Scores are appended to DIR/supernet-subnet-scores.csv as they are computed, so a
  * rerun scores only what is missing; the summary goes to DIR/supernet.json.
  *
- * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--selection RUN [--validation-images 1500,3000]] [--reference DIR]
+ * usage: npm run bench:supernet -- --supernet KEY[,KEY2] [--extremes] [--selection RUN [--validation-images 1500,3000] [--seen-images 6000]] [--reference DIR]
  *        [--bn-images 512,2048] [--reference-seeds 2] [--throughput 300 --real 4] [--targets 300]
  *        [--predictors one-thread.json[,two-threads.json]] [--quality RUN|targets --fine-tune 1,2,5 --scratch-epochs 30]
  *        [--data fashion-mnist]
@@ -67,6 +67,7 @@ import { prepareData } from '../train/datasets/prepared.js';
 import { requireSupernet } from '../train/supernet-cache.js';
 import { ResizedSplits, subnetLogits } from '../train/supernet-score.js';
 import { SUBNET_BN_IMAGES } from '../train/constants.js';
+import type { TensorSplit } from '../train/types.js';
 import { accuracyFromLogits, meanLogLikelihood } from '../train/evaluate.js';
 import { parseFidelityCsv } from './fidelity-csv.js';
 import { fidelityGenomes } from './fidelity-genomes.js';
@@ -99,6 +100,7 @@ const program = new Command('bench-supernet')
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--selection <run>', "a supernet search's run directory: every candidate scored on validation and test, and the fronts that ranking by accuracy and by log-likelihood hand over, judged on test")
   .option('--validation-images <n,…>', "with --selection: also rank by the validation split's first n images (read from the same logits), and each --bn-images: what a cheaper scoring loses", (v: string) => v.split(',').map(atLeast(1)), [])
+  .option('--seen-images <n>', "with --selection: also rank by n training images the supernet trained on, alone and pooled with the validation split (whether more images help when they are not held out)", atLeast(1))
   .option('--extremes', "each supernet's largest and smallest subnet: accuracy with inherited weights on the validation and the test split")
   .option('--scoring-noise', "with --reference: the first supernet's scores again on the test split, against its scores on validation (the scoring images' own noise)")
   .option('--reference-seeds <n>', 'seeds a genome needs at the reference budget to be ranked (2 is the measurement; 1 gives a provisional figure while the second seeds train)', atLeast(1), 2)
@@ -109,7 +111,7 @@ const program = new Command('bench-supernet')
   .option('--workers <n>', 'scoring and training threads of the searches', atLeast(1), 2)
   .option('--out <dir>', 'where supernet-subnet-scores.csv and supernet.json go', join(packageRoot(), 'results', 'bench'))
   .parse();
-const o = program.opts<{ supernet: string[]; selection?: string; validationImages: number[]; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; fineTuneRate?: number; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
+const o = program.opts<{ supernet: string[]; selection?: string; validationImages: number[]; seenImages?: number; extremes?: boolean; scoringNoise?: boolean; bnImages: number[]; reference?: string; referenceSeeds: number; predictors: string[]; quality?: string; fineTune: number[]; fineTuneRate?: number; scratchEpochs: number; throughput?: number; real: number; targets?: number; data: string; genomes: number; pool: number; seed: number; workers: number; out: string }>();
 mkdirSync(o.out, { recursive: true });
 const cpu = cpus()[0]?.model?.trim() || 'unknown CPU';
 const summary: Record<string, unknown> = { cpu, date: new Date().toISOString(), supernets: o.supernet };
@@ -133,12 +135,13 @@ const dataOf = (s: (typeof supernets)[number]) => {
  * split's first n images, from the same logits (what scoring fewer
  * validation images would rank).
  */
-function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'test', bnImages: number) {
+function subnetScorer(s: (typeof supernets)[number], images: ScoringSplit, bnImages: number) {
   const kernelTransform = s.meta.recipe.kernelTransform ?? false;
   const source = flatWeightSource(planNetwork(largestGenome(s.meta.space), stridesOf(s.meta.space), shape), s.weights, kernelTransform);
   const data = dataOf(s);
-  const resized = new ResizedSplits(data.train, data[images], bnImages);
-  const count = data[images].count;
+  const split = images === 'seen' ? seenImages(data.train, o.seenImages!) : data[images];
+  const resized = new ResizedSplits(data.train, split, bnImages);
+  const count = split.count;
   const scoresOn = (logits: Float32Array, labels: Int32Array) => ({ accuracy: accuracyFromLogits(logits, labels, data.numClasses), logLikelihood: meanLogLikelihood(logits, labels, data.numClasses) });
   return {
     count,
@@ -151,8 +154,18 @@ function subnetScorer(s: (typeof supernets)[number], images: 'validation' | 'tes
     },
   };
 }
+/** Where a subnet is scored: the supernet's validation split, the test split, or training images it trained on (--seen-images). */
+type ScoringSplit = 'validation' | 'test' | 'seen';
+/** The first training image --seen-images scores from: past the BN statistics' first images, so that the two sets differ. */
+const SEEN_FROM = 20_000;
+/** `n` training images from {@link SEEN_FROM} on: images the supernet trained on. */
+function seenImages(train: TensorSplit, n: number): TensorSplit {
+  const size = train.height * train.width * train.channels;
+  const count = Math.min(n, train.count - SEEN_FROM);
+  return { ...train, images: train.images.subarray(SEEN_FROM * size, (SEEN_FROM + count) * size), labels: train.labels.subarray(SEEN_FROM, SEEN_FROM + count), count };
+}
 // Scores of each (supernet, split, BN images, genome), appended as computed: a rerun scores only what is missing.
-// A split `validation:N` is the validation split's first N images.
+// A split `validation:N` is the validation split's first N images; `seen:F+N` the N training images from F on.
 const scoresFile = join(o.out, 'supernet-subnet-scores.csv');
 const SCORE_COLUMNS = 'supernet,split,bn_images,genome_id,accuracy,log_likelihood,seconds';
 const scored = new Map<string, { accuracy: number; logLikelihood: number; seconds: number }>();
@@ -169,13 +182,14 @@ type Scores = { accuracy: Map<string, number>; logLikelihood: Map<string, number
  * same on the split's first n images for each of `prefixes` (one pass gives
  * them all; their seconds are the whole split's).
  */
-async function cachedScores(s: (typeof supernets)[number], split: 'validation' | 'test', bnImages: number, genomes: ReadonlyArray<{ id: string; genome: Genome }>, strides: ReturnType<typeof stridesOf>, prefixes: readonly number[] = []): Promise<Scores & { onPrefix: Map<number, Scores> }> {
+async function cachedScores(s: (typeof supernets)[number], split: ScoringSplit, bnImages: number, genomes: ReadonlyArray<{ id: string; genome: Genome }>, strides: ReturnType<typeof stridesOf>, prefixes: readonly number[] = []): Promise<Scores & { onPrefix: Map<number, Scores> }> {
   const scorer = subnetScorer(s, split, bnImages);
   const within = [...new Set(prefixes.filter((n) => n < scorer.count))];
   const empty = (images: number): Scores => ({ accuracy: new Map(), logLikelihood: new Map(), seconds: 0, images });
   const whole = empty(scorer.count);
   const onPrefix = new Map(within.map((n) => [n, empty(n)]));
-  const keyOf = (id: string, n?: number) => `${s.key}|${n === undefined ? split : `${split}:${n}`}|${bnImages}|${id}`;
+  const name = split === 'seen' ? `seen:${SEEN_FROM}+${scorer.count}` : split;
+  const keyOf = (id: string, n?: number) => `${s.key}|${n === undefined ? name : `${name}:${n}`}|${bnImages}|${id}`;
   const keep = (into: Scores, id: string, score: { accuracy: number; logLikelihood: number; seconds: number }) => {
     into.accuracy.set(id, score.accuracy);
     into.logLikelihood.set(id, score.logLikelihood);
@@ -397,6 +411,15 @@ if (o.selection) {
     console.log(`  BN from ${c.bnImages}, ${c.validationImages} validation images: front shares ${(c.sharedWithSearchScoring as { shared: number }).shared} members with the full scoring's, test hypervolume ratio ${(c.hypervolumeRatio as number).toFixed(3)}`);
   }
   selection.cheaperScorings = cheaper;
+  if (o.seenImages) {
+    // More scoring images without a larger validation split: training images the supernet saw, alone and pooled with the validation split's.
+    const onSeen = await cachedScores(s, 'seen', SUBNET_BN_IMAGES, genomes, strides);
+    const onValidation = await cachedScores(s, 'validation', SUBNET_BN_IMAGES, genomes, strides);
+    const pooled = new Map(genomes.map((g) => [g.id, (onValidation.logLikelihood.get(g.id)! * onValidation.images + onSeen.logLikelihood.get(g.id)! * onSeen.images) / (onValidation.images + onSeen.images)]));
+    const seen = judge(onSeen, 'logLikelihood', `ranked by log-likelihood on ${onSeen.images} training images the supernet saw`);
+    const both = judge({ ...onValidation, logLikelihood: pooled }, 'logLikelihood', `ranked by log-likelihood on those and the ${onValidation.images} validation images pooled`);
+    selection.seenImages = { images: onSeen.images, from: SEEN_FROM, seen, pooled: both };
+  }
   summary.selection = selection;
 }
 
