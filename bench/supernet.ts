@@ -53,7 +53,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { packageRoot } from '../locations.js';
 import { pearsonR } from './rank-correlation.js';
-import { atLeast } from './flags.js';
+import { atLeast, share } from './flags.js';
 import { resolveSearchConfig } from '../search/config.js';
 import { runSearch } from '../search/engine.js';
 import { NAMED_SPACES } from '../space/defaults.js';
@@ -96,7 +96,7 @@ const program = new Command('bench-supernet')
   .option('--predictors <file,…>', 'latency predictor files (nas predictor build) for 1 and for 2 threads: latency.source "predicted" in the searches on that many threads', (v: string) => v.split(',').map((f) => f.replace(/^~(?=\/)/, homedir())))
   .option('--quality <run|targets>', "a supernet search's run directory (or `targets`: the 1-thread target search): its challenger of MobileNetV2 ×0.35 fine-tuned and trained from scratch")
   .option('--fine-tune <e,…>', 'with --quality: epochs of each fine-tuning from inherited weights (0: the inherited weights untrained)', (v: string) => v.split(',').map(atLeast(0)), [0, 1, 2, 5])
-  .option('--fine-tune-rate <share>', "with --quality: the fine-tunings' share of the peak learning rate (finalize's --fine-tune-rate; default 0.2)", Number)
+  .option('--fine-tune-rate <share>', "with --quality: the fine-tunings' share of the peak learning rate (finalize's --fine-tune-rate; default 0.2)", share)
   .option('--scratch-epochs <n>', "with --quality: epochs of the from-scratch training (finalize's recipe: 30; 0 for none)", atLeast(0), 30)
   .option('--selection <run>', "a supernet search's run directory: every candidate scored on validation and test, and the fronts that ranking by accuracy and by log-likelihood hand over, judged on test")
   .option('--validation-images <n,…>', "with --selection: also rank by the validation split's first n images (read from the same logits), and each --bn-images: what a cheaper scoring loses", (v: string) => v.split(',').map(atLeast(1)), [])
